@@ -1,0 +1,50 @@
+# Bulwark: the two commands are `make demo` and `make test`.
+# Each target first runs scripts/setup.sh, which installs missing Debian
+# packages and brings the mbedTLS source (from Debian's source package).
+#   make demo    build everything and boot hello under the kernel on QEMU
+#   make test    build every target and run the whole suite (host + QEMU + sizes)
+#   make bench   print instruction counts and image sizes (no pass/fail)
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CTEST_PARALLEL ?= $(JOBS)
+CROSS := -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/toolchain-arm-none-eabi.cmake
+EMU := emu/bulwark-emu
+QEMU_BUILD := $(BUILD)/qemu-an505
+
+.PHONY: all setup host qemu-an505 stm32u585 demo test bench clean
+
+all: host qemu-an505 stm32u585
+
+setup:
+	@scripts/setup.sh
+
+host: setup
+	@cmake -S . -B $(BUILD)/host -DBULWARK_TARGET=host >/dev/null
+	@cmake --build $(BUILD)/host -j$(JOBS)
+
+qemu-an505: setup
+	@cmake -S . -B $(BUILD)/qemu-an505 -DBULWARK_TARGET=qemu-an505 $(CROSS) >/dev/null
+	@cmake --build $(BUILD)/qemu-an505 -j$(JOBS)
+
+stm32u585: setup
+	@cmake -S . -B $(BUILD)/stm32u585 -DBULWARK_TARGET=stm32u585 $(CROSS) >/dev/null
+	@cmake --build $(BUILD)/stm32u585 -j$(JOBS)
+
+demo: qemu-an505
+	@echo "== make demo: hello under the Bulwark kernel on QEMU mps2-an505 =="
+	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-flash.bin \
+	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/hello/hello.elf
+	@$(EMU) run --image $(QEMU_BUILD)/demo-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
+
+test: all
+	@ctest --test-dir $(BUILD)/host --output-on-failure -j$(CTEST_PARALLEL)
+	@ctest --test-dir $(BUILD)/qemu-an505 --output-on-failure -j$(CTEST_PARALLEL)
+	@ctest --test-dir $(BUILD)/stm32u585 --output-on-failure -j$(CTEST_PARALLEL)
+	@scripts/size-report.sh $(BUILD)
+
+bench: qemu-an505 stm32u585
+	@scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,20 @@
+# Builds mbedTLS from Debian's source package (fetched by scripts/setup.sh into
+# .cache/mbedtls, or MBEDTLS_SOURCE_DIR) as a static library configured by our
+# own config header. Usage: bw_add_mbedtls(<target> <config-header> [<extra compile options>...])
+set(MBEDTLS_SOURCE_DIR "$ENV{MBEDTLS_SOURCE_DIR}" CACHE PATH "mbedTLS source tree")
+if(NOT MBEDTLS_SOURCE_DIR)
+  set(MBEDTLS_SOURCE_DIR "${PROJECT_SOURCE_DIR}/.cache/mbedtls" CACHE PATH "mbedTLS source tree" FORCE)
+endif()
+if(NOT EXISTS "${MBEDTLS_SOURCE_DIR}/include/mbedtls/version.h")
+  message(FATAL_ERROR "No mbedTLS source at ${MBEDTLS_SOURCE_DIR}: run scripts/setup.sh "
+                      "(or make setup), or set MBEDTLS_SOURCE_DIR")
+endif()
+
+function(bw_add_mbedtls target config_header)
+  file(GLOB srcs "${MBEDTLS_SOURCE_DIR}/library/*.c")
+  add_library(${target} STATIC ${srcs})
+  target_include_directories(${target} SYSTEM PUBLIC "${MBEDTLS_SOURCE_DIR}/include")
+  target_compile_definitions(${target} PUBLIC "MBEDTLS_CONFIG_FILE=\"${config_header}\"")
+  # Third-party code: our -Werror set is not applied to it.
+  target_compile_options(${target} PRIVATE -w ${ARGN})
+endfunction()

@@ -1,0 +1,24 @@
+/*
+ * The kernel's one internal error convention. Core modules return bw_err;
+ * only the system-call layer (bw_syscalls.c) turns these into MvStatus for the app.
+ */
+#ifndef BW_ERR_H
+#define BW_ERR_H
+
+typedef enum bw_err {
+    BW_OK = 0,
+    BW_E_FAULT,        /* an app pointer/range is not app-accessible memory */
+    BW_E_SIZE,         /* a length or count is out of the allowed range */
+    BW_E_ALIGN,        /* an address is not aligned as required */
+    BW_E_FULL,         /* a fixed-size table has no free slot */
+    BW_E_IN_USE,       /* the resource (buffer, IRQ) is already claimed */
+    BW_E_HANDLE,       /* a handle is 0, unknown, stale or of another kind */
+    BW_E_IRQ,          /* an interrupt number the app may not use */
+    BW_E_DENIED,       /* the app may not touch this register or resource */
+    BW_E_VERSION,      /* a versioned struct carries an unknown version */
+    BW_E_UNAVAILABLE,  /* not available here or now (e.g. from an interrupt) */
+    BW_E_IO,           /* the hardware failed (entropy, flash) */
+    BW_E_INVALID,      /* any other invalid argument */
+} bw_err;
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * Kernel-wide state of the core: start-up, and what belongs to one run of the
+ * app (its wake reason, its notification centers, its server-log buffer).
+ *
+ * Life cycle, driven by the arch layer:
+ *   bw_kernel_init()                      once, at kernel start, before the app runs;
+ *   bw_kernel_app_starting(reason)        before every app start and restart;
+ *   ... the app runs and makes system calls ...
+ */
+#ifndef BW_KERNEL_H
+#define BW_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bw_err.h"
+#include "mv_syscalls.h"
+
+/* Seeds the random generator and empties every table; the wake reason becomes
+ * MV_WAKEREASON_COLDBOOT. Thread mode, before the app first runs. Returns the
+ * bw_random_init error (the tables are reset even then; handle allocation
+ * will fail until a later bw_kernel_init succeeds). */
+bw_err bw_kernel_init(void);
+
+/* Forgets everything the previous run of the app set up: closes every
+ * notification center and retires its handles, drops the server-log buffer,
+ * and records `reason` for mvGetWakeReason. Call it with the app stopped: no
+ * system call may be in progress or resume afterwards (a call interrupted by
+ * the app's teardown is abandoned, never continued). */
+void bw_kernel_app_starting(enum MvWakeReason reason);
+
+/* Why the current run of the app started. ISR-safe. */
+enum MvWakeReason bw_kernel_wake_reason(void);
+
+/* Hands the kernel the app's server-log buffer [buffer, buffer + length) for
+ * this run of the app (the caller validated it). BW_E_IN_USE if one is
+ * already set. */
+bw_err bw_kernel_server_log_attach(uintptr_t buffer, uint32_t length);
+
+/* True once the app has attached a server-log buffer in this run. ISR-safe. */
+bool bw_kernel_server_log_ready(void);
+
+#endif

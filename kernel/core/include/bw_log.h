@@ -1,0 +1,50 @@
+/*
+ * The kernel console: one line per call, "[kernel] " + text + "\n", written
+ * with a single port_console_write so lines from preempting kernel calls never
+ * interleave inside a line. Lines longer than BW_LOG_LINE_MAX are cut and end
+ * in "..."; nothing is ever written past a buffer.
+ *
+ * The formatter is our own (no newlib printf: small, no heap, reentrant):
+ * conversions %s %c %d %i %u %x %X %p %%, length modifiers hh h l ll z, flags
+ * '0' (zero padding) and '-' (left justify), and a decimal field width.
+ * No precision, no floating point. An unknown conversion is copied as is.
+ *
+ * The format attribute makes the compiler check argument types: on
+ * arm-none-eabi uint32_t is unsigned long, so print it with PRIx32/PRIu32
+ * (<inttypes.h>) or cast it to unsigned.
+ */
+#ifndef BW_LOG_H
+#define BW_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define BW_PRINTF_LIKE(format_index, first_arg) \
+    __attribute__((format(printf, format_index, first_arg)))
+#else
+#define BW_PRINTF_LIKE(format_index, first_arg)
+#endif
+
+/* Formats into out (size bytes, NUL-terminated when size > 0, never overrun).
+ * Returns the length the whole text would have had, as snprintf does, so a
+ * result >= size means it was cut. Reentrant; ISR-safe. */
+size_t bw_format(char *out, size_t size, const char *fmt, ...) BW_PRINTF_LIKE(3, 4);
+
+/* bw_format with a va_list (consumed). */
+size_t bw_vformat(char *out, size_t size, const char *fmt, va_list args) BW_PRINTF_LIKE(3, 0);
+
+/* Writes one kernel console line: "[kernel] " + formatted text + "\n", at most
+ * BW_LOG_LINE_MAX bytes in all (a longer text is cut and ends in "...").
+ * The caller must not hold port_irq_lock (console output is slow). */
+void bw_log(const char *fmt, ...) BW_PRINTF_LIKE(1, 2);
+
+/* Writes "[app-log] " + the len bytes at msg + "\n". msg is kernel memory (the
+ * caller copied the app's bytes in first). Bytes outside printable ASCII, and
+ * the backslash itself, are shown as \xNN, so app bytes cannot forge kernel
+ * lines or terminal escapes. Streams in BW_LOG_CHUNK-byte writes, so a message
+ * longer than a chunk may interleave with a line from a preempting call. */
+void bw_log_app_message(const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * The system-call layer: the kernel side of every implemented call in
+ * sdk/syscalls.def, with exactly the prototype the app sees in mv_syscalls.h
+ * (the gate passes the app's registers through unchanged).
+ *
+ * This is the only layer that speaks enum MvStatus; below it everything
+ * returns bw_err. Every argument is untrusted: any value, any pointer (NULL,
+ * secure, unmapped, wrapping, unaligned) yields a status, never a fault, and a
+ * failed call changes no kernel state and writes no app memory.
+ *
+ * All calls may be made from app thread mode or from an app interrupt handler
+ * that preempted another call; none blocks.
+ */
+#ifndef BW_SYSCALLS_H
+#define BW_SYSCALLS_H
+
+#include <stdint.h>
+
+#include "bw_err.h"
+#include "mv_syscalls.h"
+
+/* The one mapping from the kernel's internal errors to the app's statuses. */
+enum MvStatus bw_status_from_err(bw_err err);
+
+/* mvNoOp: OKAY. */
+enum MvStatus bw_sys_no_op(void);
+
+/* mvGetMicroseconds: port_time_us() into *usec_out. PARAMETERFAULT. */
+enum MvStatus bw_sys_get_microseconds(uint64_t *usec_out);
+
+/* mvGetWallTime: PARAMETERFAULT for a bad pointer, else TIMENOTSET (no server
+ * time yet); *usec_out is not written. */
+enum MvStatus bw_sys_get_wall_time(uint64_t *usec_out);
+
+/* mvGetSysClk/HClk/PClk1/PClk2: the clock's frequency in Hz. PARAMETERFAULT. */
+enum MvStatus bw_sys_get_sys_clk(uint32_t *hz_out);
+enum MvStatus bw_sys_get_hclk(uint32_t *hz_out);
+enum MvStatus bw_sys_get_pclk1(uint32_t *hz_out);
+enum MvStatus bw_sys_get_pclk2(uint32_t *hz_out);
+
+/* mvGetDeviceId: "BW" + 32 uppercase hex digits of the 16-byte identity, no
+ * terminator. INVALIDBUFFERSIZE unless len == 34; PARAMETERFAULT; UNAVAILABLE
+ * if the device has no identity. */
+enum MvStatus bw_sys_get_device_id(uint8_t *buf, uint32_t len);
+
+/* mvGetWakeReason: why this run of the app started. PARAMETERFAULT. */
+enum MvStatus bw_sys_get_wake_reason(enum MvWakeReason *reason_out);
+
+/* mvRestart: asks the port to restart the app (takes effect when the call
+ * returns). PARAMETERFAULT for an unknown mode; UNAVAILABLE from an interrupt. */
+enum MvStatus bw_sys_restart(enum MvRestartMode mode);
+
+/* mvPeriphPeek32: a mediated register ANDed with its read mask.
+ * PERIPHERALACCESSFAULT if reg is not mediated; PARAMETERFAULT. */
+enum MvStatus bw_sys_periph_peek32(uint32_t reg, uint32_t *value_out);
+
+/* mvPeriphPoke32: reg = (reg & ~(mask & W)) ^ (xorvalue & W), W the register's
+ * write mask, atomically. PERIPHERALACCESSFAULT if reg is not mediated. */
+enum MvStatus bw_sys_periph_poke32(uint32_t reg, uint32_t mask, uint32_t xorvalue);
+
+/* mvSetupNotifications (see bw_notify_setup). PARAMETERFAULT, INVALIDBUFFERSIZE,
+ * INVALIDBUFFERALIGNMENT, INVALIDINTERRUPT, BUFFERALREADYINUSE,
+ * TOOMANYNOTIFICATIONBUFFERS. */
+enum MvStatus bw_sys_setup_notifications(const struct MvNotificationSetup *setup,
+                                         MvNotificationHandle *handle_out);
+
+/* mvCloseNotifications: closes *handle and writes 0 to it. PARAMETERFAULT,
+ * INVALIDHANDLE (then *handle is left alone). */
+enum MvStatus bw_sys_close_notifications(MvNotificationHandle *handle);
+
+/* mvTempTriggerNotification (see bw_notify_trigger). PARAMETERFAULT unless
+ * type is 1..5; INVALIDHANDLE. */
+enum MvStatus bw_sys_temp_trigger_notification(MvNotificationHandle handle,
+                                               enum MvEventType type, uint32_t tag);
+
+/* mvServerLoggingInit: reserves the buffer for the cloud log queue until the
+ * app restarts. INVALIDBUFFERSIZE unless length is a nonzero multiple of 512;
+ * INVALIDBUFFERALIGNMENT unless buffer is 512-aligned; PARAMETERFAULT;
+ * BUFFERALREADYINUSE on a second call. */
+enum MvStatus bw_sys_server_logging_init(uint8_t *buffer, uint32_t length_bytes);
+
+/* mvServerLog: prints the message on the kernel console as an [app-log] line
+ * (the cloud queue comes later). LOGMESSAGETOOLONG above BW_LOG_MESSAGE_MAX
+ * bytes; PARAMETERFAULT; UNAVAILABLE before mvServerLoggingInit. Uses a
+ * BW_LOG_MESSAGE_MAX-byte stack buffer. */
+enum MvStatus bw_sys_server_log(const uint8_t *message, uint16_t length_bytes);
+
+/* Every call the kernel does not implement yet: UNAVAILABLE. */
+enum MvStatus bw_sys_unavailable(void);
+
+#endif

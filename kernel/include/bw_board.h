@@ -1,0 +1,41 @@
+/*
+ * What the armv8m layer and kernel/main.c need from a board, beyond the
+ * portable core's port contract (kernel/core/include/bw_port.h). Each board
+ * folder under port/ implements these next to its bw_port.h functions.
+ */
+#ifndef BW_BOARD_H
+#define BW_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One SAU region; limit is the last byte's address. */
+typedef struct bw_sau_region {
+    uint32_t base;
+    uint32_t limit;
+    int non_secure_callable;   /* 1: NSC (the gate), 0: non-secure */
+} bw_sau_region;
+
+/* Brings up clocks, the kernel console and time base, and the security set-up
+ * (MPCs, PPCs, interrupt routing). Called once, first thing in kernel_main. */
+void board_init(void);
+
+/* The SAU regions that make the app's world; *count receives their number. */
+const bw_sau_region *board_sau_regions(size_t *count);
+
+/* The app's vector table (its initial MSP and reset handler are words 0, 1). */
+uint32_t board_app_vector_table(void);
+
+/* Runs the handler of a secure interrupt the board owns (IRQn from the NVIC). */
+void board_irq(uint32_t irqn);
+
+/* Masks, unpends and deactivates every interrupt routed to the app. */
+void board_app_irqs_reset(void);
+
+/* Resets the whole chip; never returns. */
+void board_system_reset(void) __attribute__((noreturn));
+
+/* Test support: ends an emulated run with an exit code (no-op on hardware). */
+void board_test_exit(uint32_t code);
+
+#endif

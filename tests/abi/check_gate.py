@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Checks the system-call ABI promise: every call sits at GATE_BASE + 8*index,
+forever.
+
+- sdk/syscalls.def: indexes are 0..N-1 in order, names unique;
+- sdk/abi/gate-v1.txt (frozen): every frozen call keeps its index;
+- the kernel ELF: bw_gate_<name> is at GATE_BASE + 8*index and starts with SG;
+- the SDK import library: <name> resolves to the same address (Thumb bit set).
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+SG = bytes.fromhex("7fe97fe9")  # SG, little-endian halfwords E97F E97F
+
+
+def parse_def(path):
+    entries = []
+    for line in open(path):
+        m = re.match(r"MV_SYSCALL\((\d+), (\w+), (\w+)\)\s*$", line)
+        if m:
+            entries.append((int(m.group(1)), m.group(2), m.group(3)))
+    return entries
+
+
+def nm(path, nm_tool):
+    out = subprocess.run([nm_tool, path], check=True, capture_output=True, text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms[parts[2]] = int(parts[0], 16)
+    return syms
+
+
+def section_bytes(elf, objcopy, section):
+    data = subprocess.run([objcopy, "-O", "binary", "--only-section", section, elf, "/dev/stdout"],
+                          check=True, capture_output=True).stdout
+    return data
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--def", dest="deffile", required=True)
+    ap.add_argument("--frozen", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--import-lib", required=True)
+    ap.add_argument("--gate-base", required=True, type=lambda s: int(s, 0))
+    ap.add_argument("--nm", default="arm-none-eabi-nm")
+    ap.add_argument("--objcopy", default="arm-none-eabi-objcopy")
+    a = ap.parse_args()
+    errors = []
+
+    entries = parse_def(a.deffile)
+    for i, (index, name, _) in enumerate(entries):
+        if index != i:
+            errors.append(f"syscalls.def: {name} has index {index}, expected {i} (append only)")
+    names = [n for _, n, _ in entries]
+    if len(set(names)) != len(names):
+        errors.append("syscalls.def: duplicate names")
+    by_name = {n: i for i, n, _ in entries}
+
+    for line in open(a.frozen):
+        if line.startswith("#") or not line.strip():
+            continue
+        index, name = line.split()
+        if by_name.get(name) != int(index):
+            errors.append(f"frozen call {name} moved from index {index} to {by_name.get(name)}")
+
+    ksyms = nm(a.kernel, a.nm)
+    gate = section_bytes(a.kernel, a.objcopy, ".gate")
+    if ksyms.get("__gate_start") != a.gate_base:
+        errors.append(f"kernel gate starts at {ksyms.get('__gate_start', 0):#x}, not {a.gate_base:#x}")
+    isyms = nm(a.import_lib, a.nm)
+    for index, name, _ in entries:
+        want = a.gate_base + 8 * index
+        got = ksyms.get(f"bw_gate_{name}")
+        if got is None or got & ~1 != want:
+            errors.append(f"kernel: bw_gate_{name} at {got and hex(got)}, expected {want:#x}")
+        if gate[8 * index: 8 * index + 4] != SG:
+            errors.append(f"kernel: gate entry {index} ({name}) does not start with SG")
+        imp = isyms.get(name)
+        if imp != want + 1:
+            errors.append(f"import library: {name} = {imp and hex(imp)}, expected {want + 1:#x}")
+
+    for e in errors:
+        print("ABI:", e)
+    print(f"{len(entries)} gate entries checked, {len(errors)} problems")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
