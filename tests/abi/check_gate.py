@@ -34,6 +34,17 @@ def nm(path, nm_tool):
     return syms
 
 
+def readelf_symbols(path, readelf):
+    """Raw symbol values (nm hides the Thumb bit of function symbols)."""
+    out = subprocess.run([readelf, "-sW", path], check=True, capture_output=True, text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 8 and parts[3] == "FUNC":
+            syms[parts[7]] = int(parts[1], 16)
+    return syms
+
+
 def section_bytes(elf, objcopy, section):
     data = subprocess.run([objcopy, "-O", "binary", "--only-section", section, elf, "/dev/stdout"],
                           check=True, capture_output=True).stdout
@@ -49,6 +60,7 @@ def main():
     ap.add_argument("--gate-base", required=True, type=lambda s: int(s, 0))
     ap.add_argument("--nm", default="arm-none-eabi-nm")
     ap.add_argument("--objcopy", default="arm-none-eabi-objcopy")
+    ap.add_argument("--readelf", default="arm-none-eabi-readelf")
     a = ap.parse_args()
     errors = []
 
@@ -72,7 +84,7 @@ def main():
     gate = section_bytes(a.kernel, a.objcopy, ".gate")
     if ksyms.get("__gate_start") != a.gate_base:
         errors.append(f"kernel gate starts at {ksyms.get('__gate_start', 0):#x}, not {a.gate_base:#x}")
-    isyms = nm(a.import_lib, a.nm)
+    isyms = readelf_symbols(a.import_lib, a.readelf)
     for index, name, _ in entries:
         want = a.gate_base + 8 * index
         got = ksyms.get(f"bw_gate_{name}")

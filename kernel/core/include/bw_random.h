@@ -10,6 +10,9 @@
 
 #include "bw_err.h"
 
+/* port_entropy is called with port_irq_lock held, at seeding and at the DRBG's
+ * periodic reseeds, so it must work with interrupts masked. */
+
 /* (Re)seeds the generator from port_entropy. Thread mode, at kernel start.
  * BW_E_IO if the entropy source failed; the generator then stays unusable. */
 bw_err bw_random_init(void);
