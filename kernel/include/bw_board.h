@@ -29,12 +29,6 @@ uint32_t board_app_vector_table(void);
 /* Runs the handler of a secure interrupt the board owns (IRQn from the NVIC). */
 void board_irq(uint32_t irqn);
 
-/* Masks, unpends and deactivates every interrupt routed to the app. */
-void board_app_irqs_reset(void);
-
-/* Resets the whole chip; never returns. */
-void board_system_reset(void) __attribute__((noreturn));
-
 /* Test support: ends an emulated run with an exit code (no-op on hardware). */
 void board_test_exit(uint32_t code);
 

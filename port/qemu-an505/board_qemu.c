@@ -5,8 +5,9 @@
  * world. What the app may touch:
  *   app slot 0x80000000-0x800FFFFF (flash, execute in place), app RAM
  *   0x28200000-0x28283FFF (528 KiB of SSRAM3), and the non-secure peripheral
- *   window 0x40000000-0x4FFFFFFF where the PPCs leave only the app's
- *   peripherals reachable. Everything else is the kernel's.
+ *   window 0x40000000-0x4FFFFFFF minus the kernel's UARTs, SCC and FPGAIO,
+ *   where the PPCs also leave only the app's peripherals reachable.
+ *   Everything else is the kernel's.
  */
 #include <stdint.h>
 
@@ -42,11 +43,20 @@ static const uint32_t kernel_irqs[] = {
     36u, 37u,                  /* UART2: modem link */
 };
 
+/* The non-secure peripheral window leaves out the kernel's expansion
+ * peripherals (UART1/UART2 at 0x40201000-0x40202FFF, SCC and FPGAIO at
+ * 0x40300000 and 0x40302000): QEMU 7.2 never forwards SECRESPCFG to the
+ * expansion PPCs, so a PPC-blocked access there would read as zero instead of
+ * faulting. Outside the SAU's NS regions the app gets a SecureFault, on QEMU
+ * and hardware alike; the PPCs stay configured as a second wall. */
 static const bw_sau_region sau_regions[] = {
     { BOARD_APP_SLOT_BASE, BOARD_APP_SLOT_BASE + BOARD_APP_SLOT_SIZE - 1u, 0 },
     { BOARD_GATE_BASE, BOARD_GATE_BASE + BOARD_GATE_SIZE - 1u, 1 },
     { BOARD_APP_RAM_BASE, BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE - 1u, 0 },
-    { 0x40000000u, 0x4FFFFFFFu, 0 },
+    { 0x40000000u, 0x40200FFFu, 0 },   /* SSE-200 timers etc., UART0 */
+    { 0x40203000u, 0x402FFFFFu, 0 },   /* UART3-4, SPI, I2C */
+    { 0x40301000u, 0x40301FFFu, 0 },   /* audio */
+    { 0x40303000u, 0x4FFFFFFFu, 0 },   /* GPIO, VGA, Ethernet, ... */
 };
 
 /* TIMER1 counts down from 0xFFFFFFFF at SYSCLK; each wrap adds 2^32 ticks. */
@@ -88,7 +98,8 @@ static void mpc_set_non_secure(uint32_t mpc, uint32_t offset, uint32_t size)
 
 static void security_init(void)
 {
-    /* Blocked accesses raise bus errors (not read-as-zero) so they are seen. */
+    /* Blocked accesses raise bus errors (not read-as-zero) so they are seen
+     * (QEMU 7.2 applies this to the SSE-200's own PPCs only; see sau_regions). */
     REG(SECCTRL_SECRESPCFG) = 1u;
     /* Code in the secure alias of SSRAM1 may hold non-secure-callable code: no. */
     REG(SECCTRL_NSCCFG) = 0u;
@@ -153,28 +164,7 @@ void board_irq(uint32_t irqn)
     NVIC_ICER(irqn / 32u) = 1u << (irqn % 32u);   /* unexpected: silence it */
 }
 
-void board_app_irqs_reset(void)
-{
-    for (uint32_t word = 0; word < (BOARD_IRQ_COUNT + 31u) / 32u; word++) {
-        uint32_t ns = NVIC_ITNS(word);
-        NVIC_ICER(word) = ns;
-        NVIC_ICPR(word) = ns;
-    }
-    for (uint32_t irq = 0; irq < BOARD_IRQ_COUNT; irq++) {
-        if (!board_irq_is_kernel(irq)) {
-            NVIC_IPR_BYTE(irq) = 0;
-        }
-    }
-}
 
-void board_system_reset(void)
-{
-    armv8m_dsb_isb();
-    SCB_AIRCR = AIRCR_VECTKEY | AIRCR_PRIS | AIRCR_SYSRESETREQS | AIRCR_SYSRESETREQ;
-    armv8m_dsb_isb();
-    for (;;) {
-    }
-}
 
 void board_test_exit(uint32_t code)
 {

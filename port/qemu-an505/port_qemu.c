@@ -4,11 +4,12 @@
  * TrustZone test-target instruction (what the app can reach right now,
  * including its own MPU), so the kernel only touches memory the app could.
  */
-#include <arm_cmse.h>
 #include <stdint.h>
 
 #include "armv8m.h"
+#include "armv8m_port.h"
 #include "board.h"
+#include "bw_identity.h"
 #include "bw_port.h"
 #include "cmsdk_uart.h"
 #include "semihosting.h"
@@ -35,15 +36,7 @@ bw_err port_entropy(void *buf, size_t len)
     return semihosting_entropy(buf, len) == 0 ? BW_OK : BW_E_IO;
 }
 
-uint32_t port_irq_lock(void)
-{
-    return armv8m_primask_save_disable();
-}
 
-void port_irq_unlock(uint32_t state)
-{
-    armv8m_primask_restore(state);
-}
 
 static bool within(uintptr_t addr, size_t len, uint32_t base, uint32_t size)
 {
@@ -57,13 +50,7 @@ bool port_app_range_ok(uintptr_t addr, size_t len, bw_access access)
     if (!(in_ram || (access == BW_ACCESS_READ && in_flash))) {
         return false;
     }
-    uint32_t control_ns;
-    __asm volatile("mrs %0, control_ns" : "=r"(control_ns));
-    int flags = CMSE_NONSECURE | (access == BW_ACCESS_READWRITE ? CMSE_MPU_READWRITE : CMSE_MPU_READ);
-    if (armv8m_ipsr() == 0 && (control_ns & 1u)) {
-        flags |= CMSE_MPU_UNPRIV;   /* the caller is an unprivileged app thread */
-    }
-    return cmse_check_address_range((void *)addr, len, flags) != NULL;
+    return armv8m_app_access_ok(addr, len, access);
 }
 
 uint32_t port_irq_count(void)
@@ -76,15 +63,7 @@ bool port_irq_is_app(uint32_t irqn)
     return irqn < BOARD_IRQ_COUNT && !board_irq_is_kernel(irqn);
 }
 
-void port_irq_pend(uint32_t irqn)
-{
-    NVIC_ISPR(irqn / 32u) = 1u << (irqn % 32u);
-}
 
-bool port_app_in_interrupt(void)
-{
-    return armv8m_ipsr() != 0;
-}
 
 /* LEDs and switches on the FPGA I/O block: the kernel keeps LED 0 as the
  * system LED, the app drives LED 1 and reads the buttons and counters. */
@@ -122,37 +101,13 @@ void port_console_write(const char *text, size_t len)
     cmsdk_uart_write(BOARD_CONSOLE_UART, text, len);
 }
 
-/* Identity record in the last flash sector (docs/SPEC.md): magic, version,
- * 16-byte identity, CRC-32 of the first 24 bytes. */
-#define IDENTITY_MAGIC   0x44495742u
-#define IDENTITY_VERSION 1u
-
-static uint32_t crc32_ieee(const uint8_t *data, size_t len)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= data[i];
-        for (int bit = 0; bit < 8; bit++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
+/* The identity record sits at the start of the last flash sector (secure). */
 bw_err port_device_identity(uint8_t identity[16])
 {
     const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)BOARD_IDENTITY_BASE;
-    uint8_t record[28];
+    uint8_t record[BW_IDENTITY_RECORD_SIZE];
     for (size_t i = 0; i < sizeof record; i++) {
         record[i] = flash[i];
     }
-    uint32_t magic, version, crc;
-    __builtin_memcpy(&magic, record, 4);
-    __builtin_memcpy(&version, record + 4, 4);
-    __builtin_memcpy(&crc, record + 24, 4);
-    if (magic != IDENTITY_MAGIC || version != IDENTITY_VERSION || crc != crc32_ieee(record, 24)) {
-        return BW_E_IO;
-    }
-    __builtin_memcpy(identity, record + 8, 16);
-    return BW_OK;
+    return bw_identity_parse(record, identity);
 }

@@ -19,6 +19,7 @@
 
 #include "arch.h"
 #include "armv8m.h"
+#include "armv8m_port.h"
 #include "board.h"
 #include "bw_board.h"
 #include "bw_kernel.h"
@@ -92,10 +93,9 @@ void arch_app_crashed(void)
 
 static bool app_entry_valid(uint32_t sp, uint32_t pc)
 {
-    bool sp_ok = (sp & 7u) == 0 && sp > BOARD_APP_RAM_BASE + 32u
-              && sp <= BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE;
-    bool pc_ok = (pc & 1u) == 1u && pc >= BOARD_APP_SLOT_BASE
-              && pc < BOARD_APP_SLOT_BASE + BOARD_APP_SLOT_SIZE;
+    /* Unsigned differences: also correct for a board whose app flash starts at 0. */
+    bool sp_ok = (sp & 7u) == 0 && sp - BOARD_APP_RAM_BASE - 32u < BOARD_APP_RAM_SIZE - 31u;
+    bool pc_ok = (pc & 1u) == 1u && pc - BOARD_APP_SLOT_BASE < BOARD_APP_SLOT_SIZE;
     return sp_ok && pc_ok;
 }
 
@@ -103,7 +103,7 @@ static void app_state_reset(void)
 {
     uint32_t zero = 0;
 
-    board_app_irqs_reset();
+    armv8m_app_irqs_reset(BOARD_IRQ_COUNT);
     SCB_NS_SHCSR &= ~SHCSR_ACTIVE_MASK;
     SCB_NS_ICSR = ICSR_PENDSVCLR | (1u << 25);   /* unpend the app's PendSV and SysTick */
     SCB_NS_CFSR = SCB_NS_CFSR;                   /* write-one-to-clear */

@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "armv8m.h"
+#include "armv8m_port.h"
 #include "board.h"
 #include "bw_app_mem.h"
 #include "bw_board.h"
@@ -107,7 +108,7 @@ void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ips
     if (exc_return & EXC_RETURN_S) {
         bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
                exception_name(exception), exc_return, s.cfsr, s.hfsr, s.sfsr, s.bfar);
-        board_system_reset();
+        armv8m_system_reset();
     }
 
     uint32_t control_ns, sp;
@@ -139,12 +140,12 @@ void arch_nmi(void);
 void arch_nmi(void)
 {
     bw_log("KERNEL: NMI (watchdog): resetting");
-    board_system_reset();
+    armv8m_system_reset();
 }
 
 void arch_unexpected(void);
 void arch_unexpected(void)
 {
     bw_log("KERNEL: unexpected exception %" PRIu32 ": resetting", armv8m_ipsr());
-    board_system_reset();
+    armv8m_system_reset();
 }

@@ -1,0 +1,119 @@
+/*
+ * The port contract (kernel/core/include/bw_port.h) for the STM32U585.
+ * Untested on hardware.
+ *
+ * App memory checks combine the board's map (what the app owns:
+ * u585_app_range_in_map) with the TrustZone test-target instruction (what
+ * the app can reach right now, including its own MPU), so the kernel only
+ * touches memory the app could. Mediated registers are the app's RCC clock
+ * enables, reached through RCC's secure alias and masked to the app's bits.
+ */
+#include <stdint.h>
+
+#include "armv8m.h"
+#include "armv8m_port.h"
+#include "board.h"
+#include "bw_identity.h"
+#include "bw_port.h"
+#include "u585_console.h"
+#include "u585_layout.h"
+#include "u585_regs.h"
+#include "u585_rng.h"
+#include "u585_timebase.h"
+
+uint64_t port_time_us(void)
+{
+    return u585_timebase_us();
+}
+
+uint32_t port_clock_hz(bw_clock clock)
+{
+    switch (clock) {
+    case BW_CLOCK_SYSCLK:
+        return BOARD_SYSCLK_HZ;
+    case BW_CLOCK_HCLK:
+        return BOARD_HCLK_HZ;
+    case BW_CLOCK_PCLK1:
+        return BOARD_PCLK1_HZ;
+    case BW_CLOCK_PCLK2:
+        return BOARD_PCLK2_HZ;
+    }
+    return 0u;
+}
+
+bw_err port_entropy(void *buf, size_t len)
+{
+    return u585_rng_read(buf, len);
+}
+
+
+
+bool port_app_range_ok(uintptr_t addr, size_t len, bw_access access)
+{
+    if (!u585_app_range_in_map(addr, len, access)) {
+        return false;
+    }
+    return armv8m_app_access_ok(addr, len, access);
+}
+
+uint32_t port_irq_count(void)
+{
+    return BOARD_IRQ_COUNT;
+}
+
+bool port_irq_is_app(uint32_t irqn)
+{
+    return irqn < BOARD_IRQ_COUNT && !u585_irq_is_kernel(irqn);
+}
+
+
+
+const bw_mediated_reg *port_mediated_regs(size_t *count)
+{
+    return u585_mediated_regs(count);
+}
+
+/* The secure alias of a mediated register, or 0 when the table has no such
+ * register (the core checks first; this keeps the port safe on its own). */
+static uint32_t mediated_secure_address(uint32_t app_address)
+{
+    size_t count;
+    const bw_mediated_reg *table = u585_mediated_regs(&count);
+    for (size_t i = 0; i < count; i++) {
+        if (table[i].app_address == app_address) {
+            return u585_secure_alias(app_address);
+        }
+    }
+    return 0u;
+}
+
+uint32_t port_mediated_read(uint32_t app_address)
+{
+    uint32_t address = mediated_secure_address(app_address);
+    return address != 0u ? U585_REG(address) : 0u;
+}
+
+void port_mediated_write(uint32_t app_address, uint32_t value)
+{
+    uint32_t address = mediated_secure_address(app_address);
+    if (address != 0u) {
+        U585_REG(address) = value;
+    }
+}
+
+void port_console_write(const char *text, size_t len)
+{
+    u585_console_write(text, len);
+}
+
+/* The identity record sits at the start of the last page of bank 2 (secure);
+ * format and checks in bw_identity.h. */
+bw_err port_device_identity(uint8_t identity[16])
+{
+    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)BOARD_IDENTITY_BASE;
+    uint8_t record[BW_IDENTITY_RECORD_SIZE];
+    for (size_t i = 0; i < sizeof record; i++) {
+        record[i] = flash[i];
+    }
+    return bw_identity_parse(record, identity);
+}

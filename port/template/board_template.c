@@ -1,0 +1,31 @@
+/*
+ * TEMPLATE board bring-up (kernel/include/bw_board.h): what the armv8m layer
+ * and kernel/main.c need from a board. Copy, rename (board_<board>.c), and
+ * fill in every TODO. Functions without a TODO are generic Armv8-M code that
+ * is already correct for any chip with TrustZone: keep them.
+ *
+ * Invariants the board must establish in board_init, before the app runs:
+ *   - the app can reach exactly its flash, its RAM and its peripherals
+ *     (SAU regions + the chip's memory/peripheral protection controllers);
+ *   - every interrupt line is routed to the app (NVIC_ITNS) except the
+ *     kernel's, listed in kernel_irqs[];
+ *   - the kernel's time base runs and its console prints.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "armv8m.h"
+#include "board.h"
+#include "bw_board.h"
+#include "bw_port.h"
+
+#define NVIC_WORDS ((BOARD_IRQ_COUNT + 31u) / 32u)
+
+
+
+/* Ends an emulated test run with an exit code. On hardware: a no-op that
+ * returns (an emulator port ends the run here, e.g. by semihosting). */
+void board_test_exit(uint32_t code)
+{
+    (void)code;
+}

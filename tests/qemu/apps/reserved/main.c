@@ -1,0 +1,199 @@
+/*
+ * reserved: the app cannot reach what the kernel keeps: kernel RAM (both
+ * aliases), the SSRAM3 blocks past app RAM, kernel flash and the identity
+ * page, the kernel console UART1, the modem UART2, the secure watchdog, the
+ * kernel's TIMER1, the FPGAIO block (mediated only), the MPCs, and it cannot
+ * call into kernel code, past a gate entry's SG, or into the boot ROM.
+ *
+ * Each step is one forbidden access (read, write or call). Every one must be
+ * stopped by a fault that the kernel catches, logs ("app crash: <exception>:
+ * <cause>") and survives by restarting the app in place with wake reason
+ * APPLICATIONCRASH; the step number lives in .noinit (with a magic; a cold
+ * boot starts at step 0), so each run goes on with the next step. The test
+ * matches the kernel log: exactly one crash per faulting step, in order, each
+ * with the exception, cause and (where the hardware gives one) address or pc
+ * the step must give.
+ *
+ * Writes must not take effect: no stray '#' on the kernel console (the test
+ * checks), the LED keeps the value the app set through the kernel, kernel
+ * RAM writes leave the kernel serving calls, the kernel clock keeps running
+ * after the TIMER1 write, and the identity page still gives the device ID.
+ * Every run checks that the kernel answers and its clock moved on.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bulwark_board.h"
+#include "check.h"
+#include "mv_syscalls.h"
+
+#define RUN_MAGIC 0x52535644u
+#define FPGAIO_LED 0x40302000u
+#define EXPECTED_DEVICE_ID "BW00112233445566778899AABBCCDDEEFF"   /* run_test.py --device-id */
+
+typedef enum access { READ, WRITE, CALL } access;
+
+typedef struct step {
+    access how;
+    uint32_t address;
+    const char *what;
+} step;
+
+#define UART1_CTRL 0x40201008u   /* the kernel enabled its console: reads 3 when reachable */
+
+/* Keep in step with RESERVED_CRASHES in tests/qemu/CMakeLists.txt (one entry
+ * per FAULT step, in this order). */
+static const step steps[] = {
+    { READ, 0x38000000u, "kernel RAM (secure)" },
+    { WRITE, 0x38000000u, "kernel RAM (secure)" },
+    { READ, 0x28000000u, "kernel RAM (non-secure alias)" },
+    { WRITE, 0x28000000u, "kernel RAM (non-secure alias)" },
+    { READ, 0x38010000u, "kernel RAM (secure)" },
+    { WRITE, 0x38010000u, "kernel RAM (secure)" },
+    { READ, 0x28284000u, "SSRAM3 past app RAM" },
+    { READ, 0x80100000u, "kernel flash" },
+    { WRITE, 0x80100000u, "kernel flash" },
+    { READ, 0x80FFE000u, "identity page" },
+    { WRITE, 0x80FFE000u, "identity page" },
+    { READ, UART1_CTRL, "kernel console UART1 CTRL" },
+    { WRITE, 0x40201000u, "kernel console UART1 DATA ('#')" },
+    { READ, 0x50201000u, "kernel console UART1 (secure alias)" },
+    { READ, 0x40202000u, "modem UART2" },
+    { WRITE, 0x40202000u, "modem UART2" },
+    { READ, 0x50081000u, "secure watchdog" },
+    { WRITE, 0x50081000u, "secure watchdog" },
+    { READ, 0x40001000u, "kernel timer TIMER1" },
+    { WRITE, 0x40001000u, "kernel timer TIMER1 (CTRL = 0)" },
+    { READ, 0x40302000u, "FPGAIO LED, directly" },
+    { WRITE, 0x40302000u, "FPGAIO LED, directly" },
+    { READ, 0x58007000u, "MPC (SSRAM1)" },
+    { WRITE, 0x58009000u, "MPC (SSRAM3) CTRL" },
+    { CALL, 0x80100801u, "kernel code" },
+    { CALL, 0x80100405u, "the gate, past an entry's SG" },
+    { CALL, 0x10000001u, "secure boot ROM" },
+};
+#define STEP_COUNT (sizeof steps / sizeof steps[0])
+
+static struct {
+    uint32_t magic;
+    uint32_t next_step;     /* the step this run performs */
+    uint32_t in_flight;     /* 1 while a step's access is being tried */
+    uint32_t faults;        /* steps that ended in a crash */
+    uint32_t checks;
+    uint32_t failures;
+    uint32_t led_before;    /* mediated LED value before the step */
+    uint64_t last_us;
+} carried __attribute__((section(".noinit")));
+
+static const char *how_name(access how)
+{
+    return how == READ ? "read" : how == WRITE ? "write" : "call";
+}
+
+static uint32_t read_led(void)
+{
+    uint32_t led = 0xDEADBEEFu;
+    (void)mvPeriphPeek32(FPGAIO_LED, &led);
+    return led;
+}
+
+/* Checks what the previous run's step must have left as it was. */
+static void after_fault(const step *s, uint32_t index, enum MvWakeReason reason)
+{
+    check_u32(reason, MV_WAKEREASON_APPLICATIONCRASH, "step %" PRIu32 " (%s %s 0x%08" PRIx32
+              "): stopped by a fault, app restarted", index, how_name(s->how), s->what, s->address);
+    carried.faults++;
+}
+
+static void every_run(void)
+{
+    check_status(mvNoOp(), MV_STATUS_OKAY, "run %" PRIu32 ": mvNoOp", carried.next_step);
+    uint64_t now = 0;
+    check_status(mvGetMicroseconds(&now), MV_STATUS_OKAY, "run %" PRIu32 ": mvGetMicroseconds",
+                 carried.next_step);
+    char before[21];
+    check_true(now > carried.last_us, "not later", check_u64_text(before, carried.last_us),
+               "run %" PRIu32 ": the kernel's clock moved on", carried.next_step);
+    carried.last_us = now;
+}
+
+static void finish(void)
+{
+    uint8_t id[34];
+    check_status(mvGetDeviceId(id, sizeof id), MV_STATUS_OKAY, "mvGetDeviceId after the steps");
+    check_text(id, EXPECTED_DEVICE_ID, sizeof id, "device ID intact after the identity page write");
+    check_u32(read_led(), carried.led_before, "LED as the app left it through the kernel");
+    printf("reserved: %u steps, %" PRIu32 " stopped by a fault\n", (unsigned)STEP_COUNT, carried.faults);
+    carried.magic = 0;
+    check_finish("reserved", 0, 0);   /* check_total/failures already hold earlier runs' */
+}
+
+/* Does the step's access; returns what a read gave (0 otherwise). */
+static uint32_t perform(const step *s)
+{
+    volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)s->address;
+    uint32_t value = 0;
+    switch (s->how) {
+    case READ:
+        value = *p;
+        break;
+    case WRITE:
+        if (s->address == FPGAIO_LED) {
+            *p = carried.led_before ^ 0x3u;
+        } else if (s->address == 0x40201000u) {
+            *p = '#';   /* the UART data register: a '#' on the kernel console */
+        } else {
+            *p = 0;
+        }
+        break;
+    case CALL:
+        ((void (*)(void))(uintptr_t)s->address)();
+        break;
+    }
+    __asm volatile("dsb\n isb" : : : "memory");
+    return value;
+}
+
+int main(void)
+{
+    enum MvWakeReason reason = (enum MvWakeReason)0x55;
+    check_status(mvGetWakeReason(&reason), MV_STATUS_OKAY, "mvGetWakeReason");
+    if (reason == MV_WAKEREASON_COLDBOOT || carried.magic != RUN_MAGIC) {
+        check_u32(reason, MV_WAKEREASON_COLDBOOT, "a run without carried state is a cold boot");
+        memset(&carried, 0, sizeof carried);
+        carried.magic = RUN_MAGIC;
+    } else {
+        check_total += carried.checks;
+        check_failures += carried.failures;
+    }
+    printf("reserved: run from step %" PRIu32 ", wake reason %u\n", carried.next_step, (unsigned)reason);
+
+    if (carried.in_flight) {
+        after_fault(&steps[carried.next_step], carried.next_step, reason);
+        carried.in_flight = 0;
+        carried.next_step++;
+    }
+    every_run();
+    /* Make the LED nonzero, so that a direct read that got through would show. */
+    (void)mvPeriphPoke32(FPGAIO_LED, 0x2u, 0x2u);
+
+    for (; carried.next_step < STEP_COUNT; carried.next_step++) {
+        const step *s = &steps[carried.next_step];
+        carried.led_before = read_led();
+        printf("reserved: step %" PRIu32 ": %s %s at 0x%08" PRIx32 "\n", carried.next_step,
+               how_name(s->how), s->what, s->address);
+        fflush(stdout);
+        carried.checks = check_total;
+        carried.failures = check_failures;
+        carried.in_flight = 1;
+        uint32_t value = perform(s);
+        carried.in_flight = 0;
+        /* Still here: the access was not stopped by a fault. */
+        char got[32];
+        snprintf(got, sizeof got, "no fault (read 0x%08" PRIx32 ")", value);
+        check_true(false, got, "a fault", "step %" PRIu32 ": %s %s 0x%08" PRIx32 " stopped",
+                   carried.next_step, how_name(s->how), s->what, s->address);
+    }
+    finish();
+}
