@@ -6,6 +6,7 @@
 #   make bench   print instruction counts and image sizes (no pass/fail)
 
 BUILD ?= build
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 CTEST_PARALLEL ?= $(JOBS)
 CROSS := -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/toolchain-arm-none-eabi.cmake

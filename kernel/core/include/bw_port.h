@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bw_err.h"
+#include "bw_flash.h"
 
 /* ---- time and clocks ---- */
 
@@ -83,6 +84,12 @@ const bw_mediated_reg *port_mediated_regs(size_t *count);
 /* Reads / writes one mediated register (address from the table). */
 uint32_t port_mediated_read(uint32_t app_address);
 void port_mediated_write(uint32_t app_address, uint32_t value);
+
+/* ---- persistent storage ---- */
+
+/* Where the board keeps a partition, or NULL if it has none (the kernel then
+ * runs without that feature and says so in its log). */
+const bw_flash_partition *port_flash_partition(bw_partition_id id);
 
 /* ---- console, identity, restart ---- */
 

@@ -1,0 +1,64 @@
+/*
+ * The flash contract: how the kernel core reads, programs and erases
+ * persistent storage, with NOR rules that every implementation enforces:
+ *  - erase works on whole sectors and leaves every byte 0xFF;
+ *  - program works on whole program units (offset and length multiples of
+ *    program_unit) and can only clear bits (1 -> 0): programming a unit that
+ *    is not erased where the new data has a 1 is an error, never a silent AND;
+ *  - a power cut during program leaves the unit with any subset of its
+ *    intended 1->0 transitions done (torn program); during erase, the sector
+ *    with any mixture of old bytes, 0xFF and random bits (torn erase).
+ * Code above this contract must be correct for every such outcome: it writes
+ * a record's commit marker last and validates everything it reads back.
+ *
+ * A device is a caller-filled struct (context + operations + geometry), as
+ * littlefs does; a partition is a window of one device. Offsets are relative
+ * to the partition. Implementations: port/<board>/ (real or emulated flash)
+ * and tests/sim/ (the host NOR model with power-cut injection).
+ */
+#ifndef BW_FLASH_H
+#define BW_FLASH_H
+
+#include <stdint.h>
+
+#include "bw_err.h"
+
+typedef struct bw_flash_device {
+    void *context;
+    uint32_t size;           /* bytes */
+    uint32_t sector_size;    /* erase unit, bytes, a power of two */
+    uint32_t program_unit;   /* program unit, bytes, a power of two <= sector_size */
+    /* Reads len bytes at offset. BW_E_IO on a hardware error. */
+    bw_err (*read)(void *context, uint32_t offset, void *buf, uint32_t len);
+    /* Programs whole units (see the NOR rules). BW_E_ALIGN for a misaligned
+     * range, BW_E_INVALID for a 0->1 transition, BW_E_IO on a hardware error. */
+    bw_err (*program)(void *context, uint32_t offset, const void *buf, uint32_t len);
+    /* Erases the sector that starts at offset. BW_E_ALIGN if offset is not a sector start. */
+    bw_err (*erase)(void *context, uint32_t offset);
+} bw_flash_device;
+
+typedef struct bw_flash_partition {
+    const bw_flash_device *device;
+    uint32_t offset;         /* sector-aligned start within the device */
+    uint32_t size;           /* a whole number of sectors */
+} bw_flash_partition;
+
+/* The partitions the kernel uses; a board gives each a place (port_flash_partition). */
+typedef enum bw_partition_id {
+    BW_PARTITION_APP_SLOT,      /* the app the kernel runs (execute in place) */
+    BW_PARTITION_IMAGE_A,       /* update image banks: staging and last-known-good */
+    BW_PARTITION_IMAGE_B,
+    BW_PARTITION_UPDATE_STATE,  /* the update engine's journal */
+    BW_PARTITION_CRASH_LOG,     /* the ring of crash records */
+    BW_PARTITION_COUNT
+} bw_partition_id;
+
+/* Partition-relative operations: range-checked against the partition (BW_E_SIZE
+ * when out of it), then passed to the device. */
+bw_err bw_flash_read(const bw_flash_partition *p, uint32_t offset, void *buf, uint32_t len);
+bw_err bw_flash_program(const bw_flash_partition *p, uint32_t offset, const void *buf, uint32_t len);
+bw_err bw_flash_erase_sector(const bw_flash_partition *p, uint32_t offset);
+/* Erases every sector that overlaps [offset, offset+len). */
+bw_err bw_flash_erase_range(const bw_flash_partition *p, uint32_t offset, uint32_t len);
+
+#endif
