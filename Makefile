@@ -2,6 +2,7 @@
 # Each target first runs scripts/setup.sh, which installs missing Debian
 # packages and brings the mbedTLS source (from Debian's source package).
 #   make demo    build everything and boot hello under the kernel on QEMU
+#                (then freertos-demo, when FREERTOS_KERNEL_PATH is set)
 #   make test    build every target and run the whole suite (host + QEMU + sizes)
 #   make bench   print instruction counts and image sizes (no pass/fail)
 
@@ -11,6 +12,9 @@ JOBS ?= $(shell nproc)
 CTEST_PARALLEL ?= $(JOBS)
 CROSS := -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/toolchain-arm-none-eabi.cmake
 EMU := emu/bulwark-emu
+# FreeRTOS apps and tests build only with a FreeRTOS-Kernel checkout (README:
+# Getting FreeRTOS); always passed, so an unset variable skips them again.
+FREERTOS := -DFREERTOS_KERNEL_PATH=$(FREERTOS_KERNEL_PATH)
 QEMU_BUILD := $(BUILD)/qemu-an505
 
 .PHONY: all setup host qemu-an505 stm32u585 demo test bench clean
@@ -25,11 +29,11 @@ host: setup
 	@cmake --build $(BUILD)/host -j$(JOBS)
 
 qemu-an505: setup
-	@cmake -S . -B $(BUILD)/qemu-an505 -DBULWARK_TARGET=qemu-an505 $(CROSS) >/dev/null
+	@cmake -S . -B $(BUILD)/qemu-an505 -DBULWARK_TARGET=qemu-an505 $(CROSS) $(FREERTOS) >/dev/null
 	@cmake --build $(BUILD)/qemu-an505 -j$(JOBS)
 
 stm32u585: setup
-	@cmake -S . -B $(BUILD)/stm32u585 -DBULWARK_TARGET=stm32u585 $(CROSS) >/dev/null
+	@cmake -S . -B $(BUILD)/stm32u585 -DBULWARK_TARGET=stm32u585 $(CROSS) $(FREERTOS) >/dev/null
 	@cmake --build $(BUILD)/stm32u585 -j$(JOBS)
 
 demo: qemu-an505
@@ -37,6 +41,14 @@ demo: qemu-an505
 	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-flash.bin \
 	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/hello/hello.elf
 	@$(EMU) run --image $(QEMU_BUILD)/demo-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
+ifneq ($(strip $(FREERTOS_KERNEL_PATH)),)
+	@echo "== make demo: freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
+	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-freertos-flash.bin \
+	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/freertos-demo/freertos-demo.elf
+	@$(EMU) run --image $(QEMU_BUILD)/demo-freertos-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
+else
+	@echo "== make demo: freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
+endif
 
 test: all
 	@ctest --test-dir $(BUILD)/host --output-on-failure -j$(CTEST_PARALLEL)

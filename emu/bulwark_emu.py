@@ -26,7 +26,11 @@ FLASH_SIZE = 16 * 1024 * 1024           # host file size; file offset = address 
 ERASED = 0xFF                           # erased NOR flash reads 0xFF
 APP_SLOT = (0x80000000, 0x80100000)     # [start, end): non-secure app, 1 MiB
 KERNEL_SLOT = (0x80100000, 0x80200000)  # secure kernel, 1 MiB
-RESERVED = (0x80200000, 0x80FFE000)     # staging, last-known-good, journals, crash log
+IMAGE_A = (0x80200000, 0x80310000)      # update image bank A (staging / last-known-good)
+IMAGE_B = (0x80310000, 0x80420000)      # update image bank B
+UPDATE_STATE = (0x80420000, 0x80430000)  # the update engine's journal
+CRASH_LOG = (0x80430000, 0x80440000)    # ring of crash records
+UNASSIGNED = (0x80440000, 0x80FFE000)   # not used yet (erased)
 IDENTITY_SECTOR = (0x80FFE000, 0x81000000)  # 8 KiB, identity record at its start
 
 # Identity record: u32 magic, u32 version, 16-byte device identity, u32 CRC-32 (IEEE,
@@ -38,7 +42,9 @@ IDENTITY_SIZE = struct.calcsize(IDENTITY_FORMAT)  # 28
 
 SLOTS = {"app": APP_SLOT, "kernel": KERNEL_SLOT}
 REGIONS = [("app slot", APP_SLOT), ("kernel slot", KERNEL_SLOT),
-           ("reserved area", RESERVED), ("identity sector", IDENTITY_SECTOR)]
+           ("image bank A", IMAGE_A), ("image bank B", IMAGE_B),
+           ("update state", UPDATE_STATE), ("crash log", CRASH_LOG),
+           ("unassigned area", UNASSIGNED), ("identity sector", IDENTITY_SECTOR)]
 
 # ELF32 constants.
 ELF_HEADER = "<16sHHIIIIIHHHHHH"

@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch
           cmake make gcc libc6-dev libcmocka-dev python3 dpkg-dev clang
-          binutils-arm-none-eabi)
+          libclang-rt-dev binutils-arm-none-eabi)
 
 missing=()
 for p in "${packages[@]}"; do

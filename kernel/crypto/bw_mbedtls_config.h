@@ -1,7 +1,8 @@
 /*
  * mbedTLS configuration for the secure world: only what the kernel uses.
  * No heap, no file system, no OS: entropy comes from the port (port_entropy)
- * into CTR_DRBG. Grows as the kernel gains signature checks and TLS.
+ * into CTR_DRBG; bignum memory from a static arena (bw_crypto.c). Grows as
+ * the kernel gains TLS.
  */
 #ifndef BW_MBEDTLS_CONFIG_H
 #define BW_MBEDTLS_CONFIG_H
@@ -15,6 +16,29 @@
 #define MBEDTLS_CTR_DRBG_C
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA256_SMALLER
+
+/* Bundle signatures (bw_manifest.c): ECDSA P-256 verify. ECDSA_C needs the
+ * ASN.1 modules (check_config), though only the raw r,s verify is called. */
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_ECP_MAX_BITS 256
+#define MBEDTLS_ECP_WINDOW_SIZE 2
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+
+/* No heap: mbedtls_calloc/free use the static arena of bw_crypto.c; without
+ * std functions an allocation before bw_crypto_init fails instead of calling malloc. */
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+/* The allocator "exits" when it finds its arena corrupted (a kernel bug):
+ * that goes to the kernel's fatal path instead of libc exit(). */
+_Noreturn void bw_crypto_fatal(int status);
+#define MBEDTLS_PLATFORM_EXIT_MACRO bw_crypto_fatal
 
 #include "mbedtls/check_config.h"
 

@@ -29,6 +29,15 @@ uint32_t board_app_vector_table(void);
 /* Runs the handler of a secure interrupt the board owns (IRQn from the NVIC). */
 void board_irq(uint32_t irqn);
 
+/* Starts the secure watchdog: unless board_watchdog_feed is called at least
+ * every timeout_ms, it raises the secure NMI (the kernel logs and resets the
+ * chip) or resets the chip itself. Once, from arch_init. */
+void board_watchdog_start(uint32_t timeout_ms);
+
+/* Restarts the secure watchdog's countdown. ISR-safe; called every
+ * supervision tick. */
+void board_watchdog_feed(void);
+
 /* Test support: ends an emulated run with an exit code (no-op on hardware). */
 void board_test_exit(uint32_t code);
 

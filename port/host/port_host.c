@@ -56,6 +56,10 @@ static struct {
     void (*time_hook)(void *context);
     void *time_context;
     uint32_t console_writes;
+    const bw_flash_partition *partitions[BW_PARTITION_COUNT];
+    uint32_t address_base;
+    uint32_t address_size;
+    bw_address_kind address_kind;
 } host;
 
 void port_host_reset(void)
@@ -191,6 +195,20 @@ void port_host_set_time_hook(void (*hook)(void *context), void *context)
 
 uint32_t port_host_console_writes(void) { return host.console_writes; }
 
+void port_host_set_partition(bw_partition_id id, const bw_flash_partition *partition)
+{
+    if ((unsigned)id < BW_PARTITION_COUNT) {
+        host.partitions[id] = partition;
+    }
+}
+
+void port_host_set_address_kind(uint32_t base, uint32_t size, bw_address_kind kind)
+{
+    host.address_base = base;
+    host.address_size = size;
+    host.address_kind = kind;
+}
+
 /* ---- the port contract ---- */
 
 uint64_t port_time_us(void)
@@ -312,6 +330,16 @@ void port_console_write(const char *text, size_t len)
     host.console_writes++;
     memcpy(host.console + host.console_len, text, n);
     host.console_len += n;
+}
+
+const bw_flash_partition *port_flash_partition(bw_partition_id id)
+{
+    return (unsigned)id < BW_PARTITION_COUNT ? host.partitions[id] : NULL;
+}
+
+bw_address_kind port_address_kind(uint32_t address)
+{
+    return address - host.address_base < host.address_size ? host.address_kind : BW_ADDRESS_UNKNOWN;
 }
 
 bw_err port_device_identity(uint8_t identity[16])

@@ -37,7 +37,8 @@
 /* Puts the whole fake board back to its defaults: no app regions, time 0 with
  * no auto-step, clocks 160/160/80/80 MHz, PORT_HOST_DEFAULT_IRQ_COUNT irqs all
  * the app's, no pends, entropy working from counter 0, empty console, thread
- * mode, no restart requests, identity 00 01 .. 0f, registers 0, lock free. */
+ * mode, no restart requests, identity 00 01 .. 0f, registers 0, lock free,
+ * no flash partitions. */
 void port_host_reset(void);
 
 /* Registers [base, base+len) as app memory (writable or read-only). False if
@@ -108,5 +109,14 @@ void port_host_set_time_hook(void (*hook)(void *context), void *context);
 
 /* Number of port_console_write calls since the last console clear. */
 uint32_t port_host_console_writes(void);
+
+/* What port_flash_partition(id) returns: a partition the test owns (e.g. over
+ * a nor_sim device; it must outlive its use), or NULL (the default after
+ * port_host_reset: the board has no such partition). Unknown ids are ignored. */
+void port_host_set_partition(bw_partition_id id, const bw_flash_partition *partition);
+
+/* Makes port_address_kind return `kind` for [base, base + size) (one range;
+ * size 0 removes it). Other addresses are BW_ADDRESS_UNKNOWN. */
+void port_host_set_address_kind(uint32_t base, uint32_t size, bw_address_kind kind);
 
 #endif

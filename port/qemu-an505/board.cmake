@@ -4,6 +4,7 @@ set(BW_BOARD_IRQ_COUNT 96)
 set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/board_qemu.c
   ${BW_PORT_DIR}/port_qemu.c
+  ${BW_PORT_DIR}/flash_qemu.c
   ${BW_PORT_DIR}/cmsdk_uart.c
   ${BW_PORT_DIR}/semihosting.c)
 set(BW_BOARD_APP_SOURCES ${PROJECT_SOURCE_DIR}/sdk/board/qemu-an505/board_app.c)

@@ -20,6 +20,24 @@
 #define BOARD_KERNEL_SLOT_SIZE   0x00100000u
 #define BOARD_IDENTITY_BASE      0x80FFE000u
 
+/* NOR rules the flash driver (flash_qemu.c) enforces on the whole window,
+ * as on the U585: erase sector and program unit. */
+#define BOARD_FLASH_SECTOR_SIZE  0x2000u
+#define BOARD_FLASH_PROGRAM_UNIT 16u
+
+/* Partitions (bw_flash.h): offsets within the flash window, sector multiples.
+ * The kernel slot and the identity sector are not partitions. */
+#define BOARD_PART_APP_SLOT_OFFSET      0x000000u
+#define BOARD_PART_APP_SLOT_SIZE        0x100000u
+#define BOARD_PART_IMAGE_A_OFFSET       0x200000u
+#define BOARD_PART_IMAGE_A_SIZE         0x110000u
+#define BOARD_PART_IMAGE_B_OFFSET       0x310000u
+#define BOARD_PART_IMAGE_B_SIZE         0x110000u
+#define BOARD_PART_UPDATE_STATE_OFFSET  0x420000u
+#define BOARD_PART_UPDATE_STATE_SIZE    0x010000u
+#define BOARD_PART_CRASH_LOG_OFFSET     0x430000u
+#define BOARD_PART_CRASH_LOG_SIZE       0x010000u
+
 /* The system-call gate: 8 bytes an entry, fixed forever (sdk/syscalls.def). */
 #define BOARD_GATE_BASE          (BOARD_KERNEL_SLOT_BASE + 0x400u)
 #define BOARD_GATE_SIZE          0x400u

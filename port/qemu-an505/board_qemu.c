@@ -69,6 +69,17 @@ static const bw_sau_region sau_regions[] = {
 
 static volatile uint32_t timer_wraps;
 
+/* CMSDK APB watchdog (the SSE-200's secure watchdog, wired to NMI). It counts
+ * down at SYSCLK; at zero it raises its interrupt and reloads, and a second
+ * zero with the interrupt still set would reset the chip (RESEN). */
+#define WDOG_LOAD(b)    REG((b) + 0x000u)
+#define WDOG_CONTROL(b) REG((b) + 0x008u)
+#define WDOG_INTCLR(b)  REG((b) + 0x00Cu)
+#define WDOG_LOCK(b)    REG((b) + 0xC00u)
+#define WDOG_CONTROL_INTEN (1u << 0)
+#define WDOG_CONTROL_RESEN (1u << 1)
+#define WDOG_UNLOCK_KEY 0x1ACCE551u
+
 bool board_irq_is_kernel(uint32_t irqn);
 bool board_irq_is_kernel(uint32_t irqn)
 {
@@ -165,6 +176,23 @@ void board_irq(uint32_t irqn)
 }
 
 
+
+void board_watchdog_start(uint32_t timeout_ms)
+{
+    uint64_t load = (uint64_t)BOARD_SYSCLK_HZ / 1000u * timeout_ms;
+    WDOG_LOCK(BOARD_SECURE_WATCHDOG) = WDOG_UNLOCK_KEY;
+    WDOG_LOAD(BOARD_SECURE_WATCHDOG) = load > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)load;
+    WDOG_INTCLR(BOARD_SECURE_WATCHDOG) = 1u;
+    WDOG_CONTROL(BOARD_SECURE_WATCHDOG) = WDOG_CONTROL_INTEN | WDOG_CONTROL_RESEN;
+    WDOG_LOCK(BOARD_SECURE_WATCHDOG) = 0;
+}
+
+void board_watchdog_feed(void)
+{
+    WDOG_LOCK(BOARD_SECURE_WATCHDOG) = WDOG_UNLOCK_KEY;
+    WDOG_INTCLR(BOARD_SECURE_WATCHDOG) = 1u;   /* reloads the counter */
+    WDOG_LOCK(BOARD_SECURE_WATCHDOG) = 0;
+}
 
 void board_test_exit(uint32_t code)
 {

@@ -96,6 +96,46 @@ void port_mediated_write(uint32_t app_address, uint32_t value)
     REG(mediated_secure_address(app_address)) = value;
 }
 
+/* What the board is at an address, for crash classification: the kernel's
+ * peripherals (either alias), and what the MPCs and PPCs keep from the app
+ * without being the kernel's (the MHUs, SSRAM outside app RAM). */
+typedef struct address_range {
+    uint32_t base;
+    uint32_t size;
+    bw_address_kind kind;
+} address_range;
+
+static const address_range address_map[] = {
+    { 0x40001000u, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* TIMER1: time base */
+    { 0x50001000u, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },
+    { 0x4002E000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* S32K watchdog, S32K timer */
+    { 0x5002E000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },
+    { 0x50080000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* security controller, secure watchdog */
+    { 0x50020000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* system information and control */
+    { 0x40201000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* UART1 console, UART2 modem */
+    { 0x50201000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },
+    { 0x40300000u, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* SCC */
+    { 0x50300000u, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },
+    { 0x40302000u, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* FPGAIO (mediated) */
+    { 0x50302000u, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },
+    { 0x58007000u, 0x3000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* the SSRAM MPCs */
+    { 0x40003000u, 0x2000u, BW_ADDRESS_PROTECTED },           /* MHU0, MHU1: PPC, nobody's */
+    { 0x00000000u, 0x400000u, BW_ADDRESS_PROTECTED },         /* SSRAM1 (MPC) */
+    { 0x28000000u, 0x200000u, BW_ADDRESS_PROTECTED },         /* SSRAM2 (MPC) */
+    { BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE, 0x28400000u - (BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE),
+      BW_ADDRESS_PROTECTED },                                 /* SSRAM3 past app RAM (MPC) */
+};
+
+bw_address_kind port_address_kind(uint32_t address)
+{
+    for (size_t i = 0; i < sizeof address_map / sizeof address_map[0]; i++) {
+        if (address - address_map[i].base < address_map[i].size) {
+            return address_map[i].kind;
+        }
+    }
+    return BW_ADDRESS_UNKNOWN;
+}
+
 void port_console_write(const char *text, size_t len)
 {
     cmsdk_uart_write(BOARD_CONSOLE_UART, text, len);

@@ -89,6 +89,8 @@
 #define BOARD_CONSOLE_PIN_AF     7u
 #define BOARD_KERNEL_TIMER       0x50000000u   /* TIM2 (32-bit): the kernel time base */
 #define BOARD_RNG                0x520C0800u
+#define BOARD_IWDG               0x50003000u   /* the secure watchdog (resets the chip) */
+#define BOARD_LSI_HZ             32000u        /* the IWDG's clock */
 
 /* ---- interrupts (IRQn, RM0456 vector table) ---- */
 #define BOARD_IRQ_WWDG           0u

@@ -158,6 +158,26 @@ void board_irq(uint32_t irqn)
 
 
 
+/* The IWDG as the secure watchdog (made secure in GTZC1 TZSC): it resets the
+ * chip when not reloaded in time; there is no NMI stage on this chip. Once
+ * started it cannot be stopped, as a watchdog should. */
+void board_watchdog_start(uint32_t timeout_ms)
+{
+    uint32_t counts = BOARD_LSI_HZ / 32u * timeout_ms / 1000u;
+    U585_REG(BOARD_IWDG + IWDG_KR) = IWDG_KR_START;
+    U585_REG(BOARD_IWDG + IWDG_KR) = IWDG_KR_UNLOCK;
+    U585_REG(BOARD_IWDG + IWDG_PR) = IWDG_PR_DIV32;
+    U585_REG(BOARD_IWDG + IWDG_RLR) = counts == 0 ? 1u : counts > IWDG_RLR_MAX ? IWDG_RLR_MAX : counts - 1u;
+    for (uint32_t spins = 0; spins < 100000u && (U585_REG(BOARD_IWDG + IWDG_SR) & IWDG_SR_UPDATING); spins++) {
+    }
+    U585_REG(BOARD_IWDG + IWDG_KR) = IWDG_KR_RELOAD;
+}
+
+void board_watchdog_feed(void)
+{
+    U585_REG(BOARD_IWDG + IWDG_KR) = IWDG_KR_RELOAD;
+}
+
 /* No-op on hardware: there is no emulator to end, and the tests that call it
  * run on qemu-an505 only. Returns so a caller goes on as without a test. */
 void board_test_exit(uint32_t code)

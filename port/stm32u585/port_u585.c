@@ -106,6 +106,43 @@ void port_console_write(const char *text, size_t len)
     u585_console_write(text, len);
 }
 
+/* No partitions yet: the U585 flash controller driver (erase pages, program
+ * quad-words through FLASH_NSCR/SECCR) is a later issue. Until it exists the
+ * board has no partitions, so the features built on them stay off. */
+const bw_flash_partition *port_flash_partition(bw_partition_id id)
+{
+    (void)id;
+    return NULL;
+}
+
+/* The kernel's peripherals (non-secure addresses; their secure aliases are
+ * BOARD_SECURE_ALIAS_OFFSET higher), for crash classification. */
+static const struct {
+    uint32_t base;
+    uint32_t size;
+} kernel_peripherals[] = {
+    { 0x40000000u, 0x400u },    /* TIM2: time base */
+    { 0x40002C00u, 0x800u },    /* WWDG, IWDG */
+    { 0x40013800u, 0x400u },    /* USART1: console */
+    { 0x40022000u, 0x400u },    /* FLASH interface */
+    { 0x40026000u, 0x400u },    /* RAMCFG */
+    { 0x40032400u, 0x1400u },   /* GTZC1: TZSC, TZIC, MPCBB1-3 */
+    { 0x420C0800u, 0x400u },    /* RNG */
+    { 0x46023000u, 0xC00u },    /* GTZC2: TZSC, TZIC, MPCBB4 */
+};
+
+bw_address_kind port_address_kind(uint32_t address)
+{
+    uint32_t ns = address >= 0x50000000u && address < 0x60000000u ? address - BOARD_SECURE_ALIAS_OFFSET
+                                                                 : address;
+    for (size_t i = 0; i < sizeof kernel_peripherals / sizeof kernel_peripherals[0]; i++) {
+        if (ns - kernel_peripherals[i].base < kernel_peripherals[i].size) {
+            return BW_ADDRESS_KERNEL_PERIPHERAL;
+        }
+    }
+    return BW_ADDRESS_UNKNOWN;
+}
+
 /* The identity record sits at the start of the last page of bank 2 (secure);
  * format and checks in bw_identity.h. */
 bw_err port_device_identity(uint8_t identity[16])

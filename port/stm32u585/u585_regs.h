@@ -176,6 +176,18 @@
 #define TZSC_SECCFGR3_RNGSEC     (1u << 13)
 #define TZSC_SECCFGR3_RAMCFGSEC  (1u << 22)
 
+/* ---- IWDG (independent watchdog: the kernel's secure watchdog) ---- */
+#define IWDG_KR                  0x00u
+#define IWDG_PR                  0x04u
+#define IWDG_RLR                 0x08u
+#define IWDG_SR                  0x0Cu
+#define IWDG_KR_START            0xCCCCu     /* starts the LSI and the counter */
+#define IWDG_KR_UNLOCK           0x5555u     /* PR and RLR writable */
+#define IWDG_KR_RELOAD           0xAAAAu
+#define IWDG_PR_DIV32            3u          /* LSI 32 kHz / 32: 1 ms per count */
+#define IWDG_RLR_MAX             0xFFFu
+#define IWDG_SR_UPDATING         0x7u        /* PVU, RVU, WVU: a write still in progress */
+
 /* ---- GTZC MPCBB (SRAM block security: 512-byte blocks, 32 to a register) ---- */
 #define MPCBB_SECCFGR(n)         (0x100u + 4u * (n))
 #define MPCBB_BLOCK_SIZE         512u

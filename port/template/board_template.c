@@ -23,6 +23,21 @@
 
 
 
+/* Starts the secure watchdog: unless board_watchdog_feed is called at least
+ * every timeout_ms, it raises the secure NMI or resets the chip. */
+void board_watchdog_start(uint32_t timeout_ms)
+{
+    /* TODO: start the chip's independent watchdog, secure-only (see
+     * port/stm32u585/board_u585.c). Until then a stuck kernel is not caught. */
+    (void)timeout_ms;
+}
+
+/* Restarts the secure watchdog's countdown. ISR-safe. */
+void board_watchdog_feed(void)
+{
+    /* TODO: reload the watchdog. */
+}
+
 /* Ends an emulated test run with an exit code. On hardware: a no-op that
  * returns (an emulator port ends the run here, e.g. by semihosting). */
 void board_test_exit(uint32_t code)

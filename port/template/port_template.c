@@ -137,6 +137,28 @@ void port_console_write(const char *text, size_t len)
     (void)len;
 }
 
+/* Where the board keeps a partition, or NULL if it has none (the kernel then
+ * runs without that feature and says so in its log). */
+const bw_flash_partition *port_flash_partition(bw_partition_id id)
+{
+    /* TODO: write a bw_flash_device for the board's flash (NOR rules of
+     * bw_flash.h enforced, see port/qemu-an505/flash_qemu.c), put the
+     * partition offsets and sizes in board.h, and return them here. */
+    (void)id;
+    return NULL;
+}
+
+/* Classifies a fault address from the board's map (crash records). Any address; ISR-safe. */
+bw_address_kind port_address_kind(uint32_t address)
+{
+    /* TODO: a table of the kernel's peripherals (both aliases) as
+     * BW_ADDRESS_KERNEL_PERIPHERAL, and of what the chip's protection
+     * controllers keep from the app without it being the kernel's as
+     * BW_ADDRESS_PROTECTED (port/qemu-an505/port_qemu.c shows one). */
+    (void)address;
+    return BW_ADDRESS_UNKNOWN;
+}
+
 /* Copies the 16-byte device identity from secure storage. BW_E_IO if not provisioned. */
 bw_err port_device_identity(uint8_t identity[16])
 {

@@ -16,6 +16,8 @@
  * Define MV_HEADER_COMPILE_NO_MAIN to leave out main() (e.g. when linked into another test).
  */
 #include "../../sdk/include/mv_syscalls.h"
+/* Bulwark's own calls (gate index 71 on) are declared apart, in bulwark_ext.h. */
+#include "../../sdk/include/bulwark_ext.h"
 
 #include <stddef.h>
 
@@ -115,6 +117,9 @@ struct mv_signatures {
     enum MvStatus (*mvMqttAcknowledgeMessage)(MvChannelHandle, uint32_t);
     enum MvStatus (*mvMqttGetNextReadableDataType)(MvChannelHandle,
                                                    enum MvMqttReadableDataType *);
+    /* bulwark_ext.h */
+    enum MvStatus (*bwAppConfirmHealthy)(void);
+    enum MvStatus (*bwGetLastCrash)(struct BwCrashInfo *);
 };
 
 /* Initialising each typed member from the header's declaration is the signature check. */
@@ -137,7 +142,7 @@ struct mv_signatures mv_signature_table = {
     mvMqttRequestUnsubscribe, mvMqttReadUnsubscribeResponse, mvMqttRequestPublish,
     mvMqttReadPublishResponse, mvMqttRequestDisconnect, mvMqttReadDisconnectResponse,
     mvMqttReceiveMessage, mvMqttReceiveLostMessageInfo, mvMqttAcknowledgeMessage,
-    mvMqttGetNextReadableDataType,
+    mvMqttGetNextReadableDataType, bwAppConfirmHealthy, bwGetLastCrash,
 };
 
 /* Every name in syscalls.def must be declared by the header (else: implicit declaration). */
@@ -228,8 +233,16 @@ struct mv_all_types {
     MvNetworkHandle network_handle;
     MvChannelHandle channel_handle;
     MvExternalFlashHandle external_flash_handle;
+    struct BwCrashInfo crash_info;
+    enum BwCrashClass crash_class;
+    enum BwCrashLoopAction crash_loop_action;
 };
 struct mv_all_types mv_all_types_instance;
+
+/* bulwark_ext.h: 4-byte enums, and BwCrashInfo's v1 at offset 8, 96 bytes in all. */
+CHECK(sizeof(enum BwCrashClass) == 4 && BW_CRASHCLASS_HANG == 11, "BwCrashClass");
+CHECK(sizeof(enum BwCrashLoopAction) == 4 && BW_CRASHLOOPACTION_PARKED == 2, "BwCrashLoopAction");
+CHECK(offsetof(struct BwCrashInfo, v1) == 8 && sizeof(struct BwCrashInfo) == 96, "BwCrashInfo");
 
 /* Sentinels fix the enums' sizes; the last value of each guards against a lost entry. */
 CHECK(MV_STATUS__MAX == 0xffffffffu && MV_STATUS_INPUTTOOLONG == 0x26, "MvStatus");

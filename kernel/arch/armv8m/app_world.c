@@ -2,12 +2,22 @@
  * Starting and restarting the app in the non-secure world.
  *
  * The app always starts the same way, first boot or restart: from secure
- * handler mode (PendSV_S, or a fault handler) the kernel tears down whatever
- * the app left (its interrupts, active exceptions, masks, stack pointers and
- * limits), builds an exception frame on the app's initial stack that "returns"
- * to the app's reset handler, and exception-returns into non-secure thread
- * mode (exceptions.S: arch_enter_app). Nothing secure stays live below that,
- * so the secure stack is dropped each time.
+ * handler mode (PendSV_S) the kernel tears down whatever the app left (its
+ * interrupts, active exceptions, masks, stack pointers and limits, MPU),
+ * builds an exception frame on the app's initial stack that "returns" to the
+ * app's reset handler, and exception-returns into non-secure thread mode
+ * (exceptions.S: arch_enter_app). Nothing secure stays live below that, so
+ * the secure stack is dropped each time.
+ *
+ * Interrupts of the app that are still active (it crashed or hung inside its
+ * own interrupt handler) cannot be cleared by a register write: the NVIC
+ * forgets an active interrupt only on an exception return from it. For each
+ * one the kernel stacks one more frame below the reset frame, whose return
+ * lands in the app's handler mode (IPSR = that interrupt) on a two-byte
+ * `bx lr` it writes into app RAM, with LR = an EXC_RETURN to the next frame:
+ * the chain of `bx lr` returns deactivates them one by one, the last one
+ * into thread mode at the reset handler. (The app's system exceptions have
+ * writable active bits in SHCSR_NS and are simply cleared.)
  *
  * The app image is untrusted: a vector table whose stack or entry lies
  * outside the app's memory does not start; the kernel parks instead.
@@ -30,6 +40,9 @@ static volatile bool restart_pending;
 static volatile enum MvWakeReason restart_reason = MV_WAKEREASON_COLDBOOT;
 
 #define PENDSV_PRIORITY 0x70u  /* the lowest secure priority; app priorities are 0x80.. (PRIS) */
+#define FRAME_BYTES 32u
+#define THUMB_BX_LR 0x4770u
+#define XPSR_THUMB (1u << 24)
 
 void arch_init(void)
 {
@@ -50,8 +63,14 @@ void arch_init(void)
     SCB_AIRCR = AIRCR_VECTKEY | AIRCR_PRIS | AIRCR_SYSRESETREQS;
     SCB_SHCSR |= SHCSR_SECUREFAULTENA | SHCSR_USGFAULTENA | SHCSR_BUSFAULTENA | SHCSR_MEMFAULTENA;
     SCB_NSACR |= (1u << 10) | (1u << 11);   /* the app may use the FPU */
+    /* The secure side must enable the FPU too: an app interrupt that uses it
+     * while preempting a system call (secure thread) lazily stacks FP state in
+     * the secure context, which faults (NOCP) unless CPACR_S allows CP10/11.
+     * The kernel itself is built soft-float and never uses FP registers. */
+    SCB_CPACR |= 0xFu << 20;
     SCB_SHPR3 = (SCB_SHPR3 & ~(0xFFu << 16)) | (PENDSV_PRIORITY << 16);
     armv8m_dsb_isb();
+    arch_supervision_init();
 }
 
 void arch_app_restart(enum MvWakeReason reason)
@@ -83,14 +102,6 @@ uint32_t arch_pendsv_work(void)
     return restart_pending ? 1u : 0u;
 }
 
-/* For a fault handler: start the app again after it crashed. */
-void arch_app_crashed(void);
-void arch_app_crashed(void)
-{
-    restart_reason = MV_WAKEREASON_APPLICATIONCRASH;
-    restart_pending = true;
-}
-
 static bool app_entry_valid(uint32_t sp, uint32_t pc)
 {
     /* Unsigned differences: also correct for a board whose app flash starts at 0. */
@@ -99,6 +110,8 @@ static bool app_entry_valid(uint32_t sp, uint32_t pc)
     return sp_ok && pc_ok;
 }
 
+/* Everything of the app's world that a register write can reset. Active app
+ * interrupts stay active (see the file comment). */
 static void app_state_reset(void)
 {
     uint32_t zero = 0;
@@ -108,7 +121,12 @@ static void app_state_reset(void)
     SCB_NS_ICSR = ICSR_PENDSVCLR | (1u << 25);   /* unpend the app's PendSV and SysTick */
     SCB_NS_CFSR = SCB_NS_CFSR;                   /* write-one-to-clear */
     SCB_NS_HFSR = SCB_NS_HFSR;
+    SCB_NS_SHPR1 = 0;
+    SCB_NS_SHPR2 = 0;
+    SCB_NS_SHPR3 = 0;
+    MPU_NS_CTRL = 0;
     FPU_FPCCR &= ~FPCCR_LSPACT;
+    FPU_NS_FPCCR &= ~FPCCR_LSPACT;
     __asm volatile(
         "msr primask_ns, %0\n"
         "msr basepri_ns, %0\n"
@@ -120,9 +138,58 @@ static void app_state_reset(void)
         : : "r"(zero) : "memory");
 }
 
-/* Called by arch_enter_app: prepares the app's first frame; returns to the app. */
-void arch_app_prepare(void);
-void arch_app_prepare(void)
+static void write_frame(uint32_t at, uint32_t lr, uint32_t pc, uint32_t xpsr)
+{
+    volatile uint32_t *frame = (volatile uint32_t *)(uintptr_t)at;
+    frame[0] = 0;   /* r0 */
+    frame[1] = 0;   /* r1 */
+    frame[2] = 0;   /* r2 */
+    frame[3] = 0;   /* r3 */
+    frame[4] = 0;   /* r12 */
+    frame[5] = lr;
+    frame[6] = pc;
+    frame[7] = xpsr;
+}
+
+/* Stacks one deactivation frame per active app interrupt below `top` (see
+ * the file comment); returns the lowest frame's address, or `top` if no app
+ * interrupt is active. Parks if the chain does not fit in app RAM. */
+static uint32_t stack_deactivation_chain(uint32_t top)
+{
+    uint32_t sp = top;
+    for (uint32_t irq = 0; irq < BOARD_IRQ_COUNT; irq++) {
+        uint32_t word = irq / 32u, bit = 1u << (irq % 32u);
+        if (!(NVIC_ITNS(word) & bit) || !(NVIC_IABR(word) & bit)) {
+            continue;
+        }
+        if (sp - BOARD_APP_RAM_BASE < FRAME_BYTES + 8u) {
+            bw_log("app restart: %s: parked", "no room on the app's stack to end its interrupts");
+            for (;;) {
+                __asm volatile("wfi");
+            }
+        }
+        /* The first frame stacked is the last one popped: back to thread mode. */
+        uint32_t lr = sp == top ? EXC_RETURN_APP_TO_THREAD : EXC_RETURN_APP_TO_HANDLER;
+        sp -= FRAME_BYTES;
+        write_frame(sp, lr, 0, XPSR_THUMB | (16u + irq));
+    }
+    if (sp == top) {
+        return top;
+    }
+    /* The bx lr stub goes just below the lowest frame (exception returns only
+     * pop, so nothing overwrites it); every chain frame returns to it. */
+    uint32_t stub = sp - 8u;
+    *(volatile uint16_t *)(uintptr_t)stub = THUMB_BX_LR;
+    for (uint32_t frame = sp; frame < top; frame += FRAME_BYTES) {
+        ((volatile uint32_t *)(uintptr_t)frame)[6] = stub;
+    }
+    return sp;
+}
+
+/* Called by arch_enter_app: prepares the app's first frame (and any
+ * deactivation chain); returns the EXC_RETURN to leave handler mode with. */
+uint32_t arch_app_prepare(void);
+uint32_t arch_app_prepare(void)
 {
     const volatile uint32_t *vectors = (const volatile uint32_t *)(uintptr_t)board_app_vector_table();
     uint32_t sp = vectors[0];
@@ -139,16 +206,12 @@ void arch_app_prepare(void)
         }
     }
 
-    volatile uint32_t *frame = (volatile uint32_t *)(uintptr_t)(sp - 32u);
-    frame[0] = 0;                     /* r0 */
-    frame[1] = 0;                     /* r1 */
-    frame[2] = 0;                     /* r2 */
-    frame[3] = 0;                     /* r3 */
-    frame[4] = 0;                     /* r12 */
-    frame[5] = 0xFFFFFFFFu;           /* lr: returning from reset faults */
-    frame[6] = pc & ~1u;              /* pc */
-    frame[7] = 1u << 24;              /* xPSR: Thumb */
+    uint32_t reset_frame = sp - FRAME_BYTES;
+    write_frame(reset_frame, 0xFFFFFFFFu /* returning from reset faults */, pc & ~1u, XPSR_THUMB);
+    uint32_t first = stack_deactivation_chain(reset_frame);
     SCB_NS_VTOR = (uint32_t)(uintptr_t)vectors;
-    __asm volatile("msr msp_ns, %0" : : "r"(frame) : "memory");
+    __asm volatile("msr msp_ns, %0" : : "r"(first) : "memory");
     armv8m_dsb_isb();
+    arch_supervision_app_entered();
+    return first == reset_frame ? EXC_RETURN_NS_THREAD_MSP : EXC_RETURN_NS_HANDLER;
 }

@@ -1,15 +1,18 @@
 /*
  * The armv8m TrustZone layer: starting, stopping and restarting the app in the
- * non-secure world, and catching its faults.
+ * non-secure world, catching its faults and hangs, and the kernel's
+ * supervisor thread that handles them.
  */
 #ifndef ARCH_H
 #define ARCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mv_syscalls.h"
 
-/* Configures the SAU and the secure exception set-up. Called by kernel_main after board_init. */
+/* Configures the SAU and the secure exception set-up, and starts the
+ * supervision tick and the secure watchdog. Called by kernel_main after board_init. */
 void arch_init(void);
 
 /* Starts the app for the first time with the given wake reason; never returns. */
@@ -18,5 +21,33 @@ void arch_app_start(enum MvWakeReason reason) __attribute__((noreturn));
 /* Asks for the app to be restarted in place with this wake reason once the
  * current kernel code returns (pends the secure PendSV). */
 void arch_app_restart(enum MvWakeReason reason);
+
+/* ---- inside the layer ---- */
+
+/* The fault status registers of both banks, read and cleared at once. */
+typedef struct arch_fault_status {
+    uint32_t cfsr;      /* secure bank: BusFault bits, secure Usage/MemManage */
+    uint32_t cfsr_ns;   /* the app's bank: its UsageFault/MemManage causes */
+    uint32_t hfsr;
+    uint32_t sfsr;
+    uint32_t sfar;
+    uint32_t bfar;
+    uint32_t mmfar_ns;
+} arch_fault_status;
+
+/* Reads the fault status registers and clears them (write-one-to-clear). */
+arch_fault_status arch_fault_status_take(void);
+
+/* In a secure fault or tick handler that interrupted the app: records the
+ * app's state for the supervisor thread and stops the app (its interrupts
+ * off, its masks cleared). The caller then enters the supervisor thread. */
+void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r11,
+                               uint32_t exc_return, const arch_fault_status *status);
+
+/* Starts the supervision tick (SysTick_S) and the board's secure watchdog. */
+void arch_supervision_init(void);
+
+/* Called by arch_app_prepare as the app is entered: supervision starts watching it. */
+void arch_supervision_app_entered(void);
 
 #endif

@@ -31,6 +31,15 @@
 #define SCB_SFAR      ARMV8M_REG(0xE000EDE8u)
 #define FPU_FPCCR     ARMV8M_REG(0xE000EF34u)
 
+/* SysTick, secure bank: the kernel's supervision tick */
+#define SYST_CSR      ARMV8M_REG(0xE000E010u)
+#define SYST_RVR      ARMV8M_REG(0xE000E014u)
+#define SYST_CVR      ARMV8M_REG(0xE000E018u)
+#define SYST_CSR_ENABLE    (1u << 0)
+#define SYST_CSR_TICKINT   (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2)   /* the processor clock */
+#define SYST_RVR_MAX       0x00FFFFFFu
+
 /* System control block, non-secure bank (the app's) */
 #define SCB_NS_ICSR   ARMV8M_REG(0xE002ED04u)
 #define SCB_NS_VTOR   ARMV8M_REG(0xE002ED08u)
@@ -42,6 +51,8 @@
 #define SCB_NS_SHPR1  ARMV8M_REG(0xE002ED18u)
 #define SCB_NS_SHPR2  ARMV8M_REG(0xE002ED1Cu)
 #define SCB_NS_SHPR3  ARMV8M_REG(0xE002ED20u)
+#define MPU_NS_CTRL   ARMV8M_REG(0xE002ED94u)
+#define FPU_NS_FPCCR  ARMV8M_REG(0xE002EF34u)
 
 #define ICSR_PENDSVSET   (1u << 28)
 #define ICSR_PENDSVCLR   (1u << 27)
@@ -77,11 +88,17 @@
 #define NVIC_ITNS(n)  ARMV8M_REG(0xE000E380u + 4u * (n))
 #define NVIC_IPR_BYTE(irq) (*(volatile uint8_t *)(uintptr_t)(0xE000E400u + (irq)))
 
-/* EXC_RETURN to the app's thread mode on MSP_NS with a standard frame. */
+/* EXC_RETURN values: from a secure exception to the app's thread or handler
+ * mode on MSP_NS; from an app exception to the app's thread or handler mode
+ * (standard frames, no FP state). */
 #define EXC_RETURN_NS_THREAD_MSP 0xFFFFFFB9u
+#define EXC_RETURN_NS_HANDLER    0xFFFFFFB1u
+#define EXC_RETURN_APP_TO_THREAD 0xFFFFFFB8u
+#define EXC_RETURN_APP_TO_HANDLER 0xFFFFFFB0u
 /* EXC_RETURN bit: the exception frame is on a secure stack. */
 #define EXC_RETURN_S             (1u << 6)
 #define EXC_RETURN_MODE_THREAD   (1u << 3)
+#define EXC_RETURN_FTYPE         (1u << 4)   /* 1: the frame has no FP state */
 
 static inline uint32_t armv8m_ipsr(void)
 {

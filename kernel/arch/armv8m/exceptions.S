@@ -1,16 +1,24 @@
 /*
- * Secure exception entry and the way into the app.
+ * Secure exception entry, the way into the app, and the way into the
+ * kernel's supervisor thread.
  *
  * Faults: push r4-r11 (the app's callee-saved registers at the fault) and call
  * arch_fault_handle with (saved r4-r11, EXC_RETURN, exception number). If it
- * returns, the fault was the app's and the app is started again from its
- * reset vector (arch_enter_app). PendSV_S carries deferred kernel work and
- * the app (re)start requests.
+ * returns, the fault was the app's: it has been captured and the app stopped,
+ * and the CPU goes to the supervisor thread (arch_enter_supervisor), which
+ * does the work and later restarts the app. The supervision tick (SysTick_S)
+ * enters the same way when it finds the app hung. PendSV_S carries deferred
+ * kernel work and the app (re)start requests.
  *
  * arch_enter_app: from secure handler mode, prepare a fresh app context
- * (arch_app_prepare, C), drop every secure stack frame (the secure thread has
- * nothing live once the app owns the CPU), clear r4-r11 so nothing secure
- * leaks, and return to the app's thread mode on MSP_NS.
+ * (arch_app_prepare, C, which returns the EXC_RETURN to leave with), drop
+ * every secure stack frame (the secure side has nothing live once the app
+ * owns the CPU), clear r0-r12 so nothing secure leaks, and exception-return
+ * into the app.
+ *
+ * arch_enter_supervisor: from secure handler mode, drop every secure stack
+ * frame and exception-return into secure thread mode at
+ * arch_supervisor_thread, on a fresh kernel stack.
  */
     .syntax unified
     .thumb
@@ -27,7 +35,24 @@ arch_fault_entry:
     sub     sp, sp, #8              /* keep 8-byte alignment, room for lr */
     str     r1, [sp]
     bl      arch_fault_handle       /* returns only for an app fault */
-    b       arch_enter_app
+    b.w     arch_enter_supervisor
+
+    .section .text.SysTick_Handler, "ax", %progbits
+    .global SysTick_Handler
+    .type SysTick_Handler, %function
+    .thumb_func
+SysTick_Handler:
+    mov     r1, lr                  /* EXC_RETURN */
+    push    {r4-r11}                /* the app's r4-r11, should it be hung */
+    mov     r0, sp
+    sub     sp, sp, #8
+    str     r1, [sp]
+    bl      arch_tick               /* nonzero: the app was hung and is stopped */
+    ldr     lr, [sp]
+    add     sp, sp, #40             /* r4-r11 were preserved by the C code */
+    cbnz    r0, 1f
+    bx      lr
+1:  b.w     arch_enter_supervisor
 
     .section .text.PendSV_Handler, "ax", %progbits
     .global PendSV_Handler
@@ -48,7 +73,8 @@ PendSV_Handler:
 arch_enter_app:
     ldr     r0, =__kernel_stack_top
     msr     msp, r0
-    bl      arch_app_prepare
+    bl      arch_app_prepare        /* returns the EXC_RETURN to leave with */
+    mov     lr, r0
     movs    r0, #0
     mov     r1, r0
     mov     r2, r0
@@ -63,6 +89,30 @@ arch_enter_app:
     mov     r11, r0
     mov     r12, r0
     msr     APSR_nzcvq, r0
-    ldr     lr, =0xFFFFFFB9         /* EXC_RETURN_NS_THREAD_MSP */
+    bx      lr
+    .ltorg
+
+    .section .text.arch_enter_supervisor, "ax", %progbits
+    .global arch_enter_supervisor
+    .type arch_enter_supervisor, %function
+    .thumb_func
+arch_enter_supervisor:
+    ldr     r0, =__kernel_stack_top
+    sub     r0, r0, #32             /* one basic frame at the top of the kernel stack */
+    msr     msp, r0
+    movs    r1, #0
+    str     r1, [r0, #0]            /* r0 */
+    str     r1, [r0, #4]            /* r1 */
+    str     r1, [r0, #8]            /* r2 */
+    str     r1, [r0, #12]           /* r3 */
+    str     r1, [r0, #16]           /* r12 */
+    mvn     r1, #0
+    str     r1, [r0, #20]           /* lr: the thread never returns */
+    ldr     r1, =arch_supervisor_thread
+    bic     r1, r1, #1
+    str     r1, [r0, #24]           /* pc */
+    mov     r1, #0x01000000
+    str     r1, [r0, #28]           /* xPSR: Thumb */
+    ldr     lr, =0xFFFFFFF9         /* secure thread mode, MSP, basic frame */
     bx      lr
     .ltorg

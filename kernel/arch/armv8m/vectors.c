@@ -20,6 +20,7 @@ void kernel_main(void) __attribute__((noreturn));
 void kernel_reset(void) __attribute__((noreturn));
 void arch_fault_entry(void);
 void PendSV_Handler(void);
+void SysTick_Handler(void);
 void arch_irq_entry(void);
 void arch_nmi(void);
 void arch_unexpected(void);
@@ -56,6 +57,6 @@ const vector kernel_vectors[VECTOR_COUNT] = {
     [12] = arch_unexpected,   /* DebugMonitor */
     [13] = arch_unexpected,
     [14] = PendSV_Handler,
-    [15] = arch_unexpected,   /* SysTick_S: unused */
+    [15] = SysTick_Handler,   /* SysTick_S: the supervision tick (supervisor.c) */
     [16 ... VECTOR_COUNT - 1] = arch_irq_entry,
 };

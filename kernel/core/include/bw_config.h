@@ -70,6 +70,52 @@
 #define BW_LOG_CHUNK 64
 #endif
 
+/* ---- crash supervision (bw_crash.h; docs/DESIGN.md "Crash supervision") ---- */
+
+/* The crash policy until bundles supply one (bw_crash_set_policy). The first
+ * crash after the app was healthy restarts it at once; each further crash
+ * before it is healthy again waits twice as long, from MIN to MAX. */
+#ifndef BW_CRASH_RESTART_MIN_MS
+#define BW_CRASH_RESTART_MIN_MS 100
+#endif
+#ifndef BW_CRASH_RESTART_MAX_MS
+#define BW_CRASH_RESTART_MAX_MS 30000
+#endif
+
+/* Bytes of the app's stack a crash record keeps (at most BW_CRASH_STACK_CAPACITY). */
+#ifndef BW_CRASH_STACK_BYTES
+#define BW_CRASH_STACK_BYTES 256
+#endif
+
+/* The app is healthy once it has run this long without crashing (or called
+ * bwAppConfirmHealthy); that resets the backoff and ends its probation. */
+#ifndef BW_CRASH_HEALTHY_MS
+#define BW_CRASH_HEALTHY_MS 10000
+#endif
+
+/* Crashes before the app is first healthy that make a crash loop (K). */
+#ifndef BW_CRASH_LOOP_CRASHES
+#define BW_CRASH_LOOP_CRASHES 3
+#endif
+
+/* An app seen with PRIMASK_NS, FAULTMASK_NS or BASEPRI_NS set at every
+ * supervision tick for this long is hung. */
+#ifndef BW_CRASH_HANG_MS
+#define BW_CRASH_HANG_MS 500
+#endif
+
+/* Period of the kernel's supervision tick (hang detection, health, backoff
+ * deadlines, watchdog feeding): the resolution of every crash timeout. */
+#ifndef BW_SUPERVISOR_TICK_MS
+#define BW_SUPERVISOR_TICK_MS 10
+#endif
+
+/* The secure watchdog fires (NMI: log and chip reset) when the kernel has not
+ * fed it for this long: the last resort against a stuck kernel. */
+#ifndef BW_WATCHDOG_TIMEOUT_MS
+#define BW_WATCHDOG_TIMEOUT_MS 1000
+#endif
+
 /* ---- identity ---- */
 
 /* ABI: length of the printable device ID: "BW" + 32 hex digits, no terminator. */
@@ -79,5 +125,14 @@
 
 /* Bytes of the raw identity the port keeps in secure storage. */
 #define BW_DEVICE_IDENTITY_BYTES 16
+
+/* ---- crypto ---- */
+
+/* Bytes of the static arena mbedTLS allocates from in the secure world
+ * (bw_crypto.h). An ECDSA P-256 verify peaks just under 5 KiB (measured on
+ * the host, 64-bit limbs; less on the M33). */
+#ifndef BW_CRYPTO_ARENA_BYTES
+#define BW_CRYPTO_ARENA_BYTES 6144
+#endif
 
 #endif

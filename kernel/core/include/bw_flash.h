@@ -54,7 +54,10 @@ typedef enum bw_partition_id {
 } bw_partition_id;
 
 /* Partition-relative operations: range-checked against the partition (BW_E_SIZE
- * when out of it), then passed to the device. */
+ * when out of it), then passed to the device. A NULL partition (the board has
+ * none) or one not inside its device: BW_E_UNAVAILABLE. program checks unit
+ * alignment and erase_sector sector alignment here (BW_E_ALIGN) before the
+ * device; a zero length succeeds without calling the device. */
 bw_err bw_flash_read(const bw_flash_partition *p, uint32_t offset, void *buf, uint32_t len);
 bw_err bw_flash_program(const bw_flash_partition *p, uint32_t offset, const void *buf, uint32_t len);
 bw_err bw_flash_erase_sector(const bw_flash_partition *p, uint32_t offset);

@@ -16,7 +16,8 @@
 #include "bw_err.h"
 #include "mv_syscalls.h"
 
-/* Seeds the random generator and empties every table; the wake reason becomes
+/* Seeds the random generator, empties every table and opens the crash log
+ * (bw_crash_init); the wake reason becomes
  * MV_WAKEREASON_COLDBOOT. Thread mode, before the app first runs. Returns the
  * bw_random_init error (the tables are reset even then; handle allocation
  * will fail until a later bw_kernel_init succeeds). */
@@ -24,7 +25,8 @@ bw_err bw_kernel_init(void);
 
 /* Forgets everything the previous run of the app set up: closes every
  * notification center and retires its handles, drops the server-log buffer,
- * and records `reason` for mvGetWakeReason. Call it with the app stopped: no
+ * records `reason` for mvGetWakeReason, and starts crash supervision of the
+ * new run (bw_crash_app_starting). Call it with the app stopped: no
  * system call may be in progress or resume afterwards (a call interrupted by
  * the app's teardown is abandoned, never continued). */
 void bw_kernel_app_starting(enum MvWakeReason reason);

@@ -91,6 +91,19 @@ void port_mediated_write(uint32_t app_address, uint32_t value);
  * runs without that feature and says so in its log). */
 const bw_flash_partition *port_flash_partition(bw_partition_id id);
 
+/* ---- crash classification ---- */
+
+/* What an address is on this board, as far as an app fault is concerned. */
+typedef enum bw_address_kind {
+    BW_ADDRESS_UNKNOWN = 0,         /* nothing the board names: unmapped, or the app's own */
+    BW_ADDRESS_KERNEL_PERIPHERAL,   /* a peripheral the kernel keeps (any alias) */
+    BW_ADDRESS_PROTECTED,           /* behind a memory/peripheral protection controller the
+                                     * app is not granted, and not a kernel peripheral */
+} bw_address_kind;
+
+/* Classifies a fault address from the board's map. Any address; ISR-safe. */
+bw_address_kind port_address_kind(uint32_t address);
+
 /* ---- console, identity, restart ---- */
 
 /* Writes bytes to the kernel console. Blocking but bounded; ISR-safe. */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "bw_err.h"
+#include "bw_syscalls_ext.h"   /* the bw* extension calls of the same gate table */
 #include "mv_syscalls.h"
 
 /* The one mapping from the kernel's internal errors to the app's statuses. */

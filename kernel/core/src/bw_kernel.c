@@ -6,6 +6,8 @@
  * that a preempting call must not split); the wake reason is one byte and is
  * read without the lock.
  */
+#include "bw_crash.h"
+#include "bw_crypto.h"
 #include "bw_handles.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
@@ -35,6 +37,8 @@ bw_err bw_kernel_init(void)
     bw_handles_reset();
     bw_notify_reset();
     forget_app_run(MV_WAKEREASON_COLDBOOT);
+    bw_crash_init();
+    (void)bw_crypto_init();   /* cannot fail: hands a static arena to mbedTLS */
     return bw_random_init();
 }
 
@@ -42,6 +46,7 @@ void bw_kernel_app_starting(enum MvWakeReason reason)
 {
     bw_notify_close_all();
     forget_app_run(reason);
+    bw_crash_app_starting();
     bw_log("app starting (wake reason %u)", (unsigned)reason);
 }
 

@@ -18,13 +18,17 @@
  * checks), the LED keeps the value the app set through the kernel, kernel
  * RAM writes leave the kernel serving calls, the kernel clock keeps running
  * after the TIMER1 write, and the identity page still gives the device ID.
- * Every run checks that the kernel answers and its clock moved on.
+ * Every run checks that the kernel answers and its clock moved on, and
+ * confirms itself healthy (bwAppConfirmHealthy): each fault is then a first
+ * crash after a healthy run, which the kernel restarts at once instead of
+ * backing off (the steps are deliberate, not a crash loop).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bulwark_board.h"
+#include "bulwark_ext.h"
 #include "check.h"
 #include "mv_syscalls.h"
 
@@ -116,6 +120,8 @@ static void every_run(void)
     check_true(now > carried.last_us, "not later", check_u64_text(before, carried.last_us),
                "run %" PRIu32 ": the kernel's clock moved on", carried.next_step);
     carried.last_us = now;
+    check_status(bwAppConfirmHealthy(), MV_STATUS_OKAY, "run %" PRIu32 ": bwAppConfirmHealthy",
+                 carried.next_step);
 }
 
 static void finish(void)

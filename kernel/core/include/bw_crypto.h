@@ -1,0 +1,24 @@
+/*
+ * The secure world's mbedTLS memory. mbedTLS bignums allocate; the kernel has
+ * no heap, so its mbedTLS config (kernel/crypto/bw_mbedtls_config.h) routes
+ * mbedtls_calloc/free to mbedTLS's buffer allocator over one static arena of
+ * BW_CRYPTO_ARENA_BYTES. Before bw_crypto_init every allocation fails cleanly
+ * (mbedTLS returns its ALLOC_FAILED errors), never touches libc malloc.
+ *
+ * Allocating crypto (ECDSA verify, later TLS) runs in the kernel loop only,
+ * never from an interrupt or a system call: the allocator has no lock.
+ */
+#ifndef BW_CRYPTO_H
+#define BW_CRYPTO_H
+
+#include "bw_err.h"
+
+/* Hands the static arena to mbedTLS. Idempotent: a second call keeps the arena
+ * (and any live allocation) as it is. Called by bw_kernel_init. */
+bw_err bw_crypto_init(void);
+
+/* mbedTLS's exit (MBEDTLS_PLATFORM_EXIT_MACRO): the arena is corrupted, which
+ * only a kernel bug can do. Logs the fact and traps (a secure fault). */
+_Noreturn void bw_crypto_fatal(int status);
+
+#endif

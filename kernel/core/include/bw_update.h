@@ -1,0 +1,121 @@
+/*
+ * The update engine: receives a bundle into an image bank, verifies it,
+ * installs it into the app slot power-safely, keeps the previous app as
+ * last-known-good and rolls back to it (docs/DESIGN.md "Updates").
+ *
+ * Storage: two image banks (A, B) and a state journal (bw_update_state.h).
+ * A bank holds the bundle's head (header, manifest, signature) in its first
+ * sectors and, after that, an image of the app slot exactly as it will be
+ * installed (erased bytes 0xFF). At any time one bank may hold the running
+ * app's image (current_bank), the other the last-known-good app or a
+ * download. The running app on trial (not yet healthy) protects its
+ * last-known-good: no download starts until it is healthy.
+ *
+ * Every step journals its progress: a power cut at any instant leaves a state
+ * from which bw_update_boot finishes the job, and the app slot only ever
+ * receives bytes from a verified bank. Callers: the kernel loop (never an
+ * interrupt or a system call); the engine keeps no pointer to caller data.
+ * Entry points for delivery (local or OTA): begin, write, finish.
+ */
+#ifndef BW_UPDATE_H
+#define BW_UPDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bw_err.h"
+#include "bw_flash.h"
+#include "bw_manifest.h"
+#include "bw_update_state.h"
+
+/* Where the engine works and what it trusts. */
+typedef struct bw_update_config {
+    const bw_flash_partition *app_slot;
+    const bw_flash_partition *bank[2];
+    const bw_flash_partition *state;
+    const bw_trusted_key *keys;     /* bundle signing keys; the engine keeps the pointer */
+    size_t key_count;
+    uint16_t board;                 /* BW_BOARD_* of this device */
+    uint32_t kernel_version;        /* BW_KERNEL_VERSION_PACK of the running kernel */
+    uint32_t trial_crash_limit;     /* crashes before healthy that trigger a rollback */
+} bw_update_config;
+
+/* Why the engine refused or failed, for logs and the delivery link. */
+typedef enum bw_update_error {
+    BW_UPDATE_OK = 0,
+    BW_UPDATE_E_BUNDLE,             /* the bundle itself: see the manifest diag */
+    BW_UPDATE_E_STORAGE,            /* the board has no banks/journal or they are too small */
+    BW_UPDATE_E_FLASH,              /* a flash operation failed */
+    BW_UPDATE_E_ON_TRIAL,           /* the running app is not yet healthy */
+    BW_UPDATE_E_NO_DOWNLOAD,        /* write/finish/install without a download in progress */
+    BW_UPDATE_E_OFFSET,             /* data not at the offset the engine expects */
+    BW_UPDATE_E_LAYER_ORDER,        /* layers not in region order or not 256-byte aligned */
+    BW_UPDATE_E_INCOMPLETE,         /* finish before every layer byte arrived */
+    BW_UPDATE_E_VERIFY,             /* the installed app slot did not measure as expected */
+    BW_UPDATE_E_NO_LKG,             /* rollback asked for with no last-known-good app */
+    BW_UPDATE_E_COUNT
+} bw_update_error;
+
+typedef struct bw_update_diag {
+    bw_update_error error;
+    bw_manifest_diag manifest;      /* when error is BW_UPDATE_E_BUNDLE or E_VERIFY */
+} bw_update_diag;
+
+/* What the engine tells the kernel after boot or an update action. */
+typedef enum bw_update_outcome {
+    BW_UPDATE_RUN_APP,              /* start the app normally */
+    BW_UPDATE_RUN_NEW_APP,          /* a new app was installed: wake reason APPLICATIONUPDATE */
+    BW_UPDATE_RUN_ROLLED_BACK,      /* the last-known-good app was put back */
+    BW_UPDATE_NO_GOOD_APP,          /* nothing verified to run: park the app */
+} bw_update_outcome;
+
+/* Loads the state and finishes an interrupted backup, install or rollback.
+ * Must run before the app starts. *outcome says how to start the app. */
+bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome,
+                      bw_update_diag *why);
+
+/* The state as the journal holds it (for status reports and tests). */
+const bw_update_state *bw_update_current_state(void);
+
+/* Starts (or resumes) receiving a bundle. head: the bundle's first bytes,
+ * at least header + manifest + signature block (bw_bundle_open). Verifies
+ * structure, signature, board, kernel version and anti-rollback. On success
+ * *resume_offset is the bundle file offset the sender continues from (the
+ * start of the layers, or later when the same bundle was partly received). */
+bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
+                       bw_update_diag *why);
+
+/* Receives bundle bytes at file offset `offset`, which must be the offset the
+ * engine expects next (resume_offset, then consecutive). */
+bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_update_diag *why);
+
+/* The bundle file offset the engine expects next (0 when not downloading). */
+uint32_t bw_update_expected_offset(void);
+
+/* Verifies every layer hash and the measurement of the received image; on
+ * success the bank is DOWNLOADED and ready to install. */
+bw_err bw_update_finish(bw_update_diag *why);
+
+/* Installs the downloaded bundle (the app must be stopped). Keeps the current
+ * app as last-known-good, copying a provisioned app into the free bank first. */
+bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why);
+
+/* Puts the last-known-good app back (the app must be stopped). */
+bw_err bw_update_rollback(bw_rollback_cause cause, bw_update_outcome *outcome,
+                          bw_update_diag *why);
+
+/* The running app crashed. While it is on trial this counts towards the
+ * crash limit; *rollback_due is set when the limit is reached. */
+bw_err bw_update_app_crashed(int *rollback_due);
+
+/* The running app proved healthy (ran long enough, or confirmed itself). */
+bw_err bw_update_app_healthy(void);
+
+/* Short text for an engine error. */
+const char *bw_update_error_text(bw_update_error error);
+
+/* One line for a log or the delivery link: the engine's reason and, for
+ * bundle errors, the manifest's precise reason. */
+size_t bw_update_describe(const bw_update_diag *why, char *out, size_t size);
+
+#endif

@@ -1,0 +1,1024 @@
+/*
+ * Bundle header, manifest and signature block (bw_manifest.h, docs/SPEC.md §6).
+ *
+ * Parsing reads fixed little-endian fields at offsets checked against the
+ * length handed in, before any read; every count and size is bounded before it
+ * is used in arithmetic, and sums are formed in 64 bits, so no input can make
+ * an index or an offset wrap. Reserved bytes must be zero, so a v1 parser never
+ * silently ignores what a later version meant. The parsed bw_manifest keeps no
+ * pointer into the input. The crypto half (key ids, signature, hashes) uses
+ * mbedTLS and allocates only through it.
+ */
+#include <string.h>
+
+#include "mbedtls/bignum.h"
+#include "mbedtls/ecdsa.h"
+#include "mbedtls/ecp.h"
+#include "mbedtls/sha256.h"
+
+#include "bw_manifest.h"
+
+/* Manifest v1 field offsets (SPEC §6.3). */
+enum {
+    MF_MAGIC = 0,
+    MF_VERSION = 4,
+    MF_SIZE = 6,
+    MF_APP_VERSION = 8,
+    MF_MIN_KERNEL = 12,
+    MF_BOARD = 16,
+    MF_REGION_COUNT = 18,
+    MF_LAYER_COUNT = 19,
+    MF_RESTART_MIN = 20,
+    MF_RESTART_MAX = 24,
+    MF_STACK_BYTES = 28,
+    MF_POLITE = 32,
+    MF_GRACE = 36,
+    MF_CHECKIN = 40,
+    MF_DEBUG_FLAGS = 44,
+    MF_RESERVED_1 = 45,   /* 3 bytes */
+    MF_DEBUG_KEY = 48,    /* 65 bytes */
+    MF_RESERVED_2 = 113,  /* 3 bytes */
+};
+
+static uint16_t load_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t load_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < len; i++) {
+        acc |= p[i];
+    }
+    return acc == 0;
+}
+
+/* Records a reason and returns err, so every failure is one `return fail(...)`. */
+static bw_err fail(bw_manifest_diag *why, bw_err err, bw_manifest_error error, uint32_t index,
+                   uint32_t other, uint32_t value, uint32_t limit)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+        why->error = error;
+        why->index = index;
+        why->other = other;
+        why->value = value;
+        why->limit = limit;
+    }
+    return err;
+}
+
+static bw_err ok(bw_manifest_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    return BW_OK;
+}
+
+static size_t clamp_size(size_t len)
+{
+    return len > UINT32_MAX ? UINT32_MAX : len;
+}
+
+/* ---- container header ---- */
+
+bw_err bw_bundle_parse_header(const uint8_t *bytes, size_t len, bw_bundle_layout *out,
+                              bw_manifest_diag *why)
+{
+    if (bytes == NULL || out == NULL) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_TRUNCATED, 0, 0, 0, BW_BUNDLE_HEADER_SIZE);
+    }
+    /* The magic is checked first so that garbage shorter than a header is named as such. */
+    if (len >= 4 && load_le32(bytes) != BW_BUNDLE_MAGIC) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_BUNDLE_MAGIC, 0, 0, load_le32(bytes), 0);
+    }
+    if (len < BW_BUNDLE_HEADER_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_TRUNCATED, 0, 0, (uint32_t)len,
+                    BW_BUNDLE_HEADER_SIZE);
+    }
+    uint16_t format = load_le16(bytes + 4);
+    uint16_t header_size = load_le16(bytes + 6);
+    uint32_t manifest_size = load_le32(bytes + 8);
+    uint32_t signature_size = load_le32(bytes + 12);
+    uint32_t bundle_size = load_le32(bytes + 16);
+    uint32_t reserved = load_le32(bytes + 20);
+
+    if (format != BW_BUNDLE_FORMAT_VERSION) {
+        return fail(why, BW_E_VERSION, BW_MANIFEST_E_FORMAT_VERSION, 0, 0, format,
+                    BW_BUNDLE_FORMAT_VERSION);
+    }
+    if (header_size != BW_BUNDLE_HEADER_SIZE) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_HEADER_SIZE, 0, 0, header_size,
+                    BW_BUNDLE_HEADER_SIZE);
+    }
+    if (reserved != 0) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_HEADER_RESERVED, 20, 0, reserved, 0);
+    }
+    if (manifest_size < BW_MANIFEST_FIXED_SIZE || manifest_size > BW_MANIFEST_MAX_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_MANIFEST_SIZE, 0, 0, manifest_size,
+                    BW_MANIFEST_MAX_SIZE);
+    }
+    if (signature_size != BW_SIGNATURE_BLOCK_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_SIGNATURE_SIZE, 0, 0, signature_size,
+                    BW_SIGNATURE_BLOCK_SIZE);
+    }
+    uint32_t layers_offset = BW_BUNDLE_HEADER_SIZE + manifest_size + signature_size;
+    if (bundle_size <= layers_offset) {
+        /* A bundle has at least one non-empty layer. */
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_BUNDLE_SIZE, 0, 0, bundle_size,
+                    layers_offset + 1);
+    }
+    out->manifest_offset = BW_BUNDLE_HEADER_SIZE;
+    out->manifest_size = manifest_size;
+    out->signature_offset = BW_BUNDLE_HEADER_SIZE + manifest_size;
+    out->layers_offset = layers_offset;
+    out->bundle_size = bundle_size;
+    return ok(why);
+}
+
+/* ---- manifest ---- */
+
+static bw_err parse_policies(const uint8_t *b, bw_manifest *m, bw_manifest_diag *why)
+{
+    m->crash.restart_min_ms = load_le32(b + MF_RESTART_MIN);
+    m->crash.restart_max_ms = load_le32(b + MF_RESTART_MAX);
+    m->crash.stack_bytes = load_le32(b + MF_STACK_BYTES);
+    m->update.polite_seconds = load_le32(b + MF_POLITE);
+    m->connectivity.grace_seconds = load_le32(b + MF_GRACE);
+    m->connectivity.min_checkin_seconds = load_le32(b + MF_CHECKIN);
+
+    if (m->crash.restart_max_ms > BW_RESTART_MS_MAX) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_RESTART_LIMIT, 0, 0, m->crash.restart_max_ms,
+                    BW_RESTART_MS_MAX);
+    }
+    if (m->crash.restart_min_ms > m->crash.restart_max_ms) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_RESTART_ORDER, 0, 0, m->crash.restart_min_ms,
+                    m->crash.restart_max_ms);
+    }
+    if (m->crash.stack_bytes > BW_CRASH_STACK_BYTES_MAX || m->crash.stack_bytes % 4 != 0) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_STACK_BYTES, 0, 0, m->crash.stack_bytes,
+                    BW_CRASH_STACK_BYTES_MAX);
+    }
+    if (m->update.polite_seconds > BW_POLITE_SECONDS_MAX) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_POLITE_LIMIT, 0, 0, m->update.polite_seconds,
+                    BW_POLITE_SECONDS_MAX);
+    }
+    if (m->connectivity.grace_seconds > BW_CONNECTIVITY_SECONDS_MAX) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_GRACE_LIMIT, 0, 0,
+                    m->connectivity.grace_seconds, BW_CONNECTIVITY_SECONDS_MAX);
+    }
+    if (m->connectivity.min_checkin_seconds > BW_CONNECTIVITY_SECONDS_MAX) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_CHECKIN_LIMIT, 0, 0,
+                    m->connectivity.min_checkin_seconds, BW_CONNECTIVITY_SECONDS_MAX);
+    }
+
+    uint8_t flags = b[MF_DEBUG_FLAGS];
+    if ((flags & ~BW_DEBUG_FLAG_DEBUGGABLE) != 0) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_DEBUG_FLAGS, 0, 0, flags, 0);
+    }
+    m->debug.debuggable = (flags & BW_DEBUG_FLAG_DEBUGGABLE) != 0;
+    const uint8_t *key = b + MF_DEBUG_KEY;
+    /* Debuggable needs an uncompressed point; not debuggable needs no key at all. */
+    if (m->debug.debuggable ? key[0] != 0x04 : !all_zero(key, BW_PUBLIC_KEY_SIZE)) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_DEBUG_KEY, 0, 0, flags, 0);
+    }
+    memcpy(m->debug.public_key, key, BW_PUBLIC_KEY_SIZE);
+    return BW_OK;
+}
+
+static bw_err parse_regions(const uint8_t *table, bw_manifest *m, bw_manifest_diag *why)
+{
+    for (unsigned i = 0; i < m->region_count; i++) {
+        const uint8_t *e = table + i * BW_MANIFEST_REGION_ENTRY_SIZE;
+        bw_manifest_region *r = &m->regions[i];
+        r->id = e[0];
+        r->size = load_le32(e + 4);
+        memcpy(r->measurement, e + 8, BW_SHA256_SIZE);
+        uint32_t entry_offset = BW_MANIFEST_FIXED_SIZE + i * BW_MANIFEST_REGION_ENTRY_SIZE;
+        if (!all_zero(e + 1, 3)) {
+            return fail(why, BW_E_INVALID, BW_MANIFEST_E_RESERVED, entry_offset + 1, 0, 0, 0);
+        }
+        if (r->id != BW_REGION_APP_SLOT) {
+            return fail(why, BW_E_INVALID, BW_MANIFEST_E_REGION_ID, i, 0, r->id, 0);
+        }
+        for (unsigned j = 0; j < i; j++) {
+            if (m->regions[j].id == r->id) {
+                return fail(why, BW_E_INVALID, BW_MANIFEST_E_REGION_DUPLICATE, j, i, r->id, 0);
+            }
+        }
+        if (r->size == 0 || r->size > BW_REGION_SIZE_MAX || r->size % BW_REGION_SIZE_UNIT != 0) {
+            return fail(why, BW_E_SIZE, BW_MANIFEST_E_REGION_SIZE, i, 0, r->size,
+                        BW_REGION_SIZE_MAX);
+        }
+    }
+    return BW_OK;
+}
+
+static const bw_manifest_region *find_region(const bw_manifest *m, uint8_t id)
+{
+    for (unsigned i = 0; i < m->region_count; i++) {
+        if (m->regions[i].id == id) {
+            return &m->regions[i];
+        }
+    }
+    return NULL;
+}
+
+static bw_err parse_layers(const uint8_t *table, uint32_t table_offset, bw_manifest *m,
+                           bw_manifest_diag *why)
+{
+    uint64_t data_offset = 0;
+    for (unsigned i = 0; i < m->layer_count; i++) {
+        const uint8_t *e = table + i * BW_MANIFEST_LAYER_ENTRY_SIZE;
+        bw_manifest_layer *l = &m->layers[i];
+        l->type = e[0];
+        l->region = e[1];
+        l->region_offset = load_le32(e + 4);
+        l->length = load_le32(e + 8);
+        memcpy(l->fetch_hash, e + 12, BW_SHA256_SIZE);
+        if (!all_zero(e + 2, 2)) {
+            return fail(why, BW_E_INVALID, BW_MANIFEST_E_RESERVED,
+                        table_offset + i * BW_MANIFEST_LAYER_ENTRY_SIZE + 2, 0, 0, 0);
+        }
+        if (l->type != BW_LAYER_FULL) {
+            return fail(why, BW_E_INVALID, BW_MANIFEST_E_LAYER_TYPE, i, 0, l->type, 0);
+        }
+        const bw_manifest_region *r = find_region(m, l->region);
+        if (r == NULL) {
+            return fail(why, BW_E_INVALID, BW_MANIFEST_E_LAYER_REGION, i, 0, l->region, 0);
+        }
+        if (l->length == 0) {
+            return fail(why, BW_E_SIZE, BW_MANIFEST_E_LAYER_EMPTY, i, 0, 0, 0);
+        }
+        uint64_t end = (uint64_t)l->region_offset + l->length;
+        if (end > r->size) {
+            return fail(why, BW_E_SIZE, BW_MANIFEST_E_LAYER_OUTSIDE, i, 0,
+                        end > UINT32_MAX ? UINT32_MAX : (uint32_t)end, r->size);
+        }
+        for (unsigned j = 0; j < i; j++) {
+            const bw_manifest_layer *p = &m->layers[j];
+            if (p->region == l->region && p->region_offset < end
+                && l->region_offset < (uint64_t)p->region_offset + p->length) {
+                return fail(why, BW_E_INVALID, BW_MANIFEST_E_LAYER_OVERLAP, j, i, 0, 0);
+            }
+        }
+        /* Non-overlapping layers inside regions of at most 16 MiB: the sum stays small. */
+        l->data_offset = (uint32_t)data_offset;
+        data_offset += l->length;
+    }
+    m->layer_data_size = (uint32_t)data_offset;
+    return BW_OK;
+}
+
+bw_err bw_manifest_parse(const uint8_t *bytes, size_t len, bw_manifest *out,
+                         bw_manifest_diag *why)
+{
+    if (bytes == NULL || out == NULL) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_TRUNCATED, 0, 0, 0, BW_MANIFEST_FIXED_SIZE);
+    }
+    if (len >= 4 && load_le32(bytes) != BW_MANIFEST_MAGIC) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_MANIFEST_MAGIC, 0, 0, load_le32(bytes), 0);
+    }
+    if (len >= 6 && load_le16(bytes + MF_VERSION) != BW_MANIFEST_VERSION) {
+        return fail(why, BW_E_VERSION, BW_MANIFEST_E_MANIFEST_VERSION, 0, 0,
+                    load_le16(bytes + MF_VERSION), BW_MANIFEST_VERSION);
+    }
+    if (len < BW_MANIFEST_FIXED_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_TRUNCATED, 0, 0, (uint32_t)clamp_size(len),
+                    BW_MANIFEST_FIXED_SIZE);
+    }
+    if (len > BW_MANIFEST_MAX_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_MANIFEST_SIZE, 0, 0, (uint32_t)clamp_size(len),
+                    BW_MANIFEST_MAX_SIZE);
+    }
+    memset(out, 0, sizeof *out);
+    out->version = BW_MANIFEST_VERSION;
+    out->size = load_le16(bytes + MF_SIZE);
+    if (out->size != len) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_MANIFEST_LENGTH, 0, 0, out->size, (uint32_t)len);
+    }
+    out->app_version = load_le32(bytes + MF_APP_VERSION);
+    out->min_kernel_version = load_le32(bytes + MF_MIN_KERNEL);
+    out->board = load_le16(bytes + MF_BOARD);
+    out->region_count = bytes[MF_REGION_COUNT];
+    out->layer_count = bytes[MF_LAYER_COUNT];
+
+    if (bw_manifest_board_name(out->board) == NULL) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_BOARD, 0, 0, out->board, 0);
+    }
+    if (out->region_count == 0 || out->region_count > BW_MANIFEST_MAX_REGIONS) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_REGION_COUNT, 0, 0, out->region_count,
+                    BW_MANIFEST_MAX_REGIONS);
+    }
+    if (out->layer_count == 0 || out->layer_count > BW_MANIFEST_MAX_LAYERS) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_LAYER_COUNT, 0, 0, out->layer_count,
+                    BW_MANIFEST_MAX_LAYERS);
+    }
+    uint32_t layer_table =
+        BW_MANIFEST_FIXED_SIZE + out->region_count * BW_MANIFEST_REGION_ENTRY_SIZE;
+    uint32_t expected = layer_table + out->layer_count * BW_MANIFEST_LAYER_ENTRY_SIZE;
+    if (expected != len) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_MANIFEST_LENGTH, 0, 0, expected, (uint32_t)len);
+    }
+    if (!all_zero(bytes + MF_RESERVED_1, 3)) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_RESERVED, MF_RESERVED_1, 0, 0, 0);
+    }
+    if (!all_zero(bytes + MF_RESERVED_2, 3)) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_RESERVED, MF_RESERVED_2, 0, 0, 0);
+    }
+    bw_err err = parse_policies(bytes, out, why);
+    if (err == BW_OK) {
+        err = parse_regions(bytes + BW_MANIFEST_FIXED_SIZE, out, why);
+    }
+    if (err == BW_OK) {
+        err = parse_layers(bytes + layer_table, layer_table, out, why);
+    }
+    return err == BW_OK ? ok(why) : err;
+}
+
+/* ---- signature block and the whole head ---- */
+
+bw_err bw_signature_parse(const uint8_t *bytes, size_t len, bw_signature_block *out,
+                          bw_manifest_diag *why)
+{
+    if (bytes == NULL || out == NULL || len < BW_SIGNATURE_BLOCK_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_TRUNCATED, 0, 0, (uint32_t)clamp_size(len),
+                    BW_SIGNATURE_BLOCK_SIZE);
+    }
+    if (len != BW_SIGNATURE_BLOCK_SIZE) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_SIGNATURE_SIZE, 0, 0, (uint32_t)clamp_size(len),
+                    BW_SIGNATURE_BLOCK_SIZE);
+    }
+    out->algorithm = load_le16(bytes);
+    if (out->algorithm != BW_SIGNATURE_ALG_ECDSA_P256_SHA256) {
+        return fail(why, BW_E_VERSION, BW_MANIFEST_E_SIGNATURE_ALG, 0, 0, out->algorithm,
+                    BW_SIGNATURE_ALG_ECDSA_P256_SHA256);
+    }
+    if (load_le16(bytes + 2) != 0) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_SIGNATURE_RESERVED, 0, 0,
+                    load_le16(bytes + 2), 0);
+    }
+    memcpy(out->key_id, bytes + 4, BW_KEY_ID_SIZE);
+    memcpy(out->signature, bytes + 12, BW_SIGNATURE_SIZE);
+    return ok(why);
+}
+
+bw_err bw_bundle_open(const uint8_t *bytes, size_t len, bw_bundle_layout *layout,
+                      bw_manifest *manifest, bw_signature_block *signature,
+                      bw_manifest_diag *why)
+{
+    if (layout == NULL || manifest == NULL || signature == NULL) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_TRUNCATED, 0, 0, 0, BW_BUNDLE_HEADER_SIZE);
+    }
+    bw_err err = bw_bundle_parse_header(bytes, len, layout, why);
+    if (err != BW_OK) {
+        return err;
+    }
+    if (len < layout->layers_offset) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_TRUNCATED, 0, 0, (uint32_t)len,
+                    layout->layers_offset);
+    }
+    err = bw_manifest_parse(bytes + layout->manifest_offset, layout->manifest_size, manifest, why);
+    if (err != BW_OK) {
+        return err;
+    }
+    err = bw_signature_parse(bytes + layout->signature_offset, BW_SIGNATURE_BLOCK_SIZE, signature,
+                             why);
+    if (err != BW_OK) {
+        return err;
+    }
+    uint64_t expected = (uint64_t)layout->layers_offset + manifest->layer_data_size;
+    if (layout->bundle_size != expected) {
+        return fail(why, BW_E_SIZE, BW_MANIFEST_E_BUNDLE_SIZE, 0, 0, layout->bundle_size,
+                    expected > UINT32_MAX ? UINT32_MAX : (uint32_t)expected);
+    }
+    return ok(why);
+}
+
+uint32_t bw_bundle_layer_file_offset(const bw_bundle_layout *layout, const bw_manifest *m,
+                                     unsigned index)
+{
+    return layout->layers_offset + m->layers[index].data_offset;
+}
+
+/* ---- encoding ---- */
+
+static void store_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void store_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+size_t bw_manifest_encode(const bw_manifest *m, uint8_t *out, size_t size)
+{
+    if (m->region_count > BW_MANIFEST_MAX_REGIONS || m->layer_count > BW_MANIFEST_MAX_LAYERS) {
+        return 0;
+    }
+    size_t layer_table = BW_MANIFEST_FIXED_SIZE + m->region_count * BW_MANIFEST_REGION_ENTRY_SIZE;
+    size_t total = layer_table + m->layer_count * BW_MANIFEST_LAYER_ENTRY_SIZE;
+    if (out == NULL || size < total) {
+        return 0;
+    }
+    memset(out, 0, total);
+    store_le32(out + MF_MAGIC, BW_MANIFEST_MAGIC);
+    store_le16(out + MF_VERSION, BW_MANIFEST_VERSION);
+    store_le16(out + MF_SIZE, (uint16_t)total);
+    store_le32(out + MF_APP_VERSION, m->app_version);
+    store_le32(out + MF_MIN_KERNEL, m->min_kernel_version);
+    store_le16(out + MF_BOARD, m->board);
+    out[MF_REGION_COUNT] = m->region_count;
+    out[MF_LAYER_COUNT] = m->layer_count;
+    store_le32(out + MF_RESTART_MIN, m->crash.restart_min_ms);
+    store_le32(out + MF_RESTART_MAX, m->crash.restart_max_ms);
+    store_le32(out + MF_STACK_BYTES, m->crash.stack_bytes);
+    store_le32(out + MF_POLITE, m->update.polite_seconds);
+    store_le32(out + MF_GRACE, m->connectivity.grace_seconds);
+    store_le32(out + MF_CHECKIN, m->connectivity.min_checkin_seconds);
+    out[MF_DEBUG_FLAGS] = m->debug.debuggable ? BW_DEBUG_FLAG_DEBUGGABLE : 0;
+    memcpy(out + MF_DEBUG_KEY, m->debug.public_key, BW_PUBLIC_KEY_SIZE);
+    for (unsigned i = 0; i < m->region_count; i++) {
+        uint8_t *e = out + BW_MANIFEST_FIXED_SIZE + i * BW_MANIFEST_REGION_ENTRY_SIZE;
+        e[0] = m->regions[i].id;
+        store_le32(e + 4, m->regions[i].size);
+        memcpy(e + 8, m->regions[i].measurement, BW_SHA256_SIZE);
+    }
+    for (unsigned i = 0; i < m->layer_count; i++) {
+        uint8_t *e = out + layer_table + i * BW_MANIFEST_LAYER_ENTRY_SIZE;
+        e[0] = m->layers[i].type;
+        e[1] = m->layers[i].region;
+        store_le32(e + 4, m->layers[i].region_offset);
+        store_le32(e + 8, m->layers[i].length);
+        memcpy(e + 12, m->layers[i].fetch_hash, BW_SHA256_SIZE);
+    }
+    return total;
+}
+
+void bw_bundle_encode_header(uint32_t manifest_size, uint32_t bundle_size,
+                             uint8_t out[BW_BUNDLE_HEADER_SIZE])
+{
+    memset(out, 0, BW_BUNDLE_HEADER_SIZE);
+    store_le32(out, BW_BUNDLE_MAGIC);
+    store_le16(out + 4, BW_BUNDLE_FORMAT_VERSION);
+    store_le16(out + 6, BW_BUNDLE_HEADER_SIZE);
+    store_le32(out + 8, manifest_size);
+    store_le32(out + 12, BW_SIGNATURE_BLOCK_SIZE);
+    store_le32(out + 16, bundle_size);
+}
+
+void bw_signature_encode(const bw_signature_block *sig, uint8_t out[BW_SIGNATURE_BLOCK_SIZE])
+{
+    memset(out, 0, BW_SIGNATURE_BLOCK_SIZE);
+    store_le16(out, sig->algorithm);
+    memcpy(out + 4, sig->key_id, BW_KEY_ID_SIZE);
+    memcpy(out + 12, sig->signature, BW_SIGNATURE_SIZE);
+}
+
+/* ---- crypto ---- */
+
+bw_err bw_manifest_key_id(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
+                          uint8_t key_id[BW_KEY_ID_SIZE])
+{
+    uint8_t digest[BW_SHA256_SIZE];
+    if (mbedtls_sha256_ret(public_key, BW_PUBLIC_KEY_SIZE, digest, 0) != 0) {
+        return BW_E_IO;
+    }
+    memcpy(key_id, digest, BW_KEY_ID_SIZE);
+    return BW_OK;
+}
+
+bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
+                                uint8_t hash[BW_SHA256_SIZE])
+{
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    int rc = mbedtls_sha256_starts_ret(&sha, 0);
+    if (rc == 0) {
+        rc = mbedtls_sha256_update_ret(&sha, (const unsigned char *)BW_MANIFEST_SIGNING_PREFIX,
+                                       BW_MANIFEST_SIGNING_PREFIX_SIZE);
+    }
+    if (rc == 0) {
+        rc = mbedtls_sha256_update_ret(&sha, manifest, len);
+    }
+    if (rc == 0) {
+        rc = mbedtls_sha256_finish_ret(&sha, hash);
+    }
+    mbedtls_sha256_free(&sha);
+    return rc == 0 ? BW_OK : BW_E_IO;
+}
+
+/* ECDSA check of hash by key; returns the reason (OK, bad signature, bad key, crypto). */
+static bw_manifest_error ecdsa_check(const uint8_t *public_key, const uint8_t hash[BW_SHA256_SIZE],
+                                     const uint8_t signature[BW_SIGNATURE_SIZE])
+{
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point q;
+    mbedtls_mpi r, s;
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+
+    bw_manifest_error result = BW_MANIFEST_E_CRYPTO;
+    if (mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1) != 0
+        || mbedtls_mpi_read_binary(&r, signature, 32) != 0
+        || mbedtls_mpi_read_binary(&s, signature + 32, 32) != 0) {
+        goto out;
+    }
+    int rc = mbedtls_ecp_point_read_binary(&grp, &q, public_key, BW_PUBLIC_KEY_SIZE);
+    if (rc == 0) {
+        rc = mbedtls_ecp_check_pubkey(&grp, &q);
+    }
+    if (rc == MBEDTLS_ERR_MPI_ALLOC_FAILED || rc == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
+        goto out;
+    }
+    if (rc != 0) {
+        result = BW_MANIFEST_E_TRUSTED_KEY;
+        goto out;
+    }
+    rc = mbedtls_ecdsa_verify(&grp, hash, BW_SHA256_SIZE, &q, &r, &s);
+    if (rc == MBEDTLS_ERR_MPI_ALLOC_FAILED || rc == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
+        goto out;
+    }
+    result = rc == 0 ? BW_MANIFEST_OK : BW_MANIFEST_E_BAD_SIGNATURE;
+out:
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_group_free(&grp);
+    return result;
+}
+
+bw_err bw_manifest_verify_signature(const uint8_t *manifest, size_t len,
+                                    const bw_signature_block *signature,
+                                    const bw_trusted_key *keys, size_t key_count,
+                                    bw_manifest_diag *why)
+{
+    if (manifest == NULL || signature == NULL || (keys == NULL && key_count > 0)) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_CRYPTO, 0, 0, 0, 0);
+    }
+    if (signature->algorithm != BW_SIGNATURE_ALG_ECDSA_P256_SHA256) {
+        return fail(why, BW_E_VERSION, BW_MANIFEST_E_SIGNATURE_ALG, 0, 0, signature->algorithm,
+                    BW_SIGNATURE_ALG_ECDSA_P256_SHA256);
+    }
+    const bw_trusted_key *key = NULL;
+    size_t key_index = 0;
+    for (size_t i = 0; i < key_count && key == NULL; i++) {
+        uint8_t id[BW_KEY_ID_SIZE];
+        if (bw_manifest_key_id(keys[i].public_key, id) != BW_OK) {
+            return fail(why, BW_E_IO, BW_MANIFEST_E_CRYPTO, 0, 0, 0, 0);
+        }
+        if (memcmp(id, signature->key_id, BW_KEY_ID_SIZE) == 0) {
+            key = &keys[i];
+            key_index = i;
+        }
+    }
+    if (key == NULL) {
+        fail(why, BW_E_DENIED, BW_MANIFEST_E_UNKNOWN_KEY, 0, 0, 0, 0);
+        if (why != NULL) {
+            memcpy(why->key_id, signature->key_id, BW_KEY_ID_SIZE);
+        }
+        return BW_E_DENIED;
+    }
+    uint8_t hash[BW_SHA256_SIZE];
+    if (bw_manifest_signing_hash(manifest, len, hash) != BW_OK) {
+        return fail(why, BW_E_IO, BW_MANIFEST_E_CRYPTO, 0, 0, 0, 0);
+    }
+    bw_manifest_error result = ecdsa_check(key->public_key, hash, signature->signature);
+    if (result == BW_MANIFEST_OK) {
+        return ok(why);
+    }
+    bw_err err = result == BW_MANIFEST_E_CRYPTO        ? BW_E_FULL
+                 : result == BW_MANIFEST_E_TRUSTED_KEY ? BW_E_INVALID
+                                                       : BW_E_DENIED;
+    fail(why, err, result, (uint32_t)key_index, 0, 0, 0);
+    if (why != NULL) {
+        memcpy(why->key_id, signature->key_id, BW_KEY_ID_SIZE);
+    }
+    return err;
+}
+
+bw_err bw_manifest_check_layer_hash(const bw_manifest *m, unsigned index,
+                                    const uint8_t digest[BW_SHA256_SIZE], bw_manifest_diag *why)
+{
+    if (index >= m->layer_count) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_LAYER_INDEX, index, 0, 0, m->layer_count);
+    }
+    if (memcmp(digest, m->layers[index].fetch_hash, BW_SHA256_SIZE) != 0) {
+        return fail(why, BW_E_DENIED, BW_MANIFEST_E_LAYER_HASH, index, 0, 0, 0);
+    }
+    return ok(why);
+}
+
+bw_err bw_region_measure(bw_region_read_fn read_fn, void *context, uint32_t size,
+                         uint8_t *scratch, size_t scratch_len, uint8_t digest[BW_SHA256_SIZE])
+{
+    if (read_fn == NULL || scratch == NULL || scratch_len == 0) {
+        return BW_E_INVALID;
+    }
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    bw_err err = mbedtls_sha256_starts_ret(&sha, 0) == 0 ? BW_OK : BW_E_IO;
+    for (uint32_t done = 0; err == BW_OK && done < size;) {
+        uint32_t chunk = size - done < scratch_len ? size - done : (uint32_t)scratch_len;
+        err = read_fn(context, done, scratch, chunk);
+        if (err == BW_OK && mbedtls_sha256_update_ret(&sha, scratch, chunk) != 0) {
+            err = BW_E_IO;
+        }
+        done += chunk;
+    }
+    if (err == BW_OK && mbedtls_sha256_finish_ret(&sha, digest) != 0) {
+        err = BW_E_IO;
+    }
+    mbedtls_sha256_free(&sha);
+    return err;
+}
+
+bw_err bw_manifest_check_measurement(const bw_manifest *m, unsigned index,
+                                     const uint8_t digest[BW_SHA256_SIZE], bw_manifest_diag *why)
+{
+    if (index >= m->region_count) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_MEASUREMENT, index, 0, 0, 0);
+    }
+    if (memcmp(digest, m->regions[index].measurement, BW_SHA256_SIZE) != 0) {
+        return fail(why, BW_E_DENIED, BW_MANIFEST_E_MEASUREMENT, index, 0, 0, 0);
+    }
+    return ok(why);
+}
+
+/* ---- device policy ---- */
+
+bw_err bw_manifest_check_device(const bw_manifest *m, uint16_t board, uint32_t kernel_version,
+                                uint32_t app_slot_size, bw_manifest_diag *why)
+{
+    if (m->board != board) {
+        return fail(why, BW_E_DENIED, BW_MANIFEST_E_BOARD_MISMATCH, 0, 0, m->board, board);
+    }
+    if (m->min_kernel_version > kernel_version) {
+        return fail(why, BW_E_DENIED, BW_MANIFEST_E_KERNEL_TOO_OLD, 0, 0, m->min_kernel_version,
+                    kernel_version);
+    }
+    for (unsigned i = 0; i < m->region_count; i++) {
+        if (m->regions[i].id == BW_REGION_APP_SLOT && m->regions[i].size != app_slot_size) {
+            return fail(why, BW_E_SIZE, BW_MANIFEST_E_REGION_MISMATCH, i, 0, m->regions[i].size,
+                        app_slot_size);
+        }
+    }
+    return ok(why);
+}
+
+bw_err bw_manifest_check_rollback(const bw_manifest *m, uint32_t floor, bw_manifest_diag *why)
+{
+    if (m->app_version < floor) {
+        return fail(why, BW_E_DENIED, BW_MANIFEST_E_ROLLBACK, 0, 0, m->app_version, floor);
+    }
+    return ok(why);
+}
+
+/* ---- text ---- */
+
+const char *bw_manifest_board_name(uint16_t board)
+{
+    switch (board) {
+    case BW_BOARD_QEMU_AN505:
+        return "qemu-an505";
+    case BW_BOARD_STM32U585:
+        return "stm32u585";
+    default:
+        return NULL;
+    }
+}
+
+static const char *const error_texts[BW_MANIFEST_E_COUNT] = {
+    [BW_MANIFEST_OK] = "ok",
+    [BW_MANIFEST_E_TRUNCATED] = "bundle is truncated",
+    [BW_MANIFEST_E_TRAILING_DATA] = "bundle has bytes after its last layer",
+    [BW_MANIFEST_E_BUNDLE_MAGIC] = "not a Bulwark bundle (bad magic)",
+    [BW_MANIFEST_E_FORMAT_VERSION] = "unsupported bundle format version",
+    [BW_MANIFEST_E_HEADER_SIZE] = "bundle header size is wrong",
+    [BW_MANIFEST_E_HEADER_RESERVED] = "bundle header reserved field is not zero",
+    [BW_MANIFEST_E_MANIFEST_SIZE] = "manifest size out of range",
+    [BW_MANIFEST_E_SIGNATURE_SIZE] = "signature block size is wrong",
+    [BW_MANIFEST_E_BUNDLE_SIZE] = "bundle size disagrees with its layers",
+    [BW_MANIFEST_E_MANIFEST_MAGIC] = "manifest has a bad magic",
+    [BW_MANIFEST_E_MANIFEST_VERSION] = "unsupported manifest version",
+    [BW_MANIFEST_E_MANIFEST_LENGTH] = "manifest length is inconsistent",
+    [BW_MANIFEST_E_RESERVED] = "manifest reserved field is not zero",
+    [BW_MANIFEST_E_BOARD] = "unknown target board",
+    [BW_MANIFEST_E_REGION_COUNT] = "region count out of range",
+    [BW_MANIFEST_E_REGION_ID] = "unknown region id",
+    [BW_MANIFEST_E_REGION_DUPLICATE] = "region listed twice",
+    [BW_MANIFEST_E_REGION_SIZE] = "region size out of range",
+    [BW_MANIFEST_E_LAYER_COUNT] = "layer count out of range",
+    [BW_MANIFEST_E_LAYER_TYPE] = "unknown layer type",
+    [BW_MANIFEST_E_LAYER_REGION] = "layer targets an undefined region",
+    [BW_MANIFEST_E_LAYER_EMPTY] = "layer is empty",
+    [BW_MANIFEST_E_LAYER_OUTSIDE] = "layer extends past the end of its region",
+    [BW_MANIFEST_E_LAYER_OVERLAP] = "layers overlap",
+    [BW_MANIFEST_E_RESTART_ORDER] = "crash restart minimum delay exceeds the maximum",
+    [BW_MANIFEST_E_RESTART_LIMIT] = "crash restart delay too long",
+    [BW_MANIFEST_E_STACK_BYTES] = "crash report stack bytes out of range",
+    [BW_MANIFEST_E_DEBUG_FLAGS] = "unknown debug policy flags",
+    [BW_MANIFEST_E_DEBUG_KEY] = "debug key does not match the debuggable flag",
+    [BW_MANIFEST_E_POLITE_LIMIT] = "polite-update window too long",
+    [BW_MANIFEST_E_GRACE_LIMIT] = "connectivity grace too long",
+    [BW_MANIFEST_E_CHECKIN_LIMIT] = "minimum check-in interval too long",
+    [BW_MANIFEST_E_SIGNATURE_ALG] = "unsupported signature algorithm",
+    [BW_MANIFEST_E_SIGNATURE_RESERVED] = "signature block reserved field is not zero",
+    [BW_MANIFEST_E_UNKNOWN_KEY] = "signed by an unknown key",
+    [BW_MANIFEST_E_BAD_SIGNATURE] = "bad signature",
+    [BW_MANIFEST_E_TRUSTED_KEY] = "trusted key is not a valid P-256 public key",
+    [BW_MANIFEST_E_CRYPTO] = "crypto check could not run (mbedTLS failure or out of memory)",
+    [BW_MANIFEST_E_BOARD_MISMATCH] = "bundle is for another board",
+    [BW_MANIFEST_E_KERNEL_TOO_OLD] = "bundle needs a newer kernel",
+    [BW_MANIFEST_E_REGION_MISMATCH] = "region size differs from the device's",
+    [BW_MANIFEST_E_ROLLBACK] = "app version is older than allowed (anti-rollback)",
+    [BW_MANIFEST_E_LAYER_INDEX] = "no such layer",
+    [BW_MANIFEST_E_LAYER_HASH] = "layer bytes do not match its fetch hash",
+    [BW_MANIFEST_E_MEASUREMENT] = "installed region does not match its measurement",
+};
+
+const char *bw_manifest_error_text(bw_manifest_error error)
+{
+    if ((unsigned)error >= BW_MANIFEST_E_COUNT || error_texts[error] == NULL) {
+        return "unknown manifest error";
+    }
+    return error_texts[error];
+}
+
+/* A bounded text builder: appends never overrun, the result is always terminated. */
+typedef struct text {
+    char *out;
+    size_t size;
+    size_t len;
+} text;
+
+static void put_str(text *t, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (t->len + 1 < t->size) {
+            t->out[t->len++] = *s;
+        }
+    }
+    if (t->size > 0) {
+        t->out[t->len] = '\0';
+    }
+}
+
+static void put_uint(text *t, uint32_t v, unsigned base)
+{
+    char digits[16];
+    size_t n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    char s[20];
+    size_t i = 0;
+    if (base == 16) {
+        s[i++] = '0';
+        s[i++] = 'x';
+    }
+    while (n > 0) {
+        s[i++] = digits[--n];
+    }
+    s[i] = '\0';
+    put_str(t, s);
+}
+
+static void put_key_id(text *t, const uint8_t id[BW_KEY_ID_SIZE])
+{
+    char s[2 * BW_KEY_ID_SIZE + 1];
+    for (unsigned i = 0; i < BW_KEY_ID_SIZE; i++) {
+        s[2 * i] = "0123456789abcdef"[id[i] >> 4];
+        s[2 * i + 1] = "0123456789abcdef"[id[i] & 15];
+    }
+    s[2 * BW_KEY_ID_SIZE] = '\0';
+    put_str(t, s);
+}
+
+static void put_kernel_version(text *t, uint32_t v)
+{
+    put_uint(t, v >> 24, 10);
+    put_str(t, ".");
+    put_uint(t, (v >> 16) & 0xFFu, 10);
+    put_str(t, ".");
+    put_uint(t, v & 0xFFFFu, 10);
+}
+
+static void put_board(text *t, uint32_t board)
+{
+    const char *name = board <= UINT16_MAX ? bw_manifest_board_name((uint16_t)board) : NULL;
+    if (name != NULL) {
+        put_str(t, name);
+    } else {
+        put_str(t, "board ");
+        put_uint(t, board, 10);
+    }
+}
+
+/* "<a><n><b>": the common "layer 2 is empty" shape. */
+static void put_indexed(text *t, const char *a, uint32_t n, const char *b)
+{
+    put_str(t, a);
+    put_uint(t, n, 10);
+    put_str(t, b);
+}
+
+size_t bw_manifest_describe(const bw_manifest_diag *why, char *out, size_t size)
+{
+    text t = { out, size, 0 };
+    put_str(&t, "");
+    if (why == NULL) {
+        return 0;
+    }
+    const uint32_t v = why->value, lim = why->limit;
+    switch (why->error) {
+    case BW_MANIFEST_E_TRUNCATED:
+        put_indexed(&t, "bundle is truncated: ", v, " bytes where at least ");
+        put_indexed(&t, "", lim, " are needed");
+        break;
+    case BW_MANIFEST_E_TRAILING_DATA:
+        put_indexed(&t, "bundle has ", v - lim, " bytes after its last layer (the header says ");
+        put_indexed(&t, "", lim, " bytes)");
+        break;
+    case BW_MANIFEST_E_BUNDLE_MAGIC:
+        put_str(&t, "not a Bulwark bundle (bad magic ");
+        put_uint(&t, v, 16);
+        put_str(&t, ")");
+        break;
+    case BW_MANIFEST_E_FORMAT_VERSION:
+        put_indexed(&t, "bundle format version ", v, " is not supported (this reader knows 1)");
+        break;
+    case BW_MANIFEST_E_HEADER_SIZE:
+        put_indexed(&t, "bundle header size ", v, " is wrong (expected 24)");
+        break;
+    case BW_MANIFEST_E_MANIFEST_SIZE:
+        put_indexed(&t, "manifest size ", v, " is out of range (");
+        put_indexed(&t, "", BW_MANIFEST_FIXED_SIZE, " to ");
+        put_indexed(&t, "", lim, " bytes)");
+        break;
+    case BW_MANIFEST_E_SIGNATURE_SIZE:
+        put_indexed(&t, "signature block size ", v, " is wrong (expected 76)");
+        break;
+    case BW_MANIFEST_E_BUNDLE_SIZE:
+        put_indexed(&t, "bundle size ", v, " in the header disagrees with its layers (");
+        put_indexed(&t, "", lim, " bytes)");
+        break;
+    case BW_MANIFEST_E_MANIFEST_VERSION:
+        put_indexed(&t, "manifest version ", v, " is not supported (this reader knows 1)");
+        break;
+    case BW_MANIFEST_E_MANIFEST_LENGTH:
+        put_indexed(&t, "manifest length is inconsistent (", v, " bytes stated or implied, ");
+        put_indexed(&t, "", lim, " present)");
+        break;
+    case BW_MANIFEST_E_RESERVED:
+        put_indexed(&t, "manifest reserved field at byte ", why->index, " is not zero");
+        break;
+    case BW_MANIFEST_E_BOARD:
+        put_indexed(&t, "unknown target board id ", v, "");
+        break;
+    case BW_MANIFEST_E_REGION_COUNT:
+        put_indexed(&t, "region count ", v, " is out of range (1 to ");
+        put_indexed(&t, "", lim, ")");
+        break;
+    case BW_MANIFEST_E_REGION_ID:
+        put_indexed(&t, "region ", why->index, " has unknown id ");
+        put_uint(&t, v, 10);
+        break;
+    case BW_MANIFEST_E_REGION_DUPLICATE:
+        put_indexed(&t, "regions ", why->index, " and ");
+        put_indexed(&t, "", why->other, " name the same region");
+        break;
+    case BW_MANIFEST_E_REGION_SIZE:
+        put_indexed(&t, "region ", why->index, " size ");
+        put_uint(&t, v, 10);
+        put_str(&t, " is out of range (a non-zero multiple of 4096, at most ");
+        put_indexed(&t, "", lim, ")");
+        break;
+    case BW_MANIFEST_E_LAYER_COUNT:
+        put_indexed(&t, "layer count ", v, " is out of range (1 to ");
+        put_indexed(&t, "", lim, ")");
+        break;
+    case BW_MANIFEST_E_LAYER_TYPE:
+        put_indexed(&t, "layer ", why->index, " has unknown type ");
+        put_uint(&t, v, 10);
+        break;
+    case BW_MANIFEST_E_LAYER_REGION:
+        put_indexed(&t, "layer ", why->index, " targets region ");
+        put_indexed(&t, "", v, ", which the manifest does not define");
+        break;
+    case BW_MANIFEST_E_LAYER_EMPTY:
+        put_indexed(&t, "layer ", why->index, " is empty");
+        break;
+    case BW_MANIFEST_E_LAYER_OUTSIDE:
+        put_indexed(&t, "layer ", why->index, " extends past the end of its region (ends at ");
+        put_uint(&t, v, 16);
+        put_str(&t, ", region is ");
+        put_uint(&t, lim, 16);
+        put_str(&t, " bytes)");
+        break;
+    case BW_MANIFEST_E_LAYER_OVERLAP:
+        put_indexed(&t, "layers ", why->index, " and ");
+        put_indexed(&t, "", why->other, " overlap");
+        break;
+    case BW_MANIFEST_E_RESTART_ORDER:
+        put_indexed(&t, "crash restart minimum ", v, " ms exceeds the maximum ");
+        put_indexed(&t, "", lim, " ms");
+        break;
+    case BW_MANIFEST_E_RESTART_LIMIT:
+        put_indexed(&t, "crash restart maximum ", v, " ms is too long (at most ");
+        put_indexed(&t, "", lim, " ms)");
+        break;
+    case BW_MANIFEST_E_STACK_BYTES:
+        put_indexed(&t, "crash report stack bytes ", v, " out of range (a multiple of 4, at most ");
+        put_indexed(&t, "", lim, ")");
+        break;
+    case BW_MANIFEST_E_DEBUG_FLAGS:
+        put_str(&t, "unknown debug policy flags ");
+        put_uint(&t, v, 16);
+        break;
+    case BW_MANIFEST_E_DEBUG_KEY:
+        put_str(&t, (v & BW_DEBUG_FLAG_DEBUGGABLE) != 0
+                        ? "debuggable but the debug key is not an uncompressed P-256 key"
+                        : "not debuggable but a debug key is present");
+        break;
+    case BW_MANIFEST_E_POLITE_LIMIT:
+        put_indexed(&t, "polite-update window ", v, " s is too long (at most ");
+        put_indexed(&t, "", lim, " s)");
+        break;
+    case BW_MANIFEST_E_GRACE_LIMIT:
+        put_indexed(&t, "connectivity grace ", v, " s is too long (at most ");
+        put_indexed(&t, "", lim, " s)");
+        break;
+    case BW_MANIFEST_E_CHECKIN_LIMIT:
+        put_indexed(&t, "minimum check-in interval ", v, " s is too long (at most ");
+        put_indexed(&t, "", lim, " s)");
+        break;
+    case BW_MANIFEST_E_SIGNATURE_ALG:
+        put_indexed(&t, "signature algorithm ", v, " is not supported (this reader knows 1)");
+        break;
+    case BW_MANIFEST_E_UNKNOWN_KEY:
+        put_str(&t, "unknown key: the bundle is signed by key id ");
+        put_key_id(&t, why->key_id);
+        put_str(&t, ", which is not trusted");
+        break;
+    case BW_MANIFEST_E_BAD_SIGNATURE:
+        put_str(&t, "bad signature: the manifest does not verify with key id ");
+        put_key_id(&t, why->key_id);
+        break;
+    case BW_MANIFEST_E_TRUSTED_KEY:
+        put_indexed(&t, "trusted key ", why->index, " is not a valid P-256 public key");
+        break;
+    case BW_MANIFEST_E_BOARD_MISMATCH:
+        put_str(&t, "bundle is for ");
+        put_board(&t, v);
+        put_str(&t, ", this device is ");
+        put_board(&t, lim);
+        break;
+    case BW_MANIFEST_E_KERNEL_TOO_OLD:
+        put_str(&t, "bundle needs kernel ");
+        put_kernel_version(&t, v);
+        put_str(&t, " or newer, this kernel is ");
+        put_kernel_version(&t, lim);
+        break;
+    case BW_MANIFEST_E_REGION_MISMATCH:
+        put_indexed(&t, "region ", why->index, " is ");
+        put_uint(&t, v, 10);
+        put_indexed(&t, " bytes, the device's is ", lim, "");
+        break;
+    case BW_MANIFEST_E_ROLLBACK:
+        put_indexed(&t, "app version ", v, " is older than the minimum ");
+        put_indexed(&t, "", lim, " (anti-rollback)");
+        break;
+    case BW_MANIFEST_E_LAYER_INDEX:
+        put_indexed(&t, "no layer ", why->index, " (the manifest has ");
+        put_indexed(&t, "", lim, ")");
+        break;
+    case BW_MANIFEST_E_LAYER_HASH:
+        put_indexed(&t, "layer ", why->index,
+                    " was tampered with: its bytes do not match its fetch hash");
+        break;
+    case BW_MANIFEST_E_MEASUREMENT:
+        put_indexed(&t, "region ", why->index, " does not match its measurement hash");
+        break;
+    default:
+        put_str(&t, bw_manifest_error_text(why->error));
+        break;
+    }
+    return t.len;
+}

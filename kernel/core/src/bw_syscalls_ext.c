@@ -1,0 +1,84 @@
+/*
+ * Bulwark's extension calls (bw_syscalls_ext.h): crash supervision.
+ * Check order as in bw_syscalls.c: pointers, then the struct's version (read
+ * from the app's copy), then the result is built in kernel memory (zeroed
+ * first: no secure bytes in padding) and copied out whole.
+ */
+#include <string.h>
+
+#include "bw_app_mem.h"
+#include "bw_crash.h"
+#include "bw_syscalls.h"
+#include "bw_syscalls_ext.h"
+
+#define SAME_PROTOTYPE(app_call, impl) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&app_call), __typeof__(&impl)), \
+                   #impl " must match the prototype of " #app_call)
+SAME_PROTOTYPE(bwAppConfirmHealthy, bw_sys_app_confirm_healthy);
+SAME_PROTOTYPE(bwGetLastCrash, bw_sys_get_last_crash);
+
+/* The public enums are the record's values. */
+_Static_assert(BW_CRASHCLASS_HANG == (int)BW_CRASH_CLASS_HANG
+               && BW_CRASHCLASS_INVALIDACCESS == (int)BW_CRASH_CLASS_INVALID_ACCESS
+               && BW_CRASHCLASS_UNHANDLEDINTERRUPT == (int)BW_CRASH_CLASS_UNHANDLED_INTERRUPT
+               && BW_CRASH_CLASS_COUNT == 12, "enum BwCrashClass mirrors bw_crash_class");
+_Static_assert(BW_CRASHLOOPACTION_ROLLEDBACK == (int)BW_CRASH_LOOP_ROLLED_BACK
+               && BW_CRASHLOOPACTION_PARKED == (int)BW_CRASH_LOOP_PARKED,
+               "enum BwCrashLoopAction mirrors bw_crash_loop_action");
+
+enum MvStatus bw_sys_app_confirm_healthy(void)
+{
+    bw_crash_confirm_healthy();
+    return MV_STATUS_OKAY;
+}
+
+enum MvStatus bw_sys_get_last_crash(struct BwCrashInfo *info)
+{
+    uintptr_t app_info = (uintptr_t)info;
+    bw_err err = bw_app_check_range(app_info, sizeof *info, BW_ACCESS_READWRITE);
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    uint32_t version = 0;
+    err = bw_app_copy_in(&version, app_info, sizeof version);
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    if (version != BW_CRASHINFO_VERSION_1) {
+        return MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION;
+    }
+
+    struct BwCrashInfo out;
+    memset(&out, 0, sizeof out);
+    out.version = BW_CRASHINFO_VERSION_1;
+    bw_crash_record r;
+    bool previous_boot = false;
+    if (bw_crash_last(&r, &previous_boot)) {
+        out.v1.sequence = r.sequence;
+        out.v1.crash_class = r.crash_class;
+        out.v1.app_exception = r.app_exception;
+        out.v1.pc = r.pc;
+        out.v1.lr = r.lr;
+        out.v1.sp = r.sp;
+        out.v1.xpsr = r.xpsr;
+        out.v1.fault_address = r.fault_address;
+        out.v1.cfsr = r.cfsr;
+        out.v1.cfsr_ns = r.cfsr_ns;
+        out.v1.hfsr = r.hfsr;
+        out.v1.sfsr = r.sfsr;
+        out.v1.crash_count = r.crash_count;
+        out.v1.crashes_since_healthy = r.crashes_since_healthy;
+        out.v1.restart_delay_ms = r.restart_delay_ms;
+        out.v1.loop_action = r.loop_action;
+        out.v1.app_version = r.app_version;
+        out.v1.uptime_us = r.uptime_us;
+        uint32_t addresses = BW_CRASH_FLAG_SFAR_VALID | BW_CRASH_FLAG_BFAR_VALID
+                           | BW_CRASH_FLAG_MMFAR_VALID;
+        out.v1.flags = (previous_boot ? BW_CRASHINFO_FLAG_PREVIOUS_BOOT : 0u)
+                     | ((r.flags & BW_CRASH_FLAG_FRAME_VALID) ? BW_CRASHINFO_FLAG_FRAME_VALID : 0u)
+                     | ((r.flags & addresses) ? BW_CRASHINFO_FLAG_ADDRESS_VALID : 0u)
+                     | ((r.flags & BW_CRASH_FLAG_CRASH_LOOP) ? BW_CRASHINFO_FLAG_CRASH_LOOP : 0u);
+    }
+    bw_crash_start_state(&out.v1.live_handles, &out.v1.open_notification_centers);
+    return bw_status_from_err(bw_app_copy_out(app_info, &out, sizeof out));
+}

@@ -1,0 +1,874 @@
+/*
+ * The update engine (bw_update.h).
+ *
+ * Bank layout: [head area: the bundle's head, or a backup header, padded to
+ * whole sectors][image area: the app slot's future contents, erased = 0xFF].
+ *
+ * Download: layers arrive as one stream (layer data in manifest order) and go
+ * to image-area offsets given by their region offsets. Layers must be in
+ * region order and 256-byte aligned, so the stream maps monotonically onto
+ * the bank and a resume point can be a sector boundary. Progress k (sectors
+ * of the image area) is journaled when every stream byte before the first
+ * byte of sector k is programmed; a resume erases sectors >= k and restarts
+ * the stream at the first byte that maps to sector k or later.
+ *
+ * Copies (backup, install, rollback) go destination sector by destination
+ * sector: erase, program the source's non-blank pieces, journal the sector.
+ * Each is idempotent, so a resume redoes at most one sector.
+ *
+ * Erasing: a sector that will be programmed is always erased first, even if
+ * it reads blank: an interrupted program can leave a unit that reads 0xFF
+ * yet cannot be programmed again (ECC flash such as the STM32U5's). A sector
+ * that only has to read blank is erased only when it does not.
+ */
+#include <string.h>
+
+#include "bw_identity.h"
+#include "bw_update.h"
+#include "mbedtls/sha256.h"
+
+#define LAYER_ALIGN          256u   /* layers start on a piece boundary */
+#define PIECE                256u   /* download data is programmed in aligned pieces */
+#define MAX_PROGRAM_UNIT     32u
+#define COPY_CHUNK           256u
+#define BACKUP_MAGIC         0x4B425742u   /* "BWBK": a bank holding a provisioned app */
+#define BACKUP_VERSION       1u
+#define BACKUP_HEADER_SIZE   48u
+
+static struct {
+    bw_update_config cfg;
+    bw_update_journal journal;
+    bw_update_state state;
+    int ready;                      /* storage present and journal loaded */
+    /* the download in progress (RAM only; rebuilt by begin after a reset) */
+    int receiving;
+    bw_bundle_layout layout;
+    bw_manifest manifest;
+    uint32_t next_stream;           /* next layer-data offset expected */
+    uint32_t piece_offset;          /* image-area offset of the piece being filled */
+    uint32_t piece_fill;            /* bytes of it received (0: none pending) */
+    uint8_t piece[PIECE];
+} eng;
+
+static uint8_t head_buf[BW_BUNDLE_HEAD_MAX];
+static uint8_t chunk_buf[COPY_CHUNK];
+static uint8_t chunk_buf2[COPY_CHUNK];
+
+/* ---- small helpers ---- */
+
+static bw_err fail(bw_update_diag *why, bw_update_error error, bw_err err)
+{
+    if (why != NULL) {
+        why->error = error;
+    }
+    return err;
+}
+
+static uint32_t sector_of(const bw_flash_partition *p)
+{
+    return p->device->sector_size;
+}
+
+static uint32_t unit_of(const bw_flash_partition *p)
+{
+    return p->device->program_unit;
+}
+
+static uint32_t head_area_size(const bw_flash_partition *bank)
+{
+    uint32_t s = sector_of(bank);
+    return (BW_BUNDLE_HEAD_MAX + s - 1u) / s * s;
+}
+
+static const bw_flash_partition *bank_part(uint8_t bank)
+{
+    return eng.cfg.bank[bank & 1u];
+}
+
+static int is_blank(const uint8_t *p, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        if (p[i] != 0xFFu) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static bw_err save_state(void)
+{
+    return bw_update_state_save(&eng.journal, &eng.state);
+}
+
+/* Erases [offset, offset+len) of p sector by sector, skipping blank sectors. */
+static bw_err erase_if_needed(const bw_flash_partition *p, uint32_t offset, uint32_t len)
+{
+    uint32_t s = sector_of(p);
+    for (uint32_t at = offset; at < offset + len; at += s) {
+        int blank = 1;
+        for (uint32_t i = 0; i < s && blank; i += COPY_CHUNK) {
+            uint32_t n = s - i < COPY_CHUNK ? s - i : COPY_CHUNK;
+            bw_err err = bw_flash_read(p, at + i, chunk_buf, n);
+            if (err != BW_OK) {
+                return err;
+            }
+            blank = is_blank(chunk_buf, n);
+        }
+        if (!blank) {
+            bw_err err = bw_flash_erase_sector(p, at);
+            if (err != BW_OK) {
+                return err;
+            }
+        }
+    }
+    return BW_OK;
+}
+
+/* Prepares a sector: always erased when it will be programmed, else only
+ * when it does not read blank. */
+static bw_err prepare_sector(const bw_flash_partition *p, uint32_t offset, int will_program)
+{
+    return will_program ? bw_flash_erase_sector(p, offset) : erase_if_needed(p, offset, sector_of(p));
+}
+
+/* Programs len bytes (any length) at a unit-aligned offset, padding the last
+ * unit with 0xFF. */
+static bw_err program_padded(const bw_flash_partition *p, uint32_t offset, const uint8_t *data,
+                             uint32_t len)
+{
+    uint32_t unit = unit_of(p);
+    uint32_t whole = len / unit * unit;
+    if (whole > 0) {
+        bw_err err = bw_flash_program(p, offset, data, whole);
+        if (err != BW_OK) {
+            return err;
+        }
+    }
+    if (whole < len) {
+        uint8_t tail[MAX_PROGRAM_UNIT];
+        memset(tail, 0xFF, sizeof tail);
+        memcpy(tail, data + whole, len - whole);
+        return bw_flash_program(p, offset + whole, tail, unit);
+    }
+    return BW_OK;
+}
+
+/* ---- verification helpers ---- */
+
+typedef struct region_reader {
+    const bw_flash_partition *part;
+    uint32_t base;
+} region_reader;
+
+static bw_err region_read(void *context, uint32_t offset, uint8_t *buf, uint32_t len)
+{
+    const region_reader *r = context;
+    return bw_flash_read(r->part, r->base + offset, buf, len);
+}
+
+static bw_err measure(const bw_flash_partition *p, uint32_t base, uint32_t size,
+                      uint8_t digest[BW_SHA256_SIZE])
+{
+    region_reader reader = { p, base };
+    return bw_region_measure(region_read, &reader, size, chunk_buf, sizeof chunk_buf, digest);
+}
+
+static bw_err hash_range(const bw_flash_partition *p, uint32_t offset, uint32_t len,
+                         uint8_t digest[BW_SHA256_SIZE])
+{
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    bw_err err = mbedtls_sha256_starts_ret(&sha, 0) == 0 ? BW_OK : BW_E_IO;
+    for (uint32_t done = 0; err == BW_OK && done < len; done += COPY_CHUNK) {
+        uint32_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
+        err = bw_flash_read(p, offset + done, chunk_buf, n);
+        if (err == BW_OK && mbedtls_sha256_update_ret(&sha, chunk_buf, n) != 0) {
+            err = BW_E_IO;
+        }
+    }
+    if (err == BW_OK && mbedtls_sha256_finish_ret(&sha, digest) != 0) {
+        err = BW_E_IO;
+    }
+    mbedtls_sha256_free(&sha);
+    return err;
+}
+
+/* Erases every sector of [offset, offset+len). */
+static bw_err erase_always(const bw_flash_partition *p, uint32_t offset, uint32_t len)
+{
+    for (uint32_t at = offset; at < offset + len; at += sector_of(p)) {
+        bw_err err = bw_flash_erase_sector(p, at);
+        if (err != BW_OK) {
+            return err;
+        }
+    }
+    return BW_OK;
+}
+
+/* Does any layer put bytes into region [at, at+len)? */
+static int layers_cover(const bw_manifest *m, uint32_t at, uint32_t len)
+{
+    for (unsigned i = 0; i < m->layer_count; i++) {
+        const bw_manifest_layer *l = &m->layers[i];
+        if (l->region_offset < at + len && at < l->region_offset + l->length) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Layers in region order, 256-byte aligned: what the stream mapping needs. */
+static int layers_in_order(const bw_manifest *m)
+{
+    uint32_t end = 0;
+    for (unsigned i = 0; i < m->layer_count; i++) {
+        const bw_manifest_layer *l = &m->layers[i];
+        if (l->region_offset % LAYER_ALIGN != 0 || l->region_offset < end) {
+            return 0;
+        }
+        end = l->region_offset + l->length;
+    }
+    return 1;
+}
+
+/* Checks a bundle head: structure, signature, device, anti-rollback. */
+static bw_err check_head(const uint8_t *head, size_t len, bw_bundle_layout *layout,
+                         bw_manifest *m, bw_update_diag *why)
+{
+    bw_signature_block sig;
+    bw_manifest_diag *md = why != NULL ? &why->manifest : NULL;
+    bw_err err = bw_bundle_open(head, len, layout, m, &sig, md);
+    if (err == BW_OK) {
+        err = bw_manifest_verify_signature(head + layout->manifest_offset, layout->manifest_size,
+                                           &sig, eng.cfg.keys, eng.cfg.key_count, md);
+    }
+    if (err == BW_OK) {
+        err = bw_manifest_check_device(m, eng.cfg.board, eng.cfg.kernel_version,
+                                       eng.cfg.app_slot->size, md);
+    }
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_BUNDLE, err);
+    }
+    if (!layers_in_order(m)) {
+        return fail(why, BW_UPDATE_E_LAYER_ORDER, BW_E_INVALID);
+    }
+    return BW_OK;
+}
+
+static uint32_t rollback_floor(void)
+{
+    uint32_t v = eng.state.highest_version > eng.state.current_version
+               ? eng.state.highest_version : eng.state.current_version;
+    return v + 1u;
+}
+
+/* Reads and re-checks the bundle head stored in a bank. */
+static bw_err load_bank_head(uint8_t bank, bw_bundle_layout *layout, bw_manifest *m,
+                             bw_update_diag *why)
+{
+    bw_err err = bw_flash_read(bank_part(bank), 0, head_buf, sizeof head_buf);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    return check_head(head_buf, sizeof head_buf, layout, m, why);
+}
+
+/* The measurement a bank's image must have: its bundle's, or a backup header's. */
+static bw_err bank_expected_measurement(uint8_t bank, uint8_t digest[BW_SHA256_SIZE],
+                                        bw_update_diag *why)
+{
+    uint8_t header[BACKUP_HEADER_SIZE];
+    bw_err err = bw_flash_read(bank_part(bank), 0, header, sizeof header);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    uint32_t magic = (uint32_t)header[0] | (uint32_t)header[1] << 8 | (uint32_t)header[2] << 16
+                   | (uint32_t)header[3] << 24;
+    if (magic == BACKUP_MAGIC) {
+        uint32_t crc = (uint32_t)header[40] | (uint32_t)header[41] << 8 | (uint32_t)header[42] << 16
+                     | (uint32_t)header[43] << 24;
+        if (header[4] != BACKUP_VERSION || crc != bw_crc32(header, 40)) {
+            return fail(why, BW_UPDATE_E_VERIFY, BW_E_IO);
+        }
+        memcpy(digest, header + 8, BW_SHA256_SIZE);
+        return BW_OK;
+    }
+    bw_bundle_layout layout;
+    bw_manifest m;
+    err = load_bank_head(bank, &layout, &m, why);
+    if (err == BW_OK) {
+        memcpy(digest, m.regions[0].measurement, BW_SHA256_SIZE);
+    }
+    return err;
+}
+
+/* ---- copies ---- */
+
+/* Copies sectors [from, count) of dst's window from src, journaling each
+ * sector as op_progress (the state's op must already say what is copied). */
+static bw_err copy_sectors(const bw_flash_partition *dst, uint32_t dst_base,
+                           const bw_flash_partition *src, uint32_t src_base, uint32_t size,
+                           uint32_t from)
+{
+    uint32_t s = sector_of(dst);
+    for (uint32_t k = from; k * s < size; k++) {
+        uint32_t at = k * s;
+        int has_data = 0;
+        bw_err err = BW_OK;
+        for (uint32_t i = 0; err == BW_OK && !has_data && i < s; i += COPY_CHUNK) {
+            err = bw_flash_read(src, src_base + at + i, chunk_buf2, COPY_CHUNK);
+            has_data = !is_blank(chunk_buf2, COPY_CHUNK);
+        }
+        if (err == BW_OK) {
+            err = prepare_sector(dst, dst_base + at, has_data);
+        }
+        for (uint32_t i = 0; err == BW_OK && has_data && i < s; i += COPY_CHUNK) {
+            err = bw_flash_read(src, src_base + at + i, chunk_buf2, COPY_CHUNK);
+            if (err == BW_OK && !is_blank(chunk_buf2, COPY_CHUNK)) {
+                err = bw_flash_program(dst, dst_base + at + i, chunk_buf2, COPY_CHUNK);
+            }
+        }
+        if (err != BW_OK) {
+            return err;
+        }
+        eng.state.op_progress = (uint16_t)(k + 1u);
+        err = save_state();
+        if (err != BW_OK) {
+            return err;
+        }
+    }
+    return BW_OK;
+}
+
+static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why);
+static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why);
+
+/* BACKUP: the provisioned app in the app slot -> op_bank's image, then a
+ * backup header; then the install of the other bank starts. */
+static bw_err finish_backup(bw_update_outcome *outcome, bw_update_diag *why)
+{
+    uint8_t bank = eng.state.op_bank;
+    const bw_flash_partition *b = bank_part(bank);
+    uint32_t image = head_area_size(b);
+    uint32_t size = eng.cfg.app_slot->size;
+    bw_err err = copy_sectors(b, image, eng.cfg.app_slot, 0, size, eng.state.op_progress);
+    uint8_t header[BACKUP_HEADER_SIZE];
+    memset(header, 0xFF, sizeof header);
+    if (err == BW_OK) {
+        memset(header, 0, 44);
+        header[0] = (uint8_t)BACKUP_MAGIC;
+        header[1] = (uint8_t)(BACKUP_MAGIC >> 8);
+        header[2] = (uint8_t)(BACKUP_MAGIC >> 16);
+        header[3] = (uint8_t)(BACKUP_MAGIC >> 24);
+        header[4] = BACKUP_VERSION;
+        err = measure(b, image, size, header + 8);
+    }
+    if (err == BW_OK) {
+        uint32_t crc = bw_crc32(header, 40);
+        header[40] = (uint8_t)crc;
+        header[41] = (uint8_t)(crc >> 8);
+        header[42] = (uint8_t)(crc >> 16);
+        header[43] = (uint8_t)(crc >> 24);
+        err = erase_always(b, 0, image);
+    }
+    if (err == BW_OK) {
+        err = program_padded(b, 0, header, sizeof header);
+    }
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    eng.state.lkg_bank = bank;
+    eng.state.lkg_version = eng.state.current_version;
+    eng.state.op = BW_UPDATE_OP_INSTALLING;
+    eng.state.op_bank = (uint8_t)(bank ^ 1u);
+    eng.state.op_progress = 0;
+    err = save_state();
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    return finish_install(outcome, why);
+}
+
+/* INSTALLING: op_bank's image -> app slot, verified, committed on trial. */
+static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why)
+{
+    uint8_t bank = eng.state.op_bank;
+    bw_bundle_layout layout;
+    bw_manifest m;
+    bw_err err = load_bank_head(bank, &layout, &m, why);
+    if (err != BW_OK) {
+        /* The bank's bundle no longer verifies: put the last-known-good back. */
+        return eng.state.lkg_bank != BW_BANK_NONE
+             ? bw_update_rollback(BW_ROLLBACK_INSTALL_FAILED, outcome, NULL) : err;
+    }
+    const bw_flash_partition *b = bank_part(bank);
+    err = copy_sectors(eng.cfg.app_slot, 0, b, head_area_size(b), eng.cfg.app_slot->size,
+                       eng.state.op_progress);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    uint8_t digest[BW_SHA256_SIZE];
+    err = measure(eng.cfg.app_slot, 0, eng.cfg.app_slot->size, digest);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    if (bw_manifest_check_measurement(&m, 0, digest, why != NULL ? &why->manifest : NULL) != BW_OK) {
+        if (eng.state.lkg_bank != BW_BANK_NONE) {
+            return bw_update_rollback(BW_ROLLBACK_INSTALL_FAILED, outcome, NULL);
+        }
+        *outcome = BW_UPDATE_NO_GOOD_APP;
+        return fail(why, BW_UPDATE_E_VERIFY, BW_E_IO);
+    }
+    eng.state.op = BW_UPDATE_OP_NONE;
+    eng.state.op_bank = BW_BANK_NONE;
+    eng.state.op_progress = 0;
+    eng.state.current_bank = bank;
+    eng.state.current_version = m.app_version;
+    if (m.app_version > eng.state.highest_version) {
+        eng.state.highest_version = m.app_version;
+    }
+    eng.state.trial = 1;
+    eng.state.trial_crashes = 0;
+    err = save_state();
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    *outcome = BW_UPDATE_RUN_NEW_APP;
+    return BW_OK;
+}
+
+/* ROLLING_BACK: op_bank (the last-known-good) -> app slot, verified. */
+static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why)
+{
+    uint8_t bank = eng.state.op_bank;
+    const bw_flash_partition *b = bank_part(bank);
+    uint8_t expected[BW_SHA256_SIZE], digest[BW_SHA256_SIZE];
+    bw_err err = bank_expected_measurement(bank, expected, why);
+    if (err == BW_OK) {
+        err = copy_sectors(eng.cfg.app_slot, 0, b, head_area_size(b), eng.cfg.app_slot->size,
+                           eng.state.op_progress);
+        if (err == BW_OK) {
+            err = measure(eng.cfg.app_slot, 0, eng.cfg.app_slot->size, digest);
+        }
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_FLASH, err);
+        }
+    }
+    int good = err == BW_OK && memcmp(expected, digest, sizeof digest) == 0;
+    eng.state.op = BW_UPDATE_OP_NONE;
+    eng.state.op_bank = BW_BANK_NONE;
+    eng.state.op_progress = 0;
+    eng.state.current_bank = good ? bank : BW_BANK_NONE;
+    eng.state.current_version = eng.state.lkg_version;
+    eng.state.lkg_bank = BW_BANK_NONE;
+    eng.state.lkg_version = 0;
+    eng.state.trial = 0;
+    eng.state.trial_crashes = 0;
+    err = save_state();
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    *outcome = good ? BW_UPDATE_RUN_ROLLED_BACK : BW_UPDATE_NO_GOOD_APP;
+    return good ? BW_OK : fail(why, BW_UPDATE_E_VERIFY, BW_E_IO);
+}
+
+/* ---- public entry points ---- */
+
+bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome,
+                      bw_update_diag *why)
+{
+    memset(&eng, 0, sizeof eng);
+    eng.cfg = *config;
+    eng.state = bw_update_state_initial();
+    *outcome = BW_UPDATE_RUN_APP;
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    const bw_flash_partition *app = config->app_slot;
+    for (int i = 0; i < 2; i++) {
+        const bw_flash_partition *b = config->bank[i];
+        if (app == NULL || b == NULL || config->state == NULL
+            || b->size < head_area_size(b) + app->size || unit_of(b) > MAX_PROGRAM_UNIT
+            || COPY_CHUNK % unit_of(app) != 0 || COPY_CHUNK % unit_of(b) != 0) {
+            return fail(why, BW_UPDATE_E_STORAGE, BW_E_SIZE);
+        }
+    }
+    bw_err err = bw_update_state_load(&eng.journal, config->state, &eng.state);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_STORAGE, err);
+    }
+    eng.ready = 1;
+    switch (eng.state.op) {
+    case BW_UPDATE_OP_BACKUP:
+        return finish_backup(outcome, why);
+    case BW_UPDATE_OP_INSTALLING:
+        return finish_install(outcome, why);
+    case BW_UPDATE_OP_ROLLING_BACK:
+        return finish_rollback(outcome, why);
+    default:
+        break;
+    }
+    if (eng.state.trial && eng.state.trial_crashes == 0) {
+        *outcome = BW_UPDATE_RUN_NEW_APP;
+    }
+    return BW_OK;
+}
+
+const bw_update_state *bw_update_current_state(void)
+{
+    return &eng.state;
+}
+
+/* The layer that stream offset s (< layer_data_size) falls in. */
+static const bw_manifest_layer *stream_layer(uint32_t s)
+{
+    for (unsigned i = 0; i < eng.manifest.layer_count; i++) {
+        const bw_manifest_layer *l = &eng.manifest.layers[i];
+        if (s < l->data_offset + l->length) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* Image-area offset of stream offset s; the region's end for s at the end. */
+static uint32_t stream_to_image(uint32_t s)
+{
+    const bw_manifest_layer *l = stream_layer(s);
+    return l != NULL ? l->region_offset + (s - l->data_offset) : eng.manifest.regions[0].size;
+}
+
+/* First stream offset whose bytes go to image sector k or later. */
+static uint32_t stream_resume_point(uint32_t k, uint32_t sector)
+{
+    uint32_t at = k * sector;
+    for (unsigned i = 0; i < eng.manifest.layer_count; i++) {
+        const bw_manifest_layer *l = &eng.manifest.layers[i];
+        if (l->region_offset + l->length > at) {
+            return l->data_offset + (at > l->region_offset ? at - l->region_offset : 0u);
+        }
+    }
+    return eng.manifest.layer_data_size;
+}
+
+static uint8_t download_bank(void)
+{
+    return eng.state.current_bank == BW_BANK_NONE ? BW_BANK_A : (uint8_t)(eng.state.current_bank ^ 1u);
+}
+
+bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
+                       bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    if (!eng.ready) {
+        return fail(why, BW_UPDATE_E_STORAGE, BW_E_UNAVAILABLE);
+    }
+    if (eng.state.trial) {
+        return fail(why, BW_UPDATE_E_ON_TRIAL, BW_E_IN_USE);
+    }
+    bw_bundle_layout layout;
+    bw_manifest m;
+    bw_err err = check_head(head, len, &layout, &m, why);
+    if (err == BW_OK) {
+        err = bw_manifest_check_rollback(&m, rollback_floor(), why != NULL ? &why->manifest : NULL);
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_BUNDLE, err);
+        }
+    }
+    if (err != BW_OK) {
+        return err;
+    }
+    uint32_t head_len = layout.layers_offset;
+    uint8_t bank = download_bank();
+    const bw_flash_partition *b = bank_part(bank);
+    uint32_t image = head_area_size(b);
+    uint32_t sector = sector_of(b);
+
+    /* The same bundle, partly or wholly received: resume. */
+    int same = 0;
+    if ((eng.state.op == BW_UPDATE_OP_DOWNLOADING || eng.state.op == BW_UPDATE_OP_DOWNLOADED)
+        && eng.state.op_bank == bank) {
+        same = 1;
+        for (uint32_t i = 0; same && i < head_len; i += COPY_CHUNK) {
+            uint32_t n = head_len - i < COPY_CHUNK ? head_len - i : COPY_CHUNK;
+            err = bw_flash_read(b, i, chunk_buf2, n);
+            if (err != BW_OK) {
+                return fail(why, BW_UPDATE_E_FLASH, err);
+            }
+            same = memcmp(chunk_buf2, head + i, n) == 0;
+        }
+    }
+    eng.layout = layout;
+    eng.manifest = m;
+    eng.piece_fill = 0;
+    if (same && eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
+        eng.receiving = 0;
+        eng.next_stream = m.layer_data_size;
+        *resume_offset = layout.bundle_size;
+        return BW_OK;
+    }
+    if (!same) {
+        err = erase_always(b, 0, image);
+        if (err == BW_OK) {
+            err = program_padded(b, 0, head, head_len);
+        }
+        if (err == BW_OK) {
+            eng.state.op = BW_UPDATE_OP_DOWNLOADING;
+            eng.state.op_bank = bank;
+            eng.state.op_progress = 0;
+            err = save_state();
+        }
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_FLASH, err);
+        }
+    }
+    for (uint32_t k = eng.state.op_progress; k * sector < m.regions[0].size && err == BW_OK; k++) {
+        err = prepare_sector(b, image + k * sector, layers_cover(&m, k * sector, sector));
+    }
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    uint32_t k = eng.state.op_progress;
+    eng.receiving = 1;
+    eng.next_stream = stream_resume_point(k, sector);
+    *resume_offset = layout.layers_offset + eng.next_stream;
+    return BW_OK;
+}
+
+uint32_t bw_update_expected_offset(void)
+{
+    return eng.receiving ? eng.layout.layers_offset + eng.next_stream : 0u;
+}
+
+/* Programs the pending piece (padded with 0xFF); journals progress when a
+ * sector boundary lies between the last byte written and the next one. */
+static bw_err flush_piece(void)
+{
+    if (eng.piece_fill == 0) {
+        return BW_OK;
+    }
+    const bw_flash_partition *b = bank_part(eng.state.op_bank);
+    memset(eng.piece + eng.piece_fill, 0xFF, PIECE - eng.piece_fill);
+    bw_err err = bw_flash_program(b, head_area_size(b) + eng.piece_offset, eng.piece, PIECE);
+    eng.piece_fill = 0;
+    if (err != BW_OK) {
+        return err;
+    }
+    uint32_t sector = sector_of(b);
+    uint32_t s = eng.next_stream;
+    uint32_t last_sector = stream_to_image(s - 1u) / sector;
+    uint32_t next_sector = stream_to_image(s) / sector;
+    if (next_sector > last_sector && last_sector + 1u > eng.state.op_progress) {
+        eng.state.op_progress = (uint16_t)(last_sector + 1u);
+        return save_state();
+    }
+    return BW_OK;
+}
+
+bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    if (!eng.receiving || eng.state.op != BW_UPDATE_OP_DOWNLOADING) {
+        return fail(why, BW_UPDATE_E_NO_DOWNLOAD, BW_E_UNAVAILABLE);
+    }
+    if (offset != eng.layout.layers_offset + eng.next_stream
+        || len > eng.manifest.layer_data_size - eng.next_stream) {
+        return fail(why, BW_UPDATE_E_OFFSET, BW_E_INVALID);
+    }
+    while (len > 0) {
+        const bw_manifest_layer *l = stream_layer(eng.next_stream);
+        uint32_t pos = l->region_offset + (eng.next_stream - l->data_offset);
+        uint32_t piece_start = pos / PIECE * PIECE;
+        if (eng.piece_fill != 0 && piece_start != eng.piece_offset) {
+            bw_err err = flush_piece();
+            if (err != BW_OK) {
+                return fail(why, BW_UPDATE_E_FLASH, err);
+            }
+        }
+        if (eng.piece_fill == 0) {
+            eng.piece_offset = piece_start;
+        }
+        uint32_t in_piece = pos - piece_start;
+        uint32_t layer_left = l->data_offset + l->length - eng.next_stream;
+        uint32_t n = PIECE - in_piece;
+        n = n < layer_left ? n : layer_left;
+        n = n < len ? n : (uint32_t)len;
+        memcpy(eng.piece + in_piece, data, n);
+        eng.piece_fill = in_piece + n;
+        eng.next_stream += n;
+        data += n;
+        len -= n;
+        if (eng.piece_fill == PIECE || n == layer_left) {
+            bw_err err = flush_piece();
+            if (err != BW_OK) {
+                return fail(why, BW_UPDATE_E_FLASH, err);
+            }
+        }
+    }
+    return BW_OK;
+}
+
+bw_err bw_update_finish(bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    if (eng.state.op == BW_UPDATE_OP_DOWNLOADED && !eng.receiving) {
+        return BW_OK;
+    }
+    if (!eng.receiving || eng.state.op != BW_UPDATE_OP_DOWNLOADING) {
+        return fail(why, BW_UPDATE_E_NO_DOWNLOAD, BW_E_UNAVAILABLE);
+    }
+    if (eng.next_stream != eng.manifest.layer_data_size) {
+        return fail(why, BW_UPDATE_E_INCOMPLETE, BW_E_INVALID);
+    }
+    const bw_flash_partition *b = bank_part(eng.state.op_bank);
+    uint32_t image = head_area_size(b);
+    bw_manifest_diag *md = why != NULL ? &why->manifest : NULL;
+    uint8_t digest[BW_SHA256_SIZE];
+    bw_err err = BW_OK;
+    for (unsigned i = 0; err == BW_OK && i < eng.manifest.layer_count; i++) {
+        const bw_manifest_layer *l = &eng.manifest.layers[i];
+        err = hash_range(b, image + l->region_offset, l->length, digest);
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_FLASH, err);
+        }
+        err = bw_manifest_check_layer_hash(&eng.manifest, i, digest, md);
+    }
+    if (err == BW_OK) {
+        err = measure(b, image, eng.manifest.regions[0].size, digest);
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_FLASH, err);
+        }
+        err = bw_manifest_check_measurement(&eng.manifest, 0, digest, md);
+    }
+    eng.receiving = 0;
+    if (err != BW_OK) {
+        /* A bad bundle is dropped: the next begin starts afresh. */
+        eng.state.op = BW_UPDATE_OP_NONE;
+        eng.state.op_bank = BW_BANK_NONE;
+        eng.state.op_progress = 0;
+        (void)save_state();
+        return fail(why, BW_UPDATE_E_BUNDLE, err);
+    }
+    eng.state.op = BW_UPDATE_OP_DOWNLOADED;
+    err = save_state();
+    return err == BW_OK ? BW_OK : fail(why, BW_UPDATE_E_FLASH, err);
+}
+
+bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    *outcome = BW_UPDATE_RUN_APP;
+    if (!eng.ready || eng.state.op != BW_UPDATE_OP_DOWNLOADED) {
+        return fail(why, BW_UPDATE_E_NO_DOWNLOAD, BW_E_UNAVAILABLE);
+    }
+    uint8_t bank = eng.state.op_bank;
+    bw_bundle_layout layout;
+    bw_manifest m;
+    bw_err err = load_bank_head(bank, &layout, &m, why);
+    if (err == BW_OK) {
+        err = bw_manifest_check_rollback(&m, rollback_floor(), why != NULL ? &why->manifest : NULL);
+        if (err != BW_OK) {
+            (void)fail(why, BW_UPDATE_E_BUNDLE, err);
+        }
+    }
+    if (err != BW_OK) {
+        return err;
+    }
+    if (eng.state.current_bank == BW_BANK_NONE) {
+        eng.state.op = BW_UPDATE_OP_BACKUP;
+        eng.state.op_bank = (uint8_t)(bank ^ 1u);
+        eng.state.op_progress = 0;
+        err = save_state();
+        return err == BW_OK ? finish_backup(outcome, why) : fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    eng.state.lkg_bank = eng.state.current_bank;
+    eng.state.lkg_version = eng.state.current_version;
+    eng.state.op = BW_UPDATE_OP_INSTALLING;
+    eng.state.op_progress = 0;
+    err = save_state();
+    return err == BW_OK ? finish_install(outcome, why) : fail(why, BW_UPDATE_E_FLASH, err);
+}
+
+bw_err bw_update_rollback(bw_rollback_cause cause, bw_update_outcome *outcome,
+                          bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    *outcome = BW_UPDATE_RUN_APP;
+    if (!eng.ready || eng.state.lkg_bank == BW_BANK_NONE) {
+        return fail(why, BW_UPDATE_E_NO_LKG, BW_E_UNAVAILABLE);
+    }
+    eng.state.op = BW_UPDATE_OP_ROLLING_BACK;
+    eng.state.op_bank = eng.state.lkg_bank;
+    eng.state.op_progress = 0;
+    eng.state.rollback_cause = (uint8_t)cause;
+    bw_err err = save_state();
+    return err == BW_OK ? finish_rollback(outcome, why) : fail(why, BW_UPDATE_E_FLASH, err);
+}
+
+bw_err bw_update_app_crashed(int *rollback_due)
+{
+    *rollback_due = 0;
+    if (!eng.ready || !eng.state.trial) {
+        return BW_OK;
+    }
+    if (eng.state.trial_crashes < 0xFFu) {
+        eng.state.trial_crashes++;
+    }
+    *rollback_due = eng.state.trial_crashes >= eng.cfg.trial_crash_limit
+                 && eng.state.lkg_bank != BW_BANK_NONE;
+    return save_state();
+}
+
+bw_err bw_update_app_healthy(void)
+{
+    if (!eng.ready || !eng.state.trial) {
+        return BW_OK;
+    }
+    eng.state.trial = 0;
+    eng.state.trial_crashes = 0;
+    return save_state();
+}
+
+const char *bw_update_error_text(bw_update_error error)
+{
+    static const char *const text[BW_UPDATE_E_COUNT] = {
+        [BW_UPDATE_OK] = "ok",
+        [BW_UPDATE_E_BUNDLE] = "bundle rejected",
+        [BW_UPDATE_E_STORAGE] = "this device has no update storage",
+        [BW_UPDATE_E_FLASH] = "flash operation failed",
+        [BW_UPDATE_E_ON_TRIAL] = "the running app has not yet proved healthy",
+        [BW_UPDATE_E_NO_DOWNLOAD] = "no download in progress",
+        [BW_UPDATE_E_OFFSET] = "data not at the expected offset",
+        [BW_UPDATE_E_LAYER_ORDER] = "layers not in region order or not 256-byte aligned",
+        [BW_UPDATE_E_INCOMPLETE] = "the bundle is not complete",
+        [BW_UPDATE_E_VERIFY] = "the installed app did not verify",
+        [BW_UPDATE_E_NO_LKG] = "no last-known-good app to roll back to",
+    };
+    return (unsigned)error < BW_UPDATE_E_COUNT && text[error] != NULL ? text[error] : "unknown error";
+}
+
+size_t bw_update_describe(const bw_update_diag *why, char *out, size_t size)
+{
+    if (size == 0) {
+        return 0;
+    }
+    if (why->error == BW_UPDATE_E_BUNDLE && why->manifest.error != BW_MANIFEST_OK) {
+        return bw_manifest_describe(&why->manifest, out, size);
+    }
+    const char *text = bw_update_error_text(why->error);
+    size_t n = strlen(text);
+    n = n < size - 1u ? n : size - 1u;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    return n;
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Makes the update engine's simulation fixtures with the real CLI:
+a signing key (and its raw 65-byte public point), three app images of
+different sizes as minimal ARM ELF files for the qemu-an505 app slot, and
+their bundles (versions 1, 2, 3) plus a bundle signed by a key the device
+does not trust. Usage: make_update_fixtures.py --bulwark PATH --out DIR"""
+import argparse
+import base64
+import os
+import random
+import struct
+import subprocess
+import sys
+
+APP_SLOT = 0x80000000
+SIZES = {1: 48 * 1024, 2: 96 * 1024, 3: 40 * 1024}
+
+
+def elf_with(data, address):
+    """ELF32 little-endian ARM executable with one PT_LOAD segment."""
+    ehdr_size, phdr_size = 52, 32
+    offset = ehdr_size + phdr_size
+    ehdr = struct.pack("<16sHHIIIIIHHHHHH",
+                       b"\x7fELF\x01\x01\x01" + b"\x00" * 9, 2, 40, 1, address | 1, ehdr_size, 0,
+                       0x05000200, ehdr_size, phdr_size, 1, 40, 0, 0)
+    phdr = struct.pack("<IIIIIIII", 1, offset, address, address, len(data), len(data), 5, 4)
+    return ehdr + phdr + data
+
+
+def raw_public_key(pem_path):
+    lines = [l for l in open(pem_path).read().splitlines() if l and not l.startswith("-----")]
+    der = base64.b64decode("".join(lines))
+    return der[-65:]   # SubjectPublicKeyInfo ends with the uncompressed point
+
+
+def run(*args):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bulwark", required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    os.chdir(a.out)
+    for name in ("signer", "stranger"):
+        run(a.bulwark, "keys", "generate", "-o", name, "--force")
+    open("signer.raw", "wb").write(raw_public_key("signer.pub"))
+    rng = random.Random(1234)
+    for version, size in SIZES.items():
+        data = bytes(rng.getrandbits(8) for _ in range(size))
+        open(f"app-v{version}.elf", "wb").write(elf_with(data, APP_SLOT))
+        run(a.bulwark, "bundle", "create", f"app-v{version}.elf", "--key", "signer.key",
+            "--version", str(version), "-o", f"app-v{version}.bwb")
+    run(a.bulwark, "bundle", "create", "app-v3.elf", "--key", "stranger.key", "--version", "3",
+        "-o", "app-v3-stranger.bwb")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
