@@ -29,7 +29,8 @@ host: setup
 	@cmake --build $(BUILD)/host -j$(JOBS)
 
 qemu-an505: setup
-	@cmake -S . -B $(BUILD)/qemu-an505 -DBULWARK_TARGET=qemu-an505 $(CROSS) $(FREERTOS) >/dev/null
+	@cmake -S . -B $(BUILD)/qemu-an505 -DBULWARK_TARGET=qemu-an505 $(CROSS) $(FREERTOS) \
+	    -DBW_HOST_TOOLS_DIR=$(abspath $(BUILD))/host >/dev/null
 	@cmake --build $(BUILD)/qemu-an505 -j$(JOBS)
 
 stm32u585: setup

@@ -114,6 +114,10 @@ static void print_summary(const bw_crash_record *r)
     printf("crash record %" PRIu32 " (format %u, %u bytes)\n", r->sequence, r->version, r->size);
     printf("  class:         %s in %s\n", bw_crash_class_name(r->crash_class), context);
     printf("  cause:         %s\n", bw_crash_cause_text(r));
+    const char *trap = bw_crash_trap_text(r);
+    if (trap != NULL) {
+        printf("  trap:          %s\n", trap);
+    }
     printf("  caught by:     %s\n", r->crash_class == BW_CRASH_CLASS_HANG ? "the supervision tick (hang)"
                                                                          : bw_crash_trigger_name(r->trigger));
     const char *source = address_source(r);
@@ -121,6 +125,9 @@ static void print_summary(const bw_crash_record *r)
         printf("  fault address: 0x%08" PRIx32 " (%s)\n", r->fault_address, source);
     } else {
         printf("  fault address: not given by the hardware\n");
+    }
+    if (r->flags & BW_CRASH_FLAG_INSN_VALID) {
+        printf("  instruction:   0x%04" PRIx32 " (first halfword at pc)\n", r->insn & 0xFFFFu);
     }
     if (r->crash_class == BW_CRASH_CLASS_HANG) {
         printf("  masks:         PRIMASK_NS=%" PRIu32 " FAULTMASK_NS=%" PRIu32 " BASEPRI_NS=0x%02" PRIx32 "\n",

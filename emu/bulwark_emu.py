@@ -9,6 +9,7 @@ Python 3 standard library only. Usage: bulwark-emu --help.
 """
 
 import argparse
+import base64
 import os
 import re
 import shlex
@@ -148,6 +149,38 @@ def identity_record(device_id):
     return head + struct.pack("<I", zlib.crc32(head))
 
 
+# Trusted update keys, after the identity record (docs/SPEC.md section 3):
+# u32 magic "BWKY", u32 version 1, u32 count, count x 65-byte P-256 points, u32 CRC-32.
+KEYS_OFFSET = 0x100
+KEYS_MAGIC = 0x594B5742
+KEYS_VERSION = 1
+KEYS_MAX = 4
+
+
+def public_key_point(path):
+    """The 65-byte uncompressed point of a PEM P-256 public key (`bulwark keys generate`)."""
+    try:
+        text = open(path).read()
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror}")
+    body = [l for l in text.splitlines() if l and not l.startswith("-----")]
+    if "-----BEGIN PUBLIC KEY-----" not in text:
+        raise UserError(f"{path}: not a PEM public key")
+    try:
+        der = base64.b64decode("".join(body), validate=True)
+    except ValueError:
+        raise UserError(f"{path}: corrupt PEM public key")
+    point = der[-65:]
+    if len(der) != 91 or point[0] != 4:
+        raise UserError(f"{path}: not an uncompressed P-256 public key")
+    return point
+
+
+def keys_record(points):
+    head = struct.pack("<III", KEYS_MAGIC, KEYS_VERSION, len(points)) + b"".join(points)
+    return head + struct.pack("<I", zlib.crc32(head))
+
+
 def parse_device_id(text):
     if not re.fullmatch(r"[0-9a-fA-F]{32}", text):
         raise argparse.ArgumentTypeError(f"device id must be 32 hex digits, got {text!r}")
@@ -163,6 +196,11 @@ def cmd_image_create(args):
     image = bytearray([ERASED]) * FLASH_SIZE
     offset = IDENTITY_SECTOR[0] - FLASH_BASE
     image[offset:offset + IDENTITY_SIZE] = identity_record(args.device_id or os.urandom(16))
+    if args.update_key:
+        if len(args.update_key) > KEYS_MAX:
+            raise UserError(f"at most {KEYS_MAX} update keys")
+        record = keys_record([public_key_point(p) for p in args.update_key])
+        image[offset + KEYS_OFFSET:offset + KEYS_OFFSET + len(record)] = record
     for name, segments in slots.items():
         start, end = SLOTS[name]
         image[start - FLASH_BASE:end - FLASH_BASE] = slot_contents(name, segments)
@@ -233,7 +271,13 @@ def qemu_command(args):
     for console in consoles:
         cmd += console
     if args.link_port is not None:
-        cmd += ["-chardev", f"socket,id=link,host=127.0.0.1,port={args.link_port}",
+        # reconnect=1: QEMU boots without waiting for the peer, connects when it listens,
+        # and connects again (every second) after the peer closes: each `bulwark device
+        # deliver` run is a new connection to the same running device. nodelay=on: the
+        # UART sends a byte at a time; with Nagle's algorithm every answer waited ~40 ms
+        # for the peer's delayed ACK.
+        cmd += ["-chardev",
+                f"socket,id=link,host=127.0.0.1,port={args.link_port},reconnect=1,nodelay=on",
                 "-serial", "chardev:link"]
     else:
         cmd += ["-serial", "null"]
@@ -334,6 +378,8 @@ def build_parser():
     create.add_argument("--out", required=True, metavar="FILE")
     create.add_argument("--device-id", type=parse_device_id, metavar="HEX32",
                         help="16-byte device identity as 32 hex digits (default: random)")
+    create.add_argument("--update-key", action="append", metavar="KEY.pub",
+                        help="provision a trusted bundle-signing public key (PEM; up to 4)")
     create.add_argument("--kernel", metavar="KERNEL.elf", help="program into the kernel slot")
     create.add_argument("--app", metavar="APP.elf", help="program into the app slot")
     create.add_argument("--force", action="store_true", help="overwrite an existing FILE")
@@ -362,7 +408,7 @@ def build_parser():
     run.add_argument("--app-log", metavar="FILE", help="UART0 (app console) to FILE")
     run.add_argument("--kernel-log", metavar="FILE", help="UART1 (kernel console) to FILE")
     run.add_argument("--link-port", type=tcp_port, metavar="N",
-                     help="connect UART2 (modem link) to 127.0.0.1:N")
+                     help="connect UART2 (modem link) to 127.0.0.1:N (retried every second)")
     run.add_argument("--gdb", type=tcp_port, metavar="PORT",
                      help="GDB server on 127.0.0.1:PORT, CPU halted until GDB continues")
     run.add_argument("--dry-run", action="store_true", help="print the QEMU command only")

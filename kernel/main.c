@@ -1,6 +1,7 @@
 /*
  * The kernel's entry after its reset code: bring up the board and the
- * TrustZone set-up, start the portable core, then hand the CPU to the app.
+ * TrustZone set-up, start the portable core, let the update engine finish
+ * any interrupted work, then hand the CPU to the app.
  */
 #include "arch.h"
 #include "board.h"
@@ -8,6 +9,7 @@
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_version.h"
+#include "update_service.h"
 
 void kernel_main(void) __attribute__((noreturn));
 void kernel_main(void)
@@ -19,5 +21,14 @@ void kernel_main(void)
     if (err != BW_OK) {
         bw_log("kernel core init failed (error %d): handles are unavailable", (int)err);
     }
-    arch_app_start(MV_WAKEREASON_COLDBOOT);
+    /* Finish an interrupted install or rollback before the app may run. */
+    enum MvWakeReason update_reason;
+    if (!update_service_boot(&update_reason)) {
+        arch_app_park();
+    }
+    enum MvWakeReason reason = arch_boot_wake_reason();
+    if (update_reason != MV_WAKEREASON_COLDBOOT) {
+        reason = update_reason;
+    }
+    arch_app_start(reason);
 }

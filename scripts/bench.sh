@@ -2,6 +2,9 @@
 # make bench: prints figures, no pass/fail.
 #  - guest instructions (QEMU -icount shift=0: one instruction = 1 ns of
 #    virtual time) for an mvNoOp round trip and from reset to the app's main;
+#  - crash supervision: instructions from an app's faulting instruction to
+#    its Reset_Handler (restart in place), counted exactly from a QEMU
+#    one-instruction-per-block trace, and the size of a crash record;
 #  - .text/.data/.bss of the boot stub, kernel and hello for both targets.
 set -euo pipefail
 build=${1:-build}
@@ -21,6 +24,48 @@ echo "== Guest instructions (qemu-an505, -icount shift=0) =="
 printf '%-44s %12s\n' "mvNoOp round trip (goal <= 60)" "$(figure noop_insns)"
 printf '%-44s %12s\n' "reset -> app main (boot stub+kernel+SDK)" "$(figure boot_insns)"
 printf '%-44s %12s\n' "  (FPGAIO counter ticks per 1000 insns)" "$(figure counter_ticks_per_1000_insns)"
+
+# Crash supervision: bench_crash faults twice at bench_fault (a store to kernel
+# RAM); the trace has one line per executed instruction (-singlestep), so the
+# lines from the fault to Reset_Handler are its instruction count (WFI idle
+# time executes nothing; the tick handlers that run during a backoff count).
+crash_elf=$q/tests/bench/bench_crash.elf
+"$top/emu/bulwark-emu" image create --out "$work/crash.bin" \
+  --kernel "$q/kernel/bulwark-kernel.elf" --app "$crash_elf" >/dev/null
+"$top/emu/bulwark-emu" run --image "$work/crash.bin" --boot "$q/boot/bulwark-boot.elf" --icount \
+  --timeout 60 --app-log "$work/crash-app.log" --kernel-log "$work/crash-kernel.log" \
+  --extra -singlestep -d exec,nochain -D "$work/trace.log" 2>/dev/null || {
+  echo "bench: the crash benchmark app failed" >&2; cat "$work/crash-app.log" "$work/crash-kernel.log" >&2; exit 1; }
+sym() { arm-none-eabi-nm "$crash_elf" | awk -v n="$1" '$3 == n { print $1 }'; }
+read -r crash1 crash2 < <(python3 - "$work/trace.log" "$(sym bench_fault)" "$(sym Reset_Handler)" <<'PY'
+import re, sys
+fault, reset = int(sys.argv[2], 16), int(sys.argv[3], 16)
+pc = re.compile(r"Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
+counts, start, n = [], None, 0
+for line in open(sys.argv[1], errors="replace"):
+    m = pc.match(line)
+    if not m:
+        continue
+    addr = int(m.group(1), 16)
+    if addr == fault and start is None:
+        start = n
+    elif addr == reset and start is not None:
+        counts.append(n - start)
+        start = None
+    n += 1
+print(*(counts + ["?", "?"])[:2])
+PY
+)
+record_hex=$(sed -n 's/^\[kernel\] crash record: \([0-9a-f]*\)$/\1/p' "$work/crash-kernel.log" | head -1)
+echo
+echo "== Crash supervision (qemu-an505) =="
+printf '%-44s %12s\n' "fault -> app Reset_Handler, 1st crash" "$crash1"
+printf '%-44s %12s\n' "  (first record in a flash sector: blank check)" ""
+printf '%-44s %12s\n' "fault -> app Reset_Handler, 2nd crash" "$crash2"
+printf '%-44s %12s\n' "  (100 ms backoff: tick handlers while waiting)" ""
+printf '%-44s %12s\n' "fault -> app main, 1st crash (us, guest)" "$(sed -n 's/^bench: crash_fault_to_main_us_1 //p' "$work/crash-app.log")"
+printf '%-44s %12s\n' "crash record (bytes; + 16-byte commit in flash)" "$(( ${#record_hex} / 2 ))"
+
 echo
 echo "== Image sizes (bytes) =="
 "$top/scripts/size-report.sh" "$build"

@@ -23,6 +23,10 @@ NOTES = {
     "mvTempTriggerNotification": "full ring: dropped and counted",
     "mvServerLoggingInit": "buffer >= 512 bytes, multiple of and aligned to 512",
     "mvServerLog": "to the kernel console until the cloud link exists; <= 1024 bytes",
+    "bwAppConfirmHealthy": "Bulwark extension (bulwark_ext.h): this run is healthy: "
+                           "backoff reset, crash-loop probation over",
+    "bwGetLastCrash": "Bulwark extension (bulwark_ext.h): newest crash record (struct BwCrashInfo v1), "
+                      "also from before a reboot; this run's live handles and centers",
 }
 
 
@@ -43,6 +47,8 @@ def render():
         "Every call of the public API is declared in `sdk/include/mv_syscalls.h` and has its",
         "gate entry at `GATE_BASE + 8 * index` (0x80100400 on qemu-an505, 0x0C108400 on",
         "stm32u585). Calls not implemented yet return `MV_STATUS_UNAVAILABLE`.",
+        "From index 71 on: Bulwark's own extension calls (`bw*`), declared in",
+        "`sdk/include/bulwark_ext.h`, which apps include explicitly.",
         "",
         f"{done} of {len(rows)} calls implemented.",
         "",

@@ -6,6 +6,7 @@
 #ifndef BW_BOARD_H
 #define BW_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,34 @@ void board_watchdog_feed(void);
 
 /* Test support: ends an emulated run with an exit code (no-op on hardware). */
 void board_test_exit(uint32_t code);
+
+/* ---- the modem link: a UART the kernel owns (local delivery, docs/SPEC.md §7) ----
+ * Received bytes are queued by the link's interrupt (which does nothing else
+ * but pend the kernel loop) in a bounded buffer; the kernel loop reads them. */
+
+/* Starts receiving on the link. Once, from the kernel loop; before it no byte
+ * is queued and no kernel loop is pended on the link's behalf. */
+void board_link_start(void);
+
+/* Moves up to len queued bytes, oldest first, into buf; returns how many
+ * (0: none, or the board has no link). Kernel loop only. */
+size_t board_link_read(uint8_t *buf, size_t len);
+
+/* Sends len bytes, waiting while the transmitter is full (bounded by the
+ * UART's speed); a board without a link drops them. Kernel loop only. */
+void board_link_write(const uint8_t *data, size_t len);
+
+/* Received bytes dropped since boot because the queue was full. ISR-safe. */
+uint32_t board_link_rx_dropped(void);
+
+/* Flash work on one partition since boot: figures for logs and benchmarks. */
+typedef struct bw_board_flash_stats {
+    uint32_t sectors_erased;
+    uint32_t bytes_programmed;
+} bw_board_flash_stats;
+
+/* Fills *stats for the partition (bw_flash.h's bw_partition_id); false when
+ * the board does not count (then *stats is zero). */
+bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats);
 
 #endif

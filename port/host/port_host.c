@@ -44,6 +44,7 @@ static struct {
     uint32_t restart_requests;
     bool identity_set;
     uint8_t identity[16];
+    uint8_t provisioning[8192];   /* the provisioning sector (0xFF: erased) */
     uint32_t mediated_values[MEDIATED_COUNT];
     uint32_t lock_depth;
     uint32_t lock_max_depth;
@@ -71,6 +72,7 @@ void port_host_reset(void)
     host.clock_hz[BW_CLOCK_PCLK2] = 80000000u;
     host.irq_count = PORT_HOST_DEFAULT_IRQ_COUNT;
     host.identity_set = true;
+    memset(host.provisioning, 0xFF, sizeof host.provisioning);
     for (uint8_t i = 0; i < 16; i++) {
         host.identity[i] = i;
     }
@@ -340,6 +342,20 @@ const bw_flash_partition *port_flash_partition(bw_partition_id id)
 bw_address_kind port_address_kind(uint32_t address)
 {
     return address - host.address_base < host.address_size ? host.address_kind : BW_ADDRESS_UNKNOWN;
+}
+
+bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len)
+{
+    if (offset > sizeof host.provisioning || len > sizeof host.provisioning - offset) {
+        return BW_E_SIZE;
+    }
+    memcpy(buf, host.provisioning + offset, len);
+    return BW_OK;
+}
+
+void port_host_set_provisioning(uint32_t offset, const void *data, uint32_t len)
+{
+    memcpy(host.provisioning + offset, data, len);
 }
 
 bw_err port_device_identity(uint8_t identity[16])

@@ -81,6 +81,8 @@ uint32_t port_host_restart_requests(void);
 /* Provisions the 16-byte identity, or removes it (port_device_identity: BW_E_IO). */
 void port_host_set_identity(const uint8_t identity[16]);
 void port_host_clear_identity(void);
+/* Writes bytes into the fake provisioning sector (erased, 0xFF, after reset). */
+void port_host_set_provisioning(uint32_t offset, const void *data, uint32_t len);
 
 /* The value behind a mediated register (0 for an unknown address). */
 uint32_t port_host_mediated_value(uint32_t app_address);

@@ -10,6 +10,7 @@
 #define BOARD_H
 
 #define BOARD_NAME               "qemu-an505"
+#define BOARD_BUNDLE_ID          1u   /* BW_BOARD_QEMU_AN505: bundles name the board they are for */
 
 /* Flash (PSRAM, file-backed) */
 #define BOARD_FLASH_BASE         0x80000000u
@@ -69,6 +70,7 @@
 #define BOARD_KERNEL_TIMER_IRQ   4u
 #define BOARD_CONSOLE_UART       0x50201000u   /* UART1: kernel console */
 #define BOARD_MODEM_UART         0x50202000u   /* UART2: modem link */
+#define BOARD_MODEM_RX_IRQ       36u           /* UART2 receive (37: transmit, unused) */
 #define BOARD_FPGAIO             0x50302000u   /* LEDs, buttons: mediated */
 #define BOARD_FPGAIO_APP         0x40302000u   /* the app's name for it */
 #define BOARD_SECURE_WATCHDOG    0x50081000u

@@ -69,6 +69,8 @@ static const bw_sau_region sau_regions[] = {
 
 static volatile uint32_t timer_wraps;
 
+void link_uart_rx_irq(void);   /* link_uart.c */
+
 /* CMSDK APB watchdog (the SSE-200's secure watchdog, wired to NMI). It counts
  * down at SYSCLK; at zero it raises its interrupt and reloads, and a second
  * zero with the interrupt still set would reset the chip (RESEN). */
@@ -170,6 +172,10 @@ void board_irq(uint32_t irqn)
     if (irqn == BOARD_KERNEL_TIMER_IRQ) {
         TIMER_INTSTATUS(BOARD_KERNEL_TIMER) = 1u;
         timer_wraps = timer_wraps + 1u;
+        return;
+    }
+    if (irqn == BOARD_MODEM_RX_IRQ) {
+        link_uart_rx_irq();
         return;
     }
     NVIC_ICER(irqn / 32u) = 1u << (irqn % 32u);   /* unexpected: silence it */

@@ -20,6 +20,7 @@
 #ifndef BOARD_H
 #define BOARD_H
 
+#define BOARD_BUNDLE_ID          2u   /* BW_BOARD_STM32U585 */
 #define BOARD_NAME               "stm32u585"
 
 /* The secure alias of an SRAM or peripheral address is its non-secure alias

@@ -17,6 +17,7 @@
 #ifndef BOARD_H
 #define BOARD_H
 
+#define BOARD_BUNDLE_ID          0u   /* TODO: a BW_BOARD_* id in bw_manifest.h */
 #define BOARD_NAME               "template"   /* TODO: the folder name */
 
 /* ---- flash ---- */

@@ -44,3 +44,38 @@ void board_test_exit(uint32_t code)
 {
     (void)code;
 }
+
+/* ---- the modem link (bw_board.h) ----
+ * TODO: the modem UART (with its receive interrupt feeding a bounded queue,
+ * as port/qemu-an505/link_uart.c does) comes with the cellular modem driver.
+ * Until then the board has no link: nothing is received, sends are dropped. */
+void board_link_start(void)
+{
+}
+
+size_t board_link_read(uint8_t *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+void board_link_write(const uint8_t *data, size_t len)
+{
+    (void)data;
+    (void)len;
+}
+
+uint32_t board_link_rx_dropped(void)
+{
+    return 0;
+}
+
+/* TODO: count erases and programs in the flash driver (see
+ * port/qemu-an505/flash_qemu.c) once this board has one. */
+bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats)
+{
+    (void)partition;
+    *stats = (bw_board_flash_stats){ 0, 0 };
+    return false;
+}

@@ -163,7 +163,7 @@ static uint32_t stack_deactivation_chain(uint32_t top)
             continue;
         }
         if (sp - BOARD_APP_RAM_BASE < FRAME_BYTES + 8u) {
-            bw_log("app restart: %s: parked", "no room on the app's stack to end its interrupts");
+            bw_log("app restart: no room on the app's stack to end its interrupts: parked");
             for (;;) {
                 __asm volatile("wfi");
             }
@@ -186,8 +186,26 @@ static uint32_t stack_deactivation_chain(uint32_t top)
     return sp;
 }
 
+/* The kernel with no app to run: secure thread mode, asleep between
+ * interrupts; the kernel loop (PendSV_S) still runs, so an update can still
+ * arrive and start an app. */
+void arch_idle_thread(void) __attribute__((noreturn));
+void arch_idle_thread(void)
+{
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+void arch_app_park(void)
+{
+    bw_log("no app to run: the kernel stays up, waiting for an update");
+    arch_idle_thread();
+}
+
 /* Called by arch_enter_app: prepares the app's first frame (and any
- * deactivation chain); returns the EXC_RETURN to leave handler mode with. */
+ * deactivation chain); returns the EXC_RETURN to leave handler mode with, or
+ * 0 when the app slot holds no valid app. */
 uint32_t arch_app_prepare(void);
 uint32_t arch_app_prepare(void)
 {
@@ -201,9 +219,7 @@ uint32_t arch_app_prepare(void)
 
     if (!app_entry_valid(sp, pc)) {
         bw_log("no valid app in the app slot (sp=0x%08" PRIx32 " pc=0x%08" PRIx32 "): parked", sp, pc);
-        for (;;) {
-            __asm volatile("wfi");   /* interrupts still run the kernel */
-        }
+        return 0;   /* arch_enter_app idles in arch_idle_thread */
     }
 
     uint32_t reset_frame = sp - FRAME_BYTES;

@@ -15,12 +15,27 @@
  * supervision tick and the secure watchdog. Called by kernel_main after board_init. */
 void arch_init(void);
 
+/* Why the kernel started: COLDBOOT, or what the kernel noted before it
+ * reset the chip itself (MICROVISORCRASH after a kernel fault,
+ * MICROVISORWATCHDOG after the secure watchdog fired, MICROVISORERROR after
+ * an unexpected exception). Reads and clears the note: call once, at boot. */
+enum MvWakeReason arch_boot_wake_reason(void);
+
 /* Starts the app for the first time with the given wake reason; never returns. */
 void arch_app_start(enum MvWakeReason reason) __attribute__((noreturn));
+
+/* From kernel_main: no app to run; the kernel idles (interrupts and the
+ * kernel loop keep running, so an update can still start one). Never returns. */
+void arch_app_park(void) __attribute__((noreturn));
 
 /* Asks for the app to be restarted in place with this wake reason once the
  * current kernel code returns (pends the secure PendSV). */
 void arch_app_restart(enum MvWakeReason reason);
+
+/* Provided by the kernel (kernel/main.c): the kernel loop's work, run in
+ * PendSV_S (secure handler mode, the lowest secure priority, the app
+ * preempted) each time PendSV_S is pended, before any app (re)start. */
+void kernel_loop_work(void);
 
 /* ---- inside the layer ---- */
 

@@ -18,7 +18,9 @@
  *
  * arch_enter_supervisor: from secure handler mode, drop every secure stack
  * frame and exception-return into secure thread mode at
- * arch_supervisor_thread, on a fresh kernel stack.
+ * arch_supervisor_thread, on a fresh kernel stack (arch_enter_secure_thread
+ * does the same for any thread function; arch_enter_app uses it to idle in
+ * arch_idle_thread when the app slot holds no valid app).
  */
     .syntax unified
     .thumb
@@ -73,8 +75,11 @@ PendSV_Handler:
 arch_enter_app:
     ldr     r0, =__kernel_stack_top
     msr     msp, r0
-    bl      arch_app_prepare        /* returns the EXC_RETURN to leave with */
-    mov     lr, r0
+    bl      arch_app_prepare        /* returns the EXC_RETURN to leave with; 0: no app */
+    cbnz    r0, 1f
+    ldr     r0, =arch_idle_thread   /* no valid app: the kernel idles in thread mode */
+    b.w     arch_enter_secure_thread
+1:  mov     lr, r0
     movs    r0, #0
     mov     r1, r0
     mov     r2, r0
@@ -97,6 +102,15 @@ arch_enter_app:
     .type arch_enter_supervisor, %function
     .thumb_func
 arch_enter_supervisor:
+    ldr     r0, =arch_supervisor_thread
+    /* fall through */
+
+/* r0: the secure thread's entry function. */
+    .global arch_enter_secure_thread
+    .type arch_enter_secure_thread, %function
+    .thumb_func
+arch_enter_secure_thread:
+    mov     r2, r0
     ldr     r0, =__kernel_stack_top
     sub     r0, r0, #32             /* one basic frame at the top of the kernel stack */
     msr     msp, r0
@@ -108,8 +122,7 @@ arch_enter_supervisor:
     str     r1, [r0, #16]           /* r12 */
     mvn     r1, #0
     str     r1, [r0, #20]           /* lr: the thread never returns */
-    ldr     r1, =arch_supervisor_thread
-    bic     r1, r1, #1
+    bic     r1, r2, #1
     str     r1, [r0, #24]           /* pc */
     mov     r1, #0x01000000
     str     r1, [r0, #28]           /* xPSR: Thumb */

@@ -7,6 +7,9 @@
  * app's state and stops it (supervisor.c); the supervisor thread does the
  * rest. The app cannot crash the kernel: its stack is read only after a
  * range check.
+ *
+ * Before the kernel resets the chip itself it notes why in RAM that the reset
+ * code does not clear (.noinit): the next boot gives the app that wake reason.
  */
 #include <stdbool.h>
 #include <inttypes.h>
@@ -17,6 +20,35 @@
 #include "armv8m_port.h"
 #include "bw_crash_record.h"
 #include "bw_log.h"
+#include "bw_port.h"
+
+#define RESET_NOTE_MAGIC 0x4E545352u   /* "RSTN" */
+
+static struct {
+    uint32_t magic;
+    uint32_t reason;   /* enum MvWakeReason */
+} reset_note __attribute__((section(".noinit")));
+
+static void reset_noting(enum MvWakeReason reason) __attribute__((noreturn));
+static void reset_noting(enum MvWakeReason reason)
+{
+    reset_note.magic = RESET_NOTE_MAGIC;
+    reset_note.reason = (uint32_t)reason;
+    armv8m_system_reset();
+}
+
+enum MvWakeReason arch_boot_wake_reason(void)
+{
+    enum MvWakeReason reason = MV_WAKEREASON_COLDBOOT;
+    if (reset_note.magic == RESET_NOTE_MAGIC
+        && (reset_note.reason == MV_WAKEREASON_MICROVISORCRASH
+            || reset_note.reason == MV_WAKEREASON_MICROVISORWATCHDOG
+            || reset_note.reason == MV_WAKEREASON_MICROVISORERROR)) {
+        reason = (enum MvWakeReason)reset_note.reason;
+    }
+    reset_note.magic = 0;
+    return reason;
+}
 
 arch_fault_status arch_fault_status_take(void)
 {
@@ -42,7 +74,7 @@ void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ips
     if (exc_return & EXC_RETURN_S) {
         bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
                bw_crash_trigger_name(exception), exc_return, s.cfsr, s.hfsr, s.sfsr, s.bfar);
-        armv8m_system_reset();
+        reset_noting(MV_WAKEREASON_MICROVISORCRASH);
     }
     arch_app_capture_and_stop(exception, false, r4_r11, exc_return, &s);
 }
@@ -50,13 +82,14 @@ void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ips
 void arch_nmi(void);
 void arch_nmi(void)
 {
-    bw_log("KERNEL: NMI (secure watchdog: the kernel stopped feeding it): resetting");
-    armv8m_system_reset();
+    bw_log("KERNEL: NMI (secure watchdog: the kernel stopped feeding it) at %lu ms: resetting",
+           (unsigned long)(port_time_us() / 1000u));
+    reset_noting(MV_WAKEREASON_MICROVISORWATCHDOG);
 }
 
 void arch_unexpected(void);
 void arch_unexpected(void)
 {
     bw_log("KERNEL: unexpected exception %" PRIu32 ": resetting", armv8m_ipsr());
-    armv8m_system_reset();
+    reset_noting(MV_WAKEREASON_MICROVISORERROR);
 }

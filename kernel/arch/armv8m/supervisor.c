@@ -15,7 +15,9 @@
  * secure watchdog, lets the core mark the app healthy, and counts how long
  * the app has kept PRIMASK_NS, FAULTMASK_NS or BASEPRI_NS set: seen set at
  * HANG_TICKS + 1 ticks in a row (so for at least BW_CRASH_HANG_MS, at most
- * one tick more), it is a hang. The watchdog is for the
+ * one tick more), it is a hang. An app found asleep in WFI/WFE with its
+ * interrupts masked is not hung: that is how tickless idle loops wait (a
+ * masked interrupt still wakes the core), so such a tick restarts the count. The watchdog is for the
  * kernel itself: if the tick stops, it raises NMI (log, chip reset).
  *
  * `capture` is written only by a handler that has just stopped the app and
@@ -100,6 +102,22 @@ static void app_stop(void)
         : : "r"(zero) : "memory");
 }
 
+/* Where the exception frame of the interrupted app is: on the stack that
+ * CONTROL_NS.SPSEL chose in thread mode, on MSP_NS in handler mode. */
+static uint32_t app_frame_sp(uint32_t exc_return, uint32_t control_ns, uint32_t *limit)
+{
+    uint32_t sp, lim;
+    if ((exc_return & EXC_RETURN_MODE_THREAD) && (control_ns & 2u)) {
+        __asm volatile("mrs %0, psp_ns\n mrs %1, psplim_ns" : "=r"(sp), "=r"(lim));
+    } else {
+        __asm volatile("mrs %0, msp_ns\n mrs %1, msplim_ns" : "=r"(sp), "=r"(lim));
+    }
+    if (limit != NULL) {
+        *limit = lim;
+    }
+    return sp;
+}
+
 /* True when the stacked frame looks like one the core pushed: a stack limit
  * violation during exception entry leaves SP at the limit and pushes nothing,
  * so what lies there is old stack contents. */
@@ -134,10 +152,8 @@ void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r
                      "=r"(c->msplim_ns), "=r"(c->psplim_ns));
     app_stop();
 
-    /* The frame is on the stack CONTROL_NS.SPSEL chose in thread mode, MSP_NS in handler mode. */
-    bool on_psp = (exc_return & EXC_RETURN_MODE_THREAD) && (c->control_ns & 2u);
-    uint32_t frame_sp = on_psp ? c->psp_ns : c->msp_ns;
-    uint32_t limit = on_psp ? c->psplim_ns : c->msplim_ns;
+    uint32_t limit;
+    uint32_t frame_sp = app_frame_sp(exc_return, c->control_ns, &limit);
     c->frame_valid = bw_app_copy_in(c->frame, frame_sp, sizeof c->frame) == BW_OK;
     if (c->frame_valid && (c->cfsr_ns & CFSR_STKOF) && frame_sp == limit) {
         c->frame_valid = frame_plausible(c->frame);
@@ -151,17 +167,34 @@ void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r
     }
 }
 
+/* True when the tick woke the app from WFI or WFE: the instruction before its
+ * return address is one of them (16-bit T1 or 32-bit T2 encodings). */
+static bool app_was_sleeping(uint32_t exc_return)
+{
+    uint32_t control_ns, frame_pc;
+    __asm volatile("mrs %0, control_ns" : "=r"(control_ns));
+    uint32_t sp = app_frame_sp(exc_return, control_ns, NULL);
+    uint16_t before[2];
+    if (bw_app_copy_in(&frame_pc, sp + 24u, sizeof frame_pc) != BW_OK
+        || bw_app_copy_in(before, (frame_pc & ~1u) - 4u, sizeof before) != BW_OK) {
+        return false;
+    }
+    bool t1 = before[1] == 0xBF30u || before[1] == 0xBF20u;
+    bool t2 = before[0] == 0xF3AFu && (before[1] == 0x8003u || before[1] == 0x8002u);
+    return t1 || t2;
+}
+
 /* SysTick_S body (exceptions.S): nonzero when the app was hung and has been
  * captured and stopped (the caller then enters the supervisor thread). */
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return);
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
 {
     board_watchdog_feed();
-    bw_crash_tick(port_time_us());
     if (!app_running) {
-        return 0;
+        return 0;   /* stopped, or not started yet: nothing to watch */
     }
-    if (app_masks() == 0) {
+    bw_crash_tick(port_time_us());
+    if (app_masks() == 0 || (!(exc_return & EXC_RETURN_S) && app_was_sleeping(exc_return))) {
         masked_ticks = 0;
         return 0;
     }

@@ -35,7 +35,7 @@
 typedef struct bw_crash_policy {
     uint32_t restart_min_ms;     /* > 0, <= restart_max_ms */
     uint32_t restart_max_ms;     /* <= 24 h */
-    uint32_t stack_bytes;        /* multiple of 4, <= BW_CRASH_STACK_CAPACITY */
+    uint32_t stack_bytes;        /* multiple of 4; more than BW_CRASH_STACK_CAPACITY is cut to it */
     uint32_t healthy_after_ms;   /* > 0 */
     uint32_t loop_crashes;       /* K >= 1 */
 } bw_crash_policy;
@@ -56,12 +56,17 @@ typedef struct bw_crash_capture {
     uint64_t time_us;        /* port_time_us() at the capture */
 } bw_crash_capture;
 
-/* Called when a crash loop is found, in the supervisor thread with the app
- * stopped, with the record of the crash that made it (not yet stored). Return
+/* THE ROLLBACK HOOK. Called when a crash loop is found, in the supervisor
+ * thread with the app stopped, with the record of the crash that made it
+ * (not yet stored; its loop_action is filled in from the result). Return
  * BW_OK once the app slot holds the last-known-good app (it is then started
- * at once, on probation); any error means there is no good app left (the app
- * is parked at the maximum backoff). THE ROLLBACK HOOK: the update engine
- * registers it with bw_crash_set_rollback_handler. */
+ * at once, on probation, with a fresh crash count); any error means there is
+ * no good app left, and the app is parked at the maximum backoff. Register it
+ * with bw_crash_set_rollback_handler. The update engine's implementation is
+ * expected to be bw_update_rollback(BW_ROLLBACK_CRASH_LOOP, ...) mapped as
+ * BW_UPDATE_RUN_ROLLED_BACK -> BW_OK, anything else -> an error; it then also
+ * records the cause for the app and the cloud (bw_update_state.h). Without a
+ * handler every crash loop parks. */
 typedef bw_err (*bw_crash_rollback_fn)(void *context, const bw_crash_record *crash);
 
 /* Resets the supervision state, takes the default policy (bw_config.h), and
@@ -69,8 +74,9 @@ typedef bw_err (*bw_crash_rollback_fn)(void *context, const bw_crash_record *cra
  * kernel log that records stay in RAM only). Kernel start, before the app runs. */
 void bw_crash_init(void);
 
-/* Replaces the policy (bundles carry one). BW_E_INVALID if a field is out of
- * range; the old policy stays then. */
+/* Replaces the policy (bundles carry one, docs/SPEC.md §6.3). BW_E_INVALID if
+ * a field is out of range (the old policy stays then); stack_bytes above what
+ * a record holds is cut to BW_CRASH_STACK_CAPACITY. */
 bw_err bw_crash_set_policy(const bw_crash_policy *policy);
 /* The policy in force. */
 void bw_crash_get_policy(bw_crash_policy *out);
@@ -95,6 +101,11 @@ void bw_crash_tick(uint64_t now_us);
 
 /* bwAppConfirmHealthy: the running app says it is healthy. */
 void bw_crash_confirm_healthy(void);
+
+/* True once the current run of the app is healthy (by time or by its own
+ * word). For a kernel thread that must tell the update engine
+ * (bw_update_app_healthy) outside interrupt context. ISR-safe. */
+bool bw_crash_app_healthy(void);
 
 /* Handles one crash (see the file comment). Supervisor thread only, app
  * stopped. Returns the delay in ms before the app is to be started again. */

@@ -38,6 +38,8 @@ typedef struct bw_crash_log {
     uint32_t slot_count;
     uint32_t next_slot;          /* where the next record goes */
     uint32_t next_sequence;      /* the sequence number it gets */
+    bool has_newest;             /* a committed record exists: ... */
+    uint32_t newest_slot;        /* ... and this slot holds the newest */
 } bw_crash_log;
 
 /* Opens the log on a partition and recovers its state from flash: finds the

@@ -56,6 +56,7 @@ typedef enum bw_crash_class {
 #define BW_CRASH_FLAG_FP_FRAME        (1u << 4)  /* the app's frame had FP state (EXC_RETURN.FType = 0) */
 #define BW_CRASH_FLAG_STACK_TRUNCATED (1u << 5)  /* fewer stack bytes were readable than the policy asked */
 #define BW_CRASH_FLAG_CRASH_LOOP      (1u << 6)  /* this crash made a crash loop (see loop_action) */
+#define BW_CRASH_FLAG_INSN_VALID      (1u << 7)  /* insn holds the first halfword at pc */
 
 /* What the supervisor did about a crash loop (record field loop_action). */
 typedef enum bw_crash_loop_action {
@@ -109,7 +110,7 @@ typedef struct bw_crash_record {
     uint16_t loop_action;         /* bw_crash_loop_action */
     uint16_t reserved0;           /* 0 */
     uint8_t stack[BW_CRASH_STACK_CAPACITY];
-    uint32_t reserved1;           /* 0 */
+    uint32_t insn;                /* first halfword of the faulting instruction (INSN_VALID) */
     uint32_t crc32;               /* CRC-32 (IEEE) of every byte before it */
 } bw_crash_record;
 
@@ -133,6 +134,10 @@ void bw_crash_context_text(uint32_t app_exception, char *out, size_t size);
  * access (SecureFault AUVIOL)"; for a hang, "interrupts masked too long". */
 const char *bw_crash_cause_text(const bw_crash_record *record);
 
+/* What the SDK trap at pc means ("main returned (SDK UDF #0xB1)"), or NULL
+ * when the crash is not one of the BW_CRASH_TRAP_* below. */
+const char *bw_crash_trap_text(const bw_crash_record *record);
+
 /* The name of the exception that caught it ("HardFault", "BusFault", ...). */
 const char *bw_crash_trigger_name(uint32_t trigger);
 
@@ -150,12 +155,18 @@ void bw_crash_status_bits(const bw_crash_record *record,
                           void (*fn)(void *context, const bw_crash_status_bit *bit),
                           void *context);
 
-/* The class of a crash from its record (status registers, trigger, flags and
- * fault address already filled in), whether the supervision tick caught a
- * hang, the first halfword of the faulting instruction (if insn_valid), and
- * what the board says the fault address is (port_address_kind; pass
- * BW_ADDRESS_UNKNOWN when there is no address). */
-bw_crash_class bw_crash_classify(const bw_crash_record *record, bool hang, uint16_t insn,
-                                 bool insn_valid, bw_address_kind address_kind);
+/* The SDK's deliberate traps: UDF #imm (T1: 0xDE00 | imm) at the faulting pc. */
+#define BW_CRASH_TRAP_RETURNED_FROM_MAIN   0xDEB1u   /* sdk/startup: main returned */
+#define BW_CRASH_TRAP_UNHANDLED_INTERRUPT  0xDEB2u   /* sdk/startup: Default_Handler */
+#define BW_CRASH_TRAP_ASSERT               0xDEB3u   /* sdk/freertos: configASSERT */
+#define BW_CRASH_TRAP_STACK_OVERFLOW       0xDEB4u   /* sdk/freertos: stack-overflow hook */
+#define BW_CRASH_TRAP_MALLOC_FAILED        0xDEB5u   /* sdk/freertos: malloc-failed hook */
+
+/* The class of a crash from its record (status registers, trigger, flags,
+ * insn and fault address already filled in), whether the supervision tick
+ * caught a hang, and what the board says the fault address is
+ * (port_address_kind; pass BW_ADDRESS_UNKNOWN when there is no address). */
+bw_crash_class bw_crash_classify(const bw_crash_record *record, bool hang,
+                                 bw_address_kind address_kind);
 
 #endif

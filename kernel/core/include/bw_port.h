@@ -109,6 +109,11 @@ bw_address_kind port_address_kind(uint32_t address);
 /* Writes bytes to the kernel console. Blocking but bounded; ISR-safe. */
 void port_console_write(const char *text, size_t len);
 
+/* Reads len bytes of the provisioning sector (identity record at 0, trusted
+ * keys at BW_KEYS_RECORD_OFFSET; bw_identity.h) from secure storage.
+ * BW_E_SIZE past its end. */
+bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len);
+
 /* Copies the 16-byte device identity from secure storage. BW_E_IO if not provisioned. */
 bw_err port_device_identity(uint8_t identity[16]);
 

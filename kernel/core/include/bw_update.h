@@ -9,7 +9,9 @@
  * installed (erased bytes 0xFF). At any time one bank may hold the running
  * app's image (current_bank), the other the last-known-good app or a
  * download. The running app on trial (not yet healthy) protects its
- * last-known-good: no download starts until it is healthy.
+ * last-known-good: no download starts until it is healthy. Crash-loop
+ * detection is crash supervision's (bw_crash.h); it calls
+ * bw_update_rollback, and reports health with bw_update_app_healthy.
  *
  * Every step journals its progress: a power cut at any instant leaves a state
  * from which bw_update_boot finishes the job, and the app slot only ever
@@ -37,7 +39,6 @@ typedef struct bw_update_config {
     size_t key_count;
     uint16_t board;                 /* BW_BOARD_* of this device */
     uint32_t kernel_version;        /* BW_KERNEL_VERSION_PACK of the running kernel */
-    uint32_t trial_crash_limit;     /* crashes before healthy that trigger a rollback */
 } bw_update_config;
 
 /* Why the engine refused or failed, for logs and the delivery link. */
@@ -103,10 +104,6 @@ bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why);
 /* Puts the last-known-good app back (the app must be stopped). */
 bw_err bw_update_rollback(bw_rollback_cause cause, bw_update_outcome *outcome,
                           bw_update_diag *why);
-
-/* The running app crashed. While it is on trial this counts towards the
- * crash limit; *rollback_due is set when the limit is reached. */
-bw_err bw_update_app_crashed(int *rollback_due);
 
 /* The running app proved healthy (ran long enough, or confirmed itself). */
 bw_err bw_update_app_healthy(void);

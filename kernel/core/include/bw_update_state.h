@@ -46,7 +46,6 @@ typedef struct bw_update_state {
     uint8_t lkg_bank;           /* bank holding the last-known-good app, or BW_BANK_NONE */
     uint16_t op_progress;       /* sectors of op done */
     uint8_t trial;              /* 1 while the current app has not yet proved healthy */
-    uint8_t trial_crashes;      /* its crashes so far */
     uint8_t rollback_cause;     /* bw_rollback_cause of the last rollback */
     uint32_t current_version;   /* version of the app in the app slot (0: provisioned) */
     uint32_t lkg_version;       /* version of the last-known-good app */

@@ -93,12 +93,14 @@ bw_err bw_crash_set_policy(const bw_crash_policy *policy)
 {
     if (policy->restart_min_ms == 0 || policy->restart_min_ms > policy->restart_max_ms
         || policy->restart_max_ms > MAX_DELAY_LIMIT_MS || policy->stack_bytes % 4u != 0
-        || policy->stack_bytes > BW_CRASH_STACK_CAPACITY || policy->healthy_after_ms == 0
-        || policy->loop_crashes == 0) {
+        || policy->healthy_after_ms == 0 || policy->loop_crashes == 0) {
         return BW_E_INVALID;
     }
     uint32_t lock = port_irq_lock();
     state.policy = *policy;
+    if (state.policy.stack_bytes > BW_CRASH_STACK_CAPACITY) {
+        state.policy.stack_bytes = BW_CRASH_STACK_CAPACITY;   /* what a record holds */
+    }
     port_irq_unlock(lock);
     return BW_OK;
 }
@@ -178,6 +180,11 @@ void bw_crash_confirm_healthy(void)
     if (news) {
         bw_log("app healthy: confirmed by the app");
     }
+}
+
+bool bw_crash_app_healthy(void)
+{
+    return state.running && state.healthy_this_run;
 }
 
 /* Largest multiple of 4 n <= want such that [sp, sp + n) is app-readable:
@@ -266,15 +273,19 @@ static void record_from_capture(bw_crash_record *r, const bw_crash_capture *c)
     r->stack_len = (uint16_t)got;
 }
 
-static bw_crash_class classify(const bw_crash_record *r, const bw_crash_capture *c)
+/* Reads the faulting instruction into the record and classifies the crash. */
+static bw_crash_class classify(bw_crash_record *r, const bw_crash_capture *c)
 {
     uint16_t insn = 0;
-    bool insn_valid = (r->flags & BW_CRASH_FLAG_FRAME_VALID)
-                   && bw_app_copy_in(&insn, r->pc & ~1u, sizeof insn) == BW_OK;
+    if ((r->flags & BW_CRASH_FLAG_FRAME_VALID)
+        && bw_app_copy_in(&insn, r->pc & ~1u, sizeof insn) == BW_OK) {
+        r->insn = insn;
+        r->flags |= BW_CRASH_FLAG_INSN_VALID;
+    }
     bool has_address = (r->flags & (BW_CRASH_FLAG_SFAR_VALID | BW_CRASH_FLAG_BFAR_VALID
                                     | BW_CRASH_FLAG_MMFAR_VALID)) != 0;
     bw_address_kind kind = has_address ? port_address_kind(r->fault_address) : BW_ADDRESS_UNKNOWN;
-    return bw_crash_classify(r, c->hang, insn, insn_valid, kind);
+    return bw_crash_classify(r, c->hang, kind);
 }
 
 /* min * 2^(n-2) for the n-th crash since healthy (n >= 2), at most max. */
@@ -365,6 +376,10 @@ static void print_record(const bw_crash_record *r)
     bw_log("  crash class: %s in %s (crash %" PRIu32 " since boot, %" PRIu32 " since healthy, ran %" PRIu32 " ms)",
            bw_crash_class_name(r->crash_class), context, r->crash_count, r->crashes_since_healthy,
            r->run_time_ms);
+    const char *trap = bw_crash_trap_text(r);
+    if (trap != NULL) {
+        bw_log("  trap: %s", trap);
+    }
     print_record_hex(r);
 }
 

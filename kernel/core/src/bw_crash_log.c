@@ -37,18 +37,24 @@ static uint32_t slot_offset(const bw_crash_log *log, uint32_t slot)
     return sector * log->partition->device->sector_size + index * log->slot_size;
 }
 
-/* True when [offset, offset + len) reads as erased; *err set on a read error. */
+/* True when [offset, offset + len) reads as erased; *err set on a read
+ * error. Compares words: a sector is checked each time the ring enters it. */
 static bool range_blank(const bw_crash_log *log, uint32_t offset, uint32_t len, bw_err *err)
 {
-    uint8_t chunk[BLANK_CHUNK];
+    uint32_t chunk[BLANK_CHUNK / 4u];
     for (uint32_t done = 0; done < len;) {
         uint32_t n = len - done < BLANK_CHUNK ? len - done : BLANK_CHUNK;
         *err = bw_flash_read(log->partition, offset + done, chunk, n);
         if (*err != BW_OK) {
             return false;
         }
-        for (uint32_t i = 0; i < n; i++) {
-            if (chunk[i] != ERASED_BYTE) {
+        for (uint32_t i = 0; i < n / 4u; i++) {
+            if (chunk[i] != 0xFFFFFFFFu) {
+                return false;
+            }
+        }
+        for (uint32_t i = n & ~3u; i < n; i++) {
+            if (((const uint8_t *)chunk)[i] != ERASED_BYTE) {
                 return false;
             }
         }
@@ -92,8 +98,9 @@ static bw_err read_record(const bw_crash_log *log, uint32_t slot, const commit_u
     return BW_OK;
 }
 
-/* The slot of the committed record with the largest sequence number in
- * (lower, upper), into *slot_out and *out. BW_E_INVALID if there is none. */
+/* The committed record with the largest (or, with `smallest`, the smallest)
+ * sequence number in (lower, upper), into *out and its slot into *slot_out.
+ * BW_E_INVALID if there is none. */
 static bw_err find_extreme(const bw_crash_log *log, uint32_t lower, uint32_t upper, bool smallest,
                            uint32_t *slot_out, bw_crash_record *out)
 {
@@ -167,6 +174,8 @@ bw_err bw_crash_log_open(bw_crash_log *log, const bw_flash_partition *partition)
     if (err == BW_OK) {
         probe.next_slot = (newest_slot + 1u) % probe.slot_count;
         probe.next_sequence = newest.sequence + 1u;
+        probe.has_newest = true;
+        probe.newest_slot = newest_slot;
     } else if (err == BW_E_INVALID) {
         probe.next_slot = 0;
         probe.next_sequence = 1;
@@ -234,6 +243,8 @@ bw_err bw_crash_log_append(bw_crash_log *log, bw_crash_record *record)
     }
     if (err == BW_OK) {
         log->next_sequence++;
+        log->has_newest = true;
+        log->newest_slot = slot;
     }
     return err;
 }
@@ -252,6 +263,10 @@ bw_err bw_crash_log_newest(const bw_crash_log *log, bw_crash_record *out)
     if (log->partition == NULL) {
         return BW_E_UNAVAILABLE;
     }
-    uint32_t slot;
-    return find_extreme(log, 0, UINT32_MAX, false, &slot, out);
+    if (!log->has_newest) {
+        return BW_E_INVALID;
+    }
+    commit_unit commit;
+    bw_err err = read_commit(log, log->newest_slot, &commit);
+    return err == BW_OK ? read_record(log, log->newest_slot, &commit, out) : err;
 }

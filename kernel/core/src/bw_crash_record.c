@@ -211,16 +211,32 @@ void bw_crash_status_bits(const bw_crash_record *record,
     each_bit(sfsr_bits, sizeof sfsr_bits / sizeof sfsr_bits[0], "SFSR", record->sfsr, fn, context);
 }
 
+/* The SDK trap at pc, or 0. */
+static uint32_t trap_of(const bw_crash_record *r)
+{
+    if (!(r->flags & BW_CRASH_FLAG_INSN_VALID) || !(r->cfsr_ns & (1u << 16))) {
+        return 0;
+    }
+    uint32_t insn = r->insn & 0xFFFFu;
+    return insn >= BW_CRASH_TRAP_RETURNED_FROM_MAIN && insn <= BW_CRASH_TRAP_MALLOC_FAILED ? insn : 0;
+}
+
+const char *bw_crash_trap_text(const bw_crash_record *r)
+{
+    switch (trap_of(r)) {
+    case BW_CRASH_TRAP_RETURNED_FROM_MAIN: return "main returned (SDK UDF #0xB1)";
+    case BW_CRASH_TRAP_UNHANDLED_INTERRUPT: return "interrupt without a handler (SDK UDF #0xB2)";
+    case BW_CRASH_TRAP_ASSERT: return "FreeRTOS configASSERT failed (SDK UDF #0xB3)";
+    case BW_CRASH_TRAP_STACK_OVERFLOW: return "FreeRTOS task stack overflow (SDK UDF #0xB4)";
+    case BW_CRASH_TRAP_MALLOC_FAILED: return "FreeRTOS heap exhausted (SDK UDF #0xB5)";
+    default: return NULL;
+    }
+}
+
 const char *bw_crash_cause_text(const bw_crash_record *r)
 {
     if (r->crash_class == BW_CRASH_CLASS_HANG) {
         return "interrupts masked too long (hang)";
-    }
-    if (r->crash_class == BW_CRASH_CLASS_RETURNED_FROM_MAIN) {
-        return "main returned (SDK UDF #0xB1)";
-    }
-    if (r->crash_class == BW_CRASH_CLASS_UNHANDLED_INTERRUPT) {
-        return "interrupt without a handler (SDK UDF #0xB2)";
     }
     uint32_t sfsr = r->sfsr, cfsr = r->cfsr, ns = r->cfsr_ns;
     if (sfsr & BIT(SF_AUVIOL)) return "secure memory access (SecureFault AUVIOL)";
@@ -250,8 +266,7 @@ const char *bw_crash_cause_text(const bw_crash_record *r)
     return r->trigger == 3u ? "HardFault" : "fault";
 }
 
-bw_crash_class bw_crash_classify(const bw_crash_record *r, bool hang, uint16_t insn,
-                                 bool insn_valid, bw_address_kind address_kind)
+bw_crash_class bw_crash_classify(const bw_crash_record *r, bool hang, bw_address_kind address_kind)
 {
     uint32_t ns = r->cfsr_ns;
     if (hang) {
@@ -263,14 +278,12 @@ bw_crash_class bw_crash_classify(const bw_crash_record *r, bool hang, uint16_t i
         return BW_CRASH_CLASS_STACK_OVERFLOW;
     }
     if (ns & BIT(UF_UNDEFINSTR)) {
-        /* T1 UDF is 0xDExx: the SDK's start-up code marks its two traps. */
-        if (insn_valid && insn == 0xDEB1u) {
-            return BW_CRASH_CLASS_RETURNED_FROM_MAIN;
+        switch (trap_of(r)) {
+        case BW_CRASH_TRAP_RETURNED_FROM_MAIN: return BW_CRASH_CLASS_RETURNED_FROM_MAIN;
+        case BW_CRASH_TRAP_UNHANDLED_INTERRUPT: return BW_CRASH_CLASS_UNHANDLED_INTERRUPT;
+        case BW_CRASH_TRAP_STACK_OVERFLOW: return BW_CRASH_CLASS_STACK_OVERFLOW;
+        default: return BW_CRASH_CLASS_UNDEFINED_INSTRUCTION;
         }
-        if (insn_valid && insn == 0xDEB2u) {
-            return BW_CRASH_CLASS_UNHANDLED_INTERRUPT;
-        }
-        return BW_CRASH_CLASS_UNDEFINED_INSTRUCTION;
     }
     if (ns & (BIT(UF_INVSTATE) | BIT(UF_INVPC) | BIT(UF_NOCP))) {
         return BW_CRASH_CLASS_INVALID_STATE;

@@ -428,7 +428,6 @@ static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why)
         eng.state.highest_version = m.app_version;
     }
     eng.state.trial = 1;
-    eng.state.trial_crashes = 0;
     err = save_state();
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
@@ -463,7 +462,6 @@ static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why)
     eng.state.lkg_bank = BW_BANK_NONE;
     eng.state.lkg_version = 0;
     eng.state.trial = 0;
-    eng.state.trial_crashes = 0;
     err = save_state();
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
@@ -508,8 +506,8 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
     default:
         break;
     }
-    if (eng.state.trial && eng.state.trial_crashes == 0) {
-        *outcome = BW_UPDATE_RUN_NEW_APP;
+    if (eng.state.trial) {
+        *outcome = BW_UPDATE_RUN_NEW_APP;   /* first run(s) of a new app, until healthy */
     }
     return BW_OK;
 }
@@ -815,27 +813,12 @@ bw_err bw_update_rollback(bw_rollback_cause cause, bw_update_outcome *outcome,
     return err == BW_OK ? finish_rollback(outcome, why) : fail(why, BW_UPDATE_E_FLASH, err);
 }
 
-bw_err bw_update_app_crashed(int *rollback_due)
-{
-    *rollback_due = 0;
-    if (!eng.ready || !eng.state.trial) {
-        return BW_OK;
-    }
-    if (eng.state.trial_crashes < 0xFFu) {
-        eng.state.trial_crashes++;
-    }
-    *rollback_due = eng.state.trial_crashes >= eng.cfg.trial_crash_limit
-                 && eng.state.lkg_bank != BW_BANK_NONE;
-    return save_state();
-}
-
 bw_err bw_update_app_healthy(void)
 {
     if (!eng.ready || !eng.state.trial) {
         return BW_OK;
     }
     eng.state.trial = 0;
-    eng.state.trial_crashes = 0;
     return save_state();
 }
 

@@ -39,7 +39,7 @@ static void encode(const bw_update_state *s, uint8_t r[BW_UPDATE_STATE_RECORD_SI
     r[8] = s->current_bank;
     r[9] = s->lkg_bank;
     r[10] = s->trial;
-    r[11] = s->trial_crashes;
+    r[11] = 0;   /* reserved */
     r[12] = (uint8_t)s->op_progress;
     r[13] = (uint8_t)(s->op_progress >> 8);
     r[14] = s->rollback_cause;
@@ -57,7 +57,7 @@ static int decode(const uint8_t r[BW_UPDATE_STATE_RECORD_SIZE], bw_update_state 
     }
     *s = (bw_update_state){
         .seq = get32(r), .op = r[6], .op_bank = r[7], .current_bank = r[8], .lkg_bank = r[9],
-        .trial = r[10], .trial_crashes = r[11], .op_progress = (uint16_t)(r[12] | r[13] << 8),
+        .trial = r[10], .op_progress = (uint16_t)(r[12] | r[13] << 8),
         .rollback_cause = r[14], .current_version = get32(r + 16), .lkg_version = get32(r + 20),
         .highest_version = get32(r + 24),
     };

@@ -35,7 +35,7 @@
 #define CASE_UNDEFINED_INSTRUCTION 4   /* udf */
 #define CASE_INVALID_STATE 5           /* bx to an address with the Thumb bit clear */
 #define CASE_STACK_LIMIT 6             /* sub sp past MSPLIM */
-#define CASE_STACK_RECURSION 7         /* unbounded recursion into the SDK's MSPLIM */
+#define CASE_STACK_RECURSION 7         /* unbounded recursion into the SDK's MSPLIM (frame lost) */
 #define CASE_IRQ_HANDLER 8             /* secure store inside an app IRQ handler */
 #define CASE_SVC_HANDLER 9             /* secure store inside the app's SVC handler */
 #define CASE_RETURN_FROM_MAIN 10       /* main returns */
@@ -331,6 +331,15 @@ static void check_crash_report(uint32_t run, uint64_t now)
         check_u32(info.v1.flags & BW_CRASHINFO_FLAG_FRAME_VALID, BW_CRASHINFO_FLAG_FRAME_VALID,
                   "%s: frame captured", name);
     }
+#if CRASH_CASE == CASE_STACK_RECURSION
+    /* The overflowing push faulted, then pushing the exception frame hit the
+     * limit too: the core set SP to MSPLIM and stacked nothing, so pc and lr
+     * are lost (the record says so) and SP is exactly the limit. */
+    extern uint32_t __stack_limit__[];
+    check_u32(info.v1.flags & BW_CRASHINFO_FLAG_FRAME_VALID, 0, "%s: frame lost at the limit", name);
+    check_u32(info.v1.sp, (uint32_t)(uintptr_t)__stack_limit__, "%s: SP at MSPLIM", name);
+    check_u32(info.v1.cfsr_ns & (1u << 20), 1u << 20, "%s: CFSR_NS.STKOF", name);
+#endif
 #if CRASH_CASE == CASE_RETURN_FROM_MAIN || CRASH_CASE == CASE_UNHANDLED_IRQ
     uint16_t insn = *(const volatile uint16_t *)(uintptr_t)(info.v1.pc & ~1u);
     check_u32(insn, CRASH_CASE == CASE_RETURN_FROM_MAIN ? 0xDEB1u : 0xDEB2u,

@@ -4,6 +4,8 @@
  * time is skipped, so the 30 s waits cost no wall time). Promises checked,
  * one crash per run, with the default policy (100 ms .. 30 s, K = 3,
  * healthy after 10 s):
+ *  - first, an app asleep in WFI with interrupts masked (PRIMASK), for three
+ *    times the hang timeout, is not taken for a hung one: no crash;
  *  - a new app on probation: crash 1 restarts at once, crash 2 after 100 ms,
  *    crash 3 makes a crash loop (flagged in the record) and, with no
  *    last-known-good app to roll back to, parks the app at the maximum
@@ -110,6 +112,18 @@ int main(void)
         check_u32(reason, MV_WAKEREASON_COLDBOOT, "a run without carried state is a cold boot");
         memset(&carried, 0, sizeof carried);
         carried.magic = RUN_MAGIC;
+        /* Asleep with interrupts masked, as a tickless idle loop does: the
+         * kernel's tick wakes the WFI and must not call it a hang. */
+        __asm volatile("cpsid i" : : : "memory");
+        while (now_us() - started < 1500000u) {
+            __asm volatile("wfi");
+        }
+        __asm volatile("cpsie i" : : : "memory");
+        struct BwCrashInfo info;
+        memset(&info, 0, sizeof info);
+        info.version = BW_CRASHINFO_VERSION_1;
+        check_status(bwGetLastCrash(&info), MV_STATUS_OKAY, "bwGetLastCrash after a masked sleep");
+        check_u32(info.v1.sequence, 0, "1.5 s asleep in WFI with PRIMASK set is not a hang");
     } else {
         check_total += carried.checks;
         check_failures += carried.failures;

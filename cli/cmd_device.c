@@ -1,0 +1,628 @@
+/*
+ * `bulwark device`: talk to a device over its local delivery link
+ * (docs/SPEC.md §7). The device's modem UART reaches us as a TCP connection
+ * (on QEMU, `bulwark-emu run --link-port N` makes the emulated UART2 a TCP
+ * client of 127.0.0.1:N), so these commands listen, accept one connection
+ * and then speak the framed protocol (kernel/core/src/bw_link.c, the same
+ * code the device uses) one request at a time: send, wait for the answer
+ * with the same sequence number, resend if none comes in time.
+ *
+ * deliver: HELLO, HEAD (the bundle head in pieces), BEGIN, DATA from the
+ * offset the device names (so a second run resumes an interrupted download),
+ * FINISH, INSTALL. The device judges the bundle; this side only reads the
+ * header far enough to know how long the head is.
+ * Exit codes: 0 done, 1 the device refused (its reason is printed), 2 bad
+ * usage or input, 3 the link failed (no connection, no answer in time,
+ * connection lost): run again to resume.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bw_link.h"
+#include "bw_manifest.h"
+#include "bw_update.h"
+#include "cli.h"
+#include "lib_args.h"
+#include "lib_bundle.h"
+#include "lib_file.h"
+
+#define EXIT_LINK 3
+#define RESEND_MS 3000          /* no answer this long: send the request again */
+#define DEFAULT_TIMEOUT_S 30u
+#define MAX_OFFSET_RESYNCS 16   /* DATA NACKs in a row that name another offset */
+#define MAX_RESTARTS 3          /* sessions lost (device restarted) within one run */
+
+enum { OPT_LISTEN = 256, OPT_TIMEOUT, OPT_NO_INSTALL };
+
+typedef struct link_session {
+    int fd;
+    uint16_t seq;
+    uint32_t timeout_ms;        /* longest wait for one answer */
+    bw_link_decoder decoder;
+    uint8_t payload[BW_LINK_PAYLOAD_MAX];   /* the last answer's payload */
+    uint8_t wire[BW_LINK_ENCODED_MAX];
+} link_session;
+
+typedef struct answer {
+    uint8_t type;
+    uint16_t len;
+    const uint8_t *payload;
+} answer;
+
+typedef enum link_result { LINK_OK, LINK_LOST, LINK_TIMEOUT } link_result;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *op_name(uint8_t op)
+{
+    switch (op) {
+    case BW_UPDATE_OP_NONE: return "idle";
+    case BW_UPDATE_OP_DOWNLOADING: return "downloading";
+    case BW_UPDATE_OP_DOWNLOADED: return "downloaded (verified, not installed)";
+    case BW_UPDATE_OP_BACKUP: return "backing up";
+    case BW_UPDATE_OP_INSTALLING: return "installing";
+    case BW_UPDATE_OP_ROLLING_BACK: return "rolling back";
+    default: return "unknown";
+    }
+}
+
+/* ---- listening ---- */
+
+/* "HOST:PORT" (port 0: any free port). */
+static int parse_listen(const char *text, char *host, size_t host_size, char *port, size_t port_size)
+{
+    const char *colon = strrchr(text, ':');
+    uint32_t number;
+    if (colon == NULL || colon == text || (size_t)(colon - text) >= host_size
+        || !args_uint32(colon + 1, &number) || number > 65535 || strlen(colon + 1) >= port_size) {
+        return cli_usage_error("device: --listen needs HOST:PORT (e.g. 127.0.0.1:5555; port 0 = "
+                               "any free port), not '%s'", text);
+    }
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    strcpy(port, colon + 1);
+    return 0;
+}
+
+/* Listens on host:port, prints the address actually bound (so a caller can
+ * learn a port chosen by the system), and accepts one connection. */
+static int listen_and_accept(const char *host, const char *port, uint32_t timeout_ms, int *out_fd)
+{
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host, port, &hints, &ai);
+    if (gai != 0) {
+        return cli_usage_error("device: cannot listen on %s:%s: %s", host, port, gai_strerror(gai));
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
+        || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1) != 0) {
+        int e = errno;
+        freeaddrinfo(ai);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return cli_usage_error("device: cannot listen on %s:%s: %s", host, port, strerror(e));
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_in bound;
+    socklen_t bound_len = sizeof bound;
+    getsockname(fd, (struct sockaddr *)&bound, &bound_len);
+    char text[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &bound.sin_addr, text, sizeof text);
+    printf("listening on %s:%u\n", text, (unsigned)ntohs(bound.sin_port));
+    fflush(stdout);
+
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int ready;
+    do {
+        ready = poll(&p, 1, (int)timeout_ms);
+    } while (ready < 0 && errno == EINTR);
+    if (ready <= 0) {
+        close(fd);
+        fprintf(stderr, "bulwark: no device connected within %u s\n", (unsigned)(timeout_ms / 1000u));
+        return EXIT_LINK;
+    }
+    int conn = accept(fd, NULL, NULL);
+    close(fd);
+    if (conn < 0) {
+        fprintf(stderr, "bulwark: accept failed: %s\n", strerror(errno));
+        return EXIT_LINK;
+    }
+    int nodelay = 1;   /* requests are whole frames; answers must not wait for Nagle */
+    setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
+    *out_fd = conn;
+    return 0;
+}
+
+/* ---- requests ---- */
+
+static bool send_all(int fd, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Sends one request and waits for its answer (same sequence number),
+ * resending every RESEND_MS and when the device reports a damaged frame.
+ * The answer's payload stays valid until the next request. */
+static link_result request(link_session *s, uint8_t type, const uint8_t *payload, size_t len,
+                           answer *out)
+{
+    s->seq = (uint16_t)(s->seq + 1u == BW_LINK_SEQ_NONE ? 0u : s->seq + 1u);
+    size_t n = bw_link_encode(type, s->seq, payload, len, s->wire, sizeof s->wire);
+    uint64_t deadline = now_ms() + s->timeout_ms;
+    uint64_t resend_at = 0;
+    for (;;) {
+        uint64_t now = now_ms();
+        if (now >= deadline) {
+            return LINK_TIMEOUT;
+        }
+        if (now >= resend_at) {
+            if (!send_all(s->fd, s->wire, n)) {
+                return LINK_LOST;
+            }
+            resend_at = now + RESEND_MS;
+        }
+        uint64_t wait = (resend_at < deadline ? resend_at : deadline) - now;
+        struct pollfd p = { .fd = s->fd, .events = POLLIN };
+        int ready = poll(&p, 1, (int)wait);
+        if (ready < 0 && errno != EINTR) {
+            return LINK_LOST;
+        }
+        if (ready <= 0) {
+            continue;
+        }
+        uint8_t buf[512];
+        ssize_t got = recv(s->fd, buf, sizeof buf, 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            return LINK_LOST;
+        }
+        for (ssize_t i = 0; i < got; i++) {
+            bw_link_frame f;
+            bw_link_error error;
+            if (bw_link_decode_byte(&s->decoder, buf[i], &f, &error) != BW_LINK_EVENT_FRAME) {
+                continue;   /* a damaged answer: the resend brings it again */
+            }
+            if (f.type == BW_LINK_NACK && f.seq == BW_LINK_SEQ_NONE) {
+                resend_at = 0;   /* the device saw a damaged frame: ours, probably */
+                continue;
+            }
+            if (f.seq != s->seq || f.type < 0x80u) {
+                continue;        /* an answer to an earlier request, sent again */
+            }
+            memcpy(s->payload, f.payload, f.len);
+            out->type = f.type;
+            out->len = f.len;
+            out->payload = s->payload;
+            return LINK_OK;
+        }
+    }
+}
+
+static int link_failure(link_result r, const char *what, uint32_t timeout_ms)
+{
+    if (r == LINK_TIMEOUT) {
+        fprintf(stderr, "bulwark: no answer to %s within %u s (run again to resume)\n", what,
+                (unsigned)(timeout_ms / 1000u));
+    } else {
+        fprintf(stderr, "bulwark: connection lost during %s (run again to resume)\n", what);
+    }
+    return EXIT_LINK;
+}
+
+/* A NACK's text as a C string. */
+static void nack_text(const answer *a, char *out, size_t size)
+{
+    size_t n = a->len > BW_LINK_NACK_FIXED ? a->len - BW_LINK_NACK_FIXED : 0;
+    n = n < size - 1 ? n : size - 1;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = a->payload[BW_LINK_NACK_FIXED + i];
+        out[i] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
+/* Prints the device's refusal and returns 1; or, for an answer that is not
+ * a NACK where an ACK was expected, reports a protocol error. */
+static int refused(const answer *a, const char *what)
+{
+    if (a->type != BW_LINK_NACK || a->len < BW_LINK_NACK_FIXED) {
+        fprintf(stderr, "bulwark: unexpected answer 0x%02x to %s\n", a->type, what);
+        return EXIT_LINK;
+    }
+    char text[BW_LINK_REASON_MAX + 1];
+    nack_text(a, text, sizeof text);
+    fprintf(stderr, "bulwark: the device refused %s: %s\n", what, text);
+    return 1;
+}
+
+typedef struct device_status {
+    uint8_t op;
+    uint8_t flags;
+    uint32_t app_version;
+    uint32_t highest_version;
+    uint32_t expected_offset;
+    uint32_t kernel_version;
+    char device_id[BW_LINK_STATUS_SIZE];
+} device_status;
+
+static int hello(link_session *s, device_status *st, bool print)
+{
+    answer a;
+    link_result r = request(s, BW_LINK_HELLO, NULL, 0, &a);
+    if (r != LINK_OK) {
+        return link_failure(r, "HELLO", s->timeout_ms);
+    }
+    if (a.type != BW_LINK_STATUS || a.len < BW_LINK_STATUS_SIZE) {
+        return refused(&a, "HELLO");
+    }
+    if (a.payload[0] != BW_LINK_VERSION) {
+        fprintf(stderr, "bulwark: the device speaks link protocol version %u, not %u\n",
+                a.payload[0], BW_LINK_VERSION);
+        return EXIT_LINK;
+    }
+    st->op = a.payload[1];
+    st->flags = a.payload[2];
+    st->app_version = bw_link_get32(a.payload + 4);
+    st->highest_version = bw_link_get32(a.payload + 8);
+    st->expected_offset = bw_link_get32(a.payload + 12);
+    st->kernel_version = bw_link_get32(a.payload + 20);
+    memset(st->device_id, 0, sizeof st->device_id);
+    for (size_t i = 0; i < 34u; i++) {
+        uint8_t c = a.payload[28 + i];
+        st->device_id[i] = c >= 0x20 && c < 0x7F ? (char)c : '\0';
+    }
+    if (print) {
+        printf("device %s: kernel %u.%u.%u, app version %u%s, update engine %s",
+               st->device_id[0] ? st->device_id : "(not provisioned)",
+               (unsigned)(st->kernel_version >> 24), (unsigned)((st->kernel_version >> 16) & 0xFFu),
+               (unsigned)(st->kernel_version & 0xFFFFu), (unsigned)st->app_version,
+               (st->flags & 1u) ? " (on trial)" : "", op_name(st->op));
+        if (st->flags & 2u) {
+            printf(", expects offset %u", (unsigned)st->expected_offset);
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* ---- deliver ---- */
+
+typedef struct delivery {
+    const uint8_t *bundle;
+    size_t len;
+    uint32_t head_len;      /* bytes before the first layer, as the header says (clamped) */
+    uint32_t end;           /* bytes to send: the file, or the header's bundle size if shorter */
+    uint32_t version;       /* from the manifest, when it can be read (0 otherwise) */
+} delivery;
+
+/* Sends the head and BEGIN; on success *resume is the offset to continue from. */
+static int begin(link_session *s, const delivery *d, uint32_t *resume)
+{
+    answer a;
+    for (uint32_t at = 0; at < d->head_len;) {
+        uint32_t n = d->head_len - at < BW_LINK_DATA_MAX ? d->head_len - at : BW_LINK_DATA_MAX;
+        uint8_t p[4 + BW_LINK_DATA_MAX];
+        bw_link_put32(p, at);
+        memcpy(p + 4, d->bundle + at, n);
+        link_result r = request(s, BW_LINK_HEAD, p, 4u + n, &a);
+        if (r != LINK_OK) {
+            return link_failure(r, "HEAD", s->timeout_ms);
+        }
+        if (a.type != BW_LINK_ACK) {
+            return refused(&a, "the bundle head");
+        }
+        at += n;
+    }
+    uint8_t p[4];
+    bw_link_put32(p, d->head_len);
+    link_result r = request(s, BW_LINK_BEGIN, p, sizeof p, &a);
+    if (r != LINK_OK) {
+        return link_failure(r, "BEGIN", s->timeout_ms);
+    }
+    if (a.type != BW_LINK_ACK || a.len < BW_LINK_ACK_SIZE) {
+        return refused(&a, "the bundle");
+    }
+    *resume = bw_link_get32(a.payload);
+    if (*resume < d->head_len || *resume > d->end) {
+        fprintf(stderr, "bulwark: the device asks for offset %u, outside the bundle's %u bytes\n",
+                (unsigned)*resume, (unsigned)d->end);
+        return EXIT_LINK;
+    }
+    printf("device accepted the bundle head: %s offset %u of %u\n",
+           *resume > d->head_len ? "resuming at" : "sending from", (unsigned)*resume,
+           (unsigned)d->end);
+    fflush(stdout);
+    return 0;
+}
+
+/* DATA from `from` to the end. Returns 0, 1 (refused), EXIT_LINK, or -1
+ * when the device lost the download session (it restarted): begin again. */
+static int send_data(link_session *s, const delivery *d, uint32_t from)
+{
+    uint32_t at = from, resyncs = 0;
+    uint32_t total = d->end - d->head_len, step = total / 10u + 1u;
+    uint32_t next_report = d->head_len + step;
+    while (at < d->end) {
+        uint32_t n = d->end - at < BW_LINK_DATA_MAX ? d->end - at : BW_LINK_DATA_MAX;
+        uint8_t p[4 + BW_LINK_DATA_MAX];
+        bw_link_put32(p, at);
+        memcpy(p + 4, d->bundle + at, n);
+        answer a;
+        link_result r = request(s, BW_LINK_DATA, p, 4u + n, &a);
+        if (r != LINK_OK) {
+            return link_failure(r, "DATA", s->timeout_ms);
+        }
+        if (a.type == BW_LINK_ACK && a.len >= BW_LINK_ACK_SIZE) {
+            at += n;
+            resyncs = 0;
+            if (at >= next_report || at == d->end) {
+                printf("sent %u of %u bytes (%u%%)\n", (unsigned)at, (unsigned)d->end,
+                       (unsigned)((uint64_t)(at - d->head_len) * 100u / (total ? total : 1u)));
+                fflush(stdout);
+                next_report = at + step;
+            }
+            continue;
+        }
+        if (a.type == BW_LINK_NACK && a.len >= BW_LINK_NACK_FIXED && a.payload[0] == BW_LINK_NACK_ENGINE) {
+            uint32_t expected = bw_link_get32(a.payload + 4);
+            if (a.payload[1] == BW_UPDATE_E_NO_DOWNLOAD) {
+                return -1;
+            }
+            if (a.payload[1] == BW_UPDATE_E_OFFSET && expected != at && expected >= d->head_len
+                && expected <= d->end && ++resyncs <= MAX_OFFSET_RESYNCS) {
+                at = expected;   /* the device already has (or lost) bytes: follow it */
+                continue;
+            }
+        }
+        return refused(&a, "the bundle data");
+    }
+    return 0;
+}
+
+static bool prepare(const uint8_t *bundle, size_t len, delivery *d)
+{
+    d->bundle = bundle;
+    d->len = len;
+    uint64_t head = len;
+    d->end = (uint32_t)len;
+    d->version = 0;
+    if (len >= BW_BUNDLE_HEADER_SIZE) {
+        head = (uint64_t)BW_BUNDLE_HEADER_SIZE + bw_link_get32(bundle + 8) + BW_SIGNATURE_BLOCK_SIZE;
+        uint32_t stated = bw_link_get32(bundle + 16);
+        if (stated < d->end && stated >= head) {
+            d->end = stated;    /* trailing bytes are not the device's business */
+        }
+    }
+    head = head < len ? head : len;
+    head = head < BW_BUNDLE_HEAD_MAX ? head : BW_BUNDLE_HEAD_MAX;
+    d->head_len = (uint32_t)head;
+    bundle_check c;
+    if (bundle_open_file(bundle, len, &c)) {
+        d->version = c.manifest.app_version;
+        return true;
+    }
+    return false;
+}
+
+static int deliver(link_session *s, const delivery *d, bool install)
+{
+    device_status st;
+    int rc = hello(s, &st, true);
+    if (rc != 0) {
+        return rc;
+    }
+    if (d->version != 0 && st.app_version == d->version && st.op == BW_UPDATE_OP_NONE) {
+        printf("the device already runs app version %u: nothing to deliver\n", (unsigned)d->version);
+        return 0;
+    }
+    for (int restarts = 0;; restarts++) {
+        uint32_t resume = 0;
+        rc = begin(s, d, &resume);
+        if (rc != 0) {
+            return rc;
+        }
+        rc = send_data(s, d, resume);
+        if (rc != -1) {
+            break;
+        }
+        if (restarts == MAX_RESTARTS) {
+            fprintf(stderr, "bulwark: the device keeps losing the download session\n");
+            return EXIT_LINK;
+        }
+        printf("the device lost the download session (it restarted?): beginning again\n");
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    answer a;
+    link_result r = request(s, BW_LINK_FINISH, NULL, 0, &a);
+    if (r != LINK_OK) {
+        return link_failure(r, "FINISH", s->timeout_ms);
+    }
+    if (a.type != BW_LINK_ACK) {
+        return refused(&a, "the bundle");
+    }
+    printf("device verified the bundle (app version %u)\n", (unsigned)d->version);
+    if (!install) {
+        printf("not installing (--no-install): the device keeps it until an INSTALL\n");
+        return 0;
+    }
+    r = request(s, BW_LINK_INSTALL, NULL, 0, &a);
+    if (r != LINK_OK) {
+        return link_failure(r, "INSTALL", s->timeout_ms);
+    }
+    if (a.type != BW_LINK_ACK || a.len < BW_LINK_ACK_SIZE) {
+        return refused(&a, "the install");
+    }
+    printf("installed: the device now runs app version %u\n", (unsigned)bw_link_get32(a.payload));
+    return 0;
+}
+
+/* Options shared by the verbs; returns 0 or an exit code. */
+static int parse_common(int argc, char **argv, const char *verb, bool want_bundle, char *host,
+                        char *port, uint32_t *timeout_ms, bool *install, const char **bundle_path)
+{
+    static const struct option options[] = {
+        { "listen", required_argument, NULL, OPT_LISTEN },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "no-install", no_argument, NULL, OPT_NO_INSTALL },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *listen_text = NULL;
+    uint32_t timeout_s = DEFAULT_TIMEOUT_S;
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
+        switch (c) {
+        case OPT_LISTEN: listen_text = optarg; break;
+        case OPT_TIMEOUT:
+            if (!args_uint32(optarg, &timeout_s) || timeout_s == 0 || timeout_s > 86400u) {
+                return cli_usage_error("device %s: --timeout needs whole seconds, 1 to 86400, not '%s'",
+                                       verb, optarg);
+            }
+            break;
+        case OPT_NO_INSTALL:
+            if (!want_bundle) {
+                return cli_usage_error("device %s: unknown option '--no-install'", verb);
+            }
+            *install = false;
+            break;
+        default:
+            return cli_usage_error("device %s: unknown option or missing value at '%s'", verb,
+                                   argv[optind - 1]);
+        }
+    }
+    if (want_bundle && optind + 1 != argc) {
+        return cli_usage_error("device %s: give one bundle file", verb);
+    }
+    if (!want_bundle && optind != argc) {
+        return cli_usage_error("device %s: unexpected argument '%s'", verb, argv[optind]);
+    }
+    if (listen_text == NULL) {
+        return cli_usage_error("device %s: --listen HOST:PORT is required", verb);
+    }
+    *timeout_ms = timeout_s * 1000u;
+    if (want_bundle) {
+        *bundle_path = argv[optind];
+    }
+    return parse_listen(listen_text, host, 256, port, 16);
+}
+
+static void session_init(link_session *s, int fd, uint32_t timeout_ms)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->timeout_ms = timeout_ms;
+    /* A fresh sequence space per run: never mistaken for a previous run's requests. */
+    s->seq = (uint16_t)(((uint32_t)getpid() * 2654435761u) ^ (uint32_t)now_ms());
+    bw_link_decoder_init(&s->decoder);
+}
+
+static int device_deliver(int argc, char **argv)
+{
+    char host[256], port[16];
+    uint32_t timeout_ms;
+    bool install = true;
+    const char *path = NULL;
+    int rc = parse_common(argc, argv, "deliver", true, host, port, &timeout_ms, &install, &path);
+    if (rc != 0) {
+        return rc;
+    }
+    uint8_t *bundle = NULL;
+    size_t len = 0;
+    char reason[512];
+    if (!file_read_all(path, BUNDLE_FILE_MAX, &bundle, &len, reason, sizeof reason)) {
+        return cli_usage_error("%s", reason);
+    }
+    if (len == 0) {
+        free(bundle);
+        return cli_usage_error("%s: empty file", path);
+    }
+    delivery d;
+    if (prepare(bundle, len, &d)) {
+        printf("bundle %s: app version %u, %zu bytes (head %u)\n", path, (unsigned)d.version, len,
+               (unsigned)d.head_len);
+    } else {
+        printf("bundle %s: %zu bytes, does not parse here: sending it anyway, the device judges\n",
+               path, len);
+    }
+    int fd = -1;
+    rc = listen_and_accept(host, port, timeout_ms, &fd);
+    if (rc == 0) {
+        static link_session s;
+        session_init(&s, fd, timeout_ms);
+        rc = deliver(&s, &d, install);
+        close(fd);
+    }
+    free(bundle);
+    return rc;
+}
+
+static int device_status_cmd(int argc, char **argv)
+{
+    char host[256], port[16];
+    uint32_t timeout_ms;
+    bool install = true;
+    int rc = parse_common(argc, argv, "status", false, host, port, &timeout_ms, &install, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+    int fd = -1;
+    rc = listen_and_accept(host, port, timeout_ms, &fd);
+    if (rc == 0) {
+        static link_session s;
+        session_init(&s, fd, timeout_ms);
+        device_status st;
+        rc = hello(&s, &st, true);
+        close(fd);
+    }
+    return rc;
+}
+
+static const cli_command commands[] = {
+    { "deliver", "<bundle> --listen HOST:PORT [--timeout S] [--no-install]",
+      "send a bundle over the device's local link (resumes), verify and install it; "
+      "exit 1 with the device's reason if it refuses, 3 if the link fails", device_deliver },
+    { "status", "--listen HOST:PORT [--timeout S]",
+      "print what the device reports over its local link (versions, update state)",
+      device_status_cmd },
+};
+
+const cli_group cli_group_device = {
+    "device", "a device's local delivery link (docs/SPEC.md §7)", commands,
+    sizeof commands / sizeof commands[0],
+};

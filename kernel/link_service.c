@@ -1,0 +1,411 @@
+/*
+ * Local delivery over the modem link (link_service.h; protocol: docs/SPEC.md §7).
+ *
+ * State, all static (no heap):
+ *  - the frame decoder;
+ *  - the bundle head as HEAD frames bring it, in order from offset 0, at
+ *    most BW_BUNDLE_HEAD_MAX bytes (head_fill of them held); BEGIN hands
+ *    exactly those bytes to bw_update_begin and empties the buffer, so every
+ *    BEGIN checks a complete, freshly sent head;
+ *  - the last request answered (type, sequence number, CRC) and its encoded
+ *    answer: the very same frame again (the host resent it because the
+ *    answer was late) gets the same answer, and nothing is done twice
+ *    (HELLO, which changes nothing, is always answered afresh).
+ * Everything else (what was received, where to resume) is the update
+ * engine's, journaled in flash: a device restart loses only this RAM state,
+ * and the host's next HEAD + BEGIN resumes the download.
+ *
+ * Requests are answered in order, one answer each; a bad frame gets a NACK
+ * with sequence number BW_LINK_SEQ_NONE. Lengths and offsets in requests are
+ * checked against the payload actually received before anything is read.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bw_board.h"
+#include "bw_config.h"
+#include "bw_link.h"
+#include "bw_log.h"
+#include "bw_manifest.h"
+#include "bw_port.h"
+#include "bw_update.h"
+#include "bw_version.h"
+#include "link_service.h"
+#include "update_service.h"
+
+#define REPLY_PAYLOAD_MAX  (BW_LINK_NACK_FIXED + BW_LINK_REASON_MAX)
+#define REPLY_ENCODED_MAX  (2u + 2u * (BW_LINK_HEADER_SIZE + REPLY_PAYLOAD_MAX + BW_LINK_CRC_SIZE))
+#define RX_CHUNK           64u
+#define BAD_FRAMES_LOGGED  8u    /* in a row; then quiet until a good frame */
+#define MANIFEST_VERSION_AT (BW_BUNDLE_HEADER_SIZE + 8u)   /* app version in the head */
+#define BUNDLE_SIZE_AT     16u                              /* in the bundle header */
+
+_Static_assert(BW_LINK_STATUS_SIZE <= REPLY_PAYLOAD_MAX, "STATUS fits a reply");
+
+static struct {
+    bool started;
+    bw_link_decoder decoder;
+    uint8_t rx[RX_CHUNK];
+    uint32_t head_fill;
+    uint8_t head[BW_BUNDLE_HEAD_MAX];
+    uint32_t version;              /* app version of the bundle begun, 0: none */
+    uint32_t bundle_size;
+    bool have_last;                /* the last request and its answer */
+    uint8_t last_type;
+    uint16_t last_seq;
+    uint32_t last_crc;
+    size_t reply_len;
+    uint8_t reply[REPLY_ENCODED_MAX];
+    uint32_t bad_in_row;
+    uint32_t dropped_logged;
+    bw_board_flash_stats flash_at_begin[BW_PARTITION_COUNT];
+} link;
+
+static const char *const partition_names[BW_PARTITION_COUNT] = {
+    [BW_PARTITION_APP_SLOT] = "app slot",
+    [BW_PARTITION_IMAGE_A] = "bank A",
+    [BW_PARTITION_IMAGE_B] = "bank B",
+    [BW_PARTITION_UPDATE_STATE] = "journal",
+    [BW_PARTITION_CRASH_LOG] = "crash log",
+};
+
+/* ---- answers ---- */
+
+static void send(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len)
+{
+    link.reply_len = bw_link_encode(type, seq, payload, len, link.reply, sizeof link.reply);
+    board_link_write(link.reply, link.reply_len);
+}
+
+static void ack(uint16_t seq, uint32_t value)
+{
+    uint8_t p[BW_LINK_ACK_SIZE] = {0};
+    bw_link_put32(p, value);
+    p[4] = bw_update_current_state()->op;
+    send(BW_LINK_ACK, seq, p, sizeof p);
+}
+
+/* NACK with a code, the engine's reasons (why may be NULL), a value and a text. */
+static void nack(uint16_t seq, bw_link_nack_code code, const bw_update_diag *why, uint32_t value,
+                 const char *text)
+{
+    uint8_t p[REPLY_PAYLOAD_MAX] = {0};
+    p[0] = (uint8_t)code;
+    if (why != NULL) {
+        p[1] = (uint8_t)why->error;
+        p[2] = (uint8_t)why->manifest.error;
+    }
+    bw_link_put32(p + 4, value);
+    size_t n = strlen(text);
+    n = n < BW_LINK_REASON_MAX ? n : BW_LINK_REASON_MAX;
+    memcpy(p + BW_LINK_NACK_FIXED, text, n);
+    send(BW_LINK_NACK, seq, p, BW_LINK_NACK_FIXED + n);
+}
+
+/* The engine's reason as one line; "updates unavailable" is made precise. */
+static void describe(const bw_update_diag *why, char *text, size_t size)
+{
+    if (why->error == BW_UPDATE_E_STORAGE) {
+        bw_format(text, size, "updates unavailable on this device (no update storage, "
+                  "or no trusted key provisioned)");
+        return;
+    }
+    size_t n = bw_update_describe(why, text, size);
+    if (why->error == BW_UPDATE_E_OFFSET && n < size) {
+        bw_format(text + n, size - n, " (expected %" PRIu32 ")", bw_update_expected_offset());
+    }
+}
+
+static void nack_engine(uint16_t seq, const char *what, const bw_update_diag *why)
+{
+    char text[BW_LINK_REASON_MAX + 1];
+    describe(why, text, sizeof text);
+    bw_log("update: %s: %s", what, text);
+    nack(seq, BW_LINK_NACK_ENGINE, why, bw_update_expected_offset(), text);
+}
+
+static void put_device_id(uint8_t out[BW_DEVICE_ID_LEN])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    uint8_t identity[BW_DEVICE_IDENTITY_BYTES];
+    memset(out, 0, BW_DEVICE_ID_LEN);
+    if (port_device_identity(identity) != BW_OK) {
+        return;
+    }
+    out[0] = 'B';
+    out[1] = 'W';
+    for (size_t i = 0; i < sizeof identity; i++) {
+        out[2 + 2 * i] = (uint8_t)hex[identity[i] >> 4];
+        out[3 + 2 * i] = (uint8_t)hex[identity[i] & 0xFu];
+    }
+}
+
+static void status(uint16_t seq)
+{
+    const bw_update_state *st = bw_update_current_state();
+    uint32_t expected = bw_update_expected_offset();
+    uint8_t p[BW_LINK_STATUS_SIZE] = {0};
+    p[0] = BW_LINK_VERSION;
+    p[1] = st->op;
+    p[2] = (uint8_t)((st->trial ? 1u : 0u) | (expected != 0 ? 2u : 0u));
+    bw_link_put32(p + 4, st->current_version);
+    bw_link_put32(p + 8, st->highest_version);
+    bw_link_put32(p + 12, expected);
+    bw_link_put32(p + 16, link.head_fill);
+    bw_link_put32(p + 20, BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
+                                                BW_KERNEL_VERSION_PATCH));
+    bw_link_put16(p + 24, BW_LINK_DATA_MAX);
+    _Static_assert(28u + BW_DEVICE_ID_LEN + 2u == BW_LINK_STATUS_SIZE, "STATUS layout");
+    put_device_id(p + 28);
+    send(BW_LINK_STATUS, seq, p, sizeof p);
+}
+
+/* ---- requests ---- */
+
+static void snapshot_flash(bw_board_flash_stats at[BW_PARTITION_COUNT])
+{
+    for (unsigned i = 0; i < BW_PARTITION_COUNT; i++) {
+        (void)board_flash_stats(i, &at[i]);
+    }
+}
+
+/* One line per partition the update touched since BEGIN (boards that count). */
+static void log_flash_work(void)
+{
+    for (unsigned i = 0; i < BW_PARTITION_COUNT; i++) {
+        bw_board_flash_stats now;
+        if (!board_flash_stats(i, &now)) {
+            return;
+        }
+        uint32_t erased = now.sectors_erased - link.flash_at_begin[i].sectors_erased;
+        uint32_t programmed = now.bytes_programmed - link.flash_at_begin[i].bytes_programmed;
+        if (erased != 0 || programmed != 0) {
+            bw_log("update: flash work since BEGIN: %s: %" PRIu32 " sectors erased, %" PRIu32
+                   " bytes programmed", partition_names[i], erased, programmed);
+        }
+    }
+}
+
+static void on_head(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    if (len <= 4u) {
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, link.head_fill, "HEAD carries no bundle bytes");
+        return;
+    }
+    uint32_t offset = bw_link_get32(p);
+    uint32_t n = len - 4u;
+    if (offset == 0) {
+        link.head_fill = 0;   /* a new head */
+    }
+    if (offset != link.head_fill) {
+        nack(seq, BW_LINK_NACK_HEAD, NULL, link.head_fill, "head bytes not at the expected offset");
+        return;
+    }
+    if (n > BW_BUNDLE_HEAD_MAX - link.head_fill) {
+        char text[96];
+        bw_format(text, sizeof text, "bundle head longer than %u bytes", (unsigned)BW_BUNDLE_HEAD_MAX);
+        bw_log("update: bundle rejected: %s", text);
+        link.head_fill = 0;
+        nack(seq, BW_LINK_NACK_HEAD, NULL, 0, text);
+        return;
+    }
+    memcpy(link.head + link.head_fill, p + 4, n);
+    link.head_fill += n;
+    ack(seq, link.head_fill);
+}
+
+static void on_begin(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    if (len != 4u) {
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, link.head_fill, "BEGIN needs a 4-byte head length");
+        return;
+    }
+    uint32_t head_len = bw_link_get32(p);
+    if (head_len != link.head_fill || head_len == 0) {
+        char text[96];
+        bw_format(text, sizeof text, "BEGIN for a %" PRIu32 "-byte head, %" PRIu32 " bytes received",
+                  head_len, link.head_fill);
+        nack(seq, BW_LINK_NACK_HEAD, NULL, link.head_fill, text);
+        return;
+    }
+    link.head_fill = 0;
+    snapshot_flash(link.flash_at_begin);
+    uint32_t resume = 0;
+    bw_update_diag why;
+    uint64_t started = port_time_us();
+    bw_err err = bw_update_begin(link.head, head_len, &resume, &why);
+    uint32_t took = (uint32_t)(port_time_us() - started);
+    if (err != BW_OK) {
+        char text[BW_LINK_REASON_MAX + 1];
+        describe(&why, text, sizeof text);
+        bw_log("update: bundle rejected: %s (head checked in %" PRIu32 " us)", text, took);
+        link.version = 0;
+        nack(seq, BW_LINK_NACK_ENGINE, &why, 0, text);
+        return;
+    }
+    /* begin parsed and verified the head: these fields are the signed ones. */
+    link.version = bw_link_get32(link.head + MANIFEST_VERSION_AT);
+    link.bundle_size = bw_link_get32(link.head + BUNDLE_SIZE_AT);
+    bw_log("update: receiving bundle version %" PRIu32 " (resume at offset %" PRIu32 " of %" PRIu32
+           "; head checked in %" PRIu32 " us)", link.version, resume, link.bundle_size, took);
+    ack(seq, resume);
+}
+
+static void on_data(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    if (len <= 4u) {
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, bw_update_expected_offset(),
+             "DATA carries no bundle bytes");
+        return;
+    }
+    bw_update_diag why;
+    uint32_t offset = bw_link_get32(p);
+    if (bw_update_write(offset, p + 4, len - 4u, &why) != BW_OK) {
+        char what[48];
+        bw_format(what, sizeof what, "data at offset %" PRIu32 " refused", offset);
+        nack_engine(seq, what, &why);
+        return;
+    }
+    ack(seq, bw_update_expected_offset());
+}
+
+static void on_finish(uint16_t seq)
+{
+    bw_update_diag why;
+    uint64_t started = port_time_us();
+    bw_err err = bw_update_finish(&why);
+    uint32_t took = (uint32_t)(port_time_us() - started);
+    if (err != BW_OK) {
+        nack_engine(seq, "bundle rejected", &why);
+        return;
+    }
+    bw_log("update: bundle version %" PRIu32 " received and verified (%" PRIu32
+           " bytes; layers and image checked in %" PRIu32 " us)", link.version, link.bundle_size, took);
+    ack(seq, link.bundle_size);
+}
+
+static void on_install(uint16_t seq)
+{
+    const bw_update_state *st = bw_update_current_state();
+    if (st->op != BW_UPDATE_OP_DOWNLOADED || link.version == 0) {
+        bw_update_diag why = { .error = BW_UPDATE_E_NO_DOWNLOAD };
+        nack(seq, BW_LINK_NACK_INSTALL, &why, st->current_version,
+             "no verified bundle to install (send HEAD, BEGIN, DATA and FINISH first)");
+        return;
+    }
+    uint32_t old_version = st->current_version;
+    bw_log("update: verified, installing version %" PRIu32, link.version);
+    uint64_t started = port_time_us();
+    update_service_install();   /* on success the app restarts when the kernel loop returns */
+    uint32_t took = (uint32_t)(port_time_us() - started);
+    st = bw_update_current_state();
+    bool installed = st->op == BW_UPDATE_OP_NONE && st->current_version == link.version;
+    bw_log("update: install took %" PRIu32 " us", took);
+    log_flash_work();
+    if (!installed) {
+        char text[BW_LINK_REASON_MAX + 1];
+        bw_format(text, sizeof text, "install of version %" PRIu32 " failed (kernel log has the "
+                  "reason): app version %" PRIu32 " runs", link.version,
+                  st->op == BW_UPDATE_OP_NONE ? st->current_version : old_version);
+        nack(seq, BW_LINK_NACK_INSTALL, NULL, st->current_version, text);
+        return;
+    }
+    link.version = 0;
+    ack(seq, st->current_version);
+}
+
+static void on_frame(const bw_link_frame *f)
+{
+    if (link.have_last && f->type != BW_LINK_HELLO && f->type == link.last_type && f->seq == link.last_seq
+        && f->crc == link.last_crc) {
+        board_link_write(link.reply, link.reply_len);   /* a resend: the same answer again */
+        return;
+    }
+    link.bad_in_row = 0;
+    bool no_payload = f->type == BW_LINK_HELLO || f->type == BW_LINK_FINISH
+                   || f->type == BW_LINK_INSTALL;
+    if (no_payload && f->len != 0) {
+        nack(f->seq, BW_LINK_NACK_PAYLOAD, NULL, 0, "this request carries no payload");
+    } else {
+        switch (f->type) {
+        case BW_LINK_HELLO:
+            status(f->seq);
+            break;
+        case BW_LINK_HEAD:
+            on_head(f->seq, f->payload, f->len);
+            break;
+        case BW_LINK_BEGIN:
+            on_begin(f->seq, f->payload, f->len);
+            break;
+        case BW_LINK_DATA:
+            on_data(f->seq, f->payload, f->len);
+            break;
+        case BW_LINK_FINISH:
+            on_finish(f->seq);
+            break;
+        case BW_LINK_INSTALL:
+            on_install(f->seq);
+            break;
+        default: {
+            char text[48];
+            bw_format(text, sizeof text, "unknown request type 0x%02x", (unsigned)f->type);
+            bw_log("link: %s", text);
+            nack(f->seq, BW_LINK_NACK_TYPE, NULL, 0, text);
+            break;
+        }
+        }
+    }
+    link.have_last = true;
+    link.last_type = f->type;
+    link.last_seq = f->seq;
+    link.last_crc = f->crc;
+}
+
+static void on_bad_frame(bw_link_error error)
+{
+    const char *text = bw_link_error_text(error);
+    link.bad_in_row++;
+    if (link.bad_in_row <= BAD_FRAMES_LOGGED) {
+        bw_log("link: dropped a bad frame: %s%s", text,
+               link.bad_in_row == BAD_FRAMES_LOGGED ? " (further ones not logged)" : "");
+    }
+    link.have_last = false;
+    nack(BW_LINK_SEQ_NONE, BW_LINK_NACK_FRAME, NULL, 0, text);
+}
+
+void link_service_work(void)
+{
+    if (!link.started) {
+        link.started = true;
+        bw_link_decoder_init(&link.decoder);
+        board_link_start();
+    }
+    uint32_t dropped = board_link_rx_dropped();
+    if (dropped != link.dropped_logged) {
+        bw_log("link: %" PRIu32 " received bytes dropped so far (receive queue full)", dropped);
+        link.dropped_logged = dropped;
+    }
+    for (;;) {
+        size_t n = board_link_read(link.rx, sizeof link.rx);
+        if (n == 0) {
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bw_link_frame frame;
+            bw_link_error error;
+            switch (bw_link_decode_byte(&link.decoder, link.rx[i], &frame, &error)) {
+            case BW_LINK_EVENT_FRAME:
+                on_frame(&frame);
+                break;
+            case BW_LINK_EVENT_ERROR:
+                on_bad_frame(error);
+                break;
+            default:
+                break;
+            }
+        }
+    }
+}

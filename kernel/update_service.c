@@ -1,0 +1,145 @@
+/*
+ * The kernel's use of the update engine (update_service.h). Trusted keys come
+ * from the provisioning sector (bw_identity.h); partitions from the port.
+ * Without them the kernel runs the provisioned app and says updates are
+ * unavailable.
+ */
+#include <stdbool.h>
+
+#include "arch.h"
+#include "board.h"
+#include "bw_crash.h"
+#include "bw_identity.h"
+#include "bw_log.h"
+#include "bw_port.h"
+#include "bw_update.h"
+#include "bw_version.h"
+#include "update_service.h"
+
+static bw_trusted_key keys[BW_KEYS_MAX];
+static bw_update_config config;
+static bool engine_ready;
+
+static void log_failure(const char *what, const bw_update_diag *why)
+{
+    char text[160];
+    bw_update_describe(why, text, sizeof text);
+    bw_log("update: %s: %s", what, text);
+}
+
+static bool load_keys(size_t *count)
+{
+    uint8_t record[BW_KEYS_RECORD_MAX];
+    uint8_t points[BW_KEYS_MAX][BW_KEY_POINT_SIZE];
+    if (port_provisioning_read(BW_KEYS_RECORD_OFFSET, record, sizeof record) != BW_OK
+        || bw_trusted_keys_parse(record, points, count) != BW_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < *count; i++) {
+        __builtin_memcpy(keys[i].public_key, points[i], BW_KEY_POINT_SIZE);
+    }
+    return true;
+}
+
+/* Crash supervision found a crash loop of a new app: put the last-known-good back. */
+static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash)
+{
+    (void)context;
+    (void)crash;
+    bw_update_outcome outcome;
+    bw_update_diag why;
+    bw_err err = bw_update_rollback(BW_ROLLBACK_CRASH_LOOP, &outcome, &why);
+    if (err != BW_OK) {
+        log_failure("no rollback", &why);
+        return err;
+    }
+    bw_log("update: crash loop: rolled back to app version %u",
+           (unsigned)bw_update_current_state()->current_version);
+    bw_crash_set_app_version(bw_update_current_state()->current_version);
+    return BW_OK;
+}
+
+bool update_service_boot(enum MvWakeReason *reason)
+{
+    *reason = MV_WAKEREASON_COLDBOOT;
+    size_t key_count = 0;
+    if (!load_keys(&key_count)) {
+        bw_log("update: no trusted update key provisioned: updates unavailable");
+        return true;
+    }
+    config = (bw_update_config){
+        .app_slot = port_flash_partition(BW_PARTITION_APP_SLOT),
+        .bank = { port_flash_partition(BW_PARTITION_IMAGE_A), port_flash_partition(BW_PARTITION_IMAGE_B) },
+        .state = port_flash_partition(BW_PARTITION_UPDATE_STATE),
+        .keys = keys,
+        .key_count = key_count,
+        .board = BOARD_BUNDLE_ID,
+        .kernel_version = BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
+                                                 BW_KERNEL_VERSION_PATCH),
+    };
+    bw_update_outcome outcome;
+    bw_update_diag why;
+    bw_err err = bw_update_boot(&config, &outcome, &why);
+    if (err != BW_OK && why.error == BW_UPDATE_E_STORAGE) {
+        log_failure("updates unavailable", &why);
+        return true;
+    }
+    engine_ready = true;
+    const bw_update_state *state = bw_update_current_state();
+    bw_crash_set_app_version(state->current_version);
+    bw_crash_set_rollback_handler(rollback_on_crash_loop, NULL);
+    if (err != BW_OK) {
+        log_failure("boot", &why);
+    }
+    switch (outcome) {
+    case BW_UPDATE_RUN_NEW_APP:
+        bw_log("update: app version %u installed, on trial", (unsigned)state->current_version);
+        bw_crash_app_installed(state->current_version);
+        *reason = MV_WAKEREASON_APPLICATIONUPDATE;
+        return true;
+    case BW_UPDATE_RUN_ROLLED_BACK:
+        bw_log("update: rolled back to app version %u", (unsigned)state->current_version);
+        *reason = MV_WAKEREASON_APPLICATIONCRASH;
+        return true;
+    case BW_UPDATE_NO_GOOD_APP:
+        bw_log("update: no verified app left to run");
+        return false;
+    default:
+        return true;
+    }
+}
+
+void update_service_install(void)
+{
+    if (!engine_ready) {
+        return;
+    }
+    bw_update_outcome outcome;
+    bw_update_diag why;
+    bw_err err = bw_update_install(&outcome, &why);
+    const bw_update_state *state = bw_update_current_state();
+    if (err != BW_OK && outcome != BW_UPDATE_RUN_ROLLED_BACK) {
+        log_failure("install failed, the app keeps running", &why);
+        return;
+    }
+    if (outcome == BW_UPDATE_RUN_ROLLED_BACK) {
+        bw_log("update: the installed app did not verify: rolled back to version %u",
+               (unsigned)state->current_version);
+        bw_crash_set_app_version(state->current_version);
+        arch_app_restart(MV_WAKEREASON_APPLICATIONCRASH);
+        return;
+    }
+    bw_log("update: app version %u installed, on trial", (unsigned)state->current_version);
+    bw_crash_app_installed(state->current_version);
+    arch_app_restart(MV_WAKEREASON_APPLICATIONUPDATE);
+}
+
+void update_service_poll(void)
+{
+    if (engine_ready && bw_update_current_state()->trial && bw_crash_app_healthy()) {
+        if (bw_update_app_healthy() == BW_OK) {
+            bw_log("update: app version %u is healthy: trial over",
+                   (unsigned)bw_update_current_state()->current_version);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/*
+ * The kernel's use of the update engine (bw_update.h): configuring it from the
+ * board's partitions and the provisioned keys at boot, installing a received
+ * bundle, and rolling back when crash supervision finds a crash loop.
+ * Kernel loop / supervisor thread only (never an interrupt or a system call).
+ */
+#ifndef UPDATE_SERVICE_H
+#define UPDATE_SERVICE_H
+
+#include <stdbool.h>
+
+#include "mv_syscalls.h"
+
+/* Runs the engine's boot step (finishing an interrupted install or rollback)
+ * and says how the app starts: *reason its wake reason; false if no verified
+ * app is left to run (the app stays parked). Kernel start, before the app. */
+bool update_service_boot(enum MvWakeReason *reason);
+
+/* Installs the downloaded bundle now (the app is stopped: the kernel loop
+ * preempts it) and restarts the app: the new one with
+ * MV_WAKEREASON_APPLICATIONUPDATE, or the old one if the install failed. */
+void update_service_install(void);
+
+/* Kernel loop: persists the running app's health once crash supervision has
+ * seen it healthy (ends its trial, so a new download may replace the
+ * last-known-good). */
+void update_service_poll(void);
+
+#endif

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Local delivery of update bundles on QEMU (docs/SPEC.md §7), end to end:
+`bulwark device deliver` on the host, the kernel's link service and update
+engine on the device, connected through QEMU's UART2 socket.
+
+--scenario deliver: a device provisioned with app A (version 1) and the
+  trusted key receives a signed bundle of app B (version 2): B runs with wake
+  reason APPLICATIONUPDATE (9), the kernel logs each step, `bundle inspect`
+  prints the manifest. Then a delivery of a larger bundle is cut (the host
+  side is killed mid-transfer) and a second run resumes where the device's
+  journal says, not from the start.
+--scenario reject: bad input, each refused with its own reason in the NACK
+  (printed by deliver, which exits 1) and in the kernel log, while app A keeps
+  running (its heartbeat goes on, it is never restarted): truncated bundles,
+  bad signature, unknown key, tampered layer, layer outside its region,
+  overlapping layers, older versions, absurd sizes, a garbage file, and
+  garbage and malformed frames on the link itself (this script speaks the
+  frame format, an independent implementation of the spec). Then a good
+  bundle installs and an older one is refused on the new app too.
+
+Prints `PASS <name>` and exits 0, or the failed check with log tails and exits
+1; exits 77 (skip) without the host CLI. Python 3 standard library only.
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import struct
+import sys
+import time
+import zlib
+
+from update_harness import (Delivery, Device, Failure, Link, Tools, add_common_args, elf_with,
+                            app_image, APP_SLOT)
+
+SKIP_EXIT = 77
+SLOT_SIZE = 0x100000
+MANIFEST_AT = 24
+LAYER_TABLE_AT = MANIFEST_AT + 116 + 40   # one region
+APP_STARTED = r"update-app: {name} version {version} started, wake reason {reason}$"
+
+
+def log(text):
+    print(text, flush=True)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def patched(data, offset, fmt, value):
+    out = bytearray(data)
+    struct.pack_into(fmt, out, offset, value)
+    return bytes(out)
+
+
+def heartbeat_after(device, name, what, timeout=5):
+    """The app's heartbeat continues: a new beat after the log's current end."""
+    start = len(device.app_text())
+    device.wait_for("app", rf"update-app: {name} version \d+ heartbeat \d+$", timeout, start)
+
+
+# ---- the link's frames, written from docs/SPEC.md §7 ----
+
+END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
+HELLO, HEAD, BEGIN, DATA, FINISH, INSTALL = 1, 2, 3, 4, 5, 6
+ACK, STATUS, NACK = 0x80, 0x81, 0x82
+
+
+def escape(body):
+    out = bytearray()
+    for b in body:
+        if b == END:
+            out += bytes([ESC, ESC_END])
+        elif b == ESC:
+            out += bytes([ESC, ESC_ESC])
+        else:
+            out.append(b)
+    return bytes(out)
+
+
+def frame(ftype, seq, payload=b"", version=1, length=None, crc=None):
+    body = struct.pack("<BBHH", ftype, version, seq, len(payload) if length is None else length)
+    body += payload
+    body += struct.pack("<I", zlib.crc32(body) if crc is None else crc)
+    return bytes([END]) + escape(body) + bytes([END])
+
+
+class FrameReader:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+        self.frames = []
+
+    def _parse(self):
+        while END in self.buf:
+            raw, _, rest = bytes(self.buf).partition(bytes([END]))
+            self.buf = bytearray(rest)
+            body = raw.replace(bytes([ESC, ESC_END]), b"\xc0").replace(bytes([ESC, ESC_ESC]), b"\xdb")
+            if len(body) < 10 or struct.unpack_from("<I", body, len(body) - 4)[0] != zlib.crc32(body[:-4]):
+                continue
+            ftype, version, seq, length = struct.unpack_from("<BBHH", body)
+            if version == 1 and length == len(body) - 10:
+                self.frames.append((ftype, seq, body[6:-4]))
+
+    def next(self, timeout=5):
+        end = time.monotonic() + timeout
+        while not self.frames:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Failure("no answer from the device on the link")
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            if not data:
+                raise Failure("the device closed the link")
+            self.buf += data
+            self._parse()
+        return self.frames.pop(0)
+
+
+def expect_nack(reader, seq, code, text):
+    ftype, got_seq, payload = reader.next()
+    if ftype != NACK or got_seq != seq or payload[0] != code or text.encode() not in payload[8:]:
+        raise Failure(f"expected NACK seq {seq:#x} code {code} /{text}/, got type {ftype:#x} "
+                      f"seq {got_seq:#x} payload {payload!r}")
+    return payload[8:].decode()
+
+
+# ---- scenarios ----
+
+def provision(tools, device_name):
+    key, pub = tools.keys("signer")
+    a1 = tools.app_elf(tools.args.app_a, 1, "a1.elf")
+    image = tools.image("flash.bin", a1, [pub])
+    device = Device(tools, image, device_name, link=Link())
+    device.wait_for("app", APP_STARTED.format(name="A", version=1, reason=0), 10)
+    return key, pub, image, device
+
+
+def deliver_ok(tools, bundle, link, name, version):
+    d = Delivery(tools, bundle, link, name)
+    code = d.wait()
+    out = d.stdout()
+    if code != 0 or f"installed: the device now runs app version {version}" not in out:
+        raise Failure(f"{name}: deliver exit {code}, expected 0\n{out}{d.stderr()}")
+    return out
+
+
+def scenario_deliver(tools):
+    key, _pub, _image, device = provision(tools, "boot1")
+    link = device.link
+    try:
+        b_elf = tools.app_elf(tools.args.app_b, 2, "b2.elf")
+        b2 = tools.bundle(b_elf, 2, key, "b2.bwb")
+        head = 100 + struct.unpack_from("<I", read(b2), 8)[0]
+        out = deliver_ok(tools, b2, link, "b2", 2)
+        for text in ["device BW00112233445566778899AABBCCDDEEFF: kernel", "app version 0",
+                     f"sending from offset {head} of {len(read(b2))}", "device verified the bundle"]:
+            if text not in out:
+                raise Failure(f"deliver output lacks {text!r}:\n{out}")
+        device.wait_for("app", APP_STARTED.format(name="B", version=2, reason=9), 20)
+        for pattern in [rf"\[kernel\] update: receiving bundle version 2 \(resume at offset {head} of",
+                        r"\[kernel\] update: bundle version 2 received and verified",
+                        r"\[kernel\] update: verified, installing version 2",
+                        r"\[kernel\] update: app version 2 installed, on trial",
+                        r"\[kernel\] app starting \(wake reason 9\)"]:
+            device.wait_for("kernel", pattern, 5)
+        log("ok   B version 2 installed and running with wake reason 9")
+        inspect = tools.run(tools.bulwark, "bundle", "inspect", b2).stdout
+        if "app version      2" not in inspect or "board            qemu-an505" not in inspect:
+            raise Failure(f"bundle inspect does not show the manifest:\n{inspect}")
+        log("ok   bundle inspect prints its manifest")
+
+        # A dropped link: the host side dies mid-transfer; the next run resumes.
+        a_elf = tools.app_elf(tools.args.app_a, 3, "a3.elf", size=48 * 1024, seed=3)
+        a3 = tools.bundle(a_elf, 3, key, "a3.bwb")
+        size = len(read(a3))
+        cut = Delivery(tools, a3, link, "a3-cut")
+        end = time.monotonic() + 30
+        while True:
+            sent = [int(line.split()[1]) for line in cut.stdout().splitlines()
+                    if line.startswith("sent ")]
+            if sent and sent[-1] >= size // 2:
+                break
+            if cut.proc.poll() is not None or time.monotonic() > end:
+                raise Failure(f"the first a3 run did not get half way:\n{cut.stdout()}{cut.stderr()}")
+            time.sleep(0.01)
+        cut.kill()
+        out = deliver_ok(tools, a3, link, "a3", 3)
+        resumed = [int(line.split()[-3]) for line in out.splitlines()
+                   if line.startswith("device accepted the bundle head: resuming at offset")]
+        if not resumed or resumed[0] < size // 3:
+            raise Failure(f"the second run did not resume past the first third ({size} bytes):\n{out}")
+        device.wait_for("app", APP_STARTED.format(name="A", version=3, reason=9), 20)
+        device.wait_for("kernel", rf"update: receiving bundle version 3 \(resume at offset {resumed[0]} of", 5)
+        log(f"ok   a cut delivery resumed at offset {resumed[0]} of {size}; A version 3 runs")
+    finally:
+        device.kill()
+
+
+def bad_bundles(tools, key, stranger_key):
+    """(name, bundle bytes, reason the device must give)."""
+    b2 = read(tools.bundle(tools.app_elf(tools.args.app_b, 2, "b2.elf", size=4096), 2, key, "b2.bwb"))
+    m_size = struct.unpack_from("<I", b2, 8)[0]
+    sig_at = MANIFEST_AT + m_size
+    stranger = read(tools.bundle(tools.path("b2.elf"), 2, stranger_key, "b2-stranger.bwb"))
+    two = elf_with(app_image(tools.args.app_b, 2))
+    # A two-layer app: B, and 4 KiB far from it.
+    seg2 = b"\x5a" * 4096
+    ehdr = bytearray(two[:52])
+    struct.pack_into("<H", ehdr, 44, 2)
+    body_b = two[84:]
+    ph1 = struct.pack("<8I", 1, 52 + 64, APP_SLOT, APP_SLOT, len(body_b), len(body_b), 5, 4)
+    ph2 = struct.pack("<8I", 1, 52 + 64 + len(body_b), APP_SLOT + 0x10000, APP_SLOT + 0x10000,
+                      len(seg2), len(seg2), 5, 4)
+    write(tools.path("two.elf"), bytes(ehdr) + ph1 + ph2 + body_b + seg2)
+    two_layers = read(tools.bundle(tools.path("two.elf"), 2, key, "two.bwb"))
+    v0 = read(tools.bundle(tools.app_elf(tools.args.app_b, 0, "b0.elf"), 0, key, "b0.bwb"))
+    flip_s = bytearray(b2)
+    flip_s[sig_at + 12 + 63] ^= 0x01
+    tampered = bytearray(b2)
+    tampered[-1] ^= 0xFF
+    return [
+        ("truncated in the layers", b2[:-100], "the bundle is not complete"),
+        ("truncated in the head", b2[:150], "bundle is truncated: 150 bytes where at least"),
+        ("bad signature", bytes(flip_s), "bad signature: the manifest does not verify with key id"),
+        ("unknown key", stranger, "unknown key: the bundle is signed by key id"),
+        ("tampered layer", bytes(tampered), "layer 0 was tampered with: its bytes do not match its fetch hash"),
+        ("layer outside its region", patched(b2, LAYER_TABLE_AT + 4, "<I", SLOT_SIZE - 0x100),
+         "layer 0 extends past the end of its region"),
+        ("overlapping layers", patched(two_layers, LAYER_TABLE_AT + 44 + 4, "<I", 0x100),
+         "layers 0 and 1 overlap"),
+        ("older version", v0, "app version 0 is older than the minimum 1 (anti-rollback)"),
+        ("absurd manifest size", patched(b2, 8, "<I", 0xFFFFFFFF),
+         "manifest size 4294967295 is out of range (116 to 4096 bytes)"),
+        ("absurd bundle size", patched(b2, 16, "<I", 0xFFFFFFFF),
+         "bundle size 4294967295 in the header disagrees with its layers"),
+        ("absurd region size", patched(b2, MANIFEST_AT + 116 + 4, "<I", 0xFFFFF000),
+         "region 0 size 4294963200 is out of range"),
+        ("absurd layer count", patched(b2, MANIFEST_AT + 19, "<B", 200),
+         "layer count 200 is out of range (1 to 8)"),
+        ("garbage file", bytes(random.Random(5).getrandbits(8) for _ in range(5000)),
+         "not a Bulwark bundle (bad magic"),
+    ]
+
+
+def rejected(tools, device, name, bundle_path, reason, app_name):
+    kernel_before = len(device.kernel_text())
+    d = Delivery(tools, bundle_path, device.link, name.replace(" ", "-"))
+    code = d.wait()
+    err = d.stderr()
+    if code != 1 or reason not in err:
+        raise Failure(f"{name}: deliver exit {code} (expected 1), stderr lacks {reason!r}:\n"
+                      f"{d.stdout()}{err}")
+    device.wait_for("kernel", r"\[kernel\] update: .*" + re_escape(reason), 5, kernel_before)
+    heartbeat_after(device, app_name, name)
+    log(f"ok   {name}: refused ({reason})")
+
+
+def re_escape(text):
+    return re.escape(text)
+
+
+def garbage_on_the_link(device, app_name):
+    """This script is the host: garbage and malformed frames, each answered."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(10)
+        device.link.attach(server.getsockname()[1])
+        conn, _ = server.accept()
+    with conn:
+        reader = FrameReader(conn)
+        rng = random.Random(7)
+        junk = bytes(b for b in (rng.getrandbits(8) for _ in range(3000)) if b not in (END, ESC))
+        conn.sendall(bytes([END]) + junk[:400] + bytes([END]))
+        expect_nack(reader, 0xFFFF, 1, "bad CRC")
+        conn.sendall(junk + bytes([END]))
+        expect_nack(reader, 0xFFFF, 1, "frame longer than 526 bytes")
+        conn.sendall(bytes([END, 1, 2, ESC, 0x55, 3, END]))
+        expect_nack(reader, 0xFFFF, 1, "bad escape sequence")
+        conn.sendall(bytes([END, 1, 2, 3, END]))
+        expect_nack(reader, 0xFFFF, 1, "frame shorter than a header and a CRC")
+        conn.sendall(frame(HELLO, 7, crc=0x12345678))
+        expect_nack(reader, 0xFFFF, 1, "bad CRC")
+        conn.sendall(frame(DATA, 8, b"\0" * 8, length=0xFFFF))
+        expect_nack(reader, 0xFFFF, 1, "length field does not match the frame")
+        conn.sendall(frame(HELLO, 9, version=2))
+        expect_nack(reader, 0xFFFF, 1, "unsupported link protocol version")
+        conn.sendall(frame(0x7E, 10))
+        expect_nack(reader, 10, 2, "unknown request type 0x7e")
+        conn.sendall(frame(HELLO, 11, b"x"))
+        expect_nack(reader, 11, 3, "this request carries no payload")
+        conn.sendall(frame(DATA, 12, struct.pack("<I", 0xFFFFFFF0) + b"\xaa" * 16))
+        expect_nack(reader, 12, 5, "no download in progress")
+        conn.sendall(frame(HEAD, 13, struct.pack("<I", 0xFFFFFFF0) + b"\xaa" * 16))
+        expect_nack(reader, 13, 4, "head bytes not at the expected offset")
+        conn.sendall(frame(BEGIN, 14, struct.pack("<I", 0xFFFFFFFF)))
+        expect_nack(reader, 14, 4, "BEGIN for a 4294967295-byte head, 0 bytes received")
+        conn.sendall(frame(BEGIN, 15, b"\x01"))
+        expect_nack(reader, 15, 3, "BEGIN needs a 4-byte head length")
+        conn.sendall(frame(INSTALL, 16))
+        expect_nack(reader, 16, 6, "no verified bundle to install")
+        conn.sendall(frame(FINISH, 17))
+        expect_nack(reader, 17, 5, "no download in progress")
+        # Head bytes past the largest head the format allows.
+        for i in range(9):
+            conn.sendall(frame(HEAD, 20 + i, struct.pack("<I", 512 * i) + b"\x11" * 512))
+            ftype, seq, payload = reader.next()
+            if i < 8 and (ftype != ACK or seq != 20 + i):
+                raise Failure(f"HEAD piece {i} not acknowledged: {ftype:#x} {payload!r}")
+        if ftype != NACK or b"bundle head longer than 4196 bytes" not in payload:
+            raise Failure(f"an oversized head was not refused: {ftype:#x} {payload!r}")
+        # The device still answers a good request, and resends answer the same.
+        conn.sendall(frame(HELLO, 40))
+        ftype, seq, payload = reader.next()
+        if ftype != STATUS or seq != 40 or payload[0] != 1 or b"BW00112233445566778899AABBCCDDEEFF" not in payload:
+            raise Failure(f"no STATUS after the bad frames: {ftype:#x} {payload!r}")
+    for pattern in [r"link: dropped a bad frame: bad CRC", r"link: unknown request type 0x7e",
+                    r"link: dropped a bad frame: frame longer than 526 bytes",
+                    r"update: bundle rejected: bundle head longer than 4196 bytes"]:
+        device.wait_for("kernel", pattern, 5)
+    heartbeat_after(device, app_name, "garbage")
+    log("ok   garbage and malformed frames on the link: each NACKed with its reason")
+
+
+def scenario_reject(tools):
+    key, _pub, _image, device = provision(tools, "boot1")
+    try:
+        stranger_key, _ = tools.keys("stranger")
+        for name, data, reason in bad_bundles(tools, key, stranger_key):
+            path = tools.path("bad-" + name.replace(" ", "-") + ".bwb")
+            write(path, data)
+            rejected(tools, device, name, path, reason, "A")
+        garbage_on_the_link(device, "A")
+        if device.app_text().count("started, wake reason") != 1:
+            raise Failure("app A was restarted during the rejections:\n" + device.app_text()[-2000:])
+        log("ok   app A ran throughout (one start, heartbeat after every rejection)")
+        # A good bundle still installs; an older one is then refused.
+        a3 = tools.bundle(tools.app_elf(tools.args.app_a, 3, "a3.elf"), 3, key, "a3.bwb")
+        deliver_ok(tools, a3, device.link, "a3", 3)
+        device.wait_for("app", APP_STARTED.format(name="A", version=3, reason=9), 20)
+        rejected(tools, device, "older than the running app", tools.path("b2.bwb"),
+                 "app version 2 is older than the minimum 4 (anti-rollback)", "A")
+        kernel = device.kernel_text()
+        if kernel.count("app starting") != 2 or "KERNEL" in kernel:
+            raise Failure("expected exactly two app starts and no kernel failure:\n" + kernel[-3000:])
+        log("ok   version 3 installed, version 2 then refused, the app kept running")
+    finally:
+        device.kill()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_args(parser)
+    parser.add_argument("--scenario", required=True, choices=["deliver", "reject"])
+    parser.add_argument("--name", default=None)
+    args = parser.parse_args()
+    name = args.name or f"update.{args.scenario}"
+    if not os.access(args.bulwark, os.X_OK):
+        print(f"SKIP {name}: no host tool {args.bulwark} (build the host target first: make host)")
+        return SKIP_EXIT
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    tools = Tools(args)
+    tools.args = args
+    started = time.monotonic()
+    try:
+        {"deliver": scenario_deliver, "reject": scenario_reject}[args.scenario](tools)
+    except Failure as e:
+        print(f"FAIL {name}: {e}")
+        return 1
+    print(f"PASS {name} ({time.monotonic() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
