@@ -30,6 +30,8 @@
 #include "bw_link.h"
 #include "bw_log.h"
 #include "bw_manifest.h"
+#include "bw_identity.h"
+#include "bw_kernel.h"
 #include "bw_port.h"
 #include "bw_update.h"
 #include "bw_version.h"
@@ -132,7 +134,7 @@ static void put_device_id(uint8_t out[BW_DEVICE_ID_LEN])
     static const char hex[] = "0123456789ABCDEF";
     uint8_t identity[BW_DEVICE_IDENTITY_BYTES];
     memset(out, 0, BW_DEVICE_ID_LEN);
-    if (port_device_identity(identity) != BW_OK) {
+    if (bw_device_identity(identity) != BW_OK) {
         return;
     }
     out[0] = 'B';

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "bw_identity.h"
 #include "port_host.h"
 
 typedef struct app_region {
@@ -42,8 +43,6 @@ static struct {
     size_t console_len;
     bool in_interrupt;
     uint32_t restart_requests;
-    bool identity_set;
-    uint8_t identity[16];
     uint8_t provisioning[8192];   /* the provisioning sector (0xFF: erased) */
     uint32_t mediated_values[MEDIATED_COUNT];
     uint32_t lock_depth;
@@ -71,11 +70,12 @@ void port_host_reset(void)
     host.clock_hz[BW_CLOCK_PCLK1] = 80000000u;
     host.clock_hz[BW_CLOCK_PCLK2] = 80000000u;
     host.irq_count = PORT_HOST_DEFAULT_IRQ_COUNT;
-    host.identity_set = true;
     memset(host.provisioning, 0xFF, sizeof host.provisioning);
+    uint8_t identity[16];
     for (uint8_t i = 0; i < 16; i++) {
-        host.identity[i] = i;
+        identity[i] = i;
     }
+    port_host_set_identity(identity);
 }
 
 /* ---- controls ---- */
@@ -146,11 +146,24 @@ uint32_t port_host_restart_requests(void) { return host.restart_requests; }
 
 void port_host_set_identity(const uint8_t identity[16])
 {
-    memcpy(host.identity, identity, 16);
-    host.identity_set = true;
+    /* A real identity record (bw_identity.h), as provisioning writes it. */
+    uint8_t record[BW_IDENTITY_RECORD_SIZE];
+    const uint32_t head[2] = { BW_IDENTITY_MAGIC, BW_IDENTITY_VERSION };
+    for (int i = 0; i < 8; i++) {
+        record[i] = (uint8_t)(head[i / 4] >> (8 * (i % 4)));
+    }
+    memcpy(record + 8, identity, 16);
+    uint32_t crc = bw_crc32(record, 24);
+    for (int i = 0; i < 4; i++) {
+        record[24 + i] = (uint8_t)(crc >> (8 * i));
+    }
+    memcpy(host.provisioning, record, sizeof record);
 }
 
-void port_host_clear_identity(void) { host.identity_set = false; }
+void port_host_clear_identity(void)
+{
+    memset(host.provisioning, 0xFF, BW_IDENTITY_RECORD_SIZE);
+}
 
 static size_t mediated_index(uint32_t app_address)
 {
@@ -356,15 +369,6 @@ bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len)
 void port_host_set_provisioning(uint32_t offset, const void *data, uint32_t len)
 {
     memcpy(host.provisioning + offset, data, len);
-}
-
-bw_err port_device_identity(uint8_t identity[16])
-{
-    if (!host.identity_set) {
-        return BW_E_IO;
-    }
-    memcpy(identity, host.identity, 16);
-    return BW_OK;
 }
 
 void port_app_restart_request(void)

@@ -78,7 +78,8 @@ void port_host_set_in_interrupt(bool in_interrupt);
 /* Calls of port_app_restart_request so far. */
 uint32_t port_host_restart_requests(void);
 
-/* Provisions the 16-byte identity, or removes it (port_device_identity: BW_E_IO). */
+/* Provisions the 16-byte identity (writes an identity record into the fake
+ * provisioning sector), or erases it (bw_device_identity: BW_E_IO). */
 void port_host_set_identity(const uint8_t identity[16]);
 void port_host_clear_identity(void);
 /* Writes bytes into the fake provisioning sector (erased, 0xFF, after reset). */

@@ -19,7 +19,8 @@
 #define BOARD_APP_SLOT_SIZE      0x00100000u
 #define BOARD_KERNEL_SLOT_BASE   0x80100000u
 #define BOARD_KERNEL_SLOT_SIZE   0x00100000u
-#define BOARD_IDENTITY_BASE      0x80FFE000u
+#define BOARD_IDENTITY_BASE      0x80FFE000u   /* provisioning sector: identity, keys */
+#define BOARD_IDENTITY_SIZE      0x00002000u
 
 /* NOR rules the flash driver (flash_qemu.c) enforces on the whole window,
  * as on the U585: erase sector and program unit. */

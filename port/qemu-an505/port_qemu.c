@@ -141,27 +141,3 @@ void port_console_write(const char *text, size_t len)
     cmsdk_uart_write(BOARD_CONSOLE_UART, text, len);
 }
 
-/* The identity record sits at the start of the last flash sector (secure). */
-/* The provisioning sector: 0x2000u bytes at BOARD_IDENTITY_BASE (secure). */
-bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len)
-{
-    if (offset > 0x2000u || len > 0x2000u - offset) {
-        return BW_E_SIZE;
-    }
-    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)(BOARD_IDENTITY_BASE + offset);
-    uint8_t *out = buf;
-    for (uint32_t i = 0; i < len; i++) {
-        out[i] = flash[i];
-    }
-    return BW_OK;
-}
-
-bw_err port_device_identity(uint8_t identity[16])
-{
-    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)BOARD_IDENTITY_BASE;
-    uint8_t record[BW_IDENTITY_RECORD_SIZE];
-    for (size_t i = 0; i < sizeof record; i++) {
-        record[i] = flash[i];
-    }
-    return bw_identity_parse(record, identity);
-}

@@ -143,28 +143,3 @@ bw_address_kind port_address_kind(uint32_t address)
     return BW_ADDRESS_UNKNOWN;
 }
 
-/* The identity record sits at the start of the last page of bank 2 (secure);
- * format and checks in bw_identity.h. */
-/* The provisioning sector: BOARD_IDENTITY_SIZE bytes at BOARD_IDENTITY_BASE (secure). */
-bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len)
-{
-    if (offset > BOARD_IDENTITY_SIZE || len > BOARD_IDENTITY_SIZE - offset) {
-        return BW_E_SIZE;
-    }
-    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)(BOARD_IDENTITY_BASE + offset);
-    uint8_t *out = buf;
-    for (uint32_t i = 0; i < len; i++) {
-        out[i] = flash[i];
-    }
-    return BW_OK;
-}
-
-bw_err port_device_identity(uint8_t identity[16])
-{
-    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)BOARD_IDENTITY_BASE;
-    uint8_t record[BW_IDENTITY_RECORD_SIZE];
-    for (size_t i = 0; i < sizeof record; i++) {
-        record[i] = flash[i];
-    }
-    return bw_identity_parse(record, identity);
-}

@@ -28,6 +28,7 @@
 #define BOARD_KERNEL_SLOT_BASE   0x10008000u  /* TODO: kernel image, secure alias */
 #define BOARD_KERNEL_SLOT_SIZE   0x00076000u
 #define BOARD_IDENTITY_BASE      0x1007E000u  /* TODO: one erase unit for the identity record */
+#define BOARD_IDENTITY_SIZE      0x00002000u  /* TODO: its size */
 
 /* The system-call gate: 8 bytes an entry at KERNEL_SLOT + 0x400, fixed
  * forever (kernel/arch/armv8m/kernel.ld, sdk/syscalls.def). Keep as is. */

@@ -159,26 +159,3 @@ bw_address_kind port_address_kind(uint32_t address)
     return BW_ADDRESS_UNKNOWN;
 }
 
-/* Copies the 16-byte device identity from secure storage. BW_E_IO if not provisioned. */
-/* The provisioning sector: 0x2000u bytes at BOARD_IDENTITY_BASE (secure). */
-bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len)
-{
-    if (offset > 0x2000u || len > 0x2000u - offset) {
-        return BW_E_SIZE;
-    }
-    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)(BOARD_IDENTITY_BASE + offset);
-    uint8_t *out = buf;
-    for (uint32_t i = 0; i < len; i++) {
-        out[i] = flash[i];
-    }
-    return BW_OK;
-}
-
-bw_err port_device_identity(uint8_t identity[16])
-{
-    /* TODO: read the record at BOARD_IDENTITY_BASE (format in docs/SPEC.md:
-     * magic 0x44495742, version 1, 16 bytes, CRC-32 of the first 24 bytes)
-     * and copy the identity out when it checks. */
-    (void)identity;
-    return BW_E_IO;
-}

@@ -30,7 +30,9 @@ import time
 from update_harness import Delivery, Device, Failure, Link, Tools, add_common_args
 
 SKIP_EXIT = 77
-APP_START = re.compile(r"^update-app: (A|B) version (\d+) started, wake reason (\d+)$", re.M)
+# Not anchored at the line start: an app stopped mid-line by an install leaves
+# its half line, and the new app's first line follows it.
+APP_START = re.compile(r"update-app: (A|B) version (\d+) started, wake reason (\d+)$", re.M)
 KERNEL_FAILURE = re.compile(r"KERNEL|no verified app|no valid app|parked|did not verify|"
                             r"rolled back|install failed|updates unavailable|boot:.*failed")
 BOOT_TIMEOUT_S = 20
@@ -123,7 +125,7 @@ def boot_and_complete(tools, image, run, old, new, bundle, stats):
         resumed = "resuming at offset" in out
         stats.resumed += resumed
         if version == old:
-            device.wait_for("app", rf"^update-app: {app_for(new)} version {new} started, "
+            device.wait_for("app", rf"update-app: {app_for(new)} version {new} started, "
                                    r"wake reason 9$", BOOT_TIMEOUT_S)
             kernel = device.kernel_text()
             t_total = time.monotonic() - started

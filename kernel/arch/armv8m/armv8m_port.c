@@ -2,6 +2,7 @@
 #include <arm_cmse.h>
 
 #include "armv8m.h"
+#include "board.h"
 #include "armv8m_port.h"
 
 uint32_t port_irq_lock(void)
@@ -56,4 +57,19 @@ void armv8m_system_reset(void)
     armv8m_dsb_isb();
     for (;;) {
     }
+}
+
+/* Memory-mapped flash: the board's provisioning sector (identity record,
+ * trusted keys) read directly at BOARD_IDENTITY_BASE (secure). */
+bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len)
+{
+    if (offset > BOARD_IDENTITY_SIZE || len > BOARD_IDENTITY_SIZE - offset) {
+        return BW_E_SIZE;
+    }
+    const volatile uint8_t *flash = (const volatile uint8_t *)(uintptr_t)(BOARD_IDENTITY_BASE + offset);
+    uint8_t *out = buf;
+    for (uint32_t i = 0; i < len; i++) {
+        out[i] = flash[i];
+    }
+    return BW_OK;
 }

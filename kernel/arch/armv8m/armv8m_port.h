@@ -1,7 +1,9 @@
 /*
  * Port functions that are the same on every Armv8-M board: the interrupt
  * lock, interrupt pending, the app's calling context, the TrustZone half of
- * the app-memory check, tearing down the app's interrupts, and chip reset.
+ * the app-memory check, tearing down the app's interrupts, chip reset, and
+ * reading the provisioning sector from memory-mapped flash
+ * (port_provisioning_read, at BOARD_IDENTITY_BASE).
  * Boards implement the rest of bw_port.h / bw_board.h.
  */
 #ifndef ARMV8M_PORT_H

@@ -42,4 +42,8 @@ bw_err bw_kernel_server_log_attach(uintptr_t buffer, uint32_t length);
 /* True once the app has attached a server-log buffer in this run. ISR-safe. */
 bool bw_kernel_server_log_ready(void);
 
+/* The device's 16-byte identity, read through port_provisioning_read and
+ * checked (bw_identity.h). BW_E_IO if the device is not provisioned. */
+bw_err bw_device_identity(uint8_t identity[16]);
+
 #endif

@@ -114,9 +114,6 @@ void port_console_write(const char *text, size_t len);
  * BW_E_SIZE past its end. */
 bw_err port_provisioning_read(uint32_t offset, void *buf, uint32_t len);
 
-/* Copies the 16-byte device identity from secure storage. BW_E_IO if not provisioned. */
-bw_err port_device_identity(uint8_t identity[16]);
-
 /* Asks for the app to be torn down and started again from its reset vector.
  * Takes effect when the current system call returns; never returns an error. */
 void port_app_restart_request(void);

@@ -9,6 +9,7 @@
 #include "bw_crash.h"
 #include "bw_crypto.h"
 #include "bw_handles.h"
+#include "bw_identity.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_notify.h"
@@ -70,4 +71,11 @@ bw_err bw_kernel_server_log_attach(uintptr_t buffer, uint32_t length)
 bool bw_kernel_server_log_ready(void)
 {
     return server_log.attached;
+}
+
+bw_err bw_device_identity(uint8_t identity[16])
+{
+    uint8_t record[BW_IDENTITY_RECORD_SIZE];
+    bw_err err = port_provisioning_read(0, record, sizeof record);
+    return err == BW_OK ? bw_identity_parse(record, identity) : BW_E_IO;
 }

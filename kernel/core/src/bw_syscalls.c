@@ -23,6 +23,7 @@
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_notify.h"
+#include "bw_identity.h"
 #include "bw_port.h"
 #include "bw_syscalls.h"
 
@@ -156,7 +157,7 @@ enum MvStatus bw_sys_get_device_id(uint8_t *buf, uint32_t len)
         return bw_status_from_err(err);
     }
     uint8_t identity[BW_DEVICE_IDENTITY_BYTES];
-    if (port_device_identity(identity) != BW_OK) {
+    if (bw_device_identity(identity) != BW_OK) {
         return MV_STATUS_UNAVAILABLE;   /* not provisioned */
     }
 
