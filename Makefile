@@ -5,6 +5,8 @@
 #                (then freertos-demo, when FREERTOS_KERNEL_PATH is set)
 #   make test    build every target and run the whole suite (host + QEMU + sizes)
 #   make bench   print instruction counts and image sizes (no pass/fail)
+#   make soak    power-cut soak: SOAK_RUNS (default 200) random kill -9s of QEMU
+#                during local delivery and install (tests/qemu/kill_test.py)
 
 BUILD ?= build
 MAKEFLAGS += --no-print-directory
@@ -17,7 +19,7 @@ EMU := emu/bulwark-emu
 FREERTOS := -DFREERTOS_KERNEL_PATH=$(FREERTOS_KERNEL_PATH)
 QEMU_BUILD := $(BUILD)/qemu-an505
 
-.PHONY: all setup host qemu-an505 stm32u585 demo test bench clean
+.PHONY: all setup host qemu-an505 stm32u585 demo test bench soak clean
 
 all: host qemu-an505 stm32u585
 
@@ -57,8 +59,15 @@ test: all
 	@ctest --test-dir $(BUILD)/stm32u585 --output-on-failure -j$(CTEST_PARALLEL)
 	@scripts/size-report.sh $(BUILD)
 
-bench: qemu-an505 stm32u585
+bench: host qemu-an505 stm32u585
 	@scripts/bench.sh $(BUILD)
+
+SOAK_RUNS ?= 200
+soak: host qemu-an505
+	@tests/qemu/kill_test.py --runs $(SOAK_RUNS) --bulwark $(BUILD)/host/cli/bulwark --emu $(EMU) \
+	    --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf \
+	    --app-a $(QEMU_BUILD)/tests/qemu/apps/qt-update-a.bin \
+	    --app-b $(QEMU_BUILD)/tests/qemu/apps/qt-update-b.bin --workdir $(BUILD)/soak
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,6 @@
 /*
  * `bulwark device`: talk to a device over its local delivery link
- * (docs/SPEC.md §7). The device's modem UART reaches us as a TCP connection
+ * (docs/SPEC.md §9). The device's modem UART reaches us as a TCP connection
  * (on QEMU, `bulwark-emu run --link-port N` makes the emulated UART2 a TCP
  * client of 127.0.0.1:N), so these commands listen, accept one connection
  * and then speak the framed protocol (kernel/core/src/bw_link.c, the same
@@ -313,6 +313,9 @@ static int hello(link_session *s, device_status *st, bool print)
         if (st->flags & 2u) {
             printf(", expects offset %u", (unsigned)st->expected_offset);
         }
+        if (!(st->flags & 4u)) {
+            printf(" (updates unavailable: no update storage or no trusted key)");
+        }
         printf("\n");
         fflush(stdout);
     }
@@ -329,7 +332,10 @@ typedef struct delivery {
     uint32_t version;       /* from the manifest, when it can be read (0 otherwise) */
 } delivery;
 
-/* Sends the head and BEGIN; on success *resume is the offset to continue from. */
+#define BEGIN_ON_TRIAL (-2)
+
+/* Sends the head and BEGIN; on success *resume is the offset to continue
+ * from. BEGIN_ON_TRIAL: the device's app has not yet proved healthy. */
 static int begin(link_session *s, const delivery *d, uint32_t *resume)
 {
     answer a;
@@ -352,6 +358,10 @@ static int begin(link_session *s, const delivery *d, uint32_t *resume)
     link_result r = request(s, BW_LINK_BEGIN, p, sizeof p, &a);
     if (r != LINK_OK) {
         return link_failure(r, "BEGIN", s->timeout_ms);
+    }
+    if (a.type == BW_LINK_NACK && a.len >= BW_LINK_NACK_FIXED && a.payload[0] == BW_LINK_NACK_ENGINE
+        && a.payload[1] == BW_UPDATE_E_ON_TRIAL) {
+        return BEGIN_ON_TRIAL;
     }
     if (a.type != BW_LINK_ACK || a.len < BW_LINK_ACK_SIZE) {
         return refused(&a, "the bundle");
@@ -449,9 +459,24 @@ static int deliver(link_session *s, const delivery *d, bool install)
         printf("the device already runs app version %u: nothing to deliver\n", (unsigned)d->version);
         return 0;
     }
+    uint64_t trial_deadline = now_ms() + s->timeout_ms;
     for (int restarts = 0;; restarts++) {
         uint32_t resume = 0;
         rc = begin(s, d, &resume);
+        for (bool said = false; rc == BEGIN_ON_TRIAL && now_ms() < trial_deadline; said = true) {
+            if (!said) {
+                printf("the device's app is on trial (not yet proved healthy): waiting up to "
+                       "%u s\n", (unsigned)(s->timeout_ms / 1000u));
+                fflush(stdout);
+            }
+            usleep(1000u * 1000u);
+            rc = begin(s, d, &resume);
+        }
+        if (rc == BEGIN_ON_TRIAL) {
+            fprintf(stderr, "bulwark: the device refused the bundle: the running app has not yet "
+                    "proved healthy (waited %u s)\n", (unsigned)(s->timeout_ms / 1000u));
+            return 1;
+        }
         if (rc != 0) {
             return rc;
         }
@@ -623,6 +648,6 @@ static const cli_command commands[] = {
 };
 
 const cli_group cli_group_device = {
-    "device", "a device's local delivery link (docs/SPEC.md §7)", commands,
+    "device", "a device's local delivery link (docs/SPEC.md §9)", commands,
     sizeof commands / sizeof commands[0],
 };

@@ -1,5 +1,5 @@
 /*
- * Local delivery over the modem link (link_service.h; protocol: docs/SPEC.md §7).
+ * Local delivery over the modem link (link_service.h; protocol: docs/SPEC.md §9).
  *
  * State, all static (no heap):
  *  - the frame decoder;
@@ -27,11 +27,11 @@
 
 #include "bw_board.h"
 #include "bw_config.h"
+#include "bw_identity.h"
+#include "bw_kernel.h"
 #include "bw_link.h"
 #include "bw_log.h"
 #include "bw_manifest.h"
-#include "bw_identity.h"
-#include "bw_kernel.h"
 #include "bw_port.h"
 #include "bw_update.h"
 #include "bw_version.h"
@@ -76,7 +76,7 @@ static const char *const partition_names[BW_PARTITION_COUNT] = {
 
 /* ---- answers ---- */
 
-static void send(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len)
+static void answer(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len)
 {
     link.reply_len = bw_link_encode(type, seq, payload, len, link.reply, sizeof link.reply);
     board_link_write(link.reply, link.reply_len);
@@ -87,7 +87,7 @@ static void ack(uint16_t seq, uint32_t value)
     uint8_t p[BW_LINK_ACK_SIZE] = {0};
     bw_link_put32(p, value);
     p[4] = bw_update_current_state()->op;
-    send(BW_LINK_ACK, seq, p, sizeof p);
+    answer(BW_LINK_ACK, seq, p, sizeof p);
 }
 
 /* NACK with a code, the engine's reasons (why may be NULL), a value and a text. */
@@ -104,7 +104,7 @@ static void nack(uint16_t seq, bw_link_nack_code code, const bw_update_diag *why
     size_t n = strlen(text);
     n = n < BW_LINK_REASON_MAX ? n : BW_LINK_REASON_MAX;
     memcpy(p + BW_LINK_NACK_FIXED, text, n);
-    send(BW_LINK_NACK, seq, p, BW_LINK_NACK_FIXED + n);
+    answer(BW_LINK_NACK, seq, p, BW_LINK_NACK_FIXED + n);
 }
 
 /* The engine's reason as one line; "updates unavailable" is made precise. */
@@ -152,7 +152,8 @@ static void status(uint16_t seq)
     uint8_t p[BW_LINK_STATUS_SIZE] = {0};
     p[0] = BW_LINK_VERSION;
     p[1] = st->op;
-    p[2] = (uint8_t)((st->trial ? 1u : 0u) | (expected != 0 ? 2u : 0u));
+    p[2] = (uint8_t)((st->trial ? 1u : 0u) | (expected != 0 ? 2u : 0u)
+                     | (bw_update_available() ? 4u : 0u));
     bw_link_put32(p + 4, st->current_version);
     bw_link_put32(p + 8, st->highest_version);
     bw_link_put32(p + 12, expected);
@@ -162,7 +163,7 @@ static void status(uint16_t seq)
     bw_link_put16(p + 24, BW_LINK_DATA_MAX);
     _Static_assert(28u + BW_DEVICE_ID_LEN + 2u == BW_LINK_STATUS_SIZE, "STATUS layout");
     put_device_id(p + 28);
-    send(BW_LINK_STATUS, seq, p, sizeof p);
+    answer(BW_LINK_STATUS, seq, p, sizeof p);
 }
 
 /* ---- requests ---- */
@@ -374,8 +375,15 @@ static void on_bad_frame(bw_link_error error)
         bw_log("link: dropped a bad frame: %s%s", text,
                link.bad_in_row == BAD_FRAMES_LOGGED ? " (further ones not logged)" : "");
     }
-    link.have_last = false;
-    nack(BW_LINK_SEQ_NONE, BW_LINK_NACK_FRAME, NULL, 0, text);
+    /* Not through answer(): the cached answer stays the last request's, so
+     * that request, resent after this noise, is still answered, not redone. */
+    uint8_t p[BW_LINK_NACK_FIXED + 48] = { BW_LINK_NACK_FRAME };
+    size_t n = strlen(text);
+    n = n < sizeof p - BW_LINK_NACK_FIXED ? n : sizeof p - BW_LINK_NACK_FIXED;
+    memcpy(p + BW_LINK_NACK_FIXED, text, n);
+    uint8_t wire[2u + 2u * (BW_LINK_HEADER_SIZE + sizeof p + BW_LINK_CRC_SIZE)];
+    board_link_write(wire, bw_link_encode(BW_LINK_NACK, BW_LINK_SEQ_NONE, p, BW_LINK_NACK_FIXED + n,
+                                          wire, sizeof wire));
 }
 
 void link_service_work(void)

@@ -1,5 +1,5 @@
 /*
- * Local delivery of update bundles over the modem link (docs/SPEC.md §7):
+ * Local delivery of update bundles over the modem link (docs/SPEC.md §9):
  * the device side of `bulwark device deliver`. Frames come from the board's
  * link (bw_board.h) through the decoder (bw_link.h); bundles go to the
  * update engine through the same entry points OTA uses (bw_update_begin,

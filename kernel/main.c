@@ -9,7 +9,16 @@
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_version.h"
+#include "link_service.h"
 #include "update_service.h"
+
+/* The kernel loop (arch.h): runs in PendSV_S whenever something pends it
+ * (an app restart, a byte on the update link). */
+void kernel_loop_work(void)
+{
+    update_service_poll();
+    link_service_work();
+}
 
 void kernel_main(void) __attribute__((noreturn));
 void kernel_main(void)

@@ -5,6 +5,9 @@
 #  - crash supervision: instructions from an app's faulting instruction to
 #    its Reset_Handler (restart in place), counted exactly from a QEMU
 #    one-instruction-per-block trace, and the size of a crash record;
+#  - updates: signature check, BEGIN/FINISH/install instructions and the
+#    flash work (sectors erased, bytes programmed per partition) of a 256 KiB
+#    app delivered over the local link (needs the host CLI: make host);
 #  - .text/.data/.bss of the boot stub, kernel and hello for both targets.
 set -euo pipefail
 build=${1:-build}
@@ -65,6 +68,36 @@ printf '%-44s %12s\n' "fault -> app Reset_Handler, 2nd crash" "$crash2"
 printf '%-44s %12s\n' "  (100 ms backoff: tick handlers while waiting)" ""
 printf '%-44s %12s\n' "fault -> app main, 1st crash (us, guest)" "$(sed -n 's/^bench: crash_fault_to_main_us_1 //p' "$work/crash-app.log")"
 printf '%-44s %12s\n' "crash record (bytes; + 16-byte commit in flash)" "$(( ${#record_hex} / 2 ))"
+
+# Updates (tests/bench/bench_update.py): a 256 KiB app delivered over the
+# local link and installed, under -icount (kernel microseconds x 1000 =
+# instructions); flash work counted per partition by the QEMU flash driver.
+echo
+echo "== Update of a 256 KiB app (qemu-an505, -icount shift=0) =="
+if [ -x "$build/host/cli/bulwark" ]; then
+  python3 "$top/tests/bench/bench_update.py" --bulwark "$build/host/cli/bulwark" \
+    --emu "$top/emu/bulwark-emu" --boot "$q/boot/bulwark-boot.elf" \
+    --kernel "$q/kernel/bulwark-kernel.elf" --app-big "$q/tests/qemu/apps/qt-update-big.bin" \
+    --workdir "$work/update" > "$work/update.txt" 2>&1 || {
+    echo "bench: the update benchmark failed" >&2; cat "$work/update.txt" >&2; exit 1; }
+  uf() { sed -n "s/^bench: $1 //p" "$work/update.txt"; }
+  flash() {   # partition label, version
+    local v; v=$(uf "v$2_flash_$1")
+    [ -n "$v" ] && printf '%-44s %12s\n' "  $(echo "$1" | tr _ ' '): sectors erased, bytes programmed" "${v/ /, }"
+    return 0
+  }
+  printf '%-44s %12s\n' "signature check (ECDSA P-256; goal <= 8 M)" "$(uf signature_check_insns)"
+  for v in 2 3; do
+    if [ "$v" = 2 ]; then echo "first update (also backs up the provisioned app):"; else echo "steady-state update (installed app -> new app):"; fi
+    printf '%-44s %12s\n' "  BEGIN: head checks + staging bank prepared" "$(uf v${v}_begin_insns)"
+    printf '%-44s %12s\n' "  FINISH: layer hashes + image measurement" "$(uf v${v}_finish_insns)"
+    printf '%-44s %12s\n' "  install (backup, copy, verify, journal)" "$(uf v${v}_install_insns)"
+    for part in app_slot bank_A bank_B journal; do flash "$part" "$v"; done
+    printf '%-44s %12s\n' "  link, host -> device (KiB/s, wall)" "$(uf v${v}_link_kib_per_s)"
+  done
+else
+  echo "(skipped: no host CLI at $build/host/cli/bulwark; make host)"
+fi
 
 echo
 echo "== Image sizes (bytes) =="

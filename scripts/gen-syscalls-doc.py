@@ -22,6 +22,7 @@ NOTES = {
     "mvCloseNotifications": "writes 0 back to the handle",
     "mvTempTriggerNotification": "full ring: dropped and counted",
     "mvServerLoggingInit": "buffer >= 512 bytes, multiple of and aligned to 512",
+    "bwGetUpdateInfo": "versions, trial, last rollback cause (Bulwark extension)",
     "mvServerLog": "to the kernel console until the cloud link exists; <= 1024 bytes",
     "bwAppConfirmHealthy": "Bulwark extension (bulwark_ext.h): this run is healthy: "
                            "backoff reset, crash-loop probation over",

@@ -42,7 +42,7 @@ void board_watchdog_feed(void);
 /* Test support: ends an emulated run with an exit code (no-op on hardware). */
 void board_test_exit(uint32_t code);
 
-/* ---- the modem link: a UART the kernel owns (local delivery, docs/SPEC.md §7) ----
+/* ---- the modem link: a UART the kernel owns (local delivery, docs/SPEC.md §9) ----
  * Received bytes are queued by the link's interrupt (which does nothing else
  * but pend the kernel loop) in a bounded buffer; the kernel loop reads them. */
 

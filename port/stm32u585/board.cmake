@@ -5,6 +5,7 @@ set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/board_u585.c
   ${BW_PORT_DIR}/port_u585.c
   ${BW_PORT_DIR}/u585_layout.c
+  ${BW_PORT_DIR}/u585_flash.c
   ${BW_PORT_DIR}/u585_timebase.c
   ${BW_PORT_DIR}/u585_console.c
   ${BW_PORT_DIR}/u585_rng.c)

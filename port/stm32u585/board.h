@@ -7,9 +7,9 @@
  *
  * Flash (2 MiB, two 1 MiB banks of 8 KiB pages): bank 1 is the app's
  * (non-secure, 0x08000000-0x080FFFFF); bank 2 is the kernel's (secure alias
- * 0x0C100000-0x0C1FFFFF): boot stub, kernel slot, device identity page. The
- * split is made by the FLASH secure watermark option bytes, set at
- * provisioning and checked at boot (board_u585.c).
+ * 0x0C100000-0x0C1FFFFF): boot stub, kernel slot, update journal, crash log,
+ * device identity page. The split is made by the FLASH secure watermark
+ * option bytes, set at provisioning and checked at boot (board_u585.c).
  *
  * RAM: the app owns SRAM1 + SRAM2 + the lower 256 KiB of SRAM3, contiguous at
  * 0x20000000 (512 KiB), and SRAM4 (16 KiB at 0x28000000): 528 KiB. The kernel
@@ -41,9 +41,25 @@
 #define BOARD_BOOT_BASE          0x0C100000u   /* bank 2, secure: the boot stub */
 #define BOARD_BOOT_SIZE          0x00008000u
 #define BOARD_KERNEL_SLOT_BASE   0x0C108000u
-#define BOARD_KERNEL_SLOT_SIZE   0x000F6000u   /* up to 0x0C1FDFFF */
+#define BOARD_KERNEL_SLOT_SIZE   0x000DE000u   /* 888 KiB, up to 0x0C1E5FFF */
 #define BOARD_IDENTITY_BASE      0x0C1FE000u   /* last page of bank 2 */
 #define BOARD_IDENTITY_SIZE      0x00002000u
+
+/* The flash driver (u585_flash.c) and its partitions (port_flash_partition).
+ * Offsets are from the start of the array (bank 1 at 0x08000000 NS, bank 2
+ * at 0x0C100000 S). The update journal and the crash log sit in bank 2
+ * between the kernel slot and the identity page. IMAGE_A/IMAGE_B have no
+ * place: two 1 MiB image banks do not fit the internal flash next to the
+ * app slot (they need the board's external OCTOSPI flash, a later issue). */
+#define BOARD_FLASH_REGS_NS      0x40022000u   /* FLASH registers, non-secure alias */
+#define BOARD_FLASH_SECTOR_SIZE  BOARD_FLASH_PAGE_SIZE
+#define BOARD_FLASH_PROGRAM_UNIT 16u           /* a quad-word, programmed once between erases (ECC) */
+#define BOARD_PART_APP_SLOT_OFFSET      0x000000u   /* bank 1, 0x08000000-0x080FFFFF NS */
+#define BOARD_PART_APP_SLOT_SIZE        0x100000u
+#define BOARD_PART_UPDATE_STATE_OFFSET  0x1E6000u   /* 0x0C1E6000-0x0C1EDFFF S, 32 KiB */
+#define BOARD_PART_UPDATE_STATE_SIZE    0x008000u
+#define BOARD_PART_CRASH_LOG_OFFSET     0x1EE000u   /* 0x0C1EE000-0x0C1FDFFF S, 64 KiB */
+#define BOARD_PART_CRASH_LOG_SIZE       0x010000u
 
 /* The system-call gate: 8 bytes an entry, fixed forever (sdk/syscalls.def). */
 #define BOARD_GATE_BASE          (BOARD_KERNEL_SLOT_BASE + 0x400u)

@@ -1,7 +1,9 @@
 /*
  * The STM32U585 bring-up (bw_board.h): TrustZone set-up, then the kernel's
  * time base (TIM2), console (USART1) and RNG, then a check of the flash
- * option bytes that split the flash between the worlds. Untested on hardware.
+ * option bytes that split the flash between the worlds, and the flash
+ * driver's binding to the chip (u585_flash.c, which also counts
+ * board_flash_stats). Untested on hardware.
  *
  * What the app may touch afterwards:
  *   flash bank 1 0x08000000-0x080FFFFF (non-secure by the SECWM1 option
@@ -16,12 +18,15 @@
  * Clocks stay as reset leaves them (MSIS 4 MHz, see board.h).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "armv8m.h"
 #include "board.h"
 #include "bw_board.h"
 #include "bw_log.h"
+#include "bw_port.h"
 #include "u585_console.h"
+#include "u585_flash.h"
 #include "u585_layout.h"
 #include "u585_regs.h"
 #include "u585_rng.h"
@@ -125,6 +130,32 @@ static void option_bytes_check(void)
     }
 }
 
+/* The flash driver's way to the chip: plain loads and stores (registers and
+ * flash are both memory-mapped), the kernel's time base, PRIMASK. */
+static uint32_t flash_read32(uint32_t address)
+{
+    return U585_REG(address);
+}
+
+static void flash_write32(uint32_t address, uint32_t value)
+{
+    U585_REG(address) = value;
+}
+
+static void flash_read(uint32_t address, void *buf, uint32_t len)
+{
+    memcpy(buf, (const void *)(uintptr_t)address, len);
+}
+
+static const u585_flash_io flash_mmio = {
+    .read32 = flash_read32,
+    .write32 = flash_write32,
+    .read = flash_read,
+    .now_us = u585_timebase_us,
+    .irq_lock = port_irq_lock,
+    .irq_unlock = port_irq_unlock,
+};
+
 void board_init(void)
 {
     security_init();
@@ -134,6 +165,11 @@ void board_init(void)
         bw_log("warning: the RNG did not start: entropy is unavailable");
     }
     option_bytes_check();
+    uint32_t findings;
+    if (u585_flash_init(&flash_mmio, &findings) != BW_OK) {
+        bw_log("warning: flash: the option bytes break the flash map: no flash partitions "
+               "(crash records stay in RAM)");
+    }
 }
 
 const bw_sau_region *board_sau_regions(size_t *count)
@@ -209,13 +245,4 @@ void board_link_write(const uint8_t *data, size_t len)
 uint32_t board_link_rx_dropped(void)
 {
     return 0;
-}
-
-/* TODO: count erases and programs in the flash driver (see
- * port/qemu-an505/flash_qemu.c) once this board has one. */
-bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats)
-{
-    (void)partition;
-    *stats = (bw_board_flash_stats){ 0, 0 };
-    return false;
 }

@@ -7,6 +7,8 @@
  * the app can reach right now, including its own MPU), so the kernel only
  * touches memory the app could. Mediated registers are the app's RCC clock
  * enables, reached through RCC's secure alias and masked to the app's bits.
+ * The flash partitions (port_flash_partition) live with the flash driver,
+ * u585_flash.c.
  */
 #include <stdint.h>
 
@@ -104,15 +106,6 @@ void port_mediated_write(uint32_t app_address, uint32_t value)
 void port_console_write(const char *text, size_t len)
 {
     u585_console_write(text, len);
-}
-
-/* No partitions yet: the U585 flash controller driver (erase pages, program
- * quad-words through FLASH_NSCR/SECCR) is a later issue. Until it exists the
- * board has no partitions, so the features built on them stay off. */
-const bw_flash_partition *port_flash_partition(bw_partition_id id)
-{
-    (void)id;
-    return NULL;
 }
 
 /* The kernel's peripherals (non-secure addresses; their secure aliases are

@@ -198,3 +198,37 @@ uint32_t u585_option_bytes_check(const u585_option_bytes *options)
     }
     return findings;
 }
+
+/* ---- flash controller ---- */
+
+bool u585_flash_locate(uint32_t offset, u585_flash_place *place)
+{
+    if (offset >= BOARD_FLASH_SIZE) {
+        return false;
+    }
+    bool bank2 = offset >= BOARD_FLASH_BANK_SIZE;
+    uint32_t in_bank = offset % BOARD_FLASH_BANK_SIZE;
+    uint32_t regs = bank2 ? BOARD_FLASH_REGS : BOARD_FLASH_REGS_NS;
+    *place = (u585_flash_place){
+        .bank = bank2 ? 2u : 1u,
+        .page = in_bank / BOARD_FLASH_PAGE_SIZE,
+        .secure = bank2,
+        .address = offset + (bank2 ? BOARD_FLASH_BASE : BOARD_FLASH_BASE - BOARD_FLASH_SECURE_ALIAS_OFFSET),
+        .keyr = regs + (bank2 ? FLASH_SECKEYR : FLASH_NSKEYR),
+        .sr = regs + (bank2 ? FLASH_SECSR : FLASH_NSSR),
+        .cr = regs + (bank2 ? FLASH_SECCR : FLASH_NSCR),
+    };
+    return true;
+}
+
+uint32_t u585_flash_erase_cr(const u585_flash_place *place)
+{
+    return FLASH_CR_PER | ((place->page << FLASH_CR_PNB_SHIFT) & FLASH_CR_PNB_MASK)
+         | (place->bank == 2u ? FLASH_CR_BKER : 0u);
+}
+
+uint32_t u585_flash_sr_errors(uint32_t sr)
+{
+    return sr & (FLASH_SR_OPERR | FLASH_SR_PROGERR | FLASH_SR_WRPERR | FLASH_SR_PGAERR
+                 | FLASH_SR_SIZERR | FLASH_SR_PGSERR);
+}

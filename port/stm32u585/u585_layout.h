@@ -4,6 +4,9 @@
  * unit tests (tests/unit/test_u585_layout.c) check them and the board code
  * only writes what these return.
  *
+ * The flash controller's address arithmetic (offset -> bank, page, alias,
+ * registers, control values) lives here too, for the same reason.
+ *
  * Ownership rules encoded here: the kernel owns USART1 (console), TIM2 (time
  * base), RNG, RAMCFG (it can erase any SRAM), the watchdogs (they reset the
  * whole chip), FLASH_S and GTZC; everything else, and every interrupt line of
@@ -120,5 +123,44 @@ uint32_t u585_option_bytes_check(const u585_option_bytes *options);
 /* Number of secure pages a FLASH_SECWMxR1 value gives its bank (0..128);
  * when nonzero, *first and *last receive the first and last secure page. */
 uint32_t u585_watermark_secure_pages(uint32_t secwmr1, uint32_t *first, uint32_t *last);
+
+/* Findings that make the flash driver unsafe to use: with any of them the
+ * bank-to-address and bank-to-security rules below do not hold, so the board
+ * gives no flash partitions (a wrong SECBOOTADD0 alone does not matter here). */
+#define U585_FLASH_OPTION_BLOCKERS (U585_OPTION_TZ_DISABLED | U585_OPTION_BANKS_SWAPPED \
+                                    | U585_OPTION_APP_BANK_SECURE | U585_OPTION_KERNEL_BANK_OPEN)
+
+/* ---- flash controller (u585_flash.c) ----
+ * The internal flash as the driver sees it: one array of BOARD_FLASH_SIZE
+ * bytes, offset 0 = the first byte of bank 1. These rules hold with the
+ * provisioned option bytes only (SWAP_BANK = 0, bank 1 wholly non-secure,
+ * bank 2 wholly secure; see U585_FLASH_OPTION_BLOCKERS). */
+
+/* Where one array offset lives and how the kernel reaches it. */
+typedef struct u585_flash_place {
+    uint32_t bank;      /* 1 or 2 (SWAP_BANK = 0: bank 1 is the lower MiB) */
+    uint32_t page;      /* 8 KiB page within the bank, 0..127 */
+    bool secure;        /* bank 2: a secure page; bank 1: a non-secure page */
+    uint32_t address;   /* the alias reads and program writes use: 0x08... (NS)
+                         * for bank 1, 0x0C... (S) for bank 2 */
+    uint32_t keyr;      /* the register trio for this page's security: FLASH_NSKEYR, */
+    uint32_t sr;        /* NSSR, NSCR at the non-secure alias for bank 1; FLASH_SECKEYR, */
+    uint32_t cr;        /* SECSR, SECCR at the secure alias for bank 2 (absolute addresses) */
+} u585_flash_place;
+
+/* Fills *place for array offset `offset`. False (and *place untouched) when
+ * offset is outside the array. */
+bool u585_flash_locate(uint32_t offset, u585_flash_place *place);
+
+/* The control-register value that selects a page erase of place's page
+ * (PER, PNB, BKER), without STRT: the driver writes it, then it | STRT. */
+uint32_t u585_flash_erase_cr(const u585_flash_place *place);
+
+/* The control-register value for quad-word programming: PG alone (no burst). */
+#define U585_FLASH_PROGRAM_CR FLASH_CR_PG
+
+/* The error flags of a FLASH_NSSR/SECSR value that fail an operation:
+ * OPERR, PROGERR, WRPERR, PGAERR, SIZERR, PGSERR (0: none). */
+uint32_t u585_flash_sr_errors(uint32_t sr);
 
 #endif

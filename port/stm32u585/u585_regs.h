@@ -154,7 +154,42 @@
 #define RNG_HTCR_NIST_VALUE      0x0000A2B0u
 #define RNG_NSCR_NIST_VALUE      0x00017CBBu
 
-/* ---- FLASH interface (read-only use here: option bytes as loaded) ---- */
+/* ---- FLASH interface: program/erase (u585_flash.c) and option bytes as loaded ----
+ * The non-secure registers (NSKEYR, NSSR, NSCR) drive non-secure pages, the
+ * secure ones (SECKEYR, SECSR, SECCR) secure pages; see u585_flash.c. */
+#define FLASH_NSKEYR             0x08u
+#define FLASH_SECKEYR            0x0Cu
+#define FLASH_NSSR               0x20u
+#define FLASH_SECSR              0x24u
+#define FLASH_NSCR               0x28u
+#define FLASH_SECCR              0x2Cu
+#define FLASH_KEY1               0x45670123u  /* xxKEYR: KEY1 then KEY2 clears xxCR.LOCK */
+#define FLASH_KEY2               0xCDEF89ABu
+/* FLASH_NSSR and FLASH_SECSR share these positions (OPTWERR and the OEM/PD
+ * bits exist in NSSR only and are not used here). Errors are rc_w1. */
+#define FLASH_SR_EOP             (1u << 0)
+#define FLASH_SR_OPERR           (1u << 1)
+#define FLASH_SR_PROGERR         (1u << 3)
+#define FLASH_SR_WRPERR          (1u << 4)
+#define FLASH_SR_PGAERR          (1u << 5)
+#define FLASH_SR_SIZERR          (1u << 6)
+#define FLASH_SR_PGSERR          (1u << 7)
+#define FLASH_SR_BSY             (1u << 16)
+#define FLASH_SR_WDW             (1u << 17)  /* a quad-word is partly written, waiting for the rest */
+/* FLASH_NSCR and FLASH_SECCR share these positions (OPTSTRT, OBL_LAUNCH,
+ * OPTLOCK exist in NSCR only, INV in SECCR only; none used here). */
+#define FLASH_CR_PG              (1u << 0)
+#define FLASH_CR_PER             (1u << 1)
+#define FLASH_CR_MER1            (1u << 2)
+#define FLASH_CR_PNB_SHIFT       3u          /* bits 9:3: page number in the bank, 0..127 */
+#define FLASH_CR_PNB_MASK        (0x7Fu << FLASH_CR_PNB_SHIFT)
+#define FLASH_CR_BKER            (1u << 11)  /* 1: the page is in bank 2 */
+#define FLASH_CR_BWR             (1u << 14)
+#define FLASH_CR_MER2            (1u << 15)
+#define FLASH_CR_STRT            (1u << 16)
+#define FLASH_CR_EOPIE           (1u << 24)
+#define FLASH_CR_ERRIE           (1u << 25)
+#define FLASH_CR_LOCK            (1u << 31)
 #define FLASH_OPTR               0x40u
 #define FLASH_SECBOOTADD0R       0x4Cu
 #define FLASH_SECWM1R1           0x50u

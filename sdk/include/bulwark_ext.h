@@ -76,6 +76,15 @@ enum BwCrashLoopAction {
 };
 
 /* struct BwCrashInfo.v1.flags */
+/* Why the kernel last put the last-known-good app back (struct
+ * BwUpdateInfo.v1.last_rollback_cause). Append only. */
+enum BwRollbackCause {
+    BW_ROLLBACKCAUSE_NONE = 0,
+    BW_ROLLBACKCAUSE_CRASHLOOP = 1,       /* the new app crashed before it was healthy */
+    BW_ROLLBACKCAUSE_INSTALLFAILED = 2,   /* the installed image did not verify */
+    BW_ROLLBACKCAUSE__MAX = 0xffffffff
+};
+
 #if !defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
@@ -128,6 +137,29 @@ enum MvStatus bwAppConfirmHealthy(void);
  * v1.sequence 0 when no crash was ever recorded); PARAMETERFAULT if info is
  * not app memory; UNSUPPORTEDSTRUCTUREVERSION for another version. */
 enum MvStatus bwGetLastCrash(struct BwCrashInfo *info);
+
+#define BW_UPDATEINFO_VERSION_1 1u
+
+/* The update engine's view of the running app (docs/DESIGN.md, "Updates"). */
+struct BwUpdateInfo {
+    uint32_t version;                          /* the app sets BW_UPDATEINFO_VERSION_1 */
+    BW_ANON_UNION {
+        struct {
+            uint32_t app_version;              /* of the running app (0: as provisioned) */
+            uint32_t last_known_good_version;  /* kept for rollback (0: none) */
+            uint32_t highest_version;          /* anti-rollback floor */
+            uint32_t on_trial;                 /* 1 until this app has proved healthy */
+            enum BwRollbackCause last_rollback_cause;
+            uint32_t updates_available;        /* 0: no trusted key or no update storage */
+        } v1;
+    };
+};
+
+/* The update state into *info, whose version the app sets first. OKAY;
+ * PARAMETERFAULT if info is not app memory; UNSUPPORTEDSTRUCTUREVERSION for
+ * another version. A rolled-back app reads why here (and the crash that made
+ * the loop with bwGetLastCrash). */
+enum MvStatus bwGetUpdateInfo(struct BwUpdateInfo *info);
 
 #undef BW_ANON_UNION
 #if defined(__cplusplus) && defined(__clang__)

@@ -120,6 +120,7 @@ struct mv_signatures {
     /* bulwark_ext.h */
     enum MvStatus (*bwAppConfirmHealthy)(void);
     enum MvStatus (*bwGetLastCrash)(struct BwCrashInfo *);
+    enum MvStatus (*bwGetUpdateInfo)(struct BwUpdateInfo *);
 };
 
 /* Initialising each typed member from the header's declaration is the signature check. */
@@ -143,6 +144,7 @@ struct mv_signatures mv_signature_table = {
     mvMqttReadPublishResponse, mvMqttRequestDisconnect, mvMqttReadDisconnectResponse,
     mvMqttReceiveMessage, mvMqttReceiveLostMessageInfo, mvMqttAcknowledgeMessage,
     mvMqttGetNextReadableDataType, bwAppConfirmHealthy, bwGetLastCrash,
+    bwGetUpdateInfo,
 };
 
 /* Every name in syscalls.def must be declared by the header (else: implicit declaration). */

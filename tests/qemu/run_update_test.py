@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local delivery of update bundles on QEMU (docs/SPEC.md §7), end to end:
+"""Local delivery of update bundles on QEMU (docs/SPEC.md §9), end to end:
 `bulwark device deliver` on the host, the kernel's link service and update
 engine on the device, connected through QEMU's UART2 socket.
 
@@ -8,7 +8,8 @@ engine on the device, connected through QEMU's UART2 socket.
   reason APPLICATIONUPDATE (9), the kernel logs each step, `bundle inspect`
   prints the manifest. Then a delivery of a larger bundle is cut (the host
   side is killed mid-transfer) and a second run resumes where the device's
-  journal says, not from the start.
+  journal says, not from the start. Last, a device whose app slot is empty
+  (the kernel idles) receives B and runs it.
 --scenario reject: bad input, each refused with its own reason in the NACK
   (printed by deliver, which exits 1) and in the kernel log, while app A keeps
   running (its heartbeat goes on, it is never restarted): truncated bundles,
@@ -16,7 +17,8 @@ engine on the device, connected through QEMU's UART2 socket.
   overlapping layers, older versions, absurd sizes, a garbage file, and
   garbage and malformed frames on the link itself (this script speaks the
   frame format, an independent implementation of the spec). Then a good
-  bundle installs and an older one is refused on the new app too.
+  bundle installs and an older one is refused on the new app too; a device
+  provisioned without a trusted key refuses bundles as "updates unavailable".
 
 Prints `PASS <name>` and exits 0, or the failed check with log tails and exits
 1; exits 77 (skip) without the host CLI. Python 3 standard library only.
@@ -69,7 +71,7 @@ def heartbeat_after(device, name, what, timeout=5):
     device.wait_for("app", rf"update-app: {name} version \d+ heartbeat \d+$", timeout, start)
 
 
-# ---- the link's frames, written from docs/SPEC.md §7 ----
+# ---- the link's frames, written from docs/SPEC.md §9 ----
 
 END, ESC, ESC_END, ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
 HELLO, HEAD, BEGIN, DATA, FINISH, INSTALL = 1, 2, 3, 4, 5, 6
@@ -159,7 +161,7 @@ def deliver_ok(tools, bundle, link, name, version):
 
 
 def scenario_deliver(tools):
-    key, _pub, _image, device = provision(tools, "boot1")
+    key, pub, _image, device = provision(tools, "boot1")
     link = device.link
     try:
         b_elf = tools.app_elf(tools.args.app_b, 2, "b2.elf")
@@ -206,6 +208,17 @@ def scenario_deliver(tools):
         device.wait_for("app", APP_STARTED.format(name="A", version=3, reason=9), 20)
         device.wait_for("kernel", rf"update: receiving bundle version 3 \(resume at offset {resumed[0]} of", 5)
         log(f"ok   a cut delivery resumed at offset {resumed[0]} of {size}; A version 3 runs")
+    finally:
+        device.kill()
+
+    # A device with no app at all (erased app slot) still takes a delivery.
+    empty = tools.image("empty.bin", None, [pub])
+    device = Device(tools, empty, "empty", link=Link())
+    try:
+        device.wait_for("kernel", r"no valid app in the app slot", 10)
+        deliver_ok(tools, b2, device.link, "empty-b2", 2)
+        device.wait_for("app", APP_STARTED.format(name="B", version=2, reason=9), 20)
+        log("ok   a device with an empty app slot received B version 2 and runs it")
     finally:
         device.kill()
 
@@ -358,6 +371,16 @@ def scenario_reject(tools):
         if kernel.count("app starting") != 2 or "KERNEL" in kernel:
             raise Failure("expected exactly two app starts and no kernel failure:\n" + kernel[-3000:])
         log("ok   version 3 installed, version 2 then refused, the app kept running")
+    finally:
+        device.kill()
+
+    # A device provisioned without a trusted key refuses every bundle, and says why.
+    unkeyed = tools.image("unkeyed.bin", tools.path("a1.elf"), [])
+    device = Device(tools, unkeyed, "unkeyed", link=Link())
+    try:
+        device.wait_for("app", APP_STARTED.format(name="A", version=1, reason=0), 10)
+        rejected(tools, device, "no trusted key", tools.path("a3.bwb"),
+                 "updates unavailable on this device", "A")
     finally:
         device.kill()
 

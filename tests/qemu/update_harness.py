@@ -100,7 +100,9 @@ class Tools:
     def image(self, name, app_elf, update_keys):
         out = self.path(name)
         argv = [self.emu, "image", "create", "--force", "--out", out, "--kernel", self.kernel,
-                "--app", app_elf, "--device-id", "00112233445566778899aabbccddeeff"]
+                "--device-id", "00112233445566778899aabbccddeeff"]
+        if app_elf is not None:
+            argv += ["--app", app_elf]
         for key in update_keys:
             argv += ["--update-key", key]
         self.run(*argv)

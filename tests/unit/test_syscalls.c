@@ -30,6 +30,7 @@
 #include "bw_handles.h"
 #include "bw_notify.h"
 #include "bw_syscalls.h"
+#include "bw_syscalls_ext.h"
 #include "test_support.h"
 
 /* ---- kernel state, to show a failed call changed nothing ---- */
@@ -246,6 +247,32 @@ static void wake_reason_of_this_run(void **state)
     bad_write_targets(sizeof reason, bad);
     for (int i = 0; i < BAD_TARGETS; i++) {
         assert_int_equal(bw_sys_get_wake_reason(ptr(bad[i])), MV_STATUS_PARAMETERFAULT);
+    }
+    assert_no_stray_writes();
+}
+
+/* bwGetUpdateInfo: pointer and version checked before anything is written;
+ * with no engine booted the state is the provisioned one, updates unavailable. */
+static void update_info_of_a_provisioned_device(void **state)
+{
+    (void)state;
+    struct BwUpdateInfo *out = (struct BwUpdateInfo *)(void *)(app_ram + 8);
+    memset(out, 0x5A, sizeof *out);
+    out->version = 2;
+    assert_int_equal(bw_sys_get_update_info(out), MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION);
+    assert_int_equal(out->v1.app_version, 0x5A5A5A5Au);   /* nothing written */
+    out->version = BW_UPDATEINFO_VERSION_1;
+    assert_int_equal(bw_sys_get_update_info(out), MV_STATUS_OKAY);
+    assert_int_equal(out->v1.app_version, 0);
+    assert_int_equal(out->v1.last_known_good_version, 0);
+    assert_int_equal(out->v1.on_trial, 0);
+    assert_int_equal(out->v1.last_rollback_cause, BW_ROLLBACKCAUSE_NONE);
+    assert_int_equal(out->v1.updates_available, 0);
+
+    uintptr_t bad[BAD_TARGETS];
+    bad_write_targets(sizeof *out, bad);
+    for (int i = 0; i < BAD_TARGETS; i++) {
+        assert_int_equal(bw_sys_get_update_info(ptr(bad[i])), MV_STATUS_PARAMETERFAULT);
     }
     assert_no_stray_writes();
 }
@@ -717,7 +744,7 @@ static void every_call_has_an_implementation(void **state)
             assert_int_equal(call(), MV_STATUS_UNAVAILABLE);
         }
     }
-    assert_int_equal(count - unavailable, 19);   /* the calls implemented so far (2 bw*) */
+    assert_int_equal(count - unavailable, 20);   /* the calls implemented so far (3 bw*) */
     assert_int_equal(bw_sys_unavailable(), MV_STATUS_UNAVAILABLE);
 }
 
@@ -754,6 +781,7 @@ int main(void)
         TEST(unprovisioned_device_has_no_id),
         TEST(wake_reason_of_this_run),
         TEST(restart_asks_the_port),
+        TEST(update_info_of_a_provisioned_device),
         TEST(restart_refused_from_interrupt_and_for_unknown_modes),
         TEST(peek_applies_the_read_mask),
         TEST(peek_of_unknown_register_or_bad_pointer),

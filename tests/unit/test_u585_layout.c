@@ -3,7 +3,8 @@
  * Promises checked:
  *  - the memory map in board.h adds up: app RAM is SRAM1 + SRAM2 + the lower
  *    half of SRAM3 (512 KiB), plus SRAM4 makes 528 KiB; kernel RAM is the
- *    upper half of SRAM3; boot stub, kernel slot and identity page fill bank 2;
+ *    upper half of SRAM3; boot stub, kernel slot, update journal, crash log
+ *    and identity page fill bank 2, and the kernel slot still holds a kernel;
  *  - the console divider gives 115200 baud within 1 % at the reset clock (and
  *    at 160 MHz), and out-of-range requests give 0, never a bad divider;
  *  - the time-base prescaler divides exactly or reports that it cannot;
@@ -18,7 +19,14 @@
  *  - the option-byte check passes the provisioned values and names each way
  *    they can be wrong;
  *  - the identity record is accepted only with the right magic, version and
- *    CRC-32.
+ *    CRC-32;
+ *  - the flash driver's arithmetic: an array offset names the right bank
+ *    (bank 1 below 1 MiB, SWAP_BANK = 0), page, alias and register trio
+ *    (non-secure for bank 1, secure for bank 2), at every bank and page
+ *    boundary and past the end; erase control values carry PER, PNB and BKER
+ *    exactly; every FLASH register bit has its RM0456 value; the error mask
+ *    holds the six error flags and nothing else; and only option-byte
+ *    findings that break the flash map stop the driver.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,8 +58,21 @@ static void test_memory_map_adds_up(void **state)
     assert_int_equal(BOARD_APP_SLOT_BASE + BOARD_FLASH_SECURE_ALIAS_OFFSET, BOARD_FLASH_BASE);
     assert_int_equal(BOARD_BOOT_BASE, BOARD_FLASH_BASE + BOARD_FLASH_BANK_SIZE);
     assert_int_equal(BOARD_KERNEL_SLOT_BASE, BOARD_BOOT_BASE + BOARD_BOOT_SIZE);
-    assert_int_equal(BOARD_IDENTITY_BASE, BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE);
+    assert_int_equal(BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE, 0x0C1E6000u);
+    assert_true(BOARD_KERNEL_SLOT_SIZE >= 512u * 1024u);   /* room for a kernel many times today's */
+    assert_int_equal(BOARD_FLASH_BASE + BOARD_PART_UPDATE_STATE_OFFSET,
+                     BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE);
+    assert_int_equal(BOARD_PART_UPDATE_STATE_SIZE, 32u * 1024u);
+    assert_int_equal(BOARD_PART_CRASH_LOG_OFFSET,
+                     BOARD_PART_UPDATE_STATE_OFFSET + BOARD_PART_UPDATE_STATE_SIZE);
+    assert_int_equal(BOARD_PART_CRASH_LOG_SIZE, 64u * 1024u);
+    assert_int_equal(BOARD_FLASH_BASE + BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE,
+                     BOARD_IDENTITY_BASE);
     assert_int_equal(BOARD_IDENTITY_BASE + BOARD_IDENTITY_SIZE, BOARD_FLASH_BASE + BOARD_FLASH_SIZE);
+    assert_int_equal(BOARD_PART_APP_SLOT_OFFSET, 0u);
+    assert_int_equal(BOARD_PART_APP_SLOT_SIZE, BOARD_APP_SLOT_SIZE);
+    assert_int_equal(BOARD_FLASH_SECTOR_SIZE, BOARD_FLASH_PAGE_SIZE);
+    assert_int_equal(BOARD_FLASH_PROGRAM_UNIT, 16u);
     assert_int_equal(BOARD_IDENTITY_SIZE, BOARD_FLASH_PAGE_SIZE);
     assert_int_equal(BOARD_GATE_BASE, 0x0C108400u);
     assert_int_equal(BOARD_FLASH_BANK_PAGES * BOARD_FLASH_PAGE_SIZE, BOARD_FLASH_BANK_SIZE);
@@ -310,6 +331,145 @@ static void test_watermark_pages(void **state)
     assert_int_equal(u585_watermark_secure_pages(0xFF80FF80u, &first, &last), 1u);   /* other bits ignored */
 }
 
+/* ---- flash controller ---- */
+
+static void assert_place(uint32_t offset, uint32_t bank, uint32_t page, uint32_t address)
+{
+    u585_flash_place place;
+    memset(&place, 0xA5, sizeof place);
+    assert_true(u585_flash_locate(offset, &place));
+    assert_int_equal(place.bank, bank);
+    assert_int_equal(place.page, page);
+    assert_int_equal(place.address, address);
+    if (bank == 1u) {
+        assert_false(place.secure);
+        assert_int_equal(place.keyr, 0x40022008u);   /* FLASH_NSKEYR, non-secure alias */
+        assert_int_equal(place.sr, 0x40022020u);     /* FLASH_NSSR */
+        assert_int_equal(place.cr, 0x40022028u);     /* FLASH_NSCR */
+    } else {
+        assert_true(place.secure);
+        assert_int_equal(place.keyr, 0x5002200Cu);   /* FLASH_SECKEYR, secure alias */
+        assert_int_equal(place.sr, 0x50022024u);     /* FLASH_SECSR */
+        assert_int_equal(place.cr, 0x5002202Cu);     /* FLASH_SECCR */
+    }
+}
+
+static void test_flash_locate_banks_and_pages(void **state)
+{
+    (void)state;
+    assert_place(0x000000u, 1u, 0u, 0x08000000u);
+    assert_place(0x001FFFu, 1u, 0u, 0x08001FFFu);
+    assert_place(0x002000u, 1u, 1u, 0x08002000u);
+    assert_place(0x0A0010u, 1u, 80u, 0x080A0010u);
+    assert_place(0x0FE000u, 1u, 127u, 0x080FE000u);
+    assert_place(0x0FFFFFu, 1u, 127u, 0x080FFFFFu);    /* last byte of bank 1 */
+    assert_place(0x100000u, 2u, 0u, 0x0C100000u);      /* first byte of bank 2: the boot stub */
+    assert_place(0x108000u, 2u, 4u, 0x0C108000u);      /* the kernel slot */
+    assert_place(BOARD_PART_UPDATE_STATE_OFFSET, 2u, 115u, 0x0C1E6000u);
+    assert_place(BOARD_PART_CRASH_LOG_OFFSET, 2u, 119u, 0x0C1EE000u);
+    assert_place(BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE - 1u, 2u, 126u, 0x0C1FDFFFu);
+    assert_place(0x1FE000u, 2u, 127u, BOARD_IDENTITY_BASE);
+    assert_place(0x1FFFFFu, 2u, 127u, 0x0C1FFFFFu);    /* last byte of the array */
+
+    u585_flash_place place = { .bank = 9u };
+    assert_false(u585_flash_locate(BOARD_FLASH_SIZE, &place));
+    assert_false(u585_flash_locate(UINT32_MAX, &place));
+    assert_int_equal(place.bank, 9u);                  /* untouched on failure */
+}
+
+static void test_flash_erase_cr(void **state)
+{
+    (void)state;
+    u585_flash_place place;
+    assert_true(u585_flash_locate(0x000000u, &place));
+    assert_int_equal(u585_flash_erase_cr(&place), 0x00000002u);   /* PER, page 0, bank 1 */
+    assert_true(u585_flash_locate(0x00A000u, &place));
+    assert_int_equal(u585_flash_erase_cr(&place), 0x0000002Au);   /* PER | PNB 5 */
+    assert_true(u585_flash_locate(0x0FE000u, &place));
+    assert_int_equal(u585_flash_erase_cr(&place), 0x000003FAu);   /* PER | PNB 127 */
+    assert_true(u585_flash_locate(0x100000u, &place));
+    assert_int_equal(u585_flash_erase_cr(&place), 0x00000802u);   /* PER | BKER, page 0 */
+    assert_true(u585_flash_locate(BOARD_PART_CRASH_LOG_OFFSET, &place));
+    assert_int_equal(u585_flash_erase_cr(&place), 0x00000BBAu);   /* PER | PNB 119 | BKER */
+    assert_true(u585_flash_locate(0x1FE000u, &place));
+    assert_int_equal(u585_flash_erase_cr(&place), 0x00000BFAu);   /* PER | PNB 127 | BKER */
+    for (uint32_t offset = 0; offset < BOARD_FLASH_SIZE; offset += BOARD_FLASH_PAGE_SIZE) {
+        assert_true(u585_flash_locate(offset, &place));
+        uint32_t cr = u585_flash_erase_cr(&place);
+        assert_int_equal(cr & ~(FLASH_CR_PER | FLASH_CR_PNB_MASK | FLASH_CR_BKER), 0u);
+        assert_int_equal((cr & FLASH_CR_PNB_MASK) >> FLASH_CR_PNB_SHIFT,
+                         (offset % BOARD_FLASH_BANK_SIZE) / BOARD_FLASH_PAGE_SIZE);
+        assert_int_equal((cr & FLASH_CR_BKER) != 0u, offset >= BOARD_FLASH_BANK_SIZE);
+        assert_true(cr & FLASH_CR_PER);
+    }
+    assert_int_equal(U585_FLASH_PROGRAM_CR, FLASH_CR_PG);
+}
+
+/* Every FLASH register offset and bit the driver uses, as RM0456 and the
+ * CMSIS header (stm32u585xx.h) give them. */
+static void test_flash_register_values(void **state)
+{
+    (void)state;
+    assert_int_equal(BOARD_FLASH_REGS, 0x50022000u);
+    assert_int_equal(BOARD_FLASH_REGS_NS, 0x40022000u);
+    assert_int_equal(FLASH_NSKEYR, 0x08u);
+    assert_int_equal(FLASH_SECKEYR, 0x0Cu);
+    assert_int_equal(FLASH_NSSR, 0x20u);
+    assert_int_equal(FLASH_SECSR, 0x24u);
+    assert_int_equal(FLASH_NSCR, 0x28u);
+    assert_int_equal(FLASH_SECCR, 0x2Cu);
+    assert_int_equal(FLASH_KEY1, 0x45670123u);
+    assert_int_equal(FLASH_KEY2, 0xCDEF89ABu);
+
+    assert_int_equal(FLASH_SR_EOP, 0x00000001u);
+    assert_int_equal(FLASH_SR_OPERR, 0x00000002u);
+    assert_int_equal(FLASH_SR_PROGERR, 0x00000008u);
+    assert_int_equal(FLASH_SR_WRPERR, 0x00000010u);
+    assert_int_equal(FLASH_SR_PGAERR, 0x00000020u);
+    assert_int_equal(FLASH_SR_SIZERR, 0x00000040u);
+    assert_int_equal(FLASH_SR_PGSERR, 0x00000080u);
+    assert_int_equal(FLASH_SR_BSY, 0x00010000u);
+    assert_int_equal(FLASH_SR_WDW, 0x00020000u);
+
+    assert_int_equal(FLASH_CR_PG, 0x00000001u);
+    assert_int_equal(FLASH_CR_PER, 0x00000002u);
+    assert_int_equal(FLASH_CR_MER1, 0x00000004u);
+    assert_int_equal(FLASH_CR_PNB_MASK, 0x000003F8u);
+    assert_int_equal(FLASH_CR_BKER, 0x00000800u);
+    assert_int_equal(FLASH_CR_BWR, 0x00004000u);
+    assert_int_equal(FLASH_CR_MER2, 0x00008000u);
+    assert_int_equal(FLASH_CR_STRT, 0x00010000u);
+    assert_int_equal(FLASH_CR_EOPIE, 0x01000000u);
+    assert_int_equal(FLASH_CR_ERRIE, 0x02000000u);
+    assert_int_equal(FLASH_CR_LOCK, 0x80000000u);
+}
+
+static void test_flash_sr_errors(void **state)
+{
+    (void)state;
+    const uint32_t errors[] = { FLASH_SR_OPERR, FLASH_SR_PROGERR, FLASH_SR_WRPERR,
+                                FLASH_SR_PGAERR, FLASH_SR_SIZERR, FLASH_SR_PGSERR };
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        assert_int_equal(u585_flash_sr_errors(errors[i]), errors[i]);
+        assert_int_equal(u585_flash_sr_errors(errors[i] | FLASH_SR_BSY | FLASH_SR_EOP), errors[i]);
+    }
+    assert_int_equal(u585_flash_sr_errors(0xFFFFFFFFu), 0x000000FAu);
+    assert_int_equal(u585_flash_sr_errors(FLASH_SR_BSY | FLASH_SR_WDW | FLASH_SR_EOP), 0u);
+    assert_int_equal(u585_flash_sr_errors(1u << 13), 0u);   /* NSSR.OPTWERR: option bytes, not ours */
+    assert_int_equal(u585_flash_sr_errors(0u), 0u);
+}
+
+static void test_flash_option_blockers(void **state)
+{
+    (void)state;
+    assert_int_equal(u585_option_bytes_check(&provisioned) & U585_FLASH_OPTION_BLOCKERS, 0u);
+    assert_int_equal(U585_FLASH_OPTION_BLOCKERS & U585_OPTION_BOOT_ADDRESS, 0u);
+    assert_true(U585_FLASH_OPTION_BLOCKERS & U585_OPTION_TZ_DISABLED);
+    assert_true(U585_FLASH_OPTION_BLOCKERS & U585_OPTION_BANKS_SWAPPED);
+    assert_true(U585_FLASH_OPTION_BLOCKERS & U585_OPTION_APP_BANK_SECURE);
+    assert_true(U585_FLASH_OPTION_BLOCKERS & U585_OPTION_KERNEL_BANK_OPEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +487,11 @@ int main(void)
         cmocka_unit_test(test_option_bytes_provisioned),
         cmocka_unit_test(test_option_bytes_findings),
         cmocka_unit_test(test_watermark_pages),
+        cmocka_unit_test(test_flash_locate_banks_and_pages),
+        cmocka_unit_test(test_flash_erase_cr),
+        cmocka_unit_test(test_flash_register_values),
+        cmocka_unit_test(test_flash_sr_errors),
+        cmocka_unit_test(test_flash_option_blockers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,7 @@ void port_app_restart_request(void)
 uint32_t arch_pendsv_work(void);
 uint32_t arch_pendsv_work(void)
 {
+    kernel_loop_work();
     return restart_pending ? 1u : 0u;
 }
 
@@ -200,6 +201,7 @@ void arch_idle_thread(void)
 void arch_app_park(void)
 {
     bw_log("no app to run: the kernel stays up, waiting for an update");
+    SCB_ICSR = ICSR_PENDSVSET;   /* one kernel loop pass now: it starts the update link */
     arch_idle_thread();
 }
 

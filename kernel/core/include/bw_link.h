@@ -1,5 +1,5 @@
 /*
- * The local delivery link's framing (docs/SPEC.md §7): SLIP-style frames on
+ * The local delivery link's framing (docs/SPEC.md §9): SLIP-style frames on
  * a byte stream (a UART), each carrying a type, the protocol version, a
  * sequence number, a length-checked payload and a CRC-32.
  *
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- wire constants (docs/SPEC.md §7) ---- */
+/* ---- wire constants (docs/SPEC.md §9) ---- */
 
 #define BW_LINK_VERSION        1u
 #define BW_LINK_END            0xC0u   /* frame delimiter */

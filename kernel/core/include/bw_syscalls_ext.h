@@ -17,4 +17,9 @@ enum MvStatus bw_sys_app_confirm_healthy(void);
  * UNSUPPORTEDSTRUCTUREVERSION unless info->version is 1. */
 enum MvStatus bw_sys_get_last_crash(struct BwCrashInfo *info);
 
+/* bwGetUpdateInfo: the update engine's state for the running app.
+ * PARAMETERFAULT unless *info is wholly app read-write memory;
+ * UNSUPPORTEDSTRUCTUREVERSION unless info->version is 1. */
+enum MvStatus bw_sys_get_update_info(struct BwUpdateInfo *info);
+
 #endif

@@ -22,6 +22,7 @@
 #ifndef BW_UPDATE_H
 #define BW_UPDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,9 @@ typedef enum bw_update_outcome {
  * Must run before the app starts. *outcome says how to start the app. */
 bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome,
                       bw_update_diag *why);
+
+/* True once bw_update_boot found update storage and keys (updates can run). */
+bool bw_update_available(void);
 
 /* The state as the journal holds it (for status reports and tests). */
 const bw_update_state *bw_update_current_state(void);

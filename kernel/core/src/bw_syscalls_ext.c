@@ -10,12 +10,17 @@
 #include "bw_crash.h"
 #include "bw_syscalls.h"
 #include "bw_syscalls_ext.h"
+#include "bw_update.h"
 
 #define SAME_PROTOTYPE(app_call, impl) \
     _Static_assert(__builtin_types_compatible_p(__typeof__(&app_call), __typeof__(&impl)), \
                    #impl " must match the prototype of " #app_call)
 SAME_PROTOTYPE(bwAppConfirmHealthy, bw_sys_app_confirm_healthy);
 SAME_PROTOTYPE(bwGetLastCrash, bw_sys_get_last_crash);
+SAME_PROTOTYPE(bwGetUpdateInfo, bw_sys_get_update_info);
+_Static_assert(BW_ROLLBACKCAUSE_CRASHLOOP == (int)BW_ROLLBACK_CRASH_LOOP
+               && BW_ROLLBACKCAUSE_INSTALLFAILED == (int)BW_ROLLBACK_INSTALL_FAILED,
+               "enum BwRollbackCause mirrors bw_rollback_cause");
 
 /* The public enums are the record's values. */
 _Static_assert(BW_CRASHCLASS_HANG == (int)BW_CRASH_CLASS_HANG
@@ -80,5 +85,33 @@ enum MvStatus bw_sys_get_last_crash(struct BwCrashInfo *info)
                      | ((r.flags & BW_CRASH_FLAG_CRASH_LOOP) ? BW_CRASHINFO_FLAG_CRASH_LOOP : 0u);
     }
     bw_crash_start_state(&out.v1.live_handles, &out.v1.open_notification_centers);
+    return bw_status_from_err(bw_app_copy_out(app_info, &out, sizeof out));
+}
+
+enum MvStatus bw_sys_get_update_info(struct BwUpdateInfo *info)
+{
+    uintptr_t app_info = (uintptr_t)info;
+    bw_err err = bw_app_check_range(app_info, sizeof *info, BW_ACCESS_READWRITE);
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    uint32_t version = 0;
+    err = bw_app_copy_in(&version, app_info, sizeof version);
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    if (version != BW_UPDATEINFO_VERSION_1) {
+        return MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION;
+    }
+    const bw_update_state *state = bw_update_current_state();
+    struct BwUpdateInfo out;
+    memset(&out, 0, sizeof out);
+    out.version = BW_UPDATEINFO_VERSION_1;
+    out.v1.app_version = state->current_version;
+    out.v1.last_known_good_version = state->lkg_bank != BW_BANK_NONE ? state->lkg_version : 0u;
+    out.v1.highest_version = state->highest_version;
+    out.v1.on_trial = state->trial;
+    out.v1.last_rollback_cause = (enum BwRollbackCause)state->rollback_cause;
+    out.v1.updates_available = bw_update_available() ? 1u : 0u;
     return bw_status_from_err(bw_app_copy_out(app_info, &out, sizeof out));
 }

@@ -512,6 +512,11 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
     return BW_OK;
 }
 
+bool bw_update_available(void)
+{
+    return eng.ready != 0;
+}
+
 const bw_update_state *bw_update_current_state(void)
 {
     return &eng.state;
