@@ -19,6 +19,9 @@ engine on the device, connected through QEMU's UART2 socket.
   frame format, an independent implementation of the spec). Then a good
   bundle installs and an older one is refused on the new app too; a device
   provisioned without a trusted key refuses bundles as "updates unavailable".
+--scenario rollback: a delivered app that crashes at every start is rolled
+  back after 3 crashes to the provisioned app, which reads the rollback cause
+  and the crash that made the loop through Bulwark's extension calls.
 
 Prints `PASS <name>` and exits 0, or the failed check with log tails and exits
 1; exits 77 (skip) without the host CLI. Python 3 standard library only.
@@ -385,10 +388,35 @@ def scenario_reject(tools):
         device.kill()
 
 
+def scenario_rollback(tools):
+    """A new app that crash-loops is replaced by the last-known-good app, which
+    then reads why (bwGetUpdateInfo) and which crash it was (bwGetLastCrash)."""
+    key, _pub, _image, device = provision(tools, "rollback")
+    try:
+        crashing = tools.bundle(tools.app_elf(tools.args.app_b, 1000, "b1000.elf"), 1000, key,
+                                "b1000.bwb")
+        Delivery(tools, crashing, device.link, "b1000").wait()
+        device.wait_for("app", APP_STARTED.format(name="B", version=1000, reason=9), 20)
+        log("ok   B version 1000 installed; it crashes at every start")
+        device.wait_for("kernel", r"update: crash loop: rolled back to app version 0$", 30)
+        device.wait_for("kernel", r"crash loop: 3 crashes before healthy: rolled back", 5)
+        device.wait_for("app", APP_STARTED.format(name="A", version=1, reason=8), 20)
+        log("ok   after 3 crashes the kernel rolled back to A version 1 (wake reason 8)")
+        for pattern in [r"update-app: A version 1 last rollback cause 1$",
+                        r"update-app: A version 1 last crash of app version 1000$",
+                        r"update-app: A version 1 last crash loop action 1$",
+                        r"update-app: A version 1 heartbeat 3$"]:
+            device.wait_for("app", pattern, 10)
+        log("ok   A reads the cause: rollback cause 1 (crash loop), crash of version 1000, "
+            "loop action 1 (rolled back); it keeps running")
+    finally:
+        device.kill()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
-    parser.add_argument("--scenario", required=True, choices=["deliver", "reject"])
+    parser.add_argument("--scenario", required=True, choices=["deliver", "reject", "rollback"])
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     name = args.name or f"update.{args.scenario}"
@@ -401,7 +429,8 @@ def main():
     tools.args = args
     started = time.monotonic()
     try:
-        {"deliver": scenario_deliver, "reject": scenario_reject}[args.scenario](tools)
+        {"deliver": scenario_deliver, "reject": scenario_reject,
+         "rollback": scenario_rollback}[args.scenario](tools)
     except Failure as e:
         print(f"FAIL {name}: {e}")
         return 1

@@ -100,8 +100,9 @@ static bw_err save_state(void)
     return bw_update_state_save(&eng.journal, &eng.state);
 }
 
-/* Erases [offset, offset+len) of p sector by sector, skipping blank sectors. */
-static bw_err erase_if_needed(const bw_flash_partition *p, uint32_t offset, uint32_t len)
+/* Erases [offset, offset+len) of p sector by sector, skipping blank sectors;
+ * *erased (if not NULL) says whether any sector was erased. */
+static bw_err erase_if_needed(const bw_flash_partition *p, uint32_t offset, uint32_t len, int *erased)
 {
     uint32_t s = sector_of(p);
     for (uint32_t at = offset; at < offset + len; at += s) {
@@ -119,16 +120,24 @@ static bw_err erase_if_needed(const bw_flash_partition *p, uint32_t offset, uint
             if (err != BW_OK) {
                 return err;
             }
+            if (erased != NULL) {
+                *erased = 1;
+            }
         }
     }
     return BW_OK;
 }
 
 /* Prepares a sector: always erased when it will be programmed, else only
- * when it does not read blank. */
-static bw_err prepare_sector(const bw_flash_partition *p, uint32_t offset, int will_program)
+ * when it does not read blank; *erased says whether it was. */
+static bw_err prepare_sector(const bw_flash_partition *p, uint32_t offset, int will_program,
+                             int *erased)
 {
-    return will_program ? bw_flash_erase_sector(p, offset) : erase_if_needed(p, offset, sector_of(p));
+    if (will_program) {
+        *erased = 1;
+        return bw_flash_erase_sector(p, offset);
+    }
+    return erase_if_needed(p, offset, sector_of(p), erased);
 }
 
 /* Programs len bytes (any length) at a unit-aligned offset, padding the last
@@ -319,8 +328,9 @@ static bw_err copy_sectors(const bw_flash_partition *dst, uint32_t dst_base,
             err = bw_flash_read(src, src_base + at + i, chunk_buf2, COPY_CHUNK);
             has_data = !is_blank(chunk_buf2, COPY_CHUNK);
         }
+        int erased = 0;
         if (err == BW_OK) {
-            err = prepare_sector(dst, dst_base + at, has_data);
+            err = prepare_sector(dst, dst_base + at, has_data, &erased);
         }
         for (uint32_t i = 0; err == BW_OK && has_data && i < s; i += COPY_CHUNK) {
             err = bw_flash_read(src, src_base + at + i, chunk_buf2, COPY_CHUNK);
@@ -331,10 +341,14 @@ static bw_err copy_sectors(const bw_flash_partition *dst, uint32_t dst_base,
         if (err != BW_OK) {
             return err;
         }
-        eng.state.op_progress = (uint16_t)(k + 1u);
-        err = save_state();
-        if (err != BW_OK) {
-            return err;
+        /* Journal only sectors that took work (and the last): redoing a blank
+         * one after a reset costs a blank check, and the journal wears less. */
+        if (has_data || erased || (k + 1u) * s >= size) {
+            eng.state.op_progress = (uint16_t)(k + 1u);
+            err = save_state();
+            if (err != BW_OK) {
+                return err;
+            }
         }
     }
     return BW_OK;
@@ -628,7 +642,8 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
         }
     }
     for (uint32_t k = eng.state.op_progress; k * sector < m.regions[0].size && err == BW_OK; k++) {
-        err = prepare_sector(b, image + k * sector, layers_cover(&m, k * sector, sector));
+        int erased = 0;
+        err = prepare_sector(b, image + k * sector, layers_cover(&m, k * sector, sector), &erased);
     }
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);

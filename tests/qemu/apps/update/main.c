@@ -9,6 +9,11 @@
  * The app confirms itself healthy at once, so a new install's trial ends
  * and the next delivery may start. APP_PADDING adds that many bytes of
  * .rodata (the 256 KiB bench app).
+ *
+ * It also prints what the kernel says about updates and the last crash
+ * (bwGetUpdateInfo, bwGetLastCrash), so that an app put back by a rollback
+ * shows it can read why. A build patched to a version of CRASHING_VERSION or
+ * more crashes at once instead (the crash-looping app of the rollback test).
  */
 #include <stdint.h>
 #include <string.h>
@@ -21,6 +26,7 @@
 #define APP_NAME "A"
 #endif
 #define HEARTBEAT_US 50000u
+#define CRASHING_VERSION 1000u
 
 static const volatile struct {
     char magic[8];
@@ -68,6 +74,18 @@ int main(void)
         put("update-app: " APP_NAME " version marker corrupt\n");
     }
     say(" started, wake reason ", (uint32_t)reason);
+    if (app_marker.version >= CRASHING_VERSION) {
+        *(volatile uint32_t *)0x38000000u = 0;   /* kernel RAM: a SecureFault, every run */
+    }
+    struct BwUpdateInfo info = { .version = BW_UPDATEINFO_VERSION_1 };
+    if (bwGetUpdateInfo(&info) == MV_STATUS_OKAY) {
+        say(" last rollback cause ", (uint32_t)info.v1.last_rollback_cause);
+    }
+    struct BwCrashInfo crash = { .version = BW_CRASHINFO_VERSION_1 };
+    if (bwGetLastCrash(&crash) == MV_STATUS_OKAY && crash.v1.sequence != 0) {
+        say(" last crash of app version ", crash.v1.app_version);
+        say(" last crash loop action ", (uint32_t)crash.v1.loop_action);
+    }
     (void)bwAppConfirmHealthy();
 #ifdef APP_PADDING
     say(" padding byte ", padding[APP_PADDING - 1u]);
