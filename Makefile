@@ -39,18 +39,15 @@ stm32u585: setup
 	@cmake -S . -B $(BUILD)/stm32u585 -DBULWARK_TARGET=stm32u585 $(CROSS) $(FREERTOS) >/dev/null
 	@cmake --build $(BUILD)/stm32u585 -j$(JOBS)
 
-demo: qemu-an505
-	@echo "== make demo: hello under the Bulwark kernel on QEMU mps2-an505 =="
-	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-flash.bin \
-	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/hello/hello.elf
-	@$(EMU) run --image $(QEMU_BUILD)/demo-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
+demo: host qemu-an505
+	@scripts/demo.sh $(BUILD)
 ifneq ($(strip $(FREERTOS_KERNEL_PATH)),)
-	@echo "== make demo: freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
+	@echo; echo "== 4. freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
 	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-freertos-flash.bin \
 	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/freertos-demo/freertos-demo.elf
 	@$(EMU) run --image $(QEMU_BUILD)/demo-freertos-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
 else
-	@echo "== make demo: freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
+	@echo; echo "== 4. freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
 endif
 
 test: all
