@@ -38,14 +38,22 @@ if [ -f "$cache/mbedtls/include/mbedtls/version.h" ]; then exit 0; fi
 mkdir -p "$cache"
 src_list=/etc/apt/sources.list.d/bulwark-deb-src.sources
 if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo "setup: adding a deb-src entry for bookworm ($src_list)"
-  as_root tee "$src_list" >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  # The source archive is the machine's own Debian archive: copy its deb822
+  # stanzas for the release's main component with Types: deb-src.
+  echo "setup: adding deb-src entries mirroring the machine's Debian sources ($src_list)"
+  tmp=$(mktemp)
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && [ "$f" != "$src_list" ] || continue
+    awk 'BEGIN { RS = ""; ORS = "\n\n" }
+         /debian-archive-keyring/ && /Types:[^\n]*deb/ { sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f" >> "$tmp"
+  done
+  if [ -f /etc/apt/sources.list ]; then
+    sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list > "$tmp.list"
+    [ -s "$tmp.list" ] && as_root cp "$tmp.list" /etc/apt/sources.list.d/bulwark-deb-src.list
+    rm -f "$tmp.list"
+  fi
+  [ -s "$tmp" ] && as_root cp "$tmp" "$src_list"
+  rm -f "$tmp"
   apt_updated=0
 fi
 apt_update_once
