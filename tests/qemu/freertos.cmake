@@ -57,3 +57,16 @@ bw_qemu_test(freertos-crash APP qt-freertos-crash TIMEOUT 20 ARGS
   --expect-kernel-count "app starting \\(wake reason 8\\)=2"
   --reject-kernel "KERNEL"
   --expect-kernel-count "Bulwark kernel=1")
+
+# Crash and update: a device running the bare-metal app A receives a FreeRTOS
+# app F (version 2) by local delivery; then, while F runs with its SysTick at
+# 10 kHz and a task that never blocks, F version 3 is installed over it. Each
+# version starts with wake reason APPLICATIONUPDATE (9), passes the checks of
+# freertos-crash (tests/qemu/apps/freertos-update/main.c) and confirms itself
+# healthy; the kernel logs no crash (run_update_test.py --scenario freertos).
+add_test(NAME qemu.freertos-update
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_update_test.py --scenario freertos
+    --name qemu.freertos-update ${BW_UPDATE_TEST_ARGS}
+    --app-f $<TARGET_FILE_DIR:qt-freertos-update>/qt-freertos-update.bin
+    --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/freertos-update)
+set_tests_properties(qemu.freertos-update PROPERTIES TIMEOUT 90 LABELS qemu SKIP_RETURN_CODE 77)
