@@ -41,6 +41,28 @@ static bool load_keys(size_t *count)
     return true;
 }
 
+/* The running app's bundle carries its crash policy: restart backoff and
+ * the stack bytes kept in crash records (the provisioned app: defaults). */
+static void apply_app_policy(void)
+{
+    bw_manifest m;
+    bw_crash_policy policy;
+    bw_crash_get_policy(&policy);
+    if (bw_update_current_manifest(&m) != BW_OK) {
+        return;
+    }
+    policy.restart_min_ms = m.crash.restart_min_ms;
+    policy.restart_max_ms = m.crash.restart_max_ms;
+    policy.stack_bytes = m.crash.stack_bytes;
+    if (bw_crash_set_policy(&policy) != BW_OK) {
+        bw_log("update: the bundle's crash policy is out of range: defaults kept");
+        return;
+    }
+    bw_log("update: crash policy of app version %u: restart after %u..%u ms, %u stack bytes",
+           (unsigned)m.app_version, (unsigned)policy.restart_min_ms,
+           (unsigned)policy.restart_max_ms, (unsigned)policy.stack_bytes);
+}
+
 /* Crash supervision found a crash loop of a new app: put the last-known-good back. */
 static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash)
 {
@@ -56,6 +78,7 @@ static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash
     bw_log("update: crash loop: rolled back to app version %u",
            (unsigned)bw_update_current_state()->current_version);
     bw_crash_set_app_version(bw_update_current_state()->current_version);
+    apply_app_policy();
     return BW_OK;
 }
 
@@ -91,6 +114,7 @@ bool update_service_boot(enum MvWakeReason *reason)
     if (err != BW_OK) {
         log_failure("boot", &why);
     }
+    apply_app_policy();
     switch (outcome) {
     case BW_UPDATE_RUN_NEW_APP:
         bw_log("update: app version %u installed, on trial", (unsigned)state->current_version);
@@ -126,11 +150,13 @@ void update_service_install(void)
         bw_log("update: the installed app did not verify: rolled back to version %u",
                (unsigned)state->current_version);
         bw_crash_set_app_version(state->current_version);
+        apply_app_policy();
         arch_app_restart(MV_WAKEREASON_APPLICATIONCRASH);
         return;
     }
     bw_log("update: app version %u installed, on trial", (unsigned)state->current_version);
     bw_crash_app_installed(state->current_version);
+    apply_app_policy();
     arch_app_restart(MV_WAKEREASON_APPLICATIONUPDATE);
 }
 

@@ -22,6 +22,13 @@ engine on the device, connected through QEMU's UART2 socket.
 --scenario rollback: a delivered app that crashes at every start is rolled
   back after 3 crashes to the provisioned app, which reads the rollback cause
   and the crash that made the loop through Bulwark's extension calls.
+--scenario freertos (needs --app-f, the FreeRTOS app freertos-update): a
+  device running app A receives FreeRTOS app F version 2, which starts with
+  wake reason 9, passes its checks (scheduler, tasks, timers at a 10 kHz
+  tick, a notification center, server logging) and confirms itself healthy;
+  then F version 3 is installed while F 2 runs busy with its SysTick on (the
+  leftover tick the SDK's guard drops): it comes up the same, with the same
+  free heap, and the kernel logs no crash.
 
 Prints `PASS <name>` and exits 0, or the failed check with log tails and exits
 1; exits 77 (skip) without the host CLI. Python 3 standard library only.
@@ -394,10 +401,13 @@ def scenario_rollback(tools):
     key, _pub, _image, device = provision(tools, "rollback")
     try:
         crashing = tools.bundle(tools.app_elf(tools.args.app_b, 1000, "b1000.elf"), 1000, key,
-                                "b1000.bwb")
+                                "b1000.bwb", ["--restart-min-ms", "40", "--restart-max-ms", "900"])
         Delivery(tools, crashing, device.link, "b1000").wait()
         device.wait_for("app", APP_STARTED.format(name="B", version=1000, reason=9), 20)
         log("ok   B version 1000 installed; it crashes at every start")
+        device.wait_for("kernel", r"update: crash policy of app version 1000: restart after 40\.\.900 ms", 5)
+        device.wait_for("kernel", r"restarting the app in 40 ms$", 10)
+        log("ok   the bundle's crash policy is in force (second restart after 40 ms)")
         device.wait_for("kernel", r"update: crash loop: rolled back to app version 0$", 30)
         device.wait_for("kernel", r"crash loop: 3 crashes before healthy: rolled back", 5)
         device.wait_for("app", APP_STARTED.format(name="A", version=1, reason=8), 20)
@@ -413,10 +423,81 @@ def scenario_rollback(tools):
         device.kill()
 
 
+FREERTOS_CHECKS = r"freertos-update: version {version}: (\d+) checks, (\d+) failed$"
+FREERTOS_HEAP = r"freertos-update: version {version}: free heap (\d+) bytes after start-up$"
+
+
+def freertos_version_up(device, version, app_start, kernel_start):
+    """F version `version` started by an install and passed its checks; its free heap."""
+    m = device.wait_for("app", APP_STARTED.format(name="F", version=version, reason=9), 20, app_start)
+    app_start = m.start()
+    m = device.wait_for("app", FREERTOS_CHECKS.format(version=version), 15, app_start)
+    if int(m.group(2)) != 0 or int(m.group(1)) < 20:
+        fails = [line for line in device.app_text()[app_start:].splitlines() if line.startswith("FAIL")]
+        raise Failure(f"F version {version}: {m.group(0)}\n" + "\n".join(fails))
+    heap = int(device.wait_for("app", FREERTOS_HEAP.format(version=version), 5, app_start).group(1))
+    for pattern in [rf"\[kernel\] update: app version {version} installed, on trial",
+                    r"\[kernel\] app starting \(wake reason 9\)",
+                    rf"\[app-log\] freertos-update: version {version} healthy$",
+                    rf"\[kernel\] update: app version {version} is healthy: trial over"]:
+        device.wait_for("kernel", pattern, 10, kernel_start)
+    beat = len(device.app_text())
+    device.wait_for("app", rf"update-app: F version {version} heartbeat \d+$", 5, beat)
+    return int(m.group(1)), heap
+
+
+def scenario_freertos(tools):
+    """A FreeRTOS app installed by the update engine works, and so does the next
+    one installed over it while its 10 kHz SysTick runs."""
+    if not tools.args.app_f:
+        raise Failure("--scenario freertos needs --app-f (qt-freertos-update.bin)")
+    key, _pub, _image, device = provision(tools, "freertos")
+    try:
+        f2 = tools.bundle(tools.app_elf(tools.args.app_f, 2, "f2.elf"), 2, key, "f2.bwb")
+        f3 = tools.bundle(tools.app_elf(tools.args.app_f, 3, "f3.elf"), 3, key, "f3.bwb")
+        t0 = time.monotonic()
+        deliver_ok(tools, f2, device.link, "f2", 2)
+        checks, heap2 = freertos_version_up(device, 2, 0, 0)
+        log(f"ok   A -> FreeRTOS F version 2 ({len(read(f2))}-byte bundle) in "
+            f"{time.monotonic() - t0:.1f} s: wake reason 9, {checks} checks passed, healthy")
+
+        # F 2 is busy now (spinner, heartbeat, 10 kHz tick): install F 3 over it.
+        app_start, kernel_start = len(device.app_text()), len(device.kernel_text())
+        t0 = time.monotonic()
+        deliver_ok(tools, f3, device.link, "f3", 3)
+        device.wait_for("app", r"update-app: F version 2 heartbeat \d+$", 1, app_start)
+        checks, heap3 = freertos_version_up(device, 3, app_start, kernel_start)
+        if heap3 != heap2:
+            raise Failure(f"free heap after start-up: {heap3} bytes in F 3, {heap2} in F 2")
+        log(f"ok   F 2 (running, SysTick at 10 kHz) -> F version 3 in {time.monotonic() - t0:.1f} s: "
+            f"wake reason 9, {checks} checks passed, same free heap ({heap3} bytes), healthy")
+
+        kernel, app = device.kernel_text(), device.app_text()
+        starts = re.findall(r"app starting \(wake reason (\d+)\)", kernel)
+        if starts != ["0", "9", "9"]:
+            raise Failure(f"app starts with wake reasons {starts}, expected A 0, F2 9, F3 9:\n"
+                          + kernel[-3000:])
+        for bad in ["app crash", "KERNEL", "dropped"]:
+            if bad in kernel:
+                raise Failure(f"kernel log has {bad!r}:\n" + kernel[-3000:])
+        bad = re.search(r"^(FAIL |FreeRTOS (assert|stack overflow|heap exhausted)).*", app, re.M)
+        if bad:
+            raise Failure(f"app log has {bad.group(0)!r}:\n" + app[-3000:])
+        for version in (2, 3):
+            if app.count(f"update-app: F version {version} started") != 1:
+                raise Failure(f"F version {version} started other than once:\n" + app[-3000:])
+        log("ok   three app starts (0, 9, 9), no crash, no failed check")
+    finally:
+        device.kill()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
-    parser.add_argument("--scenario", required=True, choices=["deliver", "reject", "rollback"])
+    parser.add_argument("--scenario", required=True,
+                        choices=["deliver", "reject", "rollback", "freertos"])
+    parser.add_argument("--app-f", default=None, metavar="qt-freertos-update.bin",
+                        help="the FreeRTOS app of --scenario freertos")
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     name = args.name or f"update.{args.scenario}"
@@ -430,7 +511,7 @@ def main():
     started = time.monotonic()
     try:
         {"deliver": scenario_deliver, "reject": scenario_reject,
-         "rollback": scenario_rollback}[args.scenario](tools)
+         "rollback": scenario_rollback, "freertos": scenario_freertos}[args.scenario](tools)
     except Failure as e:
         print(f"FAIL {name}: {e}")
         return 1

@@ -91,10 +91,10 @@ class Tools:
             f.write(elf_with(app_image(raw_bin, version, size, seed)))
         return path
 
-    def bundle(self, elf, version, key, name):
+    def bundle(self, elf, version, key, name, options=()):
         out = self.path(name)
         self.run(self.bulwark, "bundle", "create", elf, "--key", key, "--version", str(version),
-                 "-o", out)
+                 *options, "-o", out)
         return out
 
     def image(self, name, app_elf, update_keys):

@@ -79,6 +79,11 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
 /* True once bw_update_boot found update storage and keys (updates can run). */
 bool bw_update_available(void);
 
+/* The manifest of the running app's bundle (its policies), re-read and
+ * re-checked from its bank. BW_E_UNAVAILABLE when the running app came with
+ * no bundle (the provisioned app) or updates are unavailable. */
+bw_err bw_update_current_manifest(bw_manifest *out);
+
 /* The state as the journal holds it (for status reports and tests). */
 const bw_update_state *bw_update_current_state(void);
 

@@ -531,6 +531,15 @@ bool bw_update_available(void)
     return eng.ready != 0;
 }
 
+bw_err bw_update_current_manifest(bw_manifest *out)
+{
+    if (!eng.ready || eng.state.current_bank == BW_BANK_NONE) {
+        return BW_E_UNAVAILABLE;
+    }
+    bw_bundle_layout layout;
+    return load_bank_head(eng.state.current_bank, &layout, out, NULL);
+}
+
 const bw_update_state *bw_update_current_state(void)
 {
     return &eng.state;
