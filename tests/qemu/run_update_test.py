@@ -41,6 +41,7 @@ import re
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -436,14 +437,50 @@ def freertos_version_up(device, version, app_start, kernel_start):
         fails = [line for line in device.app_text()[app_start:].splitlines() if line.startswith("FAIL")]
         raise Failure(f"F version {version}: {m.group(0)}\n" + "\n".join(fails))
     heap = int(device.wait_for("app", FREERTOS_HEAP.format(version=version), 5, app_start).group(1))
+    at = kernel_start
     for pattern in [rf"\[kernel\] update: app version {version} installed, on trial",
                     r"\[kernel\] app starting \(wake reason 9\)",
-                    rf"\[app-log\] freertos-update: version {version} healthy$",
-                    rf"\[kernel\] update: app version {version} is healthy: trial over"]:
-        device.wait_for("kernel", pattern, 10, kernel_start)
+                    r"\[kernel\] app healthy: confirmed by the app",
+                    rf"\[app-log\] freertos-update: version {version} healthy$"]:
+        at = device.wait_for("kernel", pattern, 10, at).end()
+    # The kernel ends the trial in its loop, which runs when something pends it:
+    # a HELLO on the link does, and its STATUS then says the trial is over.
+    out = link_status(device)
+    if f"app version {version}, update engine" not in out:
+        raise Failure(f"F version {version}: device status is not out of trial:\n{out}")
+    device.wait_for("kernel", rf"\[kernel\] update: app version {version} is healthy: trial over", 5, at)
     beat = len(device.app_text())
     device.wait_for("app", rf"update-app: F version {version} heartbeat \d+$", 5, beat)
     return int(m.group(1)), heap
+
+
+def link_status(device, timeout=10):
+    """`bulwark device status` over the device's link: its output."""
+    tools = device.tools
+    out_path = tools.path("status.out")
+    with open(out_path, "w") as out:
+        proc = subprocess.Popen([tools.bulwark, "device", "status", "--listen", "127.0.0.1:0",
+                                 "--timeout", str(timeout)], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            end = time.monotonic() + 10
+            while True:
+                m = re.search(r"^listening on 127\.0\.0\.1:(\d+)$", Device.read(out_path), re.M)
+                if m:
+                    break
+                if proc.poll() is not None or time.monotonic() > end:
+                    raise Failure(f"device status did not start listening:\n{Device.read(out_path)}")
+                time.sleep(0.005)
+            device.link.attach(int(m.group(1)))
+            code = proc.wait(timeout=timeout + 10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = Device.read(out_path)
+    if code != 0:
+        raise Failure(f"device status: exit {code}\n{text}")
+    return text
 
 
 def scenario_freertos(tools):

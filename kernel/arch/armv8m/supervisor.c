@@ -54,6 +54,7 @@ _Static_assert(BW_SUPERVISOR_TICK_MS > 0 && BW_CRASH_HANG_MS >= BW_SUPERVISOR_TI
 static bw_crash_capture capture;
 static volatile bool app_running;
 static uint32_t masked_ticks;
+static bool healthy_seen;       /* bw_crash_app_healthy at the last tick */
 
 void arch_supervision_init(void)
 {
@@ -194,6 +195,13 @@ uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
         return 0;   /* stopped, or not started yet: nothing to watch */
     }
     bw_crash_tick(port_time_us());
+    /* The app just became healthy: let the kernel loop act on it (the update
+     * engine ends a new app's trial there, not in this handler). */
+    bool healthy = bw_crash_app_healthy();
+    if (healthy && !healthy_seen) {
+        SCB_ICSR = ICSR_PENDSVSET;
+    }
+    healthy_seen = healthy;
     if (app_masks() == 0 || (!(exc_return & EXC_RETURN_S) && app_was_sleeping(exc_return))) {
         masked_ticks = 0;
         return 0;
