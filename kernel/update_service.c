@@ -70,7 +70,11 @@ static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash
     (void)crash;
     bw_update_outcome outcome;
     bw_update_diag why;
+    /* The supervisor thread runs this; the kernel loop (link requests) must
+     * not reach the engine in the middle of it. */
+    uint32_t hold = arch_kernel_loop_hold();
     bw_err err = bw_update_rollback(BW_ROLLBACK_CRASH_LOOP, &outcome, &why);
+    arch_kernel_loop_release(hold);
     if (err != BW_OK) {
         log_failure("no rollback", &why);
         return err;

@@ -198,6 +198,18 @@ void arch_idle_thread(void)
     }
 }
 
+uint32_t arch_kernel_loop_hold(void)
+{
+    uint32_t old;
+    __asm volatile("mrs %0, basepri\n msr basepri_max, %1" : "=&r"(old) : "r"(PENDSV_PRIORITY) : "memory");
+    return old;
+}
+
+void arch_kernel_loop_release(uint32_t hold)
+{
+    __asm volatile("msr basepri, %0" : : "r"(hold) : "memory");
+}
+
 void arch_app_park(void)
 {
     bw_log("no app to run: the kernel stays up, waiting for an update");

@@ -24,6 +24,12 @@ enum MvWakeReason arch_boot_wake_reason(void);
 /* Starts the app for the first time with the given wake reason; never returns. */
 void arch_app_start(enum MvWakeReason reason) __attribute__((noreturn));
 
+/* Keeps the kernel loop (PendSV_S) from preempting the caller (the
+ * supervisor thread) until the matching release; kernel interrupts above it
+ * still run. Returns what release needs. */
+uint32_t arch_kernel_loop_hold(void);
+void arch_kernel_loop_release(uint32_t hold);
+
 /* From kernel_main: no app to run; the kernel idles (interrupts and the
  * kernel loop keep running, so an update can still start one). Never returns. */
 void arch_app_park(void) __attribute__((noreturn));
