@@ -63,7 +63,7 @@ static struct {
     uint8_t reply[REPLY_ENCODED_MAX];
     uint32_t bad_in_row;
     uint32_t dropped_logged;
-    bw_board_flash_stats flash_at_begin[BW_PARTITION_COUNT];
+    bw_flash_stats flash_at_begin[BW_PARTITION_COUNT];
 } link;
 
 static const char *const partition_names[BW_PARTITION_COUNT] = {
@@ -168,10 +168,10 @@ static void status(uint16_t seq)
 
 /* ---- requests ---- */
 
-static void snapshot_flash(bw_board_flash_stats at[BW_PARTITION_COUNT])
+static void snapshot_flash(bw_flash_stats at[BW_PARTITION_COUNT])
 {
     for (unsigned i = 0; i < BW_PARTITION_COUNT; i++) {
-        (void)board_flash_stats(i, &at[i]);
+        (void)bw_flash_stats_get((bw_partition_id)i, &at[i]);
     }
 }
 
@@ -179,8 +179,8 @@ static void snapshot_flash(bw_board_flash_stats at[BW_PARTITION_COUNT])
 static void log_flash_work(void)
 {
     for (unsigned i = 0; i < BW_PARTITION_COUNT; i++) {
-        bw_board_flash_stats now;
-        if (!board_flash_stats(i, &now)) {
+        bw_flash_stats now;
+        if (!bw_flash_stats_get((bw_partition_id)i, &now)) {
             return;
         }
         uint32_t erased = now.sectors_erased - link.flash_at_begin[i].sectors_erased;

@@ -61,14 +61,4 @@ void board_link_write(const uint8_t *data, size_t len);
 /* Received bytes dropped since boot because the queue was full. ISR-safe. */
 uint32_t board_link_rx_dropped(void);
 
-/* Flash work on one partition since boot: figures for logs and benchmarks. */
-typedef struct bw_board_flash_stats {
-    uint32_t sectors_erased;
-    uint32_t bytes_programmed;
-} bw_board_flash_stats;
-
-/* Fills *stats for the partition (bw_flash.h's bw_partition_id); false when
- * the board does not count (then *stats is zero). */
-bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats);
-
 #endif

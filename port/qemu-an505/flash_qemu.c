@@ -16,8 +16,8 @@
  * the kernel can still read and write). The device covers the whole window;
  * only the partitions below are handed to the core, so the kernel slot and
  * the identity sector cannot be reached through bw_flash.
- * The driver also counts sectors erased and bytes programmed per partition
- * (board_flash_stats), so the kernel can report what an update cost.
+ * (The core's bw_flash.c counts the flash work per partition:
+ * bw_flash_stats_get.)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,46 +29,6 @@
 #include "bw_port.h"
 
 #define WORD_BYTES 4u
-
-/* Sectors erased and bytes programmed per partition since boot (RAM only,
- * read by board_flash_stats for per-update figures); work outside every
- * partition is not counted. Only the kernel loop and boot code call the
- * driver, so plain counters suffice. */
-static bw_board_flash_stats counters[BW_PARTITION_COUNT];
-static const uint32_t counted_offset[BW_PARTITION_COUNT] = {
-    [BW_PARTITION_APP_SLOT] = BOARD_PART_APP_SLOT_OFFSET,
-    [BW_PARTITION_IMAGE_A] = BOARD_PART_IMAGE_A_OFFSET,
-    [BW_PARTITION_IMAGE_B] = BOARD_PART_IMAGE_B_OFFSET,
-    [BW_PARTITION_UPDATE_STATE] = BOARD_PART_UPDATE_STATE_OFFSET,
-    [BW_PARTITION_CRASH_LOG] = BOARD_PART_CRASH_LOG_OFFSET,
-};
-static const uint32_t counted_size[BW_PARTITION_COUNT] = {
-    [BW_PARTITION_APP_SLOT] = BOARD_PART_APP_SLOT_SIZE,
-    [BW_PARTITION_IMAGE_A] = BOARD_PART_IMAGE_A_SIZE,
-    [BW_PARTITION_IMAGE_B] = BOARD_PART_IMAGE_B_SIZE,
-    [BW_PARTITION_UPDATE_STATE] = BOARD_PART_UPDATE_STATE_SIZE,
-    [BW_PARTITION_CRASH_LOG] = BOARD_PART_CRASH_LOG_SIZE,
-};
-
-static bw_board_flash_stats *counter_at(uint32_t offset)
-{
-    for (unsigned i = 0; i < BW_PARTITION_COUNT; i++) {
-        if (offset - counted_offset[i] < counted_size[i]) {
-            return &counters[i];
-        }
-    }
-    return NULL;
-}
-
-bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats)
-{
-    if (partition >= BW_PARTITION_COUNT) {
-        *stats = (bw_board_flash_stats){ 0, 0 };
-        return false;
-    }
-    *stats = counters[partition];
-    return true;
-}
 
 static volatile uint32_t *flash_word(uint32_t offset)
 {
@@ -115,10 +75,6 @@ static bw_err qemu_flash_program(void *context, uint32_t offset, const void *buf
         memcpy(&want, src + i, WORD_BYTES);
         *flash_word(offset + i) = want;   /* == old & want: only clears bits */
     }
-    bw_board_flash_stats *c = counter_at(offset);
-    if (c != NULL) {
-        c->bytes_programmed += len;
-    }
     return BW_OK;
 }
 
@@ -134,10 +90,6 @@ static bw_err qemu_flash_erase(void *context, uint32_t offset)
     }
     for (uint32_t i = 0; i < BOARD_FLASH_SECTOR_SIZE; i += WORD_BYTES) {
         *flash_word(offset + i) = 0xFFFFFFFFu;
-    }
-    bw_board_flash_stats *c = counter_at(offset);
-    if (c != NULL) {
-        c->sectors_erased++;
     }
     return BW_OK;
 }

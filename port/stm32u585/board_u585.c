@@ -3,7 +3,7 @@
  * time base (TIM2), console (USART1) and RNG, then a check of the flash
  * option bytes that split the flash between the worlds, and the flash
  * driver's binding to the chip (u585_flash.c, which also counts
- * board_flash_stats). Untested on hardware.
+ * bw_flash_stats_get in the core). Untested on hardware.
  *
  * What the app may touch afterwards:
  *   flash bank 1 0x08000000-0x080FFFFF (non-secure by the SECWM1 option

@@ -76,44 +76,9 @@
 static const u585_flash_io *io;   /* NULL until u585_flash_init */
 static bool map_holds;            /* the option bytes allow the rules above */
 
-/* Sectors erased and bytes programmed per partition since boot (RAM only;
- * board_flash_stats). Work outside every partition is not counted. */
-static bw_board_flash_stats counters[BW_PARTITION_COUNT];
-static const uint32_t counted_offset[BW_PARTITION_COUNT] = {
-    [BW_PARTITION_APP_SLOT] = BOARD_PART_APP_SLOT_OFFSET,
-    [BW_PARTITION_UPDATE_STATE] = BOARD_PART_UPDATE_STATE_OFFSET,
-    [BW_PARTITION_CRASH_LOG] = BOARD_PART_CRASH_LOG_OFFSET,
-};
-static const uint32_t counted_size[BW_PARTITION_COUNT] = {
-    [BW_PARTITION_APP_SLOT] = BOARD_PART_APP_SLOT_SIZE,
-    [BW_PARTITION_UPDATE_STATE] = BOARD_PART_UPDATE_STATE_SIZE,
-    [BW_PARTITION_CRASH_LOG] = BOARD_PART_CRASH_LOG_SIZE,
-};
-
-static bw_board_flash_stats *counter_at(uint32_t offset)
-{
-    for (unsigned i = 0; i < BW_PARTITION_COUNT; i++) {
-        if (offset - counted_offset[i] < counted_size[i]) {
-            return &counters[i];
-        }
-    }
-    return NULL;
-}
-
-bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats)
-{
-    if (partition >= BW_PARTITION_COUNT) {
-        *stats = (bw_board_flash_stats){ 0, 0 };
-        return false;
-    }
-    *stats = counters[partition];
-    return true;
-}
-
 bw_err u585_flash_init(const u585_flash_io *bound, uint32_t *findings)
 {
     io = bound;
-    memset(counters, 0, sizeof counters);
     u585_option_bytes options = {
         .optr = io->read32(BOARD_FLASH_REGS + FLASH_OPTR),
         .secbootadd0r = io->read32(BOARD_FLASH_REGS + FLASH_SECBOOTADD0R),
@@ -257,10 +222,6 @@ static bw_err program_run(uint32_t offset, const uint8_t *src, uint32_t len)
         if (err != BW_OK) {
             break;
         }
-        bw_board_flash_stats *c = counter_at(offset + done);
-        if (c != NULL) {
-            c->bytes_programmed += UNIT;
-        }
     }
     end(&place);
     return err;
@@ -332,12 +293,6 @@ static bw_err u585_flash_erase(void *context, uint32_t offset)
     }
     err = check_errors(&place);
     end(&place);
-    if (err == BW_OK) {
-        bw_board_flash_stats *c = counter_at(offset);
-        if (c != NULL) {
-            c->sectors_erased++;
-        }
-    }
     return err;
 }
 

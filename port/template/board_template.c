@@ -71,11 +71,3 @@ uint32_t board_link_rx_dropped(void)
     return 0;
 }
 
-/* TODO: count erases and programs in the flash driver (see
- * port/qemu-an505/flash_qemu.c) once this board has one. */
-bool board_flash_stats(unsigned partition, bw_board_flash_stats *stats)
-{
-    (void)partition;
-    *stats = (bw_board_flash_stats){ 0, 0 };
-    return false;
-}

@@ -19,6 +19,7 @@
 #ifndef BW_FLASH_H
 #define BW_FLASH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bw_err.h"
@@ -63,5 +64,15 @@ bw_err bw_flash_program(const bw_flash_partition *p, uint32_t offset, const void
 bw_err bw_flash_erase_sector(const bw_flash_partition *p, uint32_t offset);
 /* Erases every sector that overlaps [offset, offset+len). */
 bw_err bw_flash_erase_range(const bw_flash_partition *p, uint32_t offset, uint32_t len);
+
+/* Flash work on one of the board's partitions since boot (programs and
+ * erases through the functions above), for logs and benchmarks. */
+typedef struct bw_flash_stats {
+    uint32_t sectors_erased;
+    uint32_t bytes_programmed;
+} bw_flash_stats;
+
+/* Fills *out for a partition the board has; false (and zeros) otherwise. */
+bool bw_flash_stats_get(bw_partition_id id, bw_flash_stats *out);
 
 #endif
