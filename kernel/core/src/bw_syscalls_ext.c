@@ -31,6 +31,22 @@ _Static_assert(BW_CRASHLOOPACTION_ROLLEDBACK == (int)BW_CRASH_LOOP_ROLLED_BACK
                && BW_CRASHLOOPACTION_PARKED == (int)BW_CRASH_LOOP_PARKED,
                "enum BwCrashLoopAction mirrors bw_crash_loop_action");
 
+/* An output struct the app passes, versioned: the whole struct must be app
+ * read-write memory (PARAMETERFAULT) and its version field, read from the
+ * app, the one this kernel fills (UNSUPPORTEDSTRUCTUREVERSION). */
+static enum MvStatus check_versioned_out(uintptr_t app_struct, size_t size, uint32_t version)
+{
+    bw_err err = bw_app_check_range(app_struct, size, BW_ACCESS_READWRITE);
+    uint32_t asked = 0;
+    if (err == BW_OK) {
+        err = bw_app_copy_in(&asked, app_struct, sizeof asked);
+    }
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    return asked == version ? MV_STATUS_OKAY : MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION;
+}
+
 enum MvStatus bw_sys_app_confirm_healthy(void)
 {
     bw_crash_confirm_healthy();
@@ -40,17 +56,9 @@ enum MvStatus bw_sys_app_confirm_healthy(void)
 enum MvStatus bw_sys_get_last_crash(struct BwCrashInfo *info)
 {
     uintptr_t app_info = (uintptr_t)info;
-    bw_err err = bw_app_check_range(app_info, sizeof *info, BW_ACCESS_READWRITE);
-    if (err != BW_OK) {
-        return bw_status_from_err(err);
-    }
-    uint32_t version = 0;
-    err = bw_app_copy_in(&version, app_info, sizeof version);
-    if (err != BW_OK) {
-        return bw_status_from_err(err);
-    }
-    if (version != BW_CRASHINFO_VERSION_1) {
-        return MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION;
+    enum MvStatus status = check_versioned_out(app_info, sizeof *info, BW_CRASHINFO_VERSION_1);
+    if (status != MV_STATUS_OKAY) {
+        return status;
     }
 
     struct BwCrashInfo out;
@@ -91,17 +99,9 @@ enum MvStatus bw_sys_get_last_crash(struct BwCrashInfo *info)
 enum MvStatus bw_sys_get_update_info(struct BwUpdateInfo *info)
 {
     uintptr_t app_info = (uintptr_t)info;
-    bw_err err = bw_app_check_range(app_info, sizeof *info, BW_ACCESS_READWRITE);
-    if (err != BW_OK) {
-        return bw_status_from_err(err);
-    }
-    uint32_t version = 0;
-    err = bw_app_copy_in(&version, app_info, sizeof version);
-    if (err != BW_OK) {
-        return bw_status_from_err(err);
-    }
-    if (version != BW_UPDATEINFO_VERSION_1) {
-        return MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION;
+    enum MvStatus status = check_versioned_out(app_info, sizeof *info, BW_UPDATEINFO_VERSION_1);
+    if (status != MV_STATUS_OKAY) {
+        return status;
     }
     const bw_update_state *state = bw_update_current_state();
     struct BwUpdateInfo out;

@@ -39,24 +39,13 @@
 #include "bulwark_board.h"
 #include "bw_freertos.h"
 #include "check.h"
+#include "freertos_checks.h"
 #include "mv_syscalls.h"
 
-#define SYST_CSR     (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR     (*(volatile uint32_t *)0xE000E014u)
-#define SCB_SHPR2    (*(volatile uint32_t *)0xE000ED1Cu)
-#define SCB_SHPR3    (*(volatile uint32_t *)0xE000ED20u)
-#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
-#define NVIC_ICPR(n) (*(volatile uint32_t *)(0xE000E280u + 4u * (n)))
-#define NVIC_IPR(n)  (*(volatile uint8_t *)(0xE000E400u + (n)))
 
 #define KERNEL_RAM   0x38000000u
-#define NOTIFY_IRQ   64u
-#define NOTIFY_PRIO  0x80u
-#define SLOTS        8u
-#define TRIGGERS     5u
 #define RUNS         3u
 #define RUN_MAGIC    0x46524352u   /* "FRCR" */
-#define DELAY_TICKS  200u
 
 #define PRIO_CHECK   (tskIDLE_PRIORITY + 3)
 #define PRIO_WORKER  (tskIDLE_PRIORITY + 1)
@@ -71,21 +60,9 @@ typedef struct run_record {
 } run_record;
 static run_record saved __attribute__((section(".noinit")));
 
-static struct MvNotification ring[SLOTS] __attribute__((aligned(8)));
-static MvNotificationHandle notify_handle;
-static SemaphoreHandle_t notify_ready;
 static uint8_t log_buffer[512] __attribute__((aligned(512)));
-static volatile uint32_t worker_rounds, auto_fires, one_shot_fires, isr_runs;
+static volatile uint32_t worker_rounds;
 static uint32_t run;
-
-void IRQ64_Handler(void);
-void IRQ64_Handler(void)
-{
-    BaseType_t woken = pdFALSE;
-    isr_runs++;
-    xSemaphoreGiveFromISR(notify_ready, &woken);
-    portYIELD_FROM_ISR(woken);
-}
 
 static void worker_task(void *unused)
 {
@@ -108,18 +85,6 @@ static void spinner_task(void *unused)
     }
 }
 
-static void auto_timer(TimerHandle_t timer)
-{
-    (void)timer;
-    auto_fires++;
-}
-
-static void one_shot_timer(TimerHandle_t timer)
-{
-    (void)timer;
-    one_shot_fires++;
-}
-
 /* Crashes of runs 1 and 2, each from its own task while the others run. */
 static void crasher_task(void *unused)
 {
@@ -138,79 +103,13 @@ static void crasher_task(void *unused)
     check_finish("freertos-crash", saved.checks, saved.failures);
 }
 
-static void check_port_state(void)
-{
-    uint32_t reload = configCPU_CLOCK_HZ / configTICK_RATE_HZ - 1u;
-    check_u32(SYST_CSR & 0x7u, 0x7u, "run %" PRIu32 ": SysTick enabled, interrupting, on the CPU clock", run);
-    check_u32(SYST_RVR, reload, "run %" PRIu32 ": SysTick reload for %u Hz", run, (unsigned)configTICK_RATE_HZ);
-    check_u32(SCB_SHPR3 >> 16, 0xFFFFu, "run %" PRIu32 ": PendSV and SysTick at the lowest priority", run);
-    check_u32(SCB_SHPR2 >> 24, 0u, "run %" PRIu32 ": SVC at the highest priority", run);
-    uint32_t control, psplim;
-    __asm volatile("mrs %0, control\n mrs %1, psplim" : "=r"(control), "=r"(psplim));
-    check_u32(control & 0x3u, 0x2u, "run %" PRIu32 ": tasks run privileged on PSP", run);
-    check_true(psplim != 0u, "0", "the task's stack limit", "run %" PRIu32 ": PSPLIM set", run);
-}
-
-static void check_ticks(void)
-{
-    uint64_t before = 0, after = 0;
-    TickType_t start = xTaskGetTickCount();
-    (void)mvGetMicroseconds(&before);
-    vTaskDelay(DELAY_TICKS);
-    (void)mvGetMicroseconds(&after);
-    uint32_t ticks = (uint32_t)(xTaskGetTickCount() - start);
-    uint64_t nominal = (uint64_t)DELAY_TICKS * 1000000u / configTICK_RATE_HZ;
-    check_true(ticks >= DELAY_TICKS, "fewer", ">= the delay", "run %" PRIu32 ": vTaskDelay(%u) took %" PRIu32 " ticks",
-               run, DELAY_TICKS, ticks);
-    /* The rate itself is pinned by the reload checked above. Guest time is
-     * host time on QEMU without -icount: a busy host stretches it and QEMU
-     * merges SysTick periods it was late for; but never faster than nominal. */
-    char text[21];
-    check_u64_between(after - before, nominal * 9u / 10u, nominal * 100u,
-                      "run %" PRIu32 ": %u ticks took %s us (nominal %u us)", run, DELAY_TICKS,
-                      check_u64_text(text, after - before), (unsigned)nominal);
-}
-
-static void check_notifications(void)
-{
-    struct MvNotificationSetup setup = { .irq = NOTIFY_IRQ, .buffer = ring, .buffer_size = sizeof ring };
-    check_status(mvSetupNotifications(&setup, &notify_handle), MV_STATUS_OKAY,
-                 "run %" PRIu32 ": notification center on IRQ %u opens again", run, NOTIFY_IRQ);
-    NVIC_IPR(NOTIFY_IRQ) = NOTIFY_PRIO;
-    NVIC_ICPR(NOTIFY_IRQ / 32u) = 1u << (NOTIFY_IRQ % 32u);
-    NVIC_ISER(NOTIFY_IRQ / 32u) = 1u << (NOTIFY_IRQ % 32u);
-
-    uint32_t received = 0, wrong = 0, wakes = 0, read_index = 0;
-    for (uint32_t i = 0; i < TRIGGERS; i++) {
-        uint32_t tag = run << 8 | i;
-        if (mvTempTriggerNotification(notify_handle, MV_EVENTTYPE_CHANNELDATAREADABLE, tag) != MV_STATUS_OKAY) {
-            wrong++;
-        }
-        if (xSemaphoreTake(notify_ready, pdMS_TO_TICKS(1000)) != pdPASS) {
-            continue;
-        }
-        wakes++;
-        volatile struct MvNotification *slot = &ring[read_index];
-        while (slot->event_type != MV_EVENTTYPE_NOEVENT) {
-            if (slot->tag != (run << 8 | received) || slot->event_type != MV_EVENTTYPE_CHANNELDATAREADABLE) {
-                wrong++;
-            }
-            slot->event_type = MV_EVENTTYPE_NOEVENT;
-            read_index = (read_index + 1u) % SLOTS;
-            slot = &ring[read_index];
-            received++;
-        }
-    }
-    check_u32(received, TRIGGERS, "run %" PRIu32 ": every notification arrived", run);
-    check_u32(wakes, TRIGGERS, "run %" PRIu32 ": the ISR woke the task once per notification", run);
-    check_u32(wrong, 0, "run %" PRIu32 ": tags and types right, triggers OKAY", run);
-}
-
 static void check_task(void *unused)
 {
     (void)unused;
+    char label[24];
+    snprintf(label, sizeof label, "run %" PRIu32, run);
     printf("freertos-crash: run %" PRIu32 ": scheduler started\n", run);
-    check_port_state();
+    freertos_check_port_state(label);
     uint32_t free_heap = (uint32_t)xPortGetFreeHeapSize();
     if (run == 1u) {
         saved.free_heap = free_heap;
@@ -219,23 +118,11 @@ static void check_task(void *unused)
     check_u32((uint32_t)uxTaskGetNumberOfTasks(), 4u, "run %" PRIu32 ": tasks: idle, timer service, check, worker",
               run);
 
-    TimerHandle_t periodic = xTimerCreate("auto", 10, pdTRUE, NULL, auto_timer);
-    TimerHandle_t once = xTimerCreate("once", 50, pdFALSE, NULL, one_shot_timer);
-    check_true(periodic != NULL && once != NULL, "NULL", "timers", "run %" PRIu32 ": timers created", run);
-    TickType_t timers_started = xTaskGetTickCount();
-    (void)xTimerStart(periodic, 0);
-    (void)xTimerStart(once, 0);
-    check_ticks();
-    (void)xTimerStop(periodic, 0);   /* the timer task outranks this one: stopped on return */
-    uint32_t timer_ticks = (uint32_t)(xTaskGetTickCount() - timers_started);
-    check_true(auto_fires + 1u >= timer_ticks / 10u && auto_fires <= timer_ticks / 10u + 1u, "other",
-               "one per 10 ticks", "run %" PRIu32 ": auto-reload timer fired %" PRIu32 " times in %" PRIu32
-               " ticks", run, auto_fires, timer_ticks);
-    check_u32(one_shot_fires, 1, "run %" PRIu32 ": one-shot timer fired once", run);
-    check_true(worker_rounds > DELAY_TICKS / 2u, "few", "about one per tick",
+    freertos_check_ticks_and_timers(label);
+    check_true(worker_rounds > FREERTOS_CHECK_DELAY_TICKS / 2u, "few", "about one per tick",
                "run %" PRIu32 ": worker task ran %" PRIu32 " rounds", run, worker_rounds);
 
-    check_notifications();
+    freertos_check_notifications(label, run);
     check_status(mvServerLoggingInit(log_buffer, sizeof log_buffer), MV_STATUS_OKAY,
                  "run %" PRIu32 ": server logging claimed again", run);
     char message[48];
@@ -275,8 +162,7 @@ int main(void)
     check_u32((uint32_t)reason, run == 1u ? MV_WAKEREASON_COLDBOOT : MV_WAKEREASON_APPLICATIONCRASH,
               "run %" PRIu32 ": wake reason", run);
 
-    notify_ready = xSemaphoreCreateBinary();
-    if (notify_ready == NULL
+    if (!freertos_checks_init()
         || xTaskCreate(check_task, "check", STACK_WORDS, NULL, PRIO_CHECK, NULL) != pdPASS
         || xTaskCreate(worker_task, "worker", STACK_WORDS, NULL, PRIO_WORKER, NULL) != pdPASS) {
         check_true(false, "no", "yes", "run %" PRIu32 ": create the semaphore and tasks", run);
