@@ -64,6 +64,11 @@ enum BwCrashClass {
     BW_CRASHCLASS_RETURNEDFROMMAIN = 9,
     BW_CRASHCLASS_UNHANDLEDINTERRUPT = 10,  /* an enabled interrupt without a handler */
     BW_CRASHCLASS_HANG = 11,                /* interrupts masked too long */
+    BW_CRASHCLASS_BADKERNELCALL = 12,       /* a kernel call against the ABI: its return address is
+                                             * not app code (FNC_RETURN, EXC_RETURN), or made from
+                                             * thread mode while an earlier call is still in progress
+                                             * (an abandoned secure frame) */
+    BW_CRASHCLASS_KERNELRESET = 13,         /* the chip reset while the app ran (counted at the next boot) */
     BW_CRASHCLASS__MAX = 0xffffffff
 };
 

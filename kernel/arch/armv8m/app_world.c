@@ -36,7 +36,10 @@
 #include "bw_log.h"
 #include "bw_port.h"
 
+extern uint32_t __kernel_stack_limit[], __kernel_stack_top[];
+
 static volatile bool restart_pending;
+static uint32_t stack_reported;   /* the deepest kernel stack use logged so far */
 static volatile enum MvWakeReason restart_reason = MV_WAKEREASON_COLDBOOT;
 
 #define PENDSV_PRIORITY 0x70u  /* the lowest secure priority; app priorities are 0x80.. (PRIS) */
@@ -229,6 +232,13 @@ uint32_t arch_app_prepare(void)
 
     restart_pending = false;
     app_state_reset();
+    arch_gate_reset();
+    uint32_t deepest = arch_kernel_stack_deepest();
+    if (deepest > stack_reported) {
+        stack_reported = deepest;
+        bw_log("kernel stack: at most %" PRIu32 " of %" PRIu32 " bytes used so far", deepest,
+               (uint32_t)((uintptr_t)__kernel_stack_top - (uintptr_t)__kernel_stack_limit));
+    }
     bw_kernel_app_starting(restart_reason);
 
     if (!app_entry_valid(sp, pc)) {

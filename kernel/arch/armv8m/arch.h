@@ -65,6 +65,22 @@ arch_fault_status arch_fault_status_take(void);
 void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r11,
                                uint32_t exc_return, const arch_fault_status *status);
 
+/* In the gate's violation path (gate_guard.c), with app exceptions masked:
+ * records a refused kernel call (entry gate_index, the app's return address
+ * app_lr, its r4-r11) as an app crash of class bad-kernel-call and stops
+ * the app. */
+void arch_app_capture_bad_call(uint32_t gate_index, uint32_t app_lr, const uint32_t *r4_r11);
+
+/* Seals the top of the kernel stack and fills the rest with a pattern; from
+ * kernel_reset, once. */
+void arch_kernel_stack_prepare(void);
+
+/* The most bytes of the kernel stack ever used since boot (pattern scan). */
+uint32_t arch_kernel_stack_deepest(void);
+
+/* No kernel call in progress: each time the app is (re)started. */
+void arch_gate_reset(void);
+
 /* Starts the supervision tick (SysTick_S) and the board's secure watchdog. */
 void arch_supervision_init(void);
 

@@ -56,6 +56,8 @@
 
 #define ICSR_PENDSVSET   (1u << 28)
 #define ICSR_PENDSVCLR   (1u << 27)
+#define ICSR_PENDSTSET   (1u << 26)
+#define SHCSR_PENDSVACT  (1u << 10)
 #define AIRCR_VECTKEY    (0x05FAu << 16)
 #define AIRCR_PRIS       (1u << 14)
 #define AIRCR_BFHFNMINS  (1u << 13)

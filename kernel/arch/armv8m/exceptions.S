@@ -18,10 +18,13 @@
  *
  * arch_enter_supervisor: from secure handler mode, drop every secure stack
  * frame and exception-return into secure thread mode at
- * arch_supervisor_thread, on a fresh kernel stack (arch_enter_secure_thread
+ * arch_supervisor_thread, on a fresh kernel stack, with BASEPRI_S masking
+ * every app exception (the stopped app must not run) (arch_enter_secure_thread
  * does the same for any thread function; arch_enter_app uses it to idle in
  * arch_idle_thread when the app slot holds no valid app).
  */
+#include "gate_violation.h"
+
     .syntax unified
     .thumb
 
@@ -56,6 +59,22 @@ SysTick_Handler:
     bx      lr
 1:  b.w     arch_enter_supervisor
 
+/* SVCall_S: the kernel's only SVC is the gate's, after arch_gate_violation
+ * captured and stopped the app (gate.S); anything else is unexpected. */
+    .section .text.arch_svc_entry, "ax", %progbits
+    .global arch_svc_entry
+    .type arch_svc_entry, %function
+    .thumb_func
+arch_svc_entry:
+    ldr     r0, =arch_gate_violation_taken
+    ldr     r1, [r0]
+    cbz     r1, 1f
+    movs    r1, #0
+    str     r1, [r0]
+    b.w     arch_enter_supervisor
+1:  b.w     arch_unexpected
+    .ltorg
+
     .section .text.PendSV_Handler, "ax", %progbits
     .global PendSV_Handler
     .type PendSV_Handler, %function
@@ -81,6 +100,8 @@ arch_enter_app:
     b.w     arch_enter_secure_thread
 1:  mov     lr, r0
     movs    r0, #0
+    msr     basepri, r0             /* the app's exceptions may run again */
+    cpsie   i
     mov     r1, r0
     mov     r2, r0
     mov     r3, r0
@@ -110,6 +131,9 @@ arch_enter_supervisor:
     .type arch_enter_secure_thread, %function
     .thumb_func
 arch_enter_secure_thread:
+    movs    r1, #BW_GATE_APP_MASK_PRIORITY
+    msr     basepri, r1             /* no app exception runs under a secure thread */
+    cpsie   i
     mov     r2, r0
     ldr     r0, =__kernel_stack_top
     sub     r0, r0, #32             /* one basic frame at the top of the kernel stack */

@@ -1,12 +1,19 @@
 /*
- * Faults that reach the secure side.
+ * Faults that reach the secure side, and who is to blame for each.
  *
- * A fault whose frame is on a secure stack is the kernel's own: it is logged
- * and the chip resets. Any other is the app's (AIRCR.BFHFNMINS = 0 brings its
- * HardFaults, BusFaults and SecureFaults here): the handler only captures the
- * app's state and stops it (supervisor.c); the supervisor thread does the
- * rest. The app cannot crash the kernel: its stack is read only after a
- * range check.
+ * AIRCR.BFHFNMINS = 0 brings the app's HardFaults, BusFaults and
+ * SecureFaults here. The handler only captures the app's state and stops it
+ * (supervisor.c); the supervisor thread does the rest.
+ *
+ * EXC_RETURN.S = 1 (the frame is on a secure stack) does not prove that the
+ * kernel faulted: the app chooses that bit when it forges an exception
+ * return, and faults it provokes during kernel calls (an unreadable
+ * VTOR_NS vector, tampered lazy FP state) are taken on the secure stack
+ * too. A fault is the kernel's only when the hardware's evidence points at
+ * secure code and nothing of the app's: see fault_is_kernels. Everything
+ * else is an app crash, recorded and survived; a kernel fault is logged and
+ * the chip resets. The app cannot crash the kernel through its stack
+ * either: it is read only after a range check.
  *
  * Before the kernel resets the chip itself it notes why in RAM that the reset
  * code does not clear (.noinit): the next boot gives the app that wake reason.
@@ -63,6 +70,56 @@ arch_fault_status arch_fault_status_take(void)
     return s;
 }
 
+/* Bit numbers of the status registers that carry the app's fingerprints. */
+#define SFSR_INVIS   (1u << 1)    /* an exception return found no integrity signature */
+#define SFSR_INVER   (1u << 2)    /* an exception return with an impossible EXC_RETURN */
+#define SFSR_LSERR   (1u << 7)    /* lazy FP state active where it cannot be (FPCCR_NS) */
+#define CFSR_MUNSTKERR (1u << 3)  /* unstacking an exception frame failed */
+#define CFSR_UNSTKERR  (1u << 11)
+#define HFSR_VECTTBL (1u << 1)    /* a vector could not be read: only VTOR_NS can be bad */
+
+extern const uint8_t __text_start[], __text_end[];
+extern uint32_t __kernel_stack_limit[], __kernel_stack_top[];
+
+/* The return address of the frame the hardware stacked on the kernel's stack
+ * for a fault taken in secure code (r4_r11 sits just below it: exceptions.S),
+ * or 0 if the stack pointer does not lead to one. */
+static uint32_t secure_frame_pc(const uint32_t *r4_r11, uint32_t exc_return)
+{
+    if (exc_return & (1u << 2)) {
+        return 0;   /* PSP_S: the kernel never runs on it */
+    }
+    uintptr_t frame = (uintptr_t)(r4_r11 + 8);
+    if (!(exc_return & (1u << 5))) {
+        frame += 40u;   /* DCRS = 0: integrity signature and r4-r11 first */
+    }
+    uintptr_t top = (uintptr_t)__kernel_stack_top;
+    if (frame < (uintptr_t)__kernel_stack_limit || frame > top || top - frame < 32u) {
+        return 0;
+    }
+    return ((const uint32_t *)frame)[6];
+}
+
+/* True only when the evidence says secure code faulted on its own: the frame
+ * is on the secure stack, its return address is kernel code, and no status
+ * bit shows the app's hand: a failed exception return or function return
+ * (forged EXC_RETURN or FNC_RETURN: tail-chained with the app's value in
+ * lr), tampered lazy FP state, a vector fetch through VTOR_NS, or any fault
+ * status in the app's own bank. The kernel's own exception returns go only
+ * to frames the hardware or the kernel itself built. */
+static bool fault_is_kernels(const uint32_t *r4_r11, uint32_t exc_return, const arch_fault_status *s)
+{
+    if (!(exc_return & EXC_RETURN_S)) {
+        return false;
+    }
+    if ((s->sfsr & (SFSR_INVIS | SFSR_INVER | SFSR_LSERR)) || (s->hfsr & HFSR_VECTTBL)
+        || s->cfsr_ns != 0 || (s->cfsr & (CFSR_MUNSTKERR | CFSR_UNSTKERR))) {
+        return false;
+    }
+    uint32_t pc = secure_frame_pc(r4_r11, exc_return);
+    return pc >= (uintptr_t)__text_start && pc < (uintptr_t)__text_end;
+}
+
 /* Called from arch_fault_entry with the r4-r11 it pushed. Returns only for an
  * app fault, captured and stopped (the caller enters the supervisor thread). */
 void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr);
@@ -71,9 +128,10 @@ void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ips
     uint32_t exception = ipsr & 0x1FFu;
     arch_fault_status s = arch_fault_status_take();
 
-    if (exc_return & EXC_RETURN_S) {
-        bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
-               bw_crash_trigger_name(exception), exc_return, s.cfsr, s.hfsr, s.sfsr, s.bfar);
+    if (fault_is_kernels(r4_r11, exc_return, &s)) {
+        bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " pc=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
+               bw_crash_trigger_name(exception), exc_return, secure_frame_pc(r4_r11, exc_return),
+               s.cfsr, s.hfsr, s.sfsr, s.bfar);
         reset_noting(MV_WAKEREASON_MICROVISORCRASH);
     }
     arch_app_capture_and_stop(exception, false, r4_r11, exc_return, &s);

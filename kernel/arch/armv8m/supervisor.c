@@ -12,13 +12,29 @@
  *
  * The tick (SysTick_S, priority 0x60: above every app priority since
  * AIRCR.PRIS = 1, so PRIMASK_NS/FAULTMASK_NS cannot mask it) feeds the
- * secure watchdog, lets the core mark the app healthy, and counts how long
- * the app has kept PRIMASK_NS, FAULTMASK_NS or BASEPRI_NS set: seen set at
- * HANG_TICKS + 1 ticks in a row (so for at least BW_CRASH_HANG_MS, at most
- * one tick more), it is a hang. An app found asleep in WFI/WFE with its
- * interrupts masked is not hung: that is how tickless idle loops wait (a
- * masked interrupt still wakes the core), so such a tick restarts the count. The watchdog is for the
- * kernel itself: if the tick stops, it raises NMI (log, chip reset).
+ * secure watchdog, lets the core mark the app healthy, and watches the app's
+ * masks (PRIMASK_NS, FAULTMASK_NS, BASEPRI_NS). Deciding "hung" rests only on
+ * what the app cannot stage (docs/DESIGN.md, "Hangs"):
+ *  - an app asleep in WFI/WFE with its masks set is waiting, not hung (a
+ *    masked interrupt still wakes the core: tickless idle loops do this), so
+ *    such a sample does not count against it -- but only if no enabled app
+ *    interrupt is pending (WFI would not sleep then);
+ *  - every other sample with masks set counts as "awake and masked", inside
+ *    a kernel call too;
+ *  - while the masks stay set, the next sample comes after a random delay
+ *    (1..BW_SUPERVISOR_TICK_MS ms, from a generator the app cannot read), so
+ *    an app cannot time a WFI to meet every sample;
+ *  - hung: masks set at every sample for BW_CRASH_HANG_MS and at least
+ *    HANG_AWAKE_SAMPLES of them found the app awake.
+ * A hung app is captured at a sample that interrupted the app or one of its
+ * kernel calls, never kernel work (PendSV_S, a kernel interrupt). The
+ * watchdog is for the kernel itself: if the tick stops, it raises NMI (log,
+ * chip reset).
+ *
+ * A stopped app stays stopped: app_stop disables its interrupts, and the
+ * supervisor thread runs with BASEPRI_S at BW_GATE_APP_MASK_PRIORITY
+ * (exceptions.S), so neither the app's SysTick nor any other pending app
+ * exception runs (or calls the kernel) until the restart.
  *
  * `capture` is written only by a handler that has just stopped the app and
  * read only by the supervisor thread that handler starts: never both at once.
@@ -38,10 +54,15 @@
 #include "bw_crash.h"
 #include "bw_log.h"
 #include "bw_port.h"
+#include "bw_random.h"
+#include "gate_violation.h"
 
 #define TICK_PRIORITY 0x60u
 #define TICK_EXCEPTION 15u
-#define HANG_TICKS ((BW_CRASH_HANG_MS + BW_SUPERVISOR_TICK_MS - 1u) / BW_SUPERVISOR_TICK_MS)
+#define SVCALL_EXCEPTION 11u      /* the kernel's own SVC carries gate violations */
+#define HANG_AWAKE_SAMPLES 3u
+#define HANG_US ((uint64_t)BW_CRASH_HANG_MS * 1000u)
+#define PROBE_MIN_MS 1u
 #define CFSR_STKOF (1u << 20)
 #define XPSR_THUMB (1u << 24)
 #define XPSR_STACK_ALIGNED (1u << 9)   /* the frame was moved down 4 bytes to align it */
@@ -53,8 +74,18 @@ _Static_assert(BW_SUPERVISOR_TICK_MS > 0 && BW_CRASH_HANG_MS >= BW_SUPERVISOR_TI
 
 static bw_crash_capture capture;
 static volatile bool app_running;
-static uint32_t masked_ticks;
 static bool healthy_seen;       /* bw_crash_app_healthy at the last tick */
+static uint32_t tick_reload;    /* SYST_RVR value of the regular tick */
+static uint32_t reload_per_ms;
+
+/* The masked stretch being watched (hang rule above). */
+static struct {
+    bool masked;                /* masks were set at the last sample */
+    uint64_t since_us;          /* first sample of the stretch */
+    uint32_t awake_samples;
+} watch;
+
+static uint32_t probe_state;    /* xorshift32: the random sample delays */
 
 void arch_supervision_init(void)
 {
@@ -64,7 +95,9 @@ void arch_supervision_init(void)
         reload = SYST_RVR_MAX + 1u;
     }
     SCB_SHPR3 = (SCB_SHPR3 & ~(0xFFu << 24)) | (TICK_PRIORITY << 24);
-    SYST_RVR = (uint32_t)reload - 1u;
+    tick_reload = (uint32_t)reload - 1u;
+    reload_per_ms = (uint32_t)(reload / BW_SUPERVISOR_TICK_MS);
+    SYST_RVR = tick_reload;
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
     board_watchdog_start(BW_WATCHDOG_TIMEOUT_MS);
@@ -72,7 +105,13 @@ void arch_supervision_init(void)
 
 void arch_supervision_app_entered(void)
 {
-    masked_ticks = 0;
+    watch.masked = false;
+    if (probe_state == 0) {
+        /* Seeded once, after the core's generator is up (bw_kernel_init). */
+        while (probe_state == 0 && bw_random_bytes(&probe_state, sizeof probe_state) == BW_OK) {
+        }
+        probe_state |= probe_state == 0 ? (uint32_t)port_time_us() | 1u : 0u;
+    }
     app_running = true;
 }
 
@@ -92,7 +131,7 @@ static void app_stop(void)
 {
     uint32_t zero = 0;
     app_running = false;
-    masked_ticks = 0;
+    watch.masked = false;
     armv8m_app_irqs_reset(BOARD_IRQ_COUNT);
     MPU_NS_CTRL = 0;
     __asm volatile(
@@ -129,8 +168,10 @@ static bool frame_plausible(const uint32_t frame[8])
         && (pc - BOARD_APP_SLOT_BASE < BOARD_APP_SLOT_SIZE || pc - BOARD_APP_RAM_BASE < BOARD_APP_RAM_SIZE);
 }
 
-void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r11,
-                               uint32_t exc_return, const arch_fault_status *status)
+/* The part of a capture common to every cause: time, status, the app's
+ * special registers; then the app is stopped. */
+static bw_crash_capture *capture_begin(uint32_t trigger, bool hang, uint32_t exc_return,
+                                       const arch_fault_status *status)
 {
     bw_crash_capture *c = &capture;
     memset(c, 0, sizeof *c);
@@ -138,7 +179,6 @@ void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r
     c->trigger = trigger;
     c->hang = hang;
     c->exc_return = exc_return;
-    memcpy(c->r4_r11, r4_r11, sizeof c->r4_r11);
     c->cfsr = status->cfsr;
     c->cfsr_ns = status->cfsr_ns;
     c->hfsr = status->hfsr;
@@ -152,20 +192,54 @@ void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r
                    : "=r"(c->control_ns), "=r"(c->msp_ns), "=r"(c->psp_ns),
                      "=r"(c->msplim_ns), "=r"(c->psplim_ns));
     app_stop();
+    return c;
+}
 
+void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r11,
+                               uint32_t exc_return, const arch_fault_status *status)
+{
+    bw_crash_capture *c = capture_begin(trigger, hang, exc_return, status);
     uint32_t limit;
     uint32_t frame_sp = app_frame_sp(exc_return, c->control_ns, &limit);
+    c->sp = frame_sp;
+    if (exc_return & EXC_RETURN_S) {
+        /* The exception came while the app was inside a kernel call (or
+         * forged a return into one): the stacked registers are the kernel's
+         * and must not reach the record. The app's own frame was never
+         * stacked; its stack pointer is what the record keeps. */
+        return;
+    }
+    memcpy(c->r4_r11, r4_r11, sizeof c->r4_r11);
     c->frame_valid = bw_app_copy_in(c->frame, frame_sp, sizeof c->frame) == BW_OK;
     if (c->frame_valid && (c->cfsr_ns & CFSR_STKOF) && frame_sp == limit) {
         c->frame_valid = frame_plausible(c->frame);
     }
-    c->sp = frame_sp;
     if (c->frame_valid) {
         c->sp += (exc_return & EXC_RETURN_FTYPE) ? BASIC_FRAME_BYTES : FP_FRAME_BYTES;
         c->sp += (c->frame[7] & XPSR_STACK_ALIGNED) ? 4u : 0u;
     } else {
         memset(c->frame, 0, sizeof c->frame);
     }
+}
+
+void arch_app_capture_bad_call(uint32_t gate_index, uint32_t app_lr, const uint32_t *r4_r11)
+{
+    arch_fault_status none;
+    memset(&none, 0, sizeof none);
+    uint32_t ipsr = armv8m_ipsr();   /* the calling app's context: thread, or its handler's number */
+    /* The app's mode is the kernel's now (the call runs in it): which stack
+     * it used follows from that, as for an exception taken in the call. */
+    uint32_t exc_return = EXC_RETURN_S | (ipsr == 0 ? EXC_RETURN_MODE_THREAD : 0u);
+    bw_crash_capture *c = capture_begin(SVCALL_EXCEPTION, false, exc_return, &none);
+    c->bad_call = true;
+    c->sp = app_frame_sp(exc_return, c->control_ns, NULL);
+    memcpy(c->r4_r11, r4_r11, sizeof c->r4_r11);
+    /* What the call looked like: the gate entry as pc, the app's return
+     * address (forged or not) as lr, its context in xpsr. */
+    c->frame[5] = app_lr;
+    c->frame[6] = BOARD_GATE_BASE + 8u * gate_index;
+    c->frame[7] = XPSR_THUMB | ipsr;
+    c->frame_valid = true;
 }
 
 /* True when the tick woke the app from WFI or WFE: the instruction before its
@@ -185,6 +259,61 @@ static bool app_was_sleeping(uint32_t exc_return)
     return t1 || t2;
 }
 
+/* True when an enabled app interrupt or app system exception is pending: a
+ * WFI would not sleep, whatever the masks. */
+static bool app_interrupt_pending(void)
+{
+    for (uint32_t word = 0; word < (BOARD_IRQ_COUNT + 31u) / 32u; word++) {
+        if (NVIC_ISPR(word) & NVIC_ISER(word) & NVIC_ITNS(word)) {
+            return true;
+        }
+    }
+    return (SCB_NS_ICSR & (ICSR_PENDSVSET | ICSR_PENDSTSET)) != 0;
+}
+
+/* True when the tick interrupted kernel work of its own (PendSV_S or a
+ * kernel interrupt is active under it), not the app or one of its calls. */
+static bool kernel_work_interrupted(void)
+{
+    if (SCB_SHCSR & SHCSR_PENDSVACT) {
+        return true;
+    }
+    for (uint32_t word = 0; word < (BOARD_IRQ_COUNT + 31u) / 32u; word++) {
+        if (NVIC_IABR(word) & ~NVIC_ITNS(word)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The next sample: the regular tick, or while the app is masked a random
+ * delay of PROBE_MIN_MS .. BW_SUPERVISOR_TICK_MS, but not past the moment
+ * the masked stretch reaches BW_CRASH_HANG_MS (the counter restarts now). */
+static void next_sample(bool masked, uint64_t now)
+{
+    if (!masked) {
+        if (SYST_RVR != tick_reload) {
+            SYST_RVR = tick_reload;
+            SYST_CVR = 0;
+        }
+        return;
+    }
+    probe_state ^= probe_state << 13;
+    probe_state ^= probe_state >> 17;
+    probe_state ^= probe_state << 5;
+    uint32_t low = PROBE_MIN_MS * reload_per_ms;
+    uint32_t reload = low + probe_state % (tick_reload - low + 1u);
+    uint64_t deadline = watch.since_us + HANG_US;
+    if (deadline > now) {
+        uint64_t left = (deadline - now) * reload_per_ms / 1000u;
+        if (left >= 1u && left < reload) {
+            reload = (uint32_t)left;
+        }
+    }
+    SYST_RVR = reload;
+    SYST_CVR = 0;
+}
+
 /* SysTick_S body (exceptions.S): nonzero when the app was hung and has been
  * captured and stopped (the caller then enters the supervisor thread). */
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return);
@@ -192,9 +321,11 @@ uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
 {
     board_watchdog_feed();
     if (!app_running) {
+        next_sample(false, 0);
         return 0;   /* stopped, or not started yet: nothing to watch */
     }
-    bw_crash_tick(port_time_us());
+    uint64_t now = port_time_us();
+    bw_crash_tick(now);
     /* The app just became healthy: let the kernel loop act on it (the update
      * engine ends a new app's trial there, not in this handler). */
     bool healthy = bw_crash_app_healthy();
@@ -202,16 +333,28 @@ uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
         SCB_ICSR = ICSR_PENDSVSET;
     }
     healthy_seen = healthy;
-    if (app_masks() == 0 || (!(exc_return & EXC_RETURN_S) && app_was_sleeping(exc_return))) {
-        masked_ticks = 0;
+
+    bool masked = app_masks() != 0;
+    if (masked && !watch.masked) {
+        watch.since_us = now;
+        watch.awake_samples = 0;
+    }
+    watch.masked = masked;
+    next_sample(masked, now);
+    if (!masked) {
         return 0;
     }
-    if (masked_ticks <= HANG_TICKS) {
-        masked_ticks++;
+    bool in_app = !(exc_return & EXC_RETURN_S);
+    bool asleep = in_app && app_was_sleeping(exc_return) && !app_interrupt_pending();
+    if (!asleep && watch.awake_samples < HANG_AWAKE_SAMPLES) {
+        watch.awake_samples++;
     }
-    /* Capture only when the tick interrupted the app itself, not a kernel
-     * call it made: the app's registers are then the ones to record. */
-    if (masked_ticks <= HANG_TICKS || (exc_return & EXC_RETURN_S)) {
+    if (now - watch.since_us < HANG_US || watch.awake_samples < HANG_AWAKE_SAMPLES) {
+        return 0;
+    }
+    /* Hung. Capture at a sample that interrupted the app or one of its
+     * calls; kernel work under the tick runs to its end first. */
+    if (!in_app && kernel_work_interrupted()) {
         return 0;
     }
     arch_fault_status none;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch.h"
 #include "armv8m.h"
 #include "board.h"
 #include "bw_board.h"
@@ -24,12 +25,14 @@ void SysTick_Handler(void);
 void arch_irq_entry(void);
 void arch_nmi(void);
 void arch_unexpected(void);
+void arch_svc_entry(void);
 
 void kernel_reset(void)
 {
     __asm volatile("msr msplim, %0" : : "r"(__kernel_stack_limit));
     memcpy(__data_start, __data_load, (size_t)((uintptr_t)__data_end - (uintptr_t)__data_start));
     memset(__bss_start, 0, (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start));
+    arch_kernel_stack_prepare();
     kernel_main();
 }
 
@@ -53,7 +56,7 @@ const vector kernel_vectors[VECTOR_COUNT] = {
     [6] = arch_fault_entry,   /* UsageFault (secure code only) */
     [7] = arch_fault_entry,   /* SecureFault */
     [8] = arch_unexpected, [9] = arch_unexpected, [10] = arch_unexpected,
-    [11] = arch_unexpected,   /* SVCall: the kernel makes none */
+    [11] = arch_svc_entry,    /* SVCall: only the gate's, after a violation */
     [12] = arch_unexpected,   /* DebugMonitor */
     [13] = arch_unexpected,
     [14] = PendSV_Handler,

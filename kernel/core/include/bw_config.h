@@ -119,6 +119,14 @@
 /* ---- identity ---- */
 
 /* ABI: length of the printable device ID: "BW" + 32 hex digits, no terminator. */
+/* Kernel calls in progress at once (app interrupt handlers may call the
+ * kernel while a call they preempted is still on the one secure stack); a
+ * call past the limit gets MV_STATUS_MICROVISORBUSY. Bounds the secure
+ * stack: docs/DESIGN.md, "The gate and the fault path". */
+#ifndef BW_GATE_NESTING_MAX
+#define BW_GATE_NESTING_MAX 8
+#endif
+
 #ifndef BW_DEVICE_ID_LEN
 #define BW_DEVICE_ID_LEN 34
 #endif

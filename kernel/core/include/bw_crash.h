@@ -46,6 +46,7 @@ typedef struct bw_crash_capture {
     uint32_t trigger;        /* secure exception number that caught it (15: the tick) */
     bool hang;               /* the supervision tick found the app masked too long */
     bool frame_valid;        /* frame[] was read from the app's stack */
+    bool bad_call;           /* the gate refused a kernel call as an ABI violation */
     uint32_t frame[8];       /* r0 r1 r2 r3 r12 lr pc xpsr as stacked */
     uint32_t r4_r11[8];
     uint32_t sp;             /* the app's SP before the exception frame was pushed */

@@ -45,6 +45,8 @@ typedef enum bw_crash_class {
     BW_CRASH_CLASS_RETURNED_FROM_MAIN = 9,    /* the SDK's UDF #0xB1 after main returned */
     BW_CRASH_CLASS_UNHANDLED_INTERRUPT = 10,  /* the SDK's UDF #0xB2 in Default_Handler */
     BW_CRASH_CLASS_HANG = 11,                 /* interrupts masked for too long */
+    BW_CRASH_CLASS_BAD_KERNEL_CALL = 12,      /* the gate refused the call as an ABI violation */
+    BW_CRASH_CLASS_KERNEL_RESET = 13,         /* the chip reset while the app ran */
     BW_CRASH_CLASS_COUNT
 } bw_crash_class;
 

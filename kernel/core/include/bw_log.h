@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bw_config.h"
+
 #if defined(__GNUC__)
 #define BW_PRINTF_LIKE(format_index, first_arg) \
     __attribute__((format(printf, format_index, first_arg)))
@@ -46,5 +48,17 @@ void bw_log(const char *fmt, ...) BW_PRINTF_LIKE(1, 2);
  * lines or terminal escapes. Streams in BW_LOG_CHUNK-byte writes, so a message
  * longer than a chunk may interleave with a line from a preempting call. */
 void bw_log_app_message(const uint8_t *msg, size_t len);
+
+/* The same line written piece by piece, for a caller that copies the app's
+ * bytes in a small buffer at a time (no message-sized buffer on the stack):
+ * begin, then append each piece (kernel memory), then end. The line state
+ * lives in the caller's bw_log_app_line. */
+typedef struct bw_log_app_line {
+    char chunk[BW_LOG_CHUNK];
+    size_t used;
+} bw_log_app_line;
+void bw_log_app_begin(bw_log_app_line *line);
+void bw_log_app_append(bw_log_app_line *line, const uint8_t *bytes, size_t len);
+void bw_log_app_end(bw_log_app_line *line);
 
 #endif

@@ -82,8 +82,9 @@ enum MvStatus bw_sys_server_logging_init(uint8_t *buffer, uint32_t length_bytes)
 
 /* mvServerLog: prints the message on the kernel console as an [app-log] line
  * (the cloud queue comes later). LOGMESSAGETOOLONG above BW_LOG_MESSAGE_MAX
- * bytes; PARAMETERFAULT; UNAVAILABLE before mvServerLoggingInit. Uses a
- * BW_LOG_MESSAGE_MAX-byte stack buffer. */
+ * bytes; PARAMETERFAULT; UNAVAILABLE before mvServerLoggingInit; LATEFAULT if
+ * the message stops being readable while it is copied (32 bytes at a time:
+ * no message-sized stack buffer). */
 enum MvStatus bw_sys_server_log(const uint8_t *message, uint16_t length_bytes);
 
 /* Every call the kernel does not implement yet: UNAVAILABLE. */

@@ -285,6 +285,9 @@ static bw_crash_class classify(bw_crash_record *r, const bw_crash_capture *c)
     bool has_address = (r->flags & (BW_CRASH_FLAG_SFAR_VALID | BW_CRASH_FLAG_BFAR_VALID
                                     | BW_CRASH_FLAG_MMFAR_VALID)) != 0;
     bw_address_kind kind = has_address ? port_address_kind(r->fault_address) : BW_ADDRESS_UNKNOWN;
+    if (c->bad_call) {
+        return BW_CRASH_CLASS_BAD_KERNEL_CALL;
+    }
     return bw_crash_classify(r, c->hang, kind);
 }
 

@@ -75,6 +75,8 @@ const char *bw_crash_class_name(uint32_t crash_class)
         [BW_CRASH_CLASS_RETURNED_FROM_MAIN] = "returned-from-main",
         [BW_CRASH_CLASS_UNHANDLED_INTERRUPT] = "unhandled-interrupt",
         [BW_CRASH_CLASS_HANG] = "hang",
+        [BW_CRASH_CLASS_BAD_KERNEL_CALL] = "bad-kernel-call",
+        [BW_CRASH_CLASS_KERNEL_RESET] = "kernel-reset",
     };
     return crash_class < BW_CRASH_CLASS_COUNT ? names[crash_class] : "invalid";
 }
@@ -128,6 +130,7 @@ const char *bw_crash_trigger_name(uint32_t trigger)
     case 5: return "BusFault";
     case 6: return "UsageFault";
     case 7: return "SecureFault";
+    case 11: return "kernel call";
     case 15: return "supervision tick";
     default: return "exception";
     }
@@ -238,6 +241,9 @@ const char *bw_crash_cause_text(const bw_crash_record *r)
     if (r->crash_class == BW_CRASH_CLASS_HANG) {
         return "interrupts masked too long (hang)";
     }
+    if (r->crash_class == BW_CRASH_CLASS_BAD_KERNEL_CALL) {
+        return "refused by the gate (forged return address or abandoned call)";
+    }
     uint32_t sfsr = r->sfsr, cfsr = r->cfsr, ns = r->cfsr_ns;
     if (sfsr & BIT(SF_AUVIOL)) return "secure memory access (SecureFault AUVIOL)";
     if (sfsr & BIT(SF_INVEP)) return "jump to secure code (SecureFault INVEP)";
@@ -293,6 +299,11 @@ bw_crash_class bw_crash_classify(const bw_crash_record *r, bool hang, bw_address
     }
     if (address_kind == BW_ADDRESS_KERNEL_PERIPHERAL) {
         return BW_CRASH_CLASS_RESERVED_PERIPHERAL;
+    }
+    /* A forged exception return, or lazy FP state the app set where none
+     * can be: the state is invalid, no secure memory was touched. */
+    if (r->sfsr & (BIT(SF_INVIS) | BIT(SF_INVER) | BIT(SF_LSERR))) {
+        return BW_CRASH_CLASS_INVALID_STATE;
     }
     if (r->trigger == 7u || r->sfsr != 0) {
         return BW_CRASH_CLASS_SECURE_ACCESS;

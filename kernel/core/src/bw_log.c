@@ -266,32 +266,46 @@ void bw_log(const char *fmt, ...)
     port_console_write(line, prefix_len + text_len + 1);
 }
 
-void bw_log_app_message(const uint8_t *msg, size_t len)
+void bw_log_app_begin(bw_log_app_line *line)
+{
+    line->used = sizeof app_prefix - 1;
+    memcpy(line->chunk, app_prefix, line->used);
+}
+
+void bw_log_app_append(bw_log_app_line *line, const uint8_t *bytes, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    char chunk[BW_LOG_CHUNK];
-    size_t used = sizeof app_prefix - 1;
-    memcpy(chunk, app_prefix, used);
-
     for (size_t i = 0; i < len; i++) {
-        if (used + 4 > sizeof chunk) {
-            port_console_write(chunk, used);
-            used = 0;
+        if (line->used + 4 > sizeof line->chunk) {
+            port_console_write(line->chunk, line->used);
+            line->used = 0;
         }
-        uint8_t byte = msg[i];
+        uint8_t byte = bytes[i];
         if (byte >= 0x20 && byte < 0x7F && byte != '\\') {
-            chunk[used++] = (char)byte;
+            line->chunk[line->used++] = (char)byte;
         } else {
-            chunk[used++] = '\\';
-            chunk[used++] = 'x';
-            chunk[used++] = hex[byte >> 4];
-            chunk[used++] = hex[byte & 0xFu];
+            line->chunk[line->used++] = '\\';
+            line->chunk[line->used++] = 'x';
+            line->chunk[line->used++] = hex[byte >> 4];
+            line->chunk[line->used++] = hex[byte & 0xFu];
         }
     }
-    if (used + 1 > sizeof chunk) {
-        port_console_write(chunk, used);
-        used = 0;
+}
+
+void bw_log_app_end(bw_log_app_line *line)
+{
+    if (line->used + 1 > sizeof line->chunk) {
+        port_console_write(line->chunk, line->used);
+        line->used = 0;
     }
-    chunk[used++] = '\n';
-    port_console_write(chunk, used);
+    line->chunk[line->used++] = '\n';
+    port_console_write(line->chunk, line->used);
+}
+
+void bw_log_app_message(const uint8_t *msg, size_t len)
+{
+    bw_log_app_line line;
+    bw_log_app_begin(&line);
+    bw_log_app_append(&line, msg, len);
+    bw_log_app_end(&line);
 }

@@ -27,6 +27,8 @@
 #include "bw_port.h"
 #include "bw_syscalls.h"
 
+#define BW_LOG_APP_PIECE 32u   /* bytes of an app log message copied at a time */
+
 _Static_assert(BW_DEVICE_ID_LEN == 2 + 2 * BW_DEVICE_IDENTITY_BYTES,
                "device ID is \"BW\" + two hex digits per identity byte");
 
@@ -327,16 +329,32 @@ enum MvStatus bw_sys_server_log(const uint8_t *message, uint16_t length_bytes)
     if (length_bytes > BW_LOG_MESSAGE_MAX) {
         return MV_STATUS_LOGMESSAGETOOLONG;
     }
-    /* Copied first: the app may change its buffer while we print. */
-    uint8_t copy[BW_LOG_MESSAGE_MAX];
-    bw_err err = bw_app_copy_in(copy, app_address(message), length_bytes);
+    uintptr_t app_message = app_address(message);
+    bw_err err = bw_app_check_range(app_message, length_bytes, BW_ACCESS_READ);
     if (err != BW_OK) {
         return bw_status_from_err(err);
     }
     if (!bw_kernel_server_log_ready()) {
         return MV_STATUS_UNAVAILABLE;
     }
-    bw_log_app_message(copy, length_bytes);
+    /* Copied a piece at a time, each piece checked again as it is copied:
+     * no message-sized buffer on the kernel's one stack, where nested calls
+     * from app interrupts pile up (docs/DESIGN.md, "The gate and the fault
+     * path"). The app may change its bytes meanwhile: it changes only what
+     * is printed, and every byte is escaped. */
+    bw_log_app_line line;
+    bw_log_app_begin(&line);
+    uint8_t piece[BW_LOG_APP_PIECE];
+    for (uint32_t done = 0; done < length_bytes;) {
+        uint32_t n = length_bytes - done < sizeof piece ? length_bytes - done : (uint32_t)sizeof piece;
+        if (bw_app_copy_in(piece, app_message + done, n) != BW_OK) {
+            bw_log_app_end(&line);
+            return MV_STATUS_LATEFAULT;
+        }
+        bw_log_app_append(&line, piece, n);
+        done += n;
+    }
+    bw_log_app_end(&line);
     return MV_STATUS_OKAY;
 }
 

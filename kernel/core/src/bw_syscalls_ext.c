@@ -26,7 +26,9 @@ _Static_assert(BW_ROLLBACKCAUSE_CRASHLOOP == (int)BW_ROLLBACK_CRASH_LOOP
 _Static_assert(BW_CRASHCLASS_HANG == (int)BW_CRASH_CLASS_HANG
                && BW_CRASHCLASS_INVALIDACCESS == (int)BW_CRASH_CLASS_INVALID_ACCESS
                && BW_CRASHCLASS_UNHANDLEDINTERRUPT == (int)BW_CRASH_CLASS_UNHANDLED_INTERRUPT
-               && BW_CRASH_CLASS_COUNT == 12, "enum BwCrashClass mirrors bw_crash_class");
+               && BW_CRASHCLASS_BADKERNELCALL == (int)BW_CRASH_CLASS_BAD_KERNEL_CALL
+               && BW_CRASHCLASS_KERNELRESET == (int)BW_CRASH_CLASS_KERNEL_RESET
+               && BW_CRASH_CLASS_COUNT == 14, "enum BwCrashClass mirrors bw_crash_class");
 _Static_assert(BW_CRASHLOOPACTION_ROLLEDBACK == (int)BW_CRASH_LOOP_ROLLED_BACK
                && BW_CRASHLOOPACTION_PARKED == (int)BW_CRASH_LOOP_PARKED,
                "enum BwCrashLoopAction mirrors bw_crash_loop_action");

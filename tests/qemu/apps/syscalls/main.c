@@ -16,6 +16,10 @@
  *    LOGMESSAGETOOLONG above 1024 bytes, prints 1024 bytes whole and escapes
  *    bytes that are not printable (the test matches the kernel log);
  *  - calls not implemented yet are UNAVAILABLE and write nothing;
+ *  - the gate returns with every APSR flag clear (N Z C V Q and the GE bits,
+ *    all set before the call) and r1-r3/r12 zero, and widens a narrow
+ *    argument itself: mvServerLog's uint16_t length passed with garbage in
+ *    the upper half (0xABCD0007) logs the 7 bytes, not LOGMESSAGETOOLONG;
  *  - mvRestart rejects an unknown mode (PARAMETERFAULT) and restarts the app
  *    in place for AUTOAPPLYUPDATE: the second run sees wake reason
  *    REMOTEAPPLICATIONRESTART, and its server-log buffer was released.
@@ -232,6 +236,50 @@ static void check_unavailable(void)
     check_status(mvPowerSave(MV_POWERSAVINGMODE_SLEEP), MV_STATUS_UNAVAILABLE, "mvPowerSave");
 }
 
+/* Calls mvNoOp with every APSR flag set and r1-r3/r12 holding a pattern;
+ * out[0] gets the status, out[1] APSR after the call, out[2] r1|r2|r3|r12. */
+__attribute__((naked, noinline)) static void noop_with_flags(uint32_t out[3])
+{
+    __asm volatile(
+        "    push {r4, lr}\n"
+        "    mov r4, r0\n"
+        "    ldr r1, =0xF80F0000\n"       /* N Z C V Q, GE[3:0] */
+        "    msr APSR_nzcvqg, r1\n"
+        "    ldr r1, =0x11111111\n"
+        "    mov r2, r1\n"
+        "    mov r3, r1\n"
+        "    mov r12, r1\n"
+        "    bl mvNoOp\n"
+        "    mrs r1, APSR\n"
+        "    str r0, [r4, #0]\n"
+        "    str r1, [r4, #4]\n"
+        "    orr r2, r2, r3\n"
+        "    orr r2, r2, r12\n"
+        "    str r2, [r4, #8]\n"
+        "    pop {r4, pc}\n"
+        "    .ltorg\n");
+}
+
+/* mvServerLog(message, length) with length passed as is in r1, whatever
+ * its upper half holds (a C caller would have zero-extended it). */
+__attribute__((naked, noinline)) static enum MvStatus server_log_raw(const uint8_t *message, uint32_t length)
+{
+    __asm volatile("b.w mvServerLog\n");
+}
+
+static void check_gate_abi(void)
+{
+    uint32_t out[3] = { 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu };
+    noop_with_flags(out);
+    check_status((enum MvStatus)out[0], MV_STATUS_OKAY, "mvNoOp with every flag set");
+    check_u32(out[1] & 0xF80F0000u, 0, "the gate clears N Z C V Q and GE on return");
+    check_u32(out[2], 0, "the gate clears r1-r3 and r12 on return");
+
+    static const uint8_t widened[] = "widened";
+    check_status(server_log_raw(widened, 0xABCD0000u | (sizeof widened - 1u)), MV_STATUS_OKAY,
+                 "mvServerLog(uint16_t length with garbage above bit 15): the gate widens it");
+}
+
 static void first_run(void)
 {
     check_wake_reason_cold();
@@ -241,6 +289,7 @@ static void first_run(void)
     check_device_id();
     check_peripherals();
     check_logging();
+    check_gate_abi();
     check_unavailable();
 
     check_status(mvRestart((enum MvRestartMode)999), MV_STATUS_PARAMETERFAULT, "mvRestart(999)");
