@@ -98,10 +98,24 @@ void port_app_restart_request(void)
     arch_app_restart(MV_WAKEREASON_REMOTEAPPLICATIONRESTART);
 }
 
-/* PendSV_S body: nonzero when the app must be (re)started now. */
+static volatile bool supervisor_pending;
+
+void arch_supervisor_defer(void)
+{
+    supervisor_pending = true;
+    SCB_ICSR = ICSR_PENDSVSET;
+}
+
+/* PendSV_S body: 2 when the supervisor thread must take a captured crash
+ * now (arch_supervisor_defer), 1 when the app must be (re)started now,
+ * else 0. */
 uint32_t arch_pendsv_work(void);
 uint32_t arch_pendsv_work(void)
 {
+    if (supervisor_pending) {
+        supervisor_pending = false;
+        return 2u;
+    }
     kernel_loop_work();
     return restart_pending ? 1u : 0u;
 }

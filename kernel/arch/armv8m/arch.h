@@ -24,6 +24,11 @@ enum MvWakeReason arch_boot_wake_reason(void);
 /* Starts the app for the first time with the given wake reason; never returns. */
 void arch_app_start(enum MvWakeReason reason) __attribute__((noreturn));
 
+/* As arch_app_start, once delay_ms have passed (reset_ram.c); meanwhile the
+ * kernel loop runs (the update link answers, an update may start an app
+ * sooner). From kernel_main only; never returns. */
+void arch_app_start_after(enum MvWakeReason reason, uint32_t delay_ms) __attribute__((noreturn));
+
 /* Keeps the kernel loop (PendSV_S) from preempting the caller (the
  * supervisor thread) until the matching release; kernel interrupts above it
  * still run. Returns what release needs. */
@@ -80,6 +85,16 @@ uint32_t arch_kernel_stack_deepest(void);
 
 /* No kernel call in progress: each time the app is (re)started. */
 void arch_gate_reset(void);
+
+/* True when a kernel exception handler (PendSV_S, SysTick_S, SVCall_S or a
+ * kernel interrupt; not those in `ignore`, SHCSR active bits) is active:
+ * kernel work is under the caller and must not be dropped. */
+bool arch_kernel_handler_active(uint32_t ignore);
+
+/* From a fault handler that captured and stopped the app while kernel work
+ * was under it: PendSV_S enters the supervisor thread once that work is
+ * done (PendSV_S is the lowest kernel priority). */
+void arch_supervisor_defer(void);
 
 /* Starts the supervision tick (SysTick_S) and the board's secure watchdog. */
 void arch_supervision_init(void);

@@ -58,6 +58,8 @@
 #define ICSR_PENDSVCLR   (1u << 27)
 #define ICSR_PENDSTSET   (1u << 26)
 #define SHCSR_PENDSVACT  (1u << 10)
+#define SHCSR_SYSTICKACT (1u << 11)
+#define SHCSR_SVCALLACT  (1u << 7)
 #define AIRCR_VECTKEY    (0x05FAu << 16)
 #define AIRCR_PRIS       (1u << 14)
 #define AIRCR_BFHFNMINS  (1u << 13)

@@ -6,7 +6,8 @@
  * arch_fault_handle with (saved r4-r11, EXC_RETURN, exception number). If it
  * returns, the fault was the app's: it has been captured and the app stopped,
  * and the CPU goes to the supervisor thread (arch_enter_supervisor), which
- * does the work and later restarts the app. The supervision tick (SysTick_S)
+ * does the work and later restarts the app -- or, when kernel work was under
+ * the fault, back into that work, and PendSV_S enters the supervisor after. The supervision tick (SysTick_S)
  * enters the same way when it finds the app hung. PendSV_S carries deferred
  * kernel work and the app (re)start requests.
  *
@@ -40,7 +41,12 @@ arch_fault_entry:
     sub     sp, sp, #8              /* keep 8-byte alignment, room for lr */
     str     r1, [sp]
     bl      arch_fault_handle       /* returns only for an app fault */
+    cbz     r0, 1f
     b.w     arch_enter_supervisor
+1:  ldr     lr, [sp]                /* kernel work under the fault: back into it */
+    add     sp, sp, #8
+    pop     {r4-r11}
+    bx      lr
 
     .section .text.SysTick_Handler, "ax", %progbits
     .global SysTick_Handler
@@ -81,11 +87,14 @@ arch_svc_entry:
     .thumb_func
 PendSV_Handler:
     push    {r4, lr}
-    bl      arch_pendsv_work        /* nonzero: (re)start the app now */
+    bl      arch_pendsv_work        /* 1: (re)start the app now, 2: supervisor */
     pop     {r4, lr}
-    cbz     r0, 1f
-    b.w     arch_enter_app
-1:  bx      lr
+    cmp     r0, #1
+    beq     2f
+    bhi     3f
+    bx      lr
+2:  b.w     arch_enter_app
+3:  b.w     arch_enter_supervisor
 
     .section .text.arch_enter_app, "ax", %progbits
     .global arch_enter_app

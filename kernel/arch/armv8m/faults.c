@@ -121,9 +121,12 @@ static bool fault_is_kernels(const uint32_t *r4_r11, uint32_t exc_return, const 
 }
 
 /* Called from arch_fault_entry with the r4-r11 it pushed. Returns only for an
- * app fault, captured and stopped (the caller enters the supervisor thread). */
-void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr);
-void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr)
+ * app fault, captured and stopped: 1, the caller enters the supervisor
+ * thread; 0, kernel work was under the fault (lazy FP state the app
+ * tampered with faults a kernel handler's entry), so the caller returns into
+ * it and PendSV_S enters the supervisor after. */
+uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr);
+uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr)
 {
     uint32_t exception = ipsr & 0x1FFu;
     arch_fault_status s = arch_fault_status_take();
@@ -135,6 +138,11 @@ void arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ips
         reset_noting(MV_WAKEREASON_MICROVISORCRASH);
     }
     arch_app_capture_and_stop(exception, false, r4_r11, exc_return, &s);
+    if ((exc_return & EXC_RETURN_S) && arch_kernel_handler_active(0)) {
+        arch_supervisor_defer();
+        return 0;
+    }
+    return 1;
 }
 
 void arch_nmi(void);

@@ -54,7 +54,6 @@
 #include "bw_crash.h"
 #include "bw_log.h"
 #include "bw_port.h"
-#include "bw_random.h"
 #include "gate_violation.h"
 
 #define TICK_PRIORITY 0x60u
@@ -101,17 +100,17 @@ void arch_supervision_init(void)
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
     board_watchdog_start(BW_WATCHDOG_TIMEOUT_MS);
+    /* The sample delays' generator: seeded from the board's entropy source,
+     * never zero (xorshift's fixed point). */
+    if (port_entropy(&probe_state, sizeof probe_state) != BW_OK) {
+        probe_state = (uint32_t)port_time_us();
+    }
+    probe_state |= probe_state == 0 ? 1u : 0u;
 }
 
 void arch_supervision_app_entered(void)
 {
     watch.masked = false;
-    if (probe_state == 0) {
-        /* Seeded once, after the core's generator is up (bw_kernel_init). */
-        while (probe_state == 0 && bw_random_bytes(&probe_state, sizeof probe_state) == BW_OK) {
-        }
-        probe_state |= probe_state == 0 ? (uint32_t)port_time_us() | 1u : 0u;
-    }
     app_running = true;
 }
 
@@ -134,6 +133,7 @@ static void app_stop(void)
     watch.masked = false;
     armv8m_app_irqs_reset(BOARD_IRQ_COUNT);
     MPU_NS_CTRL = 0;
+    FPU_NS_FPCCR &= ~FPCCR_LSPACT;   /* lazy FP state the app set must not fault the kernel's entries */
     __asm volatile(
         "msr primask_ns, %0\n"
         "msr basepri_ns, %0\n"
@@ -271,11 +271,9 @@ static bool app_interrupt_pending(void)
     return (SCB_NS_ICSR & (ICSR_PENDSVSET | ICSR_PENDSTSET)) != 0;
 }
 
-/* True when the tick interrupted kernel work of its own (PendSV_S or a
- * kernel interrupt is active under it), not the app or one of its calls. */
-static bool kernel_work_interrupted(void)
+bool arch_kernel_handler_active(uint32_t ignore)
 {
-    if (SCB_SHCSR & SHCSR_PENDSVACT) {
+    if (SCB_SHCSR & (SHCSR_PENDSVACT | SHCSR_SYSTICKACT | SHCSR_SVCALLACT) & ~ignore) {
         return true;
     }
     for (uint32_t word = 0; word < (BOARD_IRQ_COUNT + 31u) / 32u; word++) {
@@ -354,7 +352,7 @@ uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
     }
     /* Hung. Capture at a sample that interrupted the app or one of its
      * calls; kernel work under the tick runs to its end first. */
-    if (!in_app && kernel_work_interrupted()) {
+    if (!in_app && arch_kernel_handler_active(SHCSR_SYSTICKACT)) {
         return 0;
     }
     arch_fault_status none;
