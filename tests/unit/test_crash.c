@@ -212,6 +212,13 @@ static void classification_from_status_bits(void **state)
         { 5, 1u << 12, 0, 0, 0, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_STACK_OVERFLOW },
         { 7, 0, 0, 0, 0x08u, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_SECURE_ACCESS },
         { 7, 0, 0, 0, 0x01u, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_SECURE_ACCESS },
+        /* A forged exception return (INVIS, INVER) and lazy FP state set by
+         * the app (LSERR) are invalid state; lazy stacking into secure
+         * memory (LSPERR) is a secure access. */
+        { 7, 0, 0, 0, 0x02u, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_INVALID_STATE },
+        { 7, 0, 0, 0, 0x04u, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_INVALID_STATE },
+        { 7, 0, 0, 0, 0x80u, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_INVALID_STATE },
+        { 7, 0, 0, 0, 0x20u, false, 0, BW_ADDRESS_UNKNOWN, BW_CRASH_CLASS_SECURE_ACCESS },
         { 7, 0, 0, 0, 0x48u, false, 0, BW_ADDRESS_KERNEL_PERIPHERAL, BW_CRASH_CLASS_RESERVED_PERIPHERAL },
         { 5, 0x8200u, 0, 0, 0, false, 0, BW_ADDRESS_KERNEL_PERIPHERAL, BW_CRASH_CLASS_RESERVED_PERIPHERAL },
         { 5, 0x8200u, 0, 0, 0, false, 0, BW_ADDRESS_PROTECTED, BW_CRASH_CLASS_BUS_BLOCKED },
@@ -341,6 +348,34 @@ static void handle_without_frame_or_flash(void **state)
     assert_int_equal(r.stack_len, BW_CRASH_STACK_BYTES);
     assert_non_null(strstr(port_host_console(), "(frame lost)"));
     assert_null(strstr(port_host_console(), "saved in flash"));
+}
+
+/* A call the gate refused: class bad-kernel-call whatever the status bits,
+ * with the gate entry as pc and the app's (forged) return address as lr,
+ * as the arch layer captured them. */
+static void refused_kernel_call_is_its_own_class(void **state)
+{
+    (void)state;
+    start_kernel(false);
+    bw_crash_capture c = secure_fault_capture(256);
+    c.trigger = 11;
+    c.bad_call = true;
+    c.sfsr = 0;
+    c.frame[5] = 0xFEFFFFFEu;
+    c.frame[6] = 0x80100400u;
+    c.frame[7] = 0x01000000u;
+    bw_crash_app_starting();
+    port_host_console_clear();
+    (void)bw_crash_handle(&c);
+    bw_crash_record r;
+    bool previous;
+    assert_true(bw_crash_last(&r, &previous));
+    assert_int_equal(r.crash_class, BW_CRASH_CLASS_BAD_KERNEL_CALL);
+    assert_int_equal(r.pc, 0x80100400u);
+    assert_int_equal(r.lr, 0xFEFFFFFEu);
+    assert_int_equal(r.app_exception, 0);
+    assert_non_null(strstr(port_host_console(), "app crash: kernel call: refused by the gate"));
+    assert_non_null(strstr(port_host_console(), "crash class: bad-kernel-call in thread mode"));
 }
 
 static void undefined_instruction_reads_the_trap(void **state)
@@ -683,6 +718,7 @@ int main(void)
         TEST(classification_from_status_bits),
         TEST(handle_records_the_capture),
         TEST(handle_without_frame_or_flash),
+        TEST(refused_kernel_call_is_its_own_class),
         TEST(undefined_instruction_reads_the_trap),
         TEST(backoff_and_crash_loop_without_rollback),
         TEST(crash_loop_asks_the_rollback_hook),
