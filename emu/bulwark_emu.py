@@ -283,6 +283,10 @@ def qemu_command(args):
         cmd += ["-serial", "null"]
     if args.gdb is not None:
         cmd += ["-gdb", f"tcp:127.0.0.1:{args.gdb}", "-S"]
+    if args.monitor is not None:
+        # The human monitor on a Unix socket: `system_reset` there is a chip reset
+        # (as SYSRESETREQ: RAM outside the loaded ELFs survives), unlike a new QEMU.
+        cmd += ["-monitor", "unix:%s,server=on,wait=off" % args.monitor.replace(",", ",,")]
     return cmd + (args.extra or []), uses_stdio
 
 
@@ -411,6 +415,8 @@ def build_parser():
                      help="connect UART2 (modem link) to 127.0.0.1:N (retried every second)")
     run.add_argument("--gdb", type=tcp_port, metavar="PORT",
                      help="GDB server on 127.0.0.1:PORT, CPU halted until GDB continues")
+    run.add_argument("--monitor", metavar="SOCKET",
+                     help="QEMU's monitor on the Unix socket SOCKET (e.g. `system_reset`: a chip reset)")
     run.add_argument("--dry-run", action="store_true", help="print the QEMU command only")
     run.add_argument("--extra", nargs=argparse.REMAINDER, metavar="ARG",
                      help="further QEMU arguments (must come last)")

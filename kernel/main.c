@@ -1,11 +1,14 @@
 /*
  * The kernel's entry after its reset code: bring up the board and the
  * TrustZone set-up, start the portable core, let the update engine finish
- * any interrupted work, then hand the CPU to the app.
+ * any interrupted work, count a chip reset that struck while the app ran as
+ * its crash (which may roll it back, or hold its start back), then hand the
+ * CPU to the app.
  */
 #include "arch.h"
 #include "board.h"
 #include "bw_board.h"
+#include "bw_crash.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_version.h"
@@ -32,12 +35,21 @@ void kernel_main(void)
     }
     /* Finish an interrupted install or rollback before the app may run. */
     enum MvWakeReason update_reason;
-    if (!update_service_boot(&update_reason)) {
-        arch_app_park();
-    }
+    bool have_app = update_service_boot(&update_reason);
     enum MvWakeReason reason = arch_boot_wake_reason();
-    if (update_reason != MV_WAKEREASON_COLDBOOT) {
+    uint32_t delay_ms;
+    bool rolled_back;
+    if (bw_crash_boot_reset(&delay_ms, &rolled_back)) {
+        /* The app crashed by a reset: it is told so, unless the kernel itself
+         * noted why it reset (its fault, its watchdog) and no rollback replaced it. */
+        if (rolled_back || reason == MV_WAKEREASON_COLDBOOT) {
+            reason = MV_WAKEREASON_APPLICATIONCRASH;
+        }
+    } else if (update_reason != MV_WAKEREASON_COLDBOOT) {
         reason = update_reason;
     }
-    arch_app_start(reason);
+    if (!have_app) {
+        arch_app_park();
+    }
+    arch_app_start_after(reason, delay_ms);
 }

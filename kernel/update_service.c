@@ -144,9 +144,12 @@ void update_service_install(void)
     }
     bw_update_outcome outcome;
     bw_update_diag why;
+    /* The kernel stops the app on purpose: a reset during the install is not its crash. */
+    bw_crash_app_pause(true);
     bw_err err = bw_update_install(&outcome, &why);
     const bw_update_state *state = bw_update_current_state();
     if (err != BW_OK && outcome != BW_UPDATE_RUN_ROLLED_BACK) {
+        bw_crash_app_pause(false);
         log_failure("install failed, the app keeps running", &why);
         return;
     }

@@ -60,6 +60,8 @@ static struct {
     uint32_t address_base;
     uint32_t address_size;
     bw_address_kind address_kind;
+    uint32_t reset_ram[PORT_HOST_RESET_RAM_WORDS];
+    size_t reset_ram_words;
 } host;
 
 void port_host_reset(void)
@@ -70,6 +72,7 @@ void port_host_reset(void)
     host.clock_hz[BW_CLOCK_PCLK1] = 80000000u;
     host.clock_hz[BW_CLOCK_PCLK2] = 80000000u;
     host.irq_count = PORT_HOST_DEFAULT_IRQ_COUNT;
+    host.reset_ram_words = PORT_HOST_RESET_RAM_WORDS;
     memset(host.provisioning, 0xFF, sizeof host.provisioning);
     uint8_t identity[16];
     for (uint8_t i = 0; i < 16; i++) {
@@ -78,7 +81,27 @@ void port_host_reset(void)
     port_host_set_identity(identity);
 }
 
+void port_host_chip_reset(void)
+{
+    uint32_t kept[PORT_HOST_RESET_RAM_WORDS];
+    size_t words = host.reset_ram_words;
+    memcpy(kept, host.reset_ram, sizeof kept);
+    port_host_reset();
+    memcpy(host.reset_ram, kept, sizeof kept);
+    host.reset_ram_words = words;
+}
+
 /* ---- controls ---- */
+
+void port_host_set_reset_ram_words(size_t words)
+{
+    host.reset_ram_words = words < PORT_HOST_RESET_RAM_WORDS ? words : PORT_HOST_RESET_RAM_WORDS;
+}
+
+uint32_t *port_host_reset_ram(void)
+{
+    return host.reset_ram;
+}
 
 bool port_host_add_app_region(const void *base, size_t len, bool writable)
 {
@@ -350,6 +373,12 @@ void port_console_write(const char *text, size_t len)
 const bw_flash_partition *port_flash_partition(bw_partition_id id)
 {
     return (unsigned)id < BW_PARTITION_COUNT ? host.partitions[id] : NULL;
+}
+
+uint32_t *port_reset_surviving_ram(size_t *words)
+{
+    *words = host.reset_ram_words;
+    return host.reset_ram_words != 0 ? host.reset_ram : NULL;
 }
 
 bw_address_kind port_address_kind(uint32_t address)

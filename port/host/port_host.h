@@ -22,6 +22,7 @@
 #define PORT_HOST_MAX_IRQS 512
 #define PORT_HOST_CONSOLE_CAPACITY 65536
 #define PORT_HOST_DEFAULT_IRQ_COUNT 96
+#define PORT_HOST_RESET_RAM_WORDS 16   /* what port_reset_surviving_ram gives by default */
 
 /* The mediated registers of the fake board: addresses and masks. */
 #define PORT_HOST_REG_FULL 0x40021000u          /* read all, write all */
@@ -38,8 +39,19 @@
  * no auto-step, clocks 160/160/80/80 MHz, PORT_HOST_DEFAULT_IRQ_COUNT irqs all
  * the app's, no pends, entropy working from counter 0, empty console, thread
  * mode, no restart requests, identity 00 01 .. 0f, registers 0, lock free,
- * no flash partitions. */
+ * no flash partitions, PORT_HOST_RESET_RAM_WORDS words of reset-surviving
+ * RAM, all 0 (a power-on: QEMU's RAM starts zeroed too). */
 void port_host_reset(void);
+
+/* A chip reset (watchdog, reset pin): port_host_reset, except that the
+ * reset-surviving RAM (port_reset_surviving_ram) and its size are kept. */
+void port_host_chip_reset(void);
+
+/* How many words port_reset_surviving_ram offers (0: none, it returns NULL;
+ * at most PORT_HOST_RESET_RAM_WORDS). */
+void port_host_set_reset_ram_words(size_t words);
+/* The reset-surviving RAM itself, for a test to inspect or spoil. */
+uint32_t *port_host_reset_ram(void);
 
 /* Registers [base, base+len) as app memory (writable or read-only). False if
  * the region table is full. */

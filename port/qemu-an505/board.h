@@ -75,10 +75,12 @@
 #define BOARD_FPGAIO             0x50302000u   /* LEDs, buttons: mediated */
 #define BOARD_FPGAIO_APP         0x40302000u   /* the app's name for it */
 #define BOARD_SECURE_WATCHDOG    0x50081000u
+#define BOARD_NS_WATCHDOG        0x40081000u   /* the SSE-200's NS watchdog: kept from the app (SAU) */
 
 /* The app's console, for reference: UART0 at 0x40200000 (non-secure). */
 
 #define BOARD_SYSCLK_HZ          20000000u
 #define BOARD_IRQ_COUNT          96u
+#define BOARD_SAU_REGIONS        8u            /* SAU_TYPE.SREGION of the an505's Cortex-M33 */
 
 #endif

@@ -5,9 +5,17 @@
  * world. What the app may touch:
  *   app slot 0x80000000-0x800FFFFF (flash, execute in place), app RAM
  *   0x28200000-0x28283FFF (528 KiB of SSRAM3), and the non-secure peripheral
- *   window 0x40000000-0x4FFFFFFF minus the kernel's UARTs, SCC and FPGAIO,
- *   where the PPCs also leave only the app's peripherals reachable.
- *   Everything else is the kernel's.
+ *   window 0x40000000-0x4FFFFFFF minus the kernel's UARTs, SCC and FPGAIO
+ *   and the SSE-200's non-secure watchdog, where the PPCs also leave only
+ *   the app's peripherals reachable. Everything else is the kernel's.
+ *
+ * The kernel owns every reset source (docs/DESIGN.md, "Memory map on QEMU
+ * an505"). On QEMU 7.2's an505 (IoTKit) they are: the NS watchdog at
+ * 0x40081000 (no PPC: left out of the SAU's NS regions), the secure and
+ * S32K watchdogs and the system control element's SWRESET (0x50081000,
+ * 0x5002E000, 0x50021108: secure addresses, never NS in the SAU),
+ * AIRCR.SYSRESETREQ (SYSRESETREQS: arch_init) and the SCC (outside the
+ * SAU's NS regions, PPC-blocked too).
  */
 #include <stdint.h>
 
@@ -36,6 +44,7 @@
 
 /* Interrupts the kernel keeps (everything else is routed to the app). */
 static const uint32_t kernel_irqs[] = {
+    1u,                        /* NS watchdog: unreachable by the app (a reset source) */
     2u,                        /* S32K timer */
     BOARD_KERNEL_TIMER_IRQ,    /* TIMER1: time base */
     9u, 10u,                   /* MPC, PPC combined */
@@ -48,16 +57,22 @@ static const uint32_t kernel_irqs[] = {
  * 0x40300000 and 0x40302000): QEMU 7.2 never forwards SECRESPCFG to the
  * expansion PPCs, so a PPC-blocked access there would read as zero instead of
  * faulting. Outside the SAU's NS regions the app gets a SecureFault, on QEMU
- * and hardware alike; the PPCs stay configured as a second wall. */
+ * and hardware alike; the PPCs stay configured as a second wall. The NS
+ * watchdog (0x40081000-0x40081FFF) sits behind no PPC at all: with RESEN it
+ * resets the chip (its integration-test registers even at once), so only
+ * the SAU can keep it from the app. */
 static const bw_sau_region sau_regions[] = {
     { BOARD_APP_SLOT_BASE, BOARD_APP_SLOT_BASE + BOARD_APP_SLOT_SIZE - 1u, 0 },
     { BOARD_GATE_BASE, BOARD_GATE_BASE + BOARD_GATE_SIZE - 1u, 1 },
     { BOARD_APP_RAM_BASE, BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE - 1u, 0 },
-    { 0x40000000u, 0x40200FFFu, 0 },   /* SSE-200 timers etc., UART0 */
+    { 0x40000000u, BOARD_NS_WATCHDOG - 1u, 0 },   /* SSE-200 timers, sysinfo, NS security view */
+    { BOARD_NS_WATCHDOG + 0x1000u, 0x40200FFFu, 0 },   /* GPIO, DMA (PPC), UART0 */
     { 0x40203000u, 0x402FFFFFu, 0 },   /* UART3-4, SPI, I2C */
     { 0x40301000u, 0x40301FFFu, 0 },   /* audio */
     { 0x40303000u, 0x4FFFFFFFu, 0 },   /* GPIO, VGA, Ethernet, ... */
 };
+_Static_assert(sizeof sau_regions / sizeof sau_regions[0] <= BOARD_SAU_REGIONS,
+               "the an505's SAU has 8 regions");
 
 /* TIMER1 counts down from 0xFFFFFFFF at SYSCLK; each wrap adds 2^32 ticks. */
 #define TIMER_CTRL(b)      REG((b) + 0x00u)

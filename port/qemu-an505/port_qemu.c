@@ -111,6 +111,7 @@ static const address_range address_map[] = {
     { 0x4002E000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* S32K watchdog, S32K timer */
     { 0x5002E000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },
     { 0x50080000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* security controller, secure watchdog */
+    { BOARD_NS_WATCHDOG, 0x1000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* NS watchdog: a reset source */
     { 0x50020000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* system information and control */
     { 0x40201000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },   /* UART1 console, UART2 modem */
     { 0x50201000u, 0x2000u, BW_ADDRESS_KERNEL_PERIPHERAL },

@@ -88,6 +88,7 @@
 #define BOARD_PERIPHERALS_NS_LIMIT 0x4FFFFFFFu
 #define BOARD_RCC                0x56020C00u
 #define BOARD_RCC_NS             0x46020C00u   /* the app's name for RCC */
+#define BOARD_PWR                0x56020800u   /* power control */
 #define BOARD_FLASH_REGS         0x50022000u   /* FLASH interface registers */
 #define BOARD_GTZC1_TZSC         0x50032400u
 #define BOARD_GTZC1_MPCBB1       0x50032C00u   /* SRAM1 */

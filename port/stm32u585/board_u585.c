@@ -13,7 +13,9 @@
  *   TZSC leaves every peripheral reachable except the kernel's (USART1, TIM2,
  *   RNG, RAMCFG, the watchdogs), and every GPIO pin except the console's.
  * Everything else is the kernel's: flash bank 2, the upper half of SRAM3,
- * BKPSRAM, the system clock configuration (RCC_SECCFGR).
+ * BKPSRAM, the system clock configuration (RCC_SECCFGR), and every reset
+ * source: the watchdogs (TZSC), the low-power modes that end in a reset
+ * (PWR_SECCFGR.LPMSEC: Standby, Shutdown), AIRCR.SYSRESETREQ (arch_init).
  *
  * Clocks stay as reset leaves them (MSIS 4 MHz, see board.h).
  */
@@ -89,6 +91,12 @@ static void security_init(void)
     /* The system clock path is the kernel's; the app keeps the other oscillators. */
     RCC_REG(RCC_SECCFGR) = U585_RCC_SECCFGR;
 
+    /* The low-power mode selection is the kernel's: waking from Standby or
+     * Shutdown is a chip reset (u585_layout.h). PWR's registers need its clock. */
+    RCC_REG(RCC_AHB3ENR) |= RCC_AHB3ENR_PWREN;
+    (void)RCC_REG(RCC_AHB3ENR);
+    U585_REG(BOARD_PWR + PWR_SECCFGR) = U585_PWR_SECCFGR;
+
     for (uint32_t word = 0; word < NVIC_WORDS; word++) {
         NVIC_ITNS(word) = u585_itns_word(word);
     }
@@ -103,6 +111,8 @@ static const struct {
     { U585_OPTION_APP_BANK_SECURE, "SECWM1 makes app flash (bank 1) pages secure" },
     { U585_OPTION_KERNEL_BANK_OPEN, "SECWM2 leaves kernel flash (bank 2) pages non-secure" },
     { U585_OPTION_BOOT_ADDRESS, "SECBOOTADD0 is not the boot stub at 0x0C100000" },
+    { U585_OPTION_SRAM_ERASED, "SRAM_RST is 0: a reset erases kernel RAM, so a reset while the app "
+                               "runs is not counted as its crash" },
 };
 
 /* The flash split is option bytes written at provisioning (README.md): the

@@ -196,6 +196,9 @@ uint32_t u585_option_bytes_check(const u585_option_bytes *options)
     if ((options->secbootadd0r & FLASH_SECBOOTADD0R_ADDR_MASK) != BOARD_BOOT_BASE) {
         findings |= U585_OPTION_BOOT_ADDRESS;
     }
+    if ((options->optr & FLASH_OPTR_SRAM_RST) == 0u) {
+        findings |= U585_OPTION_SRAM_ERASED;
+    }
     return findings;
 }
 

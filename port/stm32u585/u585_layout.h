@@ -60,6 +60,21 @@ uint32_t u585_itns_word(uint32_t word);
 #define U585_TZSC_SECCFGR2 TZSC_SECCFGR2_USART1SEC
 #define U585_TZSC_SECCFGR3 (TZSC_SECCFGR3_RNGSEC | TZSC_SECCFGR3_RAMCFGSEC)
 
+/* Every reset source is the kernel's (docs/DESIGN.md, "Memory map on QEMU
+ * an505": the same rule on this chip):
+ *  - IWDG and WWDG: secure above (TZSC); either, started by the app, would
+ *    reset the chip. Their RCC enable and reset bits follow the TZSC (RM0456's
+ *    RCC TrustZone rule) and WWDGEN is kept out of the mediated masks.
+ *  - AIRCR.SYSRESETREQ: AIRCR.SYSRESETREQS (arch_init, every board).
+ *  - Standby and Shutdown: waking from them goes through reset, so an app that
+ *    selected one in PWR_CR1.LPMS and slept would reset the chip. PWR_SECCFGR.
+ *    LPMSEC (below) makes PWR_CR1/CR2 writes secure-only: the app's are
+ *    ignored, and its deep sleep stays Stop 0 (LPMS reset value 000).
+ *  - The reset-flag clear (RCC_CSR.RMVF): RMVFSEC below.
+ * Not closed at run time (README.md, "Not in this port yet"): an option-byte
+ * reload (FLASH_NSCR.OBL_LAUNCH) after the app unlocks OPTLOCK. */
+#define U585_PWR_SECCFGR PWR_SECCFGR_LPMSEC
+
 /* RCC_SECCFGR: the system clock path and the RNG's clock are the kernel's. */
 #define U585_RCC_SECCFGR (RCC_SECCFGR_MSISEC | RCC_SECCFGR_SYSCLKSEC | RCC_SECCFGR_PRESCSEC \
                           | RCC_SECCFGR_PLL1SEC | RCC_SECCFGR_HSI48SEC | RCC_SECCFGR_RMVFSEC)
@@ -114,6 +129,9 @@ typedef enum u585_option_finding {
     U585_OPTION_APP_BANK_SECURE    = 1u << 2,   /* bank 1 has secure pages */
     U585_OPTION_KERNEL_BANK_OPEN   = 1u << 3,   /* bank 2 has non-secure pages */
     U585_OPTION_BOOT_ADDRESS       = 1u << 4,   /* SECBOOTADD0 is not the boot stub */
+    U585_OPTION_SRAM_ERASED        = 1u << 5,   /* SRAM_RST = 0: kernel RAM is erased on a
+                                                 * reset, so a reset while the app runs is
+                                                 * not counted as its crash */
 } u585_option_finding;
 
 /* Compares loaded option bytes with the memory map; returns the OR of the

@@ -57,6 +57,7 @@
 #define RCC_AHB2ENR1_SRAM3EN     (1u << 31)
 
 /* RCC_AHB3ENR */
+#define RCC_AHB3ENR_PWREN        (1u << 2)
 #define RCC_AHB3ENR_GTZC2EN      (1u << 12)
 
 /* RCC_APB1ENR1 */
@@ -194,6 +195,7 @@
 #define FLASH_SECBOOTADD0R       0x4Cu
 #define FLASH_SECWM1R1           0x50u
 #define FLASH_SECWM2R1           0x60u
+#define FLASH_OPTR_SRAM_RST      (1u << 15)  /* 0: SRAM1/3/4 erased on a system reset */
 #define FLASH_OPTR_SWAP_BANK     (1u << 20)
 #define FLASH_OPTR_TZEN          (1u << 31)
 #define FLASH_SECWMR1_PSTRT_MASK 0x7Fu       /* bits 6:0: first secure page */
@@ -210,6 +212,10 @@
 #define TZSC_SECCFGR2_USART1SEC  (1u << 3)
 #define TZSC_SECCFGR3_RNGSEC     (1u << 13)
 #define TZSC_SECCFGR3_RAMCFGSEC  (1u << 22)
+
+/* ---- PWR (power control: TrustZone-aware, not a TZSC peripheral) ---- */
+#define PWR_SECCFGR              0x30u
+#define PWR_SECCFGR_LPMSEC       (1u << 12)  /* PWR_CR1 (LPMS, SRAM retention), CR2, SR.CSSF: secure writes only */
 
 /* ---- IWDG (independent watchdog: the kernel's secure watchdog) ---- */
 #define IWDG_KR                  0x00u

@@ -22,6 +22,22 @@ engine on the device, connected through QEMU's UART2 socket.
 --scenario rollback: a delivered app that crashes at every start is rolled
   back after 3 crashes to the provisioned app, which reads the rollback cause
   and the crash that made the loop through Bulwark's extension calls.
+--scenario reset-rollback: the kernel counts a chip reset while the app runs
+  as a crash of that app (docs/DESIGN.md "Crash supervision"). A delivered app
+  B (version 500: it never confirms itself healthy, so it stays on trial) is
+  first cut by a power cut (kill -9 of QEMU): that is not a crash, B starts
+  again on trial. Then the chip is reset under it from the host each time B is
+  seen running (QEMU's `system_reset`, as a reset pin or a kernel reset would):
+  each boot records a crash of class kernel-reset with the count carried
+  across the reset, the second holds B's start back by its backoff, and the
+  third makes a crash loop: the kernel rolls back to the provisioned app A,
+  which reads the cause (crash loop), the crash (B's version, class 13
+  kernel-reset, loop action rolled back) and keeps running; the link answers.
+--scenario reset-park: the same reset loop on the provisioned app itself
+  (version 500, nothing to roll back to): the kernel parks it (its start held
+  back by the maximum backoff, 30 s) and stays reachable meanwhile: `bulwark
+  device status` answers over the link, and a good app delivered during the
+  wait installs and runs.
 --scenario freertos (needs --app-f, the FreeRTOS app freertos-update): a
   device running app A receives FreeRTOS app F version 2, which starts with
   wake reason 9, passes its checks (scheduler, tasks, timers at a 10 kHz
@@ -38,7 +54,6 @@ import argparse
 import os
 import random
 import re
-import shutil
 import socket
 import struct
 import subprocess
@@ -46,10 +61,9 @@ import sys
 import time
 import zlib
 
-from update_harness import (Delivery, Device, Failure, Link, Tools, add_common_args, elf_with,
+from update_harness import (run_scenario, Delivery, Device, Failure, Link, Tools, add_common_args, elf_with,
                             app_image, APP_SLOT)
 
-SKIP_EXIT = 77
 SLOT_SIZE = 0x100000
 MANIFEST_AT = 24
 LAYER_TABLE_AT = MANIFEST_AT + 116 + 40   # one region
@@ -153,12 +167,12 @@ def expect_nack(reader, seq, code, text):
 
 # ---- scenarios ----
 
-def provision(tools, device_name):
+def provision(tools, device_name, version=1, monitor=False):
     key, pub = tools.keys("signer")
-    a1 = tools.app_elf(tools.args.app_a, 1, "a1.elf")
+    a1 = tools.app_elf(tools.args.app_a, version, f"a{version}.elf")
     image = tools.image("flash.bin", a1, [pub])
-    device = Device(tools, image, device_name, link=Link())
-    device.wait_for("app", APP_STARTED.format(name="A", version=1, reason=0), 10)
+    device = Device(tools, image, device_name, link=Link(), monitor=monitor)
+    device.wait_for("app", APP_STARTED.format(name="A", version=version, reason=0), 10)
     return key, pub, image, device
 
 
@@ -424,6 +438,114 @@ def scenario_rollback(tools):
         device.kill()
 
 
+UNCONFIRMED = 500   # update/main.c: this version never confirms itself healthy
+RESET_CRASH = (r"\[kernel\] app crash: chip reset: the chip reset while the app ran.*\n"
+               r"(?:.*\n)*?.*crash class: kernel-reset in an unknown context "
+               r"\(crash 1 since boot, {n} since healthy")
+
+
+def reset_loop_boot(device, name, version, n):
+    """Resets the chip under the running app (seen started); the next boot
+    must count that as its n-th crash since healthy. The kernel log's offset
+    where that boot starts."""
+    at = len(device.kernel_text())
+    device.system_reset()
+    device.wait_for("kernel", r"Bulwark kernel .* on qemu-an505", 10, at)
+    device.wait_for("kernel", RESET_CRASH.format(n=n), 10, at)
+    device.wait_for("kernel", r"crash record \d+ saved in flash", 5, at)
+    return at
+
+
+def scenario_reset_rollback(tools):
+    """A reset loop of a new app on trial ends rolled back; a power cut is no crash."""
+    key, _pub, image, device = provision(tools, "reset1", monitor=True)
+    try:
+        b = tools.bundle(tools.app_elf(tools.args.app_b, UNCONFIRMED, "b500.elf"), UNCONFIRMED, key,
+                         "b500.bwb")
+        deliver_ok(tools, b, device.link, "b500", UNCONFIRMED)
+        device.wait_for("app", APP_STARTED.format(name="B", version=UNCONFIRMED, reason=9), 20)
+        log(f"ok   B version {UNCONFIRMED} installed (on trial, never confirms itself healthy)")
+    finally:
+        device.kill()   # a power cut while B runs
+
+    device = Device(tools, image, "reset2", link=Link(), monitor=True)
+    try:
+        device.wait_for("app", APP_STARTED.format(name="B", version=UNCONFIRMED, reason=9), 10)
+        kernel = device.kernel_text()
+        for bad in ["app crash", "kernel-reset", "reset marker", "KERNEL"]:
+            if bad in kernel:
+                raise Failure(f"a power cut was counted as a crash ({bad!r}):\n" + kernel[-3000:])
+        log("ok   a power cut (kill -9) while B ran is not a crash: B starts on trial (wake reason 9)")
+
+        app_at = len(device.app_text())
+        for n in (1, 2):
+            at = reset_loop_boot(device, "B", UNCONFIRMED, n)
+            if n == 2:
+                device.wait_for("kernel", r"app start held back \d+ ms \(crash backoff\)", 5, at)
+            m = device.wait_for("app", APP_STARTED.format(name="B", version=UNCONFIRMED, reason=8),
+                                10, app_at)
+            app_at = m.end()
+            log(f"ok   reset {n} while B ran: crash {n} of class kernel-reset, B restarted "
+                f"(wake reason 8{', after its backoff' if n == 2 else ''})")
+        at = reset_loop_boot(device, "B", UNCONFIRMED, 3)
+        for pattern in [r"update: crash loop: rolled back to app version 0$",
+                        r"crash loop: 3 crashes before healthy: rolled back"]:
+            device.wait_for("kernel", pattern, 30, at)
+        device.wait_for("app", APP_STARTED.format(name="A", version=1, reason=8), 20, app_at)
+        log("ok   reset 3: a crash loop: the kernel rolled back to A version 1 (wake reason 8)")
+        for pattern in [r"update-app: A version 1 last rollback cause 1$",
+                        rf"update-app: A version 1 last crash of app version {UNCONFIRMED}$",
+                        r"update-app: A version 1 last crash loop action 1$",
+                        r"update-app: A version 1 last crash class 13$",
+                        r"update-app: A version 1 heartbeat 3$"]:
+            device.wait_for("app", pattern, 10, app_at)
+        out = link_status(device)
+        if "app version 0, update engine" not in out or "on trial" in out:
+            raise Failure(f"device status after the rollback:\n{out}")
+        heartbeat_after(device, "A", "status")
+        log("ok   A reads why: rollback cause 1, B's crash of class 13 (kernel-reset), loop "
+            "action 1; it keeps running and the link answers")
+    finally:
+        device.kill()
+
+
+def scenario_reset_park(tools):
+    """A reset loop with no last-known-good app parks it; the kernel stays reachable."""
+    key, _pub, _image, device = provision(tools, "park", version=UNCONFIRMED, monitor=True)
+    try:
+        app_at = 0
+        for n in (1, 2):
+            reset_loop_boot(device, "A", UNCONFIRMED, n)
+            m = device.wait_for("app", APP_STARTED.format(name="A", version=UNCONFIRMED, reason=8),
+                                10, app_at)
+            app_at = m.end()
+        at = reset_loop_boot(device, "A", UNCONFIRMED, 3)
+        device.wait_for("kernel", r"crash loop: 3 crashes before healthy, no good app to roll back "
+                                  r"to: parked at the maximum backoff", 10, at)
+        held = device.wait_for("kernel", r"app start held back 30000 ms \(crash backoff\)", 5, at)
+        log("ok   3 resets while the provisioned app ran: no good app to roll back to, parked "
+            "(its start held back 30 s)")
+        t0 = time.monotonic()
+        out = link_status(device)
+        if "app version 0, update engine idle" not in out:
+            raise Failure(f"device status while parked:\n{out}")
+        log(f"ok   parked: `bulwark device status` answers ({out.strip()})")
+        good = tools.bundle(tools.app_elf(tools.args.app_a, 2, "a2.elf"), 2, key, "a2.bwb")
+        deliver_ok(tools, good, device.link, "a2", 2)
+        device.wait_for("app", APP_STARTED.format(name="A", version=2, reason=9), 20, app_at)
+        waited = time.monotonic() - t0
+        if waited >= 30:
+            raise Failure(f"the delivery took {waited:.1f} s: the parked wait ran out first")
+        starts = device.kernel_text()[held.end():]
+        if starts.count("app starting") != 1 or "app starting (wake reason 9)" not in starts:
+            raise Failure("the parked app was started during its wait:\n" + starts[-3000:])
+        heartbeat_after(device, "A", "install")
+        log(f"ok   and updatable: a good app delivered during the wait installs and runs "
+            f"({waited:.1f} s after the park, wake reason 9)")
+    finally:
+        device.kill()
+
+
 FREERTOS_CHECKS = r"freertos-update: version {version}: (\d+) checks, (\d+) failed$"
 FREERTOS_HEAP = r"freertos-update: version {version}: free heap (\d+) bytes after start-up$"
 
@@ -532,29 +654,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
     parser.add_argument("--scenario", required=True,
-                        choices=["deliver", "reject", "rollback", "freertos"])
+                        choices=["deliver", "reject", "rollback", "reset-rollback", "reset-park",
+                                 "freertos"])
     parser.add_argument("--app-f", default=None, metavar="qt-freertos-update.bin",
                         help="the FreeRTOS app of --scenario freertos")
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     name = args.name or f"update.{args.scenario}"
-    if not os.access(args.bulwark, os.X_OK):
-        print(f"SKIP {name}: no host tool {args.bulwark} (build the host target first: make host)")
-        return SKIP_EXIT
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    tools = Tools(args)
-    tools.args = args
-    started = time.monotonic()
-    try:
-        {"deliver": scenario_deliver, "reject": scenario_reject,
-         "rollback": scenario_rollback, "freertos": scenario_freertos}[args.scenario](tools)
-    except Failure as e:
-        print(f"FAIL {name}: {e}")
-        return 1
-    print(f"PASS {name} ({time.monotonic() - started:.1f} s)")
-    return 0
-
+    scenarios = {"deliver": scenario_deliver, "reject": scenario_reject,
+                 "rollback": scenario_rollback, "reset-rollback": scenario_reset_rollback,
+                 "reset-park": scenario_reset_park, "freertos": scenario_freertos}
+    return run_scenario(args, name, scenarios[args.scenario])
 
 if __name__ == "__main__":
     sys.exit(main())

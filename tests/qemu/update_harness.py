@@ -14,7 +14,11 @@ What it gives a test:
     device deliver` run only when the test says so (no reconnect delay, and
     "boot first, deliver later" is exact);
   - Delivery: a `bulwark device deliver` process (it listens on a free port
-    and the Link connects to it).
+    and the Link connects to it);
+  - chip resets: a Device made with monitor=True has QEMU's monitor on a Unix
+    socket, and Device.system_reset() resets the chip there (RAM outside the
+    loaded ELFs survives, as with SYSRESETREQ), while Device.kill() is a
+    power cut.
 Every wait is bounded. Python 3 standard library only.
 """
 
@@ -28,6 +32,7 @@ import struct
 import selectors
 import subprocess
 import threading
+import shutil
 import time
 
 APP_SLOT = 0x80000000
@@ -201,7 +206,7 @@ class Link:
 class Device:
     """One boot of the flash image on QEMU (killed, never left running)."""
 
-    def __init__(self, tools, image, name, link=None, icount=False, timeout=120):
+    def __init__(self, tools, image, name, link=None, icount=False, timeout=120, monitor=False):
         self.tools = tools
         self.name = name
         self.app_log = tools.path(name + "-app.log")
@@ -217,6 +222,12 @@ class Device:
             argv += ["--link-port", str(link.port)]
         if icount:
             argv.append("--icount")
+        self.monitor = None
+        if monitor:
+            self.monitor = tools.path(name + "-monitor.sock")
+            if os.path.exists(self.monitor):
+                os.remove(self.monitor)
+            argv += ["--monitor", self.monitor]
         cmd = shlex.split(tools.run(*argv).stdout.strip())
         self.out = open(self.qemu_log, "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
@@ -235,6 +246,34 @@ class Device:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def system_reset(self, timeout=10):
+        """A chip reset through QEMU's monitor (`system_reset`), as from the reset pin."""
+        if self.monitor is None:
+            raise Failure(f"{self.name}: started without a monitor")
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(timeout)
+                sock.connect(self.monitor)
+                break
+            except OSError as e:
+                sock.close()
+                if time.monotonic() > end or not self.alive():
+                    raise Failure(f"{self.name}: no QEMU monitor at {self.monitor}: {e}")
+                time.sleep(POLL_S)
+        with sock:
+            def prompt():
+                seen = b""
+                while not seen.endswith(b"(qemu) "):
+                    data = sock.recv(4096)
+                    if not data:
+                        raise Failure(f"{self.name}: the QEMU monitor closed")
+                    seen += data
+            prompt()
+            sock.sendall(b"system_reset\n")
+            prompt()
 
     @staticmethod
     def read(path):
@@ -320,3 +359,26 @@ def add_common_args(parser):
     parser.add_argument("--app-a", required=True, metavar="qt-update-a.bin")
     parser.add_argument("--app-b", required=True, metavar="qt-update-b.bin")
     parser.add_argument("--workdir", required=True, metavar="DIR")
+
+
+SKIP_EXIT = 77
+
+
+def run_scenario(args, name, scenario):
+    """Runs scenario(tools) in a fresh args.workdir: prints PASS/FAIL <name>
+    and returns the exit code (77, skip, without the host CLI)."""
+    if not os.access(args.bulwark, os.X_OK):
+        print(f"SKIP {name}: no host tool {args.bulwark} (build the host target first: make host)")
+        return SKIP_EXIT
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    tools = Tools(args)
+    tools.args = args
+    started = time.monotonic()
+    try:
+        scenario(tools)
+    except Failure as e:
+        print(f"FAIL {name}: {e}")
+        return 1
+    print(f"PASS {name} ({time.monotonic() - started:.1f} s)")
+    return 0

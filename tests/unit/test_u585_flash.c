@@ -101,7 +101,7 @@ static void chip_reset(void)
 {
     memset(&chip, 0, sizeof chip);
     memset(chip.array, 0xFF, sizeof chip.array);
-    chip.optr = FLASH_OPTR_TZEN;
+    chip.optr = FLASH_OPTR_TZEN | FLASH_OPTR_SRAM_RST;
     chip.secbootadd0r = BOARD_BOOT_BASE;
     chip.secwm1r1 = U585_SECWM1R1_PROVISIONED;
     chip.secwm2r1 = U585_SECWM2R1_PROVISIONED;
@@ -449,7 +449,7 @@ static void assert_refused(uint32_t findings_expected)
 static void test_option_bytes_that_break_the_map(void **state)
 {
     (void)state;
-    chip.optr = 0u;
+    chip.optr = FLASH_OPTR_SRAM_RST;
     assert_refused(U585_OPTION_TZ_DISABLED);
 
     chip_reset();

@@ -178,6 +178,25 @@ static void test_kernel_irqs(void **state)
     assert_int_equal(found, sizeof kernel / sizeof kernel[0]);
 }
 
+/* Every reset source is the kernel's; the values are those of ST's CMSIS
+ * header stm32u585xx.h (GTZC_CFGR1_WWDG/IWDG_Pos 6/7, PWR_BASE_S,
+ * PWR_SECCFGR at 0x30 with LPMSEC bit 12, RCC_AHB3ENR_PWREN bit 2,
+ * RCC_SECCFGR_RMVFSEC bit 12, WWDG_IRQn 0, IWDG_IRQn 27). */
+static void test_reset_sources_are_the_kernels(void **state)
+{
+    (void)state;
+    assert_int_equal(U585_TZSC_SECCFGR1 & (1u << 6), 1u << 6);     /* WWDG secure */
+    assert_int_equal(U585_TZSC_SECCFGR1 & (1u << 7), 1u << 7);     /* IWDG secure */
+    assert_true(u585_irq_is_kernel(0u) && u585_irq_is_kernel(27u));
+    assert_int_equal(U585_APB1ENR1_KERNEL & RCC_APB1ENR1_WWDGEN, RCC_APB1ENR1_WWDGEN);
+    assert_int_equal(BOARD_PWR, 0x56020800u);
+    assert_int_equal(PWR_SECCFGR, 0x30u);
+    assert_int_equal(U585_PWR_SECCFGR, 0x00001000u);                /* LPMSEC: Standby/Shutdown */
+    assert_int_equal(RCC_AHB3ENR_PWREN, 1u << 2);
+    assert_int_equal(U585_RCC_SECCFGR & (1u << 12), 1u << 12);      /* RMVFSEC */
+    assert_int_equal(FLASH_OPTR_SRAM_RST, 1u << 15);
+}
+
 static void test_itns_words(void **state)
 {
     (void)state;
@@ -273,7 +292,7 @@ static void test_app_range_in_map(void **state)
 /* ---- flash option bytes ---- */
 
 static const u585_option_bytes provisioned = {
-    .optr = FLASH_OPTR_TZEN,
+    .optr = FLASH_OPTR_TZEN | FLASH_OPTR_SRAM_RST,
     .secbootadd0r = BOARD_BOOT_BASE | 1u,   /* BOOT_LOCK set is fine */
     .secwm1r1 = U585_SECWM1R1_PROVISIONED,
     .secwm2r1 = U585_SECWM2R1_PROVISIONED,
@@ -289,7 +308,7 @@ static void test_option_bytes_findings(void **state)
 {
     (void)state;
     u585_option_bytes options = provisioned;
-    options.optr = 0u;
+    options.optr = FLASH_OPTR_SRAM_RST;
     assert_int_equal(u585_option_bytes_check(&options), U585_OPTION_TZ_DISABLED);
 
     options = provisioned;
@@ -312,9 +331,15 @@ static void test_option_bytes_findings(void **state)
     options.secbootadd0r = 0x0C000000u;
     assert_int_equal(u585_option_bytes_check(&options), U585_OPTION_BOOT_ADDRESS);
 
+    options = provisioned;
+    options.optr &= ~FLASH_OPTR_SRAM_RST;   /* kernel RAM erased on reset: no reset marker */
+    assert_int_equal(u585_option_bytes_check(&options), U585_OPTION_SRAM_ERASED);
+    assert_int_equal(U585_OPTION_SRAM_ERASED & U585_FLASH_OPTION_BLOCKERS, 0u);
+
     options = (u585_option_bytes){ 0u, 0u, 0x007F0000u, 0x007F0000u };
     assert_int_equal(u585_option_bytes_check(&options),
-                     U585_OPTION_TZ_DISABLED | U585_OPTION_APP_BANK_SECURE | U585_OPTION_BOOT_ADDRESS);
+                     U585_OPTION_TZ_DISABLED | U585_OPTION_APP_BANK_SECURE | U585_OPTION_BOOT_ADDRESS
+                     | U585_OPTION_SRAM_ERASED);
 }
 
 static void test_watermark_pages(void **state)
@@ -482,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_mpcbb_partial_blocks_stay_secure),
         cmocka_unit_test(test_kernel_irqs),
         cmocka_unit_test(test_itns_words),
+        cmocka_unit_test(test_reset_sources_are_the_kernels),
         cmocka_unit_test(test_mediated_rcc_registers),
         cmocka_unit_test(test_app_range_in_map),
         cmocka_unit_test(test_option_bytes_provisioned),

@@ -100,6 +100,11 @@ void port_app_restart_request(void)
 
 static volatile bool supervisor_pending;
 
+void arch_app_restart_cancel(void)
+{
+    restart_pending = false;
+}
+
 void arch_supervisor_defer(void)
 {
     supervisor_pending = true;
@@ -167,6 +172,45 @@ static void write_frame(uint32_t at, uint32_t lr, uint32_t pc, uint32_t xpsr)
     frame[5] = lr;
     frame[6] = pc;
     frame[7] = xpsr;
+}
+
+/* The app's first instructions after a (re)start, written into its RAM
+ * below its initial stack and entered with PRIMASK_NS set: they stop the
+ * app's SysTick and unpend it (the secure side cannot reach SysTick_NS: a
+ * BusFault on QEMU), clear PRIMASK and jump to the reset handler. So no tick
+ * of a previous run -- or of the app a rollback replaced -- can fire before
+ * the app's own start-up code runs, and the app starts as after a reset:
+ * SysTick off, nothing pending, interrupts unmasked. The reset frame carries
+ * the operands: r0 = SYST_CSR, r1 = 0, r2 = ICSR, r3 = PENDSTCLR, r12 =
+ * the reset handler. */
+#define START_STUB_BYTES 16u
+static void write_start_stub(uint32_t stub, uint32_t reset_frame, uint32_t entry)
+{
+    static const uint16_t code[START_STUB_BYTES / 2u] = {
+        0x6001u,   /* str r1, [r0]      SYST_CSR = 0 */
+        0x6013u,   /* str r3, [r2]      ICSR = PENDSTCLR */
+        0x2000u,   /* movs r0, #0 */
+        0x2200u,   /* movs r2, #0 */
+        0x2300u,   /* movs r3, #0 */
+        0xB662u,   /* cpsie i */
+        0x4760u,   /* bx r12            the reset handler */
+        0xBF00u,   /* nop */
+    };
+    volatile uint16_t *at = (volatile uint16_t *)(uintptr_t)stub;
+    for (uint32_t i = 0; i < START_STUB_BYTES / 2u; i++) {
+        at[i] = code[i];
+    }
+    volatile uint32_t *frame = (volatile uint32_t *)(uintptr_t)reset_frame;
+    frame[0] = 0xE000E010u;   /* r0: SYST_CSR (the app's own bank, from the app) */
+    frame[1] = 0;             /* r1 */
+    frame[2] = 0xE000ED04u;   /* r2: ICSR */
+    frame[3] = 1u << 25;      /* r3: PENDSTCLR */
+    frame[4] = entry | 1u;    /* r12: the reset handler, Thumb */
+    frame[5] = 0xFFFFFFFFu;   /* lr: returning from reset faults */
+    frame[6] = stub;
+    frame[7] = XPSR_THUMB;
+    uint32_t one = 1;
+    __asm volatile("msr primask_ns, %0" : : "r"(one) : "memory");
 }
 
 /* Stacks one deactivation frame per active app interrupt below `top` (see
@@ -261,8 +305,14 @@ uint32_t arch_app_prepare(void)
     }
 
     uint32_t reset_frame = sp - FRAME_BYTES;
-    write_frame(reset_frame, 0xFFFFFFFFu /* returning from reset faults */, pc & ~1u, XPSR_THUMB);
     uint32_t first = stack_deactivation_chain(reset_frame);
+    /* Below the frames and the chain's bx lr stub: the start stub. */
+    uint32_t stub = first - 8u - START_STUB_BYTES;
+    if (stub - BOARD_APP_RAM_BASE >= BOARD_APP_RAM_SIZE) {
+        bw_log("no room on the app's stack for its start: parked");
+        return 0;
+    }
+    write_start_stub(stub, reset_frame, pc);
     SCB_NS_VTOR = (uint32_t)(uintptr_t)vectors;
     __asm volatile("msr msp_ns, %0" : : "r"(first) : "memory");
     armv8m_dsb_isb();

@@ -91,6 +91,10 @@ void arch_gate_reset(void);
  * kernel work is under the caller and must not be dropped. */
 bool arch_kernel_handler_active(uint32_t ignore);
 
+/* Drops a restart the app asked for (mvRestart) but did not get yet: it
+ * crashed meanwhile, and the supervisor thread restarts it after the crash. */
+void arch_app_restart_cancel(void);
+
 /* From a fault handler that captured and stopped the app while kernel work
  * was under it: PendSV_S enters the supervisor thread once that work is
  * done (PendSV_S is the lowest kernel priority). */

@@ -131,6 +131,7 @@ static void app_stop(void)
     uint32_t zero = 0;
     app_running = false;
     watch.masked = false;
+    arch_app_restart_cancel();
     armv8m_app_irqs_reset(BOARD_IRQ_COUNT);
     MPU_NS_CTRL = 0;
     FPU_NS_FPCCR &= ~FPCCR_LSPACT;   /* lazy FP state the app set must not fault the kernel's entries */

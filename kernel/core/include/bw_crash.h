@@ -112,6 +112,26 @@ bool bw_crash_app_healthy(void);
  * stopped. Returns the delay in ms before the app is to be started again. */
 uint32_t bw_crash_handle(const bw_crash_capture *capture);
 
+/* A chip reset while the app runs is counted as its crash at the next boot
+ * (docs/DESIGN.md "Crash supervision"): the across-runs state is mirrored
+ * into the reset marker (bw_reset_marker.h, in port_reset_surviving_ram).
+ *
+ * Kernel start, after the update engine's boot step (so the app version and
+ * policy are those of the app about to run) and before the app first runs:
+ * if the previous boot left the marker saying this same app was running,
+ * records a crash of class kernel-reset (trigger 1, no registers) and
+ * decides on it as on any crash (backoff, crash loop, the rollback hook);
+ * the marker's crash count and park carry over for the same app. Returns
+ * true if it recorded one; *delay_ms: the wait before the app may start;
+ * *rolled_back: the hook put the last-known-good app back. From then on the
+ * marker is kept up to date. Call once. */
+bool bw_crash_boot_reset(uint32_t *delay_ms, bool *rolled_back);
+
+/* The kernel stops the app on purpose (true: an install is about to replace
+ * it; a reset until the next start is not the app's crash) or lets it go on
+ * after all (false: the install failed). The next start clears it. */
+void bw_crash_app_pause(bool paused);
+
 /* The newest crash record (this boot's, or the newest in the flash log from
  * an earlier boot: *previous_boot says which) into *out. False if none. */
 bool bw_crash_last(bw_crash_record *out, bool *previous_boot);

@@ -91,6 +91,14 @@ void port_mediated_write(uint32_t app_address, uint32_t value);
  * runs without that feature and says so in its log). */
 const bw_flash_partition *port_flash_partition(bw_partition_id id);
 
+/* RAM that keeps its contents across a chip reset (watchdog, SYSRESETREQ,
+ * reset pin) but not across a power loss, and that nothing but the caller
+ * writes (no start-up code clears it): crash supervision keeps its reset
+ * marker there (bw_reset_marker.h). Returns the words and their number in
+ * *words, or NULL and 0 if the board has none (a reset while the app runs
+ * is then not counted as its crash). The same storage on every call. */
+uint32_t *port_reset_surviving_ram(size_t *words);
+
 /* ---- crash classification ---- */
 
 /* What an address is on this board, as far as an app fault is concerned. */

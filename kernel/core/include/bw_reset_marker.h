@@ -40,11 +40,11 @@ typedef struct bw_reset_marker_state {
  * callers do not write at once (crash supervision writes under its lock). */
 void bw_reset_marker_write(uint32_t *words, const bw_reset_marker_state *s);
 
-/* Reads the newest valid copy of words[BW_RESET_MARKER_WORDS] into *out.
- * BW_OK; BW_E_INVALID if neither copy is a marker (power-on contents, or
- * cleared); BW_E_VERSION if the newest one with the magic has another format;
- * BW_E_IO if a copy has the magic and format but a bad check or undefined
- * flags and no other copy is valid. *out is untouched unless BW_OK. */
+/* Reads the newest valid copy of words[BW_RESET_MARKER_WORDS] into *out:
+ * BW_OK. Without a valid copy: BW_E_VERSION if a copy has the magic but
+ * another format, else BW_E_IO if one has the magic but a bad check or
+ * undefined flags, else BW_E_INVALID (no marker: power-on contents, or
+ * cleared). *out is untouched unless BW_OK. */
 bw_err bw_reset_marker_read(const uint32_t *words, bw_reset_marker_state *out);
 
 /* Makes both copies invalid: the next read finds no marker. */

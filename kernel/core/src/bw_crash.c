@@ -7,6 +7,10 @@
  * thread change under port_irq_lock. Invariant: crashes_since_healthy counts
  * the crashes since the app was last healthy (0 while healthy); probation is
  * true until the app is first healthy after kernel start or an install.
+ * The reset marker (bw_reset_marker.h) mirrors whether the app is running
+ * (and not paused by the kernel), its version, parked and
+ * crashes_since_healthy: written under the lock at every change once
+ * bw_crash_boot_reset has read what the previous boot left there.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -19,6 +23,7 @@
 #include "bw_log.h"
 #include "bw_notify.h"
 #include "bw_port.h"
+#include "bw_reset_marker.h"
 
 _Static_assert(BW_CRASH_STACK_BYTES % 4 == 0 && BW_CRASH_STACK_BYTES <= BW_CRASH_STACK_CAPACITY,
                "BW_CRASH_STACK_BYTES: a multiple of 4, at most BW_CRASH_STACK_CAPACITY");
@@ -53,6 +58,13 @@ static struct {
     bool have_last;
     bool last_from_previous_boot;
     bw_crash_record last;
+
+    /* the reset marker */
+    uint32_t *marker;              /* the port's reset-surviving RAM, NULL: none */
+    bool marker_armed;             /* written from now on (after bw_crash_boot_reset) */
+    bool previous_valid;           /* previous: what the last boot left, read at init */
+    bw_reset_marker_state previous;
+    bool paused;                   /* the kernel stopped the app on purpose (an install) */
 } state;
 
 static const bw_crash_policy default_policy = {
@@ -63,11 +75,32 @@ static const bw_crash_policy default_policy = {
     .loop_crashes = BW_CRASH_LOOP_CRASHES,
 };
 
+/* Under the lock: what a reset now would have to know, into the marker. */
+static void marker_save(void)
+{
+    if (state.marker != NULL && state.marker_armed) {
+        bw_reset_marker_state m = {
+            .app_running = state.running && !state.paused,
+            .parked = state.parked,
+            .app_version = state.app_version,
+            .crashes_since_healthy = state.crashes_since_healthy,
+        };
+        bw_reset_marker_write(state.marker, &m);
+    }
+}
+
 void bw_crash_init(void)
 {
     memset(&state, 0, sizeof state);
     state.policy = default_policy;
     state.probation = true;
+    size_t words = 0;
+    state.marker = port_reset_surviving_ram(&words);
+    if (words < BW_RESET_MARKER_WORDS) {
+        state.marker = NULL;
+    }
+    state.previous_valid = state.marker != NULL
+                        && bw_reset_marker_read(state.marker, &state.previous) == BW_OK;
 
     const bw_flash_partition *partition = port_flash_partition(BW_PARTITION_CRASH_LOG);
     bw_err err = bw_crash_log_open(&state.log, partition);
@@ -112,7 +145,10 @@ void bw_crash_get_policy(bw_crash_policy *out)
 
 void bw_crash_set_app_version(uint32_t version)
 {
+    uint32_t lock = port_irq_lock();
     state.app_version = version;
+    marker_save();
+    port_irq_unlock(lock);
 }
 
 void bw_crash_app_installed(uint32_t version)
@@ -122,6 +158,7 @@ void bw_crash_app_installed(uint32_t version)
     state.probation = true;
     state.parked = false;
     state.crashes_since_healthy = 0;
+    marker_save();
     port_irq_unlock(lock);
 }
 
@@ -141,6 +178,8 @@ void bw_crash_app_starting(void)
     state.healthy_this_run = false;
     state.start_handles = handles;
     state.start_centers = centers;
+    state.paused = false;
+    marker_save();
     port_irq_unlock(lock);
 }
 
@@ -152,6 +191,7 @@ static bool mark_healthy(void)
     state.probation = false;
     state.parked = false;
     state.crashes_since_healthy = 0;
+    marker_save();
     return news;
 }
 
@@ -319,6 +359,7 @@ static void decide(bw_crash_record *r)
     state.crashes_since_healthy++;
     bool loop = state.probation && state.crashes_since_healthy >= state.policy.loop_crashes;
     bool newly_looping = loop && !state.parked;
+    marker_save();
     port_irq_unlock(lock);
 
     r->crash_count = state.crash_count;
@@ -332,10 +373,16 @@ static void decide(bw_crash_record *r)
         && state.rollback(state.rollback_context, r) == BW_OK) {
         r->loop_action = BW_CRASH_LOOP_ROLLED_BACK;
         r->restart_delay_ms = 0;
+        lock = port_irq_lock();
         state.crashes_since_healthy = 0;   /* the good app starts its own probation */
+        marker_save();
+        port_irq_unlock(lock);
         return;
     }
+    lock = port_irq_lock();
     state.parked = true;
+    marker_save();
+    port_irq_unlock(lock);
     r->loop_action = BW_CRASH_LOOP_PARKED;
     r->restart_delay_ms = state.policy.restart_max_ms;
 }
@@ -364,6 +411,9 @@ static void print_record(const bw_crash_record *r)
 {
     char context[32];
     bw_crash_context_text(r->app_exception, context, sizeof context);
+    if (r->crash_class == BW_CRASH_CLASS_KERNEL_RESET) {
+        strcpy(context, "an unknown context");   /* a reset leaves no registers */
+    }
     bool frame = (r->flags & BW_CRASH_FLAG_FRAME_VALID) != 0;
     bw_log("app crash: %s: %s", r->crash_class == BW_CRASH_CLASS_HANG ? "hang"
                                                                      : bw_crash_trigger_name(r->trigger),
@@ -386,13 +436,10 @@ static void print_record(const bw_crash_record *r)
     print_record_hex(r);
 }
 
-uint32_t bw_crash_handle(const bw_crash_capture *capture)
+/* Keeps the decided record (flash, or RAM only), prints it and what was
+ * decided; returns the restart delay. */
+static uint32_t keep_and_report(bw_crash_record *r)
 {
-    bw_crash_record *r = &state.last;
-    record_from_capture(r, capture);
-    r->crash_class = (uint8_t)classify(r, capture);
-    decide(r);
-
     bw_err stored = BW_E_UNAVAILABLE;
     if (state.log_open) {
         stored = bw_crash_log_append(&state.log, r);   /* numbers and seals it */
@@ -426,6 +473,61 @@ uint32_t bw_crash_handle(const bw_crash_capture *capture)
         bw_log("restarting the app in %" PRIu32 " ms", r->restart_delay_ms);
     }
     return r->restart_delay_ms;
+}
+
+uint32_t bw_crash_handle(const bw_crash_capture *capture)
+{
+    bw_crash_record *r = &state.last;
+    record_from_capture(r, capture);
+    r->crash_class = (uint8_t)classify(r, capture);
+    decide(r);
+    return keep_and_report(r);
+}
+
+void bw_crash_app_pause(bool paused)
+{
+    uint32_t lock = port_irq_lock();
+    state.paused = paused;
+    marker_save();
+    port_irq_unlock(lock);
+}
+
+bool bw_crash_boot_reset(uint32_t *delay_ms, bool *rolled_back)
+{
+    *delay_ms = 0;
+    *rolled_back = false;
+    bw_reset_marker_state prev = state.previous;
+    bool same_app = state.previous_valid && prev.app_version == state.app_version;
+    uint32_t lock = port_irq_lock();
+    state.marker_armed = true;
+    state.previous_valid = false;   /* read once */
+    if (same_app) {
+        /* The count and the park survive a reset; probation starts again
+         * with the kernel, as it always has. */
+        state.crashes_since_healthy = prev.crashes_since_healthy;
+        state.parked = prev.parked;
+    }
+    marker_save();
+    port_irq_unlock(lock);
+    if (!same_app || !prev.app_running) {
+        if (state.marker != NULL && prev.app_running) {
+            bw_log("reset marker: app version %" PRIu32 " was running at the reset, version %" PRIu32
+                   " is in the slot now: not counted", prev.app_version, state.app_version);
+        }
+        return false;
+    }
+
+    bw_crash_record *r = &state.last;
+    memset(r, 0, sizeof *r);
+    r->crash_class = BW_CRASH_CLASS_KERNEL_RESET;
+    r->trigger = 1u;   /* the Reset exception */
+    r->app_version = prev.app_version;
+    r->uptime_us = port_time_us();
+    r->run_time_ms = 0;   /* unknown: the reset took the clock with it */
+    decide(r);
+    *rolled_back = r->loop_action == BW_CRASH_LOOP_ROLLED_BACK;
+    *delay_ms = keep_and_report(r);
+    return true;
 }
 
 bool bw_crash_last(bw_crash_record *out, bool *previous_boot)

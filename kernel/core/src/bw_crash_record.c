@@ -113,7 +113,9 @@ void bw_crash_context_text(uint32_t app_exception, char *out, size_t size)
         [7] = "SecureFault handler", [11] = "SVC handler", [12] = "DebugMonitor handler",
         [14] = "PendSV handler", [15] = "SysTick handler",
     };
-    if (app_exception < 16u && system[app_exception] != NULL) {
+    if (app_exception == 0x1FFu) {
+        compose(out, size, "handler mode (frame lost)", -1, "");
+    } else if (app_exception < 16u && system[app_exception] != NULL) {
         compose(out, size, system[app_exception], -1, "");
     } else if (app_exception >= 16u) {
         compose(out, size, "IRQ ", app_exception - 16u, " handler");
@@ -125,6 +127,7 @@ void bw_crash_context_text(uint32_t app_exception, char *out, size_t size)
 const char *bw_crash_trigger_name(uint32_t trigger)
 {
     switch (trigger) {
+    case 1: return "chip reset";
     case 3: return "HardFault";
     case 4: return "MemManage";
     case 5: return "BusFault";
@@ -240,6 +243,9 @@ const char *bw_crash_cause_text(const bw_crash_record *r)
 {
     if (r->crash_class == BW_CRASH_CLASS_HANG) {
         return "interrupts masked too long (hang)";
+    }
+    if (r->crash_class == BW_CRASH_CLASS_KERNEL_RESET) {
+        return "the chip reset while the app ran (counted at the next boot)";
     }
     if (r->crash_class == BW_CRASH_CLASS_BAD_KERNEL_CALL) {
         return "refused by the gate (forged return address or abandoned call)";

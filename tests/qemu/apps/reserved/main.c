@@ -2,8 +2,12 @@
  * reserved: the app cannot reach what the kernel keeps: kernel RAM (both
  * aliases), the SSRAM3 blocks past app RAM, kernel flash and the identity
  * page, the kernel console UART1, the modem UART2, the secure watchdog, the
- * kernel's TIMER1, the FPGAIO block (mediated only), the MPCs, and it cannot
- * call into kernel code, past a gate entry's SG, or into the boot ROM.
+ * kernel's TIMER1, the FPGAIO block (mediated only), the MPCs, every other
+ * reset source of the chip (the NS watchdog, the S32K watchdog, the system
+ * control element's reset registers, the SCC; and AIRCR.SYSRESETREQ, which
+ * is ignored rather than faulting: checked at the end, the chip never
+ * resets), and it cannot call into kernel code, past a gate entry's SG, or
+ * into the boot ROM.
  *
  * Each step is one forbidden access (read, write or call). Every one must be
  * stopped by a fault that the kernel catches, logs ("app crash: <exception>:
@@ -44,6 +48,12 @@ typedef struct step {
     const char *what;
 } step;
 
+#define WDOG_UNLOCK_KEY 0x1ACCE551u   /* CMSDK watchdog LOCK: makes its registers writable */
+#define SWRESETREQ (1u << 9)          /* system control element SWRESET: resets the chip */
+#define AIRCR (*(volatile uint32_t *)0xE000ED0Cu)
+#define AIRCR_VECTKEY 0x05FA0000u
+#define AIRCR_SYSRESETREQ (1u << 2)
+
 #define UART1_CTRL 0x40201008u   /* the kernel enabled its console: reads 3 when reachable */
 
 /* Keep in step with RESERVED_CRASHES in tests/qemu/CMakeLists.txt (one entry
@@ -73,6 +83,14 @@ static const step steps[] = {
     { WRITE, 0x40302000u, "FPGAIO LED, directly" },
     { READ, 0x58007000u, "MPC (SSRAM1)" },
     { WRITE, 0x58009000u, "MPC (SSRAM3) CTRL" },
+    { READ, 0x40081000u, "NS watchdog LOAD" },
+    { WRITE, 0x40081C00u, "NS watchdog LOCK (unlock key)" },
+    { READ, 0x5002E000u, "S32K watchdog LOAD" },
+    { WRITE, 0x5002EC00u, "S32K watchdog LOCK (unlock key)" },
+    { READ, 0x50021100u, "system control RESET_SYNDROME" },
+    { WRITE, 0x50021108u, "system control SWRESET (SWRESETREQ)" },
+    { READ, 0x40300000u, "SCC CFG_REG0" },
+    { WRITE, 0x40300000u, "SCC CFG_REG0" },
     { CALL, 0x80100801u, "kernel code" },
     { CALL, 0x80100405u, "the gate, past an entry's SG" },
     { CALL, 0x10000001u, "secure boot ROM" },
@@ -130,9 +148,33 @@ static void finish(void)
     check_status(mvGetDeviceId(id, sizeof id), MV_STATUS_OKAY, "mvGetDeviceId after the steps");
     check_text(id, EXPECTED_DEVICE_ID, sizeof id, "device ID intact after the identity page write");
     check_u32(read_led(), carried.led_before, "LED as the app left it through the kernel");
+    /* The one reset source that does not fault: AIRCR.SYSRESETREQS makes the
+     * app's request a no-op (the test also checks the kernel started once). */
+    AIRCR = AIRCR_VECTKEY | AIRCR_SYSRESETREQ;
+    __asm volatile("dsb\n isb" : : : "memory");
+    uint64_t start = 0, now = 0;
+    (void)mvGetMicroseconds(&start);
+    do {
+        (void)mvGetMicroseconds(&now);   /* 10 ms for a reset that would come */
+    } while (now - start < 10000u);
+    check_true(true, "", "", "AIRCR.SYSRESETREQ from the app is ignored");
     printf("reserved: %u steps, %" PRIu32 " stopped by a fault\n", (unsigned)STEP_COUNT, carried.faults);
     carried.magic = 0;
     check_finish("reserved", 0, 0);   /* check_total/failures already hold earlier runs' */
+}
+
+/* What a WRITE step stores: the value that would do harm if it got through. */
+static uint32_t write_value(uint32_t address)
+{
+    switch (address) {
+    case 0x40081C00u:
+    case 0x5002EC00u:
+        return WDOG_UNLOCK_KEY;
+    case 0x50021108u:
+        return SWRESETREQ;
+    default:
+        return 0;
+    }
 }
 
 /* Does the step's access; returns what a read gave (0 otherwise). */
@@ -150,7 +192,7 @@ static uint32_t perform(const step *s)
         } else if (s->address == 0x40201000u) {
             *p = '#';   /* the UART data register: a '#' on the kernel console */
         } else {
-            *p = 0;
+            *p = write_value(s->address);
         }
         break;
     case CALL:

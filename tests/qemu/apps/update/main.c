@@ -13,7 +13,10 @@
  * It also prints what the kernel says about updates and the last crash
  * (bwGetUpdateInfo, bwGetLastCrash), so that an app put back by a rollback
  * shows it can read why. A build patched to a version of CRASHING_VERSION or
- * more crashes at once instead (the crash-looping app of the rollback test).
+ * more crashes at once instead (the crash-looping app of the rollback test);
+ * one patched to UNCONFIRMED_VERSION up to CRASHING_VERSION never confirms
+ * itself healthy (it stays on trial and on probation for 10 s: the app the
+ * reset-loop tests reset while it runs).
  */
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +30,7 @@
 #endif
 #define HEARTBEAT_US 50000u
 #define CRASHING_VERSION 1000u
+#define UNCONFIRMED_VERSION 500u
 
 static const volatile struct {
     char magic[8];
@@ -84,9 +88,13 @@ int main(void)
     struct BwCrashInfo crash = { .version = BW_CRASHINFO_VERSION_1 };
     if (bwGetLastCrash(&crash) == MV_STATUS_OKAY && crash.v1.sequence != 0) {
         say(" last crash of app version ", crash.v1.app_version);
+        say(" last crash class ", (uint32_t)crash.v1.crash_class);
         say(" last crash loop action ", (uint32_t)crash.v1.loop_action);
+        say(" last crash class ", crash.v1.crash_class);
     }
-    (void)bwAppConfirmHealthy();
+    if (app_marker.version < UNCONFIRMED_VERSION) {
+        (void)bwAppConfirmHealthy();
+    }
 #ifdef APP_PADDING
     say(" padding byte ", padding[APP_PADDING - 1u]);
 #endif
