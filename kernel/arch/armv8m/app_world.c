@@ -32,6 +32,7 @@
 #include "armv8m_port.h"
 #include "board.h"
 #include "bw_board.h"
+#include "bw_crash.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_port.h"
@@ -301,6 +302,7 @@ uint32_t arch_app_prepare(void)
 
     if (!app_entry_valid(sp, pc)) {
         bw_log("no valid app in the app slot (sp=0x%08" PRIx32 " pc=0x%08" PRIx32 "): parked", sp, pc);
+        bw_crash_app_pause(true);   /* no app runs: a reset now is no app's crash */
         return 0;   /* arch_enter_app idles in arch_idle_thread */
     }
 
