@@ -279,6 +279,14 @@ void arch_app_park(void)
     arch_idle_thread();
 }
 
+/* arch_app_prepare's answer when no app can start: 0, so arch_enter_app
+ * idles; no app runs, so a reset from now on is no app's crash. */
+static uint32_t app_parked(void)
+{
+    bw_crash_app_pause(true);
+    return 0;
+}
+
 /* Called by arch_enter_app: prepares the app's first frame (and any
  * deactivation chain); returns the EXC_RETURN to leave handler mode with, or
  * 0 when the app slot holds no valid app. */
@@ -302,8 +310,7 @@ uint32_t arch_app_prepare(void)
 
     if (!app_entry_valid(sp, pc)) {
         bw_log("no valid app in the app slot (sp=0x%08" PRIx32 " pc=0x%08" PRIx32 "): parked", sp, pc);
-        bw_crash_app_pause(true);   /* no app runs: a reset now is no app's crash */
-        return 0;   /* arch_enter_app idles in arch_idle_thread */
+        return app_parked();
     }
 
     uint32_t reset_frame = sp - FRAME_BYTES;
@@ -311,8 +318,8 @@ uint32_t arch_app_prepare(void)
     /* Below the frames and the chain's bx lr stub: the start stub. */
     uint32_t stub = first - 8u - START_STUB_BYTES;
     if (stub - BOARD_APP_RAM_BASE >= BOARD_APP_RAM_SIZE) {
-        bw_log("no room on the app's stack for its start: parked");
-        return 0;
+        bw_log("no room on the app's stack for its start (sp=0x%08" PRIx32 "): parked", sp);
+        return app_parked();
     }
     write_start_stub(stub, reset_frame, pc);
     SCB_NS_VTOR = (uint32_t)(uintptr_t)vectors;

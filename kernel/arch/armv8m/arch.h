@@ -95,9 +95,10 @@ bool arch_kernel_handler_active(uint32_t ignore);
  * crashed meanwhile, and the supervisor thread restarts it after the crash. */
 void arch_app_restart_cancel(void);
 
-/* From a fault handler that captured and stopped the app while kernel work
- * was under it: PendSV_S enters the supervisor thread once that work is
- * done (PendSV_S is the lowest kernel priority). */
+/* After a capture that stopped the app (a fault handler with kernel work
+ * under it, or the gate's violation path): PendSV_S enters the supervisor
+ * thread as soon as no other kernel work is under it (PendSV_S is the
+ * lowest kernel priority, above every app one). */
 void arch_supervisor_defer(void);
 
 /* Starts the supervision tick (SysTick_S) and the board's secure watchdog. */

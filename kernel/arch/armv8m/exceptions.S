@@ -24,7 +24,7 @@
  * does the same for any thread function; arch_enter_app uses it to idle in
  * arch_idle_thread when the app slot holds no valid app).
  */
-#include "gate_violation.h"
+#include "gate_violation.h"   /* BW_GATE_APP_MASK_PRIORITY */
 
     .syntax unified
     .thumb
@@ -64,22 +64,6 @@ SysTick_Handler:
     cbnz    r0, 1f
     bx      lr
 1:  b.w     arch_enter_supervisor
-
-/* SVCall_S: the kernel's only SVC is the gate's, after arch_gate_violation
- * captured and stopped the app (gate.S); anything else is unexpected. */
-    .section .text.arch_svc_entry, "ax", %progbits
-    .global arch_svc_entry
-    .type arch_svc_entry, %function
-    .thumb_func
-arch_svc_entry:
-    ldr     r0, =arch_gate_violation_taken
-    ldr     r1, [r0]
-    cbz     r1, 1f
-    movs    r1, #0
-    str     r1, [r0]
-    b.w     arch_enter_supervisor
-1:  b.w     arch_unexpected
-    .ltorg
 
     .section .text.PendSV_Handler, "ax", %progbits
     .global PendSV_Handler

@@ -20,7 +20,8 @@
  *    still on the secure stack); a call past the limit is refused with
  *    MV_STATUS_MICROVISORBUSY, so the one secure stack has a fixed bound.
  * A violation is an app fault: arch_gate_violation captures and stops the
- * app, then the kernel's own SVC enters the supervisor thread (exceptions.S).
+ * app and pends PendSV_S, which preempts at once and enters the supervisor
+ * thread (the same way as an app fault taken on top of kernel work).
  * The depth counter is updated with PRIMASK_S set, so an app interrupt can
  * never split its read-modify-write.
  *
@@ -108,9 +109,6 @@ bw_gate_impls:
 #include "syscalls.def"
 #undef MV_SYSCALL
 #undef MV_SYSCALL_NARROW
-bw_gate_impls_end:
-    .global bw_gate_count
-    .set bw_gate_count, (bw_gate_impls_end - bw_gate_impls) / 4
 
 /* Calls in progress (entered, not yet returned). */
     .section .bss.bw_gate_depth, "aw", %nobits
@@ -183,14 +181,13 @@ bw_gate_bad_return:
     mov     r1, lr
 
 /* r0: what (BW_GATE_*), r1: detail, r4: entry index. No app exception may
- * run from here on (BASEPRI_S masks them all; the kernel's SVC still can). */
+ * run from here on (BASEPRI_S masks them all; PendSV_S still can). */
 bw_gate_violation:
     movs    r2, #BW_GATE_APP_MASK_PRIORITY
     msr     basepri, r2
     push    {r7-r11}                /* with r4-r6 and lr above: the app's r4-r11 */
     mov     r2, r4
     mov     r3, sp
-    bl      arch_gate_violation     /* captures and stops the app */
-    svc     #BW_GATE_SVC_SUPERVISOR /* exceptions.S: into the supervisor thread */
-    b       .
+    bl      arch_gate_violation     /* captures, stops the app, pends PendSV_S: */
+    b       .                       /* which has left for the supervisor by now */
     .ltorg

@@ -6,7 +6,7 @@
  * earlier call still in progress (an abandoned secure frame); it refuses a
  * call with MV_STATUS_MICROVISORBUSY past BW_GATE_NESTING_MAX calls in
  * progress. A violation is captured like any app crash (class
- * bad-kernel-call) and the gate's SVC then enters the supervisor thread.
+ * bad-kernel-call) and PendSV_S then enters the supervisor thread.
  *
  * The kernel stack is sealed above its top (kernel.ld): two words that a
  * function return (FNC_RETURN) from an app with no secure caller pops and
@@ -29,9 +29,6 @@
 #define SHCSR_NS_ACTIVE_BITS 0x00000D8Fu   /* MemManage..SecureFault, SVCall, DebugMon, PendSV, SysTick */
 
 extern uint32_t __kernel_stack_limit[], __kernel_stack_top[], __kernel_stack_seal[];
-
-/* Set by arch_gate_violation, taken by the SVCall_S handler (exceptions.S). */
-volatile uint32_t arch_gate_violation_taken;
 
 static bool busy_logged;   /* one "refused" line per app run */
 
@@ -93,8 +90,9 @@ uint32_t arch_gate_busy(uint32_t depth)
 }
 
 /* gate.S, with app exceptions masked: saved holds the app's r7-r11, r4-r6
- * and its return address, in that order. Captures and stops the app; the
- * gate's SVC then enters the supervisor thread. */
+ * and its return address, in that order. Captures and stops the app, then
+ * hands it to the supervisor thread through PendSV_S (arch_supervisor_defer),
+ * which preempts the caller before this returns. */
 void arch_gate_violation(uint32_t kind, uint32_t detail, uint32_t gate_index, const uint32_t *saved);
 void arch_gate_violation(uint32_t kind, uint32_t detail, uint32_t gate_index, const uint32_t *saved)
 {
@@ -108,5 +106,5 @@ void arch_gate_violation(uint32_t kind, uint32_t detail, uint32_t gate_index, co
                " call(s) it made never returned (abandoned secure frame): app fault", gate_index, detail);
     }
     arch_app_capture_bad_call(gate_index, app_lr, r4_r11);
-    arch_gate_violation_taken = 1;
+    arch_supervisor_defer();
 }

@@ -9,10 +9,6 @@
 #define BW_GATE_BAD_RETURN 1   /* detail: the return address (EXC_RETURN or FNC_RETURN) */
 #define BW_GATE_ABANDONED  2   /* detail: calls the kernel had in progress */
 
-/* The immediate of the kernel's only SVC: gate.S asks the SVCall_S handler
- * to enter the supervisor thread after a violation was captured. */
-#define BW_GATE_SVC_SUPERVISOR 0x5A
-
 /* BASEPRI_S value that masks every app exception (AIRCR.PRIS puts all of
  * them at 0x80 and below) and no kernel one. */
 #define BW_GATE_APP_MASK_PRIORITY 0x80

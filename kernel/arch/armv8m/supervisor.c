@@ -58,7 +58,7 @@
 
 #define TICK_PRIORITY 0x60u
 #define TICK_EXCEPTION 15u
-#define SVCALL_EXCEPTION 11u      /* the kernel's own SVC carries gate violations */
+#define GATE_TRIGGER 11u          /* a refused kernel call: the record's trigger (SVCall's number) */
 #define HANG_AWAKE_SAMPLES 3u
 #define HANG_US ((uint64_t)BW_CRASH_HANG_MS * 1000u)
 #define PROBE_MIN_MS 1u
@@ -231,7 +231,7 @@ void arch_app_capture_bad_call(uint32_t gate_index, uint32_t app_lr, const uint3
     /* The app's mode is the kernel's now (the call runs in it): which stack
      * it used follows from that, as for an exception taken in the call. */
     uint32_t exc_return = EXC_RETURN_S | (ipsr == 0 ? EXC_RETURN_MODE_THREAD : 0u);
-    bw_crash_capture *c = capture_begin(SVCALL_EXCEPTION, false, exc_return, &none);
+    bw_crash_capture *c = capture_begin(GATE_TRIGGER, false, exc_return, &none);
     c->bad_call = true;
     c->sp = app_frame_sp(exc_return, c->control_ns, NULL);
     memcpy(c->r4_r11, r4_r11, sizeof c->r4_r11);

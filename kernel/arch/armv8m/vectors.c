@@ -25,7 +25,6 @@ void SysTick_Handler(void);
 void arch_irq_entry(void);
 void arch_nmi(void);
 void arch_unexpected(void);
-void arch_svc_entry(void);
 
 void kernel_reset(void)
 {
@@ -56,7 +55,7 @@ const vector kernel_vectors[VECTOR_COUNT] = {
     [6] = arch_fault_entry,   /* UsageFault (secure code only) */
     [7] = arch_fault_entry,   /* SecureFault */
     [8] = arch_unexpected, [9] = arch_unexpected, [10] = arch_unexpected,
-    [11] = arch_svc_entry,    /* SVCall: only the gate's, after a violation */
+    [11] = arch_unexpected,   /* SVCall: the kernel makes none */
     [12] = arch_unexpected,   /* DebugMonitor */
     [13] = arch_unexpected,
     [14] = PendSV_Handler,
