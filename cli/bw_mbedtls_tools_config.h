@@ -37,6 +37,4 @@
 #define MBEDTLS_OID_C
 #define MBEDTLS_ERROR_C
 
-#include "mbedtls/check_config.h"
-
 #endif

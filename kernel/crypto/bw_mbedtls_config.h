@@ -25,7 +25,6 @@
 #define MBEDTLS_ECDSA_C
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
-#define MBEDTLS_ECP_MAX_BITS 256
 /* Speed, measured under QEMU -icount (one verify, the bench's "signature
  * check"): the P-256 fast reduction and a 3-bit comb window take a verify
  * from 159 M to 26.9 M instructions (NIST_OPTIM alone: 30 M), and building
@@ -47,7 +46,5 @@
  * that goes to the kernel's fatal path instead of libc exit(). */
 _Noreturn void bw_crypto_fatal(int status);
 #define MBEDTLS_PLATFORM_EXIT_MACRO bw_crypto_fatal
-
-#include "mbedtls/check_config.h"
 
 #endif

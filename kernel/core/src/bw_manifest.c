@@ -494,7 +494,7 @@ bw_err bw_manifest_key_id(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
                           uint8_t key_id[BW_KEY_ID_SIZE])
 {
     uint8_t digest[BW_SHA256_SIZE];
-    if (mbedtls_sha256_ret(public_key, BW_PUBLIC_KEY_SIZE, digest, 0) != 0) {
+    if (mbedtls_sha256(public_key, BW_PUBLIC_KEY_SIZE, digest, 0) != 0) {
         return BW_E_IO;
     }
     memcpy(key_id, digest, BW_KEY_ID_SIZE);
@@ -506,16 +506,16 @@ bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
 {
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
-    int rc = mbedtls_sha256_starts_ret(&sha, 0);
+    int rc = mbedtls_sha256_starts(&sha, 0);
     if (rc == 0) {
-        rc = mbedtls_sha256_update_ret(&sha, (const unsigned char *)BW_MANIFEST_SIGNING_PREFIX,
+        rc = mbedtls_sha256_update(&sha, (const unsigned char *)BW_MANIFEST_SIGNING_PREFIX,
                                        BW_MANIFEST_SIGNING_PREFIX_SIZE);
     }
     if (rc == 0) {
-        rc = mbedtls_sha256_update_ret(&sha, manifest, len);
+        rc = mbedtls_sha256_update(&sha, manifest, len);
     }
     if (rc == 0) {
-        rc = mbedtls_sha256_finish_ret(&sha, hash);
+        rc = mbedtls_sha256_finish(&sha, hash);
     }
     mbedtls_sha256_free(&sha);
     return rc == 0 ? BW_OK : BW_E_IO;
@@ -632,16 +632,16 @@ bw_err bw_region_measure(bw_region_read_fn read_fn, void *context, uint32_t size
     }
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
-    bw_err err = mbedtls_sha256_starts_ret(&sha, 0) == 0 ? BW_OK : BW_E_IO;
+    bw_err err = mbedtls_sha256_starts(&sha, 0) == 0 ? BW_OK : BW_E_IO;
     for (uint32_t done = 0; err == BW_OK && done < size;) {
         uint32_t chunk = size - done < scratch_len ? size - done : (uint32_t)scratch_len;
         err = read_fn(context, done, scratch, chunk);
-        if (err == BW_OK && mbedtls_sha256_update_ret(&sha, scratch, chunk) != 0) {
+        if (err == BW_OK && mbedtls_sha256_update(&sha, scratch, chunk) != 0) {
             err = BW_E_IO;
         }
         done += chunk;
     }
-    if (err == BW_OK && mbedtls_sha256_finish_ret(&sha, digest) != 0) {
+    if (err == BW_OK && mbedtls_sha256_finish(&sha, digest) != 0) {
         err = BW_E_IO;
     }
     mbedtls_sha256_free(&sha);
