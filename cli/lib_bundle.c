@@ -59,7 +59,7 @@ void bundle_reason(const bw_manifest_diag *diag, char *out, size_t size)
 
 static bool sha256(const uint8_t *data, size_t len, uint8_t digest[BW_SHA256_SIZE])
 {
-    return mbedtls_sha256_ret(data, len, digest, 0) == 0;
+    return mbedtls_sha256(data, len, digest, 0) == 0;
 }
 
 /* ---- building ---- */

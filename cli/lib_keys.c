@@ -61,7 +61,7 @@ static void rng_free(rng *r)
 static bool is_p256(mbedtls_pk_context *pk)
 {
     return mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY
-           && mbedtls_pk_ec(*pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+           && mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk)) == MBEDTLS_ECP_DP_SECP256R1;
 }
 
 bool keys_generate(mbedtls_pk_context *pk, char *reason, size_t reason_size)
@@ -95,7 +95,12 @@ bool keys_public_pem(mbedtls_pk_context *pk, char *buf, size_t size)
 
 bool keys_load_private(const char *path, mbedtls_pk_context *pk, char *reason, size_t reason_size)
 {
-    int rc = mbedtls_pk_parse_keyfile(pk, path, NULL);
+    rng r;
+    int rc = rng_init(&r);
+    if (rc == 0) {
+        rc = mbedtls_pk_parse_keyfile(pk, path, NULL, mbedtls_ctr_drbg_random, &r.drbg);
+    }
+    rng_free(&r);
     if (rc != 0) {
         char what[300];
         snprintf(what, sizeof what, "%s: not a readable private key", path);
@@ -113,8 +118,8 @@ bool keys_raw_public(mbedtls_pk_context *pk, uint8_t public_key[BW_PUBLIC_KEY_SI
 {
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
     size_t olen = 0;
-    int rc = mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
-                                            public_key, BW_PUBLIC_KEY_SIZE);
+    int rc = mbedtls_ecp_write_public_key(ec, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, public_key,
+                                          BW_PUBLIC_KEY_SIZE);
     return rc == 0 && olen == BW_PUBLIC_KEY_SIZE;
 }
 
@@ -128,9 +133,12 @@ bool keys_load_public(const char *path, uint8_t public_key[BW_PUBLIC_KEY_SIZE], 
         /* A private key file holds the public half too. */
         mbedtls_pk_free(&pk);
         mbedtls_pk_init(&pk);
-        if (mbedtls_pk_parse_keyfile(&pk, path, NULL) == 0) {
+        rng r;
+        if (rng_init(&r) == 0
+            && mbedtls_pk_parse_keyfile(&pk, path, NULL, mbedtls_ctr_drbg_random, &r.drbg) == 0) {
             rc = 0;
         }
+        rng_free(&r);
     }
     bool ok = false;
     if (rc != 0) {
@@ -151,15 +159,24 @@ bool keys_load_public(const char *path, uint8_t public_key[BW_PUBLIC_KEY_SIZE], 
 bool keys_sign_hash(mbedtls_pk_context *pk, const uint8_t hash[BW_SHA256_SIZE],
                     uint8_t signature[BW_SIGNATURE_SIZE], char *reason, size_t reason_size)
 {
-    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-    mbedtls_mpi r, s;
+    /* The key's group and secret through the public API (mbedtls_ecp_export
+     * copies them), for the raw r,s the bundle carries. */
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point q;
+    mbedtls_mpi d, r, s;
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_mpi_init(&d);
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
     rng blind;
     int rc = rng_init(&blind);
     if (rc == 0) {
-        rc = mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, hash, BW_SHA256_SIZE,
-                                        MBEDTLS_MD_SHA256, mbedtls_ctr_drbg_random, &blind.drbg);
+        rc = mbedtls_ecp_export(mbedtls_pk_ec(*pk), &grp, &d, &q);
+    }
+    if (rc == 0) {
+        rc = mbedtls_ecdsa_sign_det_ext(&grp, &r, &s, &d, hash, BW_SHA256_SIZE, MBEDTLS_MD_SHA256,
+                                        mbedtls_ctr_drbg_random, &blind.drbg);
     }
     if (rc == 0) {
         rc = mbedtls_mpi_write_binary(&r, signature, 32);
@@ -170,6 +187,9 @@ bool keys_sign_hash(mbedtls_pk_context *pk, const uint8_t hash[BW_SHA256_SIZE],
     rng_free(&blind);
     mbedtls_mpi_free(&s);
     mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_group_free(&grp);
     if (rc != 0) {
         mbedtls_reason(rc, "signing failed", reason, reason_size);
         return false;

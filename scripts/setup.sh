@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Bulwark needs on a Debian 12 machine and brings the mbedTLS
-# source from Debian's source package into .cache/ (MBEDTLS_SOURCE_DIR overrides).
+# Installs what Bulwark needs on a Debian 12 machine and brings the mbedTLS 3.6
+# source from Debian trixie's source package into .cache/ (MBEDTLS_SOURCE_DIR overrides).
 # Idempotent: does nothing when everything is already present.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,41 +27,52 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 fi
 
-# mbedTLS source: Debian's source package, unpacked once into .cache/.
+# mbedTLS source: the 3.6 LTS source package of Debian's next release
+# (trixie), unpacked once into .cache/. Only a deb-src entry is added for
+# trixie, so nothing can ever be installed from it and nothing needs pinning.
+mbedtls_suite=trixie
 if [ -n "${MBEDTLS_SOURCE_DIR:-}" ]; then
   [ -f "$MBEDTLS_SOURCE_DIR/include/mbedtls/version.h" ] || {
     echo "setup: MBEDTLS_SOURCE_DIR=$MBEDTLS_SOURCE_DIR holds no mbedTLS source" >&2; exit 1; }
   exit 0
 fi
 cache="$top/.cache"
-if [ -f "$cache/mbedtls/include/mbedtls/version.h" ]; then exit 0; fi
+if grep -qs 'MBEDTLS_VERSION_MAJOR *3' "$cache/mbedtls/include/mbedtls/build_info.h"; then exit 0; fi
 mkdir -p "$cache"
-src_list=/etc/apt/sources.list.d/bulwark-deb-src.sources
-if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  # The source archive is the machine's own Debian archive: copy its deb822
-  # stanzas for the release's main component with Types: deb-src.
-  echo "setup: adding deb-src entries mirroring the machine's Debian sources ($src_list)"
+src_list=/etc/apt/sources.list.d/bulwark-$mbedtls_suite-src.sources
+if [ ! -s "$src_list" ]; then
+  # The machine's own Debian archive (its deb822 stanza for the main archive,
+  # not the security one), as deb-src with the suite changed to trixie.
+  echo "setup: adding a $mbedtls_suite deb-src entry from the machine's Debian sources ($src_list)"
   tmp=$(mktemp)
   for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] && [ "$f" != "$src_list" ] || continue
-    awk 'BEGIN { RS = ""; ORS = "\n\n" }
-         /debian-archive-keyring/ && /Types:[^\n]*deb/ { sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f" >> "$tmp"
+    [ -f "$f" ] && [[ "$f" != */bulwark-* ]] || continue
+    awk -v suite="$mbedtls_suite" 'BEGIN { RS = ""; ORS = "\n\n" }
+         /debian-archive-keyring/ && /Types:[^\n]*deb/ && !/debian-security/ && !done {
+           sub(/Types:[^\n]*/, "Types: deb-src"); sub(/Suites:[^\n]*/, "Suites: " suite)
+           print; done = 1 }' "$f" >> "$tmp"
+    [ -s "$tmp" ] && break
   done
-  if [ -f /etc/apt/sources.list ]; then
-    sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list > "$tmp.list"
-    [ -s "$tmp.list" ] && as_root cp "$tmp.list" /etc/apt/sources.list.d/bulwark-deb-src.list
-    rm -f "$tmp.list"
+  if [ ! -s "$tmp" ] && [ -f /etc/apt/sources.list ]; then
+    # One-line format: the first main-archive deb line, same change.
+    awk -v suite="$mbedtls_suite" '$1 == "deb" && $0 !~ /security/ {
+           $1 = "deb-src"; i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; $(i + 2) = suite
+           print; exit }' /etc/apt/sources.list > "$tmp"
+    [ -s "$tmp" ] && src_list=${src_list%.sources}.list
   fi
-  [ -s "$tmp" ] && as_root cp "$tmp" "$src_list"
+  [ -s "$tmp" ] || { echo "setup: found no Debian archive in the apt sources" >&2; rm -f "$tmp"; exit 1; }
+  as_root cp "$tmp" "$src_list"
+  as_root chmod 644 "$src_list"
   rm -f "$tmp"
   apt_updated=0
 fi
 apt_update_once
 work=$(mktemp -d "$cache/mbedtls-src.XXXXXX")
-echo "setup: fetching the mbedtls source package"
-(cd "$work" && apt-get source -q --download-only mbedtls >/dev/null \
+chmod 755 "$work"   # apt-get source downloads as _apt
+echo "setup: fetching the mbedtls source package from $mbedtls_suite"
+(cd "$work" && apt-get source -q --download-only "mbedtls/$mbedtls_suite" >/dev/null \
   && dpkg-source --no-check -x mbedtls_*.dsc unpacked >/dev/null)
 rm -rf "$cache/mbedtls"
 mv "$work/unpacked" "$cache/mbedtls"
 rm -rf "$work"
-echo "setup: mbedTLS $(grep -o '"[0-9.]*"' "$cache/mbedtls/include/mbedtls/version.h" | head -1) in $cache/mbedtls"
+echo "setup: mbedTLS $(sed -n 's/.*MBEDTLS_VERSION_STRING *"\([0-9.]*\)".*/\1/p' "$cache/mbedtls/include/mbedtls/build_info.h") in $cache/mbedtls"

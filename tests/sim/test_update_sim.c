@@ -92,10 +92,10 @@ bw_err __wrap_bw_manifest_verify_signature(const uint8_t *manifest, size_t len,
     uint8_t key[32];
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
-    mbedtls_sha256_starts_ret(&sha, 0);
-    mbedtls_sha256_update_ret(&sha, manifest, len);
-    mbedtls_sha256_update_ret(&sha, (const uint8_t *)signature, sizeof *signature);
-    mbedtls_sha256_finish_ret(&sha, key);
+    mbedtls_sha256_starts(&sha, 0);
+    mbedtls_sha256_update(&sha, manifest, len);
+    mbedtls_sha256_update(&sha, (const uint8_t *)signature, sizeof *signature);
+    mbedtls_sha256_finish(&sha, key);
     mbedtls_sha256_free(&sha);
     for (unsigned i = 0; i < used; i++) {
         if (memcmp(memo[i].key, key, 32) == 0 && memo[i].result == BW_OK) {
@@ -112,7 +112,7 @@ bw_err __wrap_bw_manifest_verify_signature(const uint8_t *manifest, size_t len,
 
 static void sha256_of(const uint8_t *data, size_t len, uint8_t out[32])
 {
-    CHECK(mbedtls_sha256_ret(data, len, out, 0) == 0, "sha256");
+    CHECK(mbedtls_sha256(data, len, out, 0) == 0, "sha256");
 }
 
 /* SHA-256 of the app slot, as raw flash. */

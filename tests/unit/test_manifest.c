@@ -11,8 +11,9 @@
  *  - device checks (board, kernel version, slot size, anti-rollback), layer
  *    hashes and the streamed region measurement;
  *  - every reason has text, and the text carries the numbers.
- * Keys are made and manifests signed here with the kernel's own mbedTLS
- * (ecdsa.c holds signing too; the kernel image never links it).
+ * Keys are made and manifests signed here with the kernel's own p256-m
+ * (p256-m.c holds signing too; the kernel image never links it), its
+ * randomness from bw_random over the host port's entropy.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,11 +24,13 @@
 
 #include <cmocka.h>
 
-#include "mbedtls/ecdsa.h"
 #include "mbedtls/sha256.h"
+#include "p256-m/p256-m.h"
+#include "psa/crypto.h"
 
 #include "bw_crypto.h"
 #include "bw_manifest.h"
+#include "bw_random.h"
 
 #define MIB (1024u * 1024u)
 
@@ -415,50 +418,32 @@ static void test_header_and_head(void **state)
 
 /* ---- signatures ---- */
 
-static int test_rng(void *context, unsigned char *out, size_t len)
+/* p256-m's randomness for signing here (bw_manifest.c's is a weak stub). */
+psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
 {
-    uint32_t *x = context;
-    for (size_t i = 0; i < len; i++) {
-        *x = *x * 1103515245u + 12345u;
-        out[i] = (uint8_t)(*x >> 16);
-    }
-    return 0;
+    return bw_random_bytes(output, output_size) == BW_OK ? PSA_SUCCESS
+                                                         : PSA_ERROR_INSUFFICIENT_ENTROPY;
 }
 
 typedef struct test_key {
-    mbedtls_ecdsa_context ecdsa;
+    uint8_t priv[32];
     bw_trusted_key trusted;
 } test_key;
 
-static void make_key(test_key *k, uint32_t seed)
+static void make_key(test_key *k)
 {
-    mbedtls_ecdsa_init(&k->ecdsa);
-    assert_int_equal(mbedtls_ecdsa_genkey(&k->ecdsa, MBEDTLS_ECP_DP_SECP256R1, test_rng, &seed), 0);
-    size_t olen;
-    assert_int_equal(mbedtls_ecp_point_write_binary(&k->ecdsa.grp, &k->ecdsa.Q,
-                                                    MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
-                                                    k->trusted.public_key, BW_PUBLIC_KEY_SIZE),
-                     0);
-    assert_int_equal(olen, BW_PUBLIC_KEY_SIZE);
+    assert_int_equal(bw_random_init(), BW_OK);
+    k->trusted.public_key[0] = 0x04;
+    assert_int_equal(p256_gen_keypair(k->priv, k->trusted.public_key + 1), P256_SUCCESS);
 }
 
 static void sign(test_key *k, const uint8_t *manifest, size_t len, bw_signature_block *sig)
 {
     uint8_t hash[32];
-    uint32_t seed = 99;
-    mbedtls_mpi r, s;
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
     assert_int_equal(bw_manifest_signing_hash(manifest, len, hash), BW_OK);
-    assert_int_equal(mbedtls_ecdsa_sign(&k->ecdsa.grp, &r, &s, &k->ecdsa.d, hash, 32, test_rng,
-                                        &seed),
-                     0);
+    assert_int_equal(p256_ecdsa_sign(sig->signature, k->priv, hash, 32), P256_SUCCESS);
     sig->algorithm = BW_SIGNATURE_ALG_ECDSA_P256_SHA256;
     assert_int_equal(bw_manifest_key_id(k->trusted.public_key, sig->key_id), BW_OK);
-    assert_int_equal(mbedtls_mpi_write_binary(&r, sig->signature, 32), 0);
-    assert_int_equal(mbedtls_mpi_write_binary(&s, sig->signature + 32, 32), 0);
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
 }
 
 static void test_signing_hash_and_key_id(void **state)
@@ -468,13 +453,13 @@ static void test_signing_hash_and_key_id(void **state)
     uint8_t expected[32], got[32], message[20 + 3];
     memcpy(message, "BULWARK-MANIFEST-V1", 20);
     memcpy(message + 20, "abc", 3);
-    assert_int_equal(mbedtls_sha256_ret(message, sizeof message, expected, 0), 0);
+    assert_int_equal(mbedtls_sha256(message, sizeof message, expected, 0), 0);
     assert_int_equal(bw_manifest_signing_hash((const uint8_t *)"abc", 3, got), BW_OK);
     assert_memory_equal(got, expected, 32);
 
     uint8_t key[65], id[8];
     memset(key, 7, sizeof key);
-    assert_int_equal(mbedtls_sha256_ret(key, sizeof key, expected, 0), 0);
+    assert_int_equal(mbedtls_sha256(key, sizeof key, expected, 0), 0);
     assert_int_equal(bw_manifest_key_id(key, id), BW_OK);
     assert_memory_equal(id, expected, 8);
 }
@@ -484,8 +469,8 @@ static void test_signature(void **state)
     (void)state;
     assert_int_equal(bw_crypto_init(), BW_OK);
     test_key signer, other;
-    make_key(&signer, 1);
-    make_key(&other, 2);
+    make_key(&signer);
+    make_key(&other);
 
     bw_manifest m;
     uint8_t bytes[BW_MANIFEST_MAX_SIZE];
@@ -530,18 +515,9 @@ static void test_signature(void **state)
     /* Prefix matters: a signature over the bare manifest does not verify. */
     {
         uint8_t hash[32];
-        uint32_t seed = 5;
-        mbedtls_mpi r, s;
-        mbedtls_mpi_init(&r);
-        mbedtls_mpi_init(&s);
-        assert_int_equal(mbedtls_sha256_ret(bytes, n, hash, 0), 0);
-        assert_int_equal(mbedtls_ecdsa_sign(&signer.ecdsa.grp, &r, &s, &signer.ecdsa.d, hash, 32,
-                                            test_rng, &seed), 0);
+        assert_int_equal(mbedtls_sha256(bytes, n, hash, 0), 0);
         bw_signature_block bare = sig;
-        assert_int_equal(mbedtls_mpi_write_binary(&r, bare.signature, 32), 0);
-        assert_int_equal(mbedtls_mpi_write_binary(&s, bare.signature + 32, 32), 0);
-        mbedtls_mpi_free(&r);
-        mbedtls_mpi_free(&s);
+        assert_int_equal(p256_ecdsa_sign(bare.signature, signer.priv, hash, 32), P256_SUCCESS);
         assert_int_equal(bw_manifest_verify_signature(bytes, n, &bare, both, 2, &why), BW_E_DENIED);
         assert_int_equal(why.error, BW_MANIFEST_E_BAD_SIGNATURE);
     }
@@ -564,8 +540,6 @@ static void test_signature(void **state)
     assert_int_equal(bw_manifest_parse(bytes, n, &parsed, &why), BW_E_SIZE);
     assert_int_equal(why.error, BW_MANIFEST_E_LAYER_OUTSIDE);
 
-    mbedtls_ecdsa_free(&signer.ecdsa);
-    mbedtls_ecdsa_free(&other.ecdsa);
 }
 
 /* ---- device, layers, measurement ---- */
@@ -633,11 +607,11 @@ static void test_layers_and_measurement(void **state)
     m.regions[0].size = sizeof region;
     m.layers[0].region_offset = 0x100;
     m.layers[0].length = 1000;
-    assert_int_equal(mbedtls_sha256_ret(region + 0x100, 1000, m.layers[0].fetch_hash, 0), 0);
-    assert_int_equal(mbedtls_sha256_ret(region, sizeof region, m.regions[0].measurement, 0), 0);
+    assert_int_equal(mbedtls_sha256(region + 0x100, 1000, m.layers[0].fetch_hash, 0), 0);
+    assert_int_equal(mbedtls_sha256(region, sizeof region, m.regions[0].measurement, 0), 0);
 
     uint8_t digest[32];
-    assert_int_equal(mbedtls_sha256_ret(region + 0x100, 1000, digest, 0), 0);
+    assert_int_equal(mbedtls_sha256(region + 0x100, 1000, digest, 0), 0);
     assert_int_equal(bw_manifest_check_layer_hash(&m, 0, digest, &why), BW_OK);
     digest[31] ^= 1;
     assert_int_equal(bw_manifest_check_layer_hash(&m, 0, digest, &why), BW_E_DENIED);

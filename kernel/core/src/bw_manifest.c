@@ -11,10 +11,9 @@
  */
 #include <string.h>
 
-#include "mbedtls/bignum.h"
-#include "mbedtls/ecdsa.h"
-#include "mbedtls/ecp.h"
 #include "mbedtls/sha256.h"
+#include "p256-m/p256-m.h"
+#include "psa/crypto.h"
 
 #include "bw_manifest.h"
 
@@ -494,7 +493,7 @@ bw_err bw_manifest_key_id(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
                           uint8_t key_id[BW_KEY_ID_SIZE])
 {
     uint8_t digest[BW_SHA256_SIZE];
-    if (mbedtls_sha256_ret(public_key, BW_PUBLIC_KEY_SIZE, digest, 0) != 0) {
+    if (mbedtls_sha256(public_key, BW_PUBLIC_KEY_SIZE, digest, 0) != 0) {
         return BW_E_IO;
     }
     memcpy(key_id, digest, BW_KEY_ID_SIZE);
@@ -506,61 +505,49 @@ bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
 {
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
-    int rc = mbedtls_sha256_starts_ret(&sha, 0);
+    int rc = mbedtls_sha256_starts(&sha, 0);
     if (rc == 0) {
-        rc = mbedtls_sha256_update_ret(&sha, (const unsigned char *)BW_MANIFEST_SIGNING_PREFIX,
+        rc = mbedtls_sha256_update(&sha, (const unsigned char *)BW_MANIFEST_SIGNING_PREFIX,
                                        BW_MANIFEST_SIGNING_PREFIX_SIZE);
     }
     if (rc == 0) {
-        rc = mbedtls_sha256_update_ret(&sha, manifest, len);
+        rc = mbedtls_sha256_update(&sha, manifest, len);
     }
     if (rc == 0) {
-        rc = mbedtls_sha256_finish_ret(&sha, hash);
+        rc = mbedtls_sha256_finish(&sha, hash);
     }
     mbedtls_sha256_free(&sha);
     return rc == 0 ? BW_OK : BW_E_IO;
 }
 
-/* ECDSA check of hash by key; returns the reason (OK, bad signature, bad key, crypto). */
+/* p256-m draws randomness through PSA's psa_generate_random, but only to
+ * sign or make keys, which Bulwark's verifier never does (and there is no PSA
+ * core in the secure world). Weak, so that a host test that signs with
+ * p256-m can supply a real one. */
+__attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
+{
+    (void)output;
+    (void)output_size;
+    return PSA_ERROR_NOT_SUPPORTED;
+}
+
+/* ECDSA check of hash by key (p256-m; no heap); returns the reason (OK, bad
+ * signature, bad key). The key is checked first, so a bad key reads as such
+ * whatever the signature holds. public_key is 0x04 || X || Y. */
 static bw_manifest_error ecdsa_check(const uint8_t *public_key, const uint8_t hash[BW_SHA256_SIZE],
                                      const uint8_t signature[BW_SIGNATURE_SIZE])
 {
-    mbedtls_ecp_group grp;
-    mbedtls_ecp_point q;
-    mbedtls_mpi r, s;
-    mbedtls_ecp_group_init(&grp);
-    mbedtls_ecp_point_init(&q);
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-
-    bw_manifest_error result = BW_MANIFEST_E_CRYPTO;
-    if (mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1) != 0
-        || mbedtls_mpi_read_binary(&r, signature, 32) != 0
-        || mbedtls_mpi_read_binary(&s, signature + 32, 32) != 0) {
-        goto out;
+    if (public_key[0] != 0x04 || p256_validate_pubkey(public_key + 1) != P256_SUCCESS) {
+        return BW_MANIFEST_E_TRUSTED_KEY;
     }
-    int rc = mbedtls_ecp_point_read_binary(&grp, &q, public_key, BW_PUBLIC_KEY_SIZE);
-    if (rc == 0) {
-        rc = mbedtls_ecp_check_pubkey(&grp, &q);
+    switch (p256_ecdsa_verify(signature, public_key + 1, hash, BW_SHA256_SIZE)) {
+    case P256_SUCCESS:
+        return BW_MANIFEST_OK;
+    case P256_INVALID_PUBKEY:
+        return BW_MANIFEST_E_TRUSTED_KEY;
+    default:
+        return BW_MANIFEST_E_BAD_SIGNATURE;
     }
-    if (rc == MBEDTLS_ERR_MPI_ALLOC_FAILED || rc == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
-        goto out;
-    }
-    if (rc != 0) {
-        result = BW_MANIFEST_E_TRUSTED_KEY;
-        goto out;
-    }
-    rc = mbedtls_ecdsa_verify(&grp, hash, BW_SHA256_SIZE, &q, &r, &s);
-    if (rc == MBEDTLS_ERR_MPI_ALLOC_FAILED || rc == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
-        goto out;
-    }
-    result = rc == 0 ? BW_MANIFEST_OK : BW_MANIFEST_E_BAD_SIGNATURE;
-out:
-    mbedtls_mpi_free(&s);
-    mbedtls_mpi_free(&r);
-    mbedtls_ecp_point_free(&q);
-    mbedtls_ecp_group_free(&grp);
-    return result;
 }
 
 bw_err bw_manifest_verify_signature(const uint8_t *manifest, size_t len,
@@ -632,16 +619,16 @@ bw_err bw_region_measure(bw_region_read_fn read_fn, void *context, uint32_t size
     }
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
-    bw_err err = mbedtls_sha256_starts_ret(&sha, 0) == 0 ? BW_OK : BW_E_IO;
+    bw_err err = mbedtls_sha256_starts(&sha, 0) == 0 ? BW_OK : BW_E_IO;
     for (uint32_t done = 0; err == BW_OK && done < size;) {
         uint32_t chunk = size - done < scratch_len ? size - done : (uint32_t)scratch_len;
         err = read_fn(context, done, scratch, chunk);
-        if (err == BW_OK && mbedtls_sha256_update_ret(&sha, scratch, chunk) != 0) {
+        if (err == BW_OK && mbedtls_sha256_update(&sha, scratch, chunk) != 0) {
             err = BW_E_IO;
         }
         done += chunk;
     }
-    if (err == BW_OK && mbedtls_sha256_finish_ret(&sha, digest) != 0) {
+    if (err == BW_OK && mbedtls_sha256_finish(&sha, digest) != 0) {
         err = BW_E_IO;
     }
     mbedtls_sha256_free(&sha);

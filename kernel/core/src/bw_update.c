@@ -187,15 +187,15 @@ static bw_err hash_range(const bw_flash_partition *p, uint32_t offset, uint32_t 
 {
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
-    bw_err err = mbedtls_sha256_starts_ret(&sha, 0) == 0 ? BW_OK : BW_E_IO;
+    bw_err err = mbedtls_sha256_starts(&sha, 0) == 0 ? BW_OK : BW_E_IO;
     for (uint32_t done = 0; err == BW_OK && done < len; done += COPY_CHUNK) {
         uint32_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
         err = bw_flash_read(p, offset + done, chunk_buf, n);
-        if (err == BW_OK && mbedtls_sha256_update_ret(&sha, chunk_buf, n) != 0) {
+        if (err == BW_OK && mbedtls_sha256_update(&sha, chunk_buf, n) != 0) {
             err = BW_E_IO;
         }
     }
-    if (err == BW_OK && mbedtls_sha256_finish_ret(&sha, digest) != 0) {
+    if (err == BW_OK && mbedtls_sha256_finish(&sha, digest) != 0) {
         err = BW_E_IO;
     }
     mbedtls_sha256_free(&sha);
