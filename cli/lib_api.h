@@ -1,0 +1,33 @@
+/*
+ * The CLI's client of bulwarkd's REST API (docs/API.md), over libcurl.
+ * Where the server and token come from, first found wins: the options
+ * --server URL / --token T, the environment BULWARK_SERVER / BULWARK_TOKEN,
+ * then the config file ($BULWARK_CONFIG, else ~/.config/bulwark/config;
+ * lines "server = URL" and "token = T").
+ */
+#ifndef BULWARK_LIB_API_H
+#define BULWARK_LIB_API_H
+
+#include <stddef.h>
+
+typedef struct bw_api {
+    char server[512];   /* base URL, e.g. http://127.0.0.1:8080 (no trailing /) */
+    char token[256];
+} bw_api;
+
+/* Fills api. Removes --server/--token and their values from argv (updating
+ * *argc) so the command parses the rest. Returns 0, or prints why
+ * ("bulwark: no server: ...") and returns 2. */
+int bw_api_setup(bw_api *api, int *argc, char **argv);
+
+/* Sends METHOD server+path with the bearer token and, if json_body is not
+ * NULL, that body as application/json. On a 2xx answer returns 0 and the
+ * body, NUL-terminated and malloc'ed, in *response (caller frees; may be
+ * NULL when the caller does not want it). Otherwise prints
+ * "bulwark: <the server's error message> (HTTP <status>)" or the transport
+ * error and returns 1. *http_status (if not NULL) gets the status, 0 when
+ * there was no answer. */
+int bw_api_request(const bw_api *api, const char *method, const char *path,
+                   const char *json_body, char **response, long *http_status);
+
+#endif
