@@ -5,7 +5,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch
+packages=(mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libmicrohttpd-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev openssl
+          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch
           cmake make gcc libc6-dev libcmocka-dev python3 dpkg-dev clang
           libclang-rt-dev binutils-arm-none-eabi)
 
