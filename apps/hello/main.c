@@ -127,7 +127,7 @@ int main(void)
     show_notifications();
     MvNetworkHandle network = 0;
     struct MvRequestNetworkParams params = { .version = 1 };
-    show("mvRequestNetwork (not yet)", mvRequestNetwork(&params, &network));
+    show("mvRequestNetwork (no notification center)", mvRequestNetwork(&params, &network));
     printf("hello: asking the kernel to restart me\n");
     fflush(stdout);
     show("mvRestart", mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE));

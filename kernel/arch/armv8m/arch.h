@@ -35,6 +35,11 @@ void arch_app_start_after(enum MvWakeReason reason, uint32_t delay_ms) __attribu
 uint32_t arch_kernel_loop_hold(void);
 void arch_kernel_loop_release(uint32_t hold);
 
+/* While on, every supervision tick (BW_SUPERVISOR_TICK_MS) pends the kernel
+ * loop: for work that waits on time, not on an interrupt (the cloud link's
+ * timeouts, keepalive, backoff, and its crypto done a slice per pass). */
+void arch_kernel_loop_every_tick(bool on);
+
 /* From kernel_main: no app to run; the kernel idles (interrupts and the
  * kernel loop keep running, so an update can still start one). Never returns. */
 void arch_app_park(void) __attribute__((noreturn));

@@ -316,9 +316,19 @@ static void next_sample(bool masked, uint64_t now)
 /* SysTick_S body (exceptions.S): nonzero when the app was hung and has been
  * captured and stopped (the caller then enters the supervisor thread). */
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return);
+static volatile bool loop_every_tick;
+
+void arch_kernel_loop_every_tick(bool on)
+{
+    loop_every_tick = on;
+}
+
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
 {
     board_watchdog_feed();
+    if (loop_every_tick) {
+        SCB_ICSR = ICSR_PENDSVSET;   /* the network's timers run in the kernel loop */
+    }
     if (!app_running) {
         next_sample(false, 0);
         return 0;   /* stopped, or not started yet: nothing to watch */

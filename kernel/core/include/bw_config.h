@@ -59,6 +59,21 @@
 #define BW_LOG_BUFFER_ALIGN 512
 #endif
 
+/* Lines mvServerLog may have queued for the cloud at once (their text sits in
+ * the app's log buffer; this bounds the kernel's index of them, 16 bytes each). */
+#ifndef BW_APP_LOG_LINES
+#define BW_APP_LOG_LINES 128
+#endif
+
+/* Open mvRequestNetwork requests and mvOpenSystemNotification subscriptions
+ * (each a fixed table; an open beyond it fails, bw_network.h). */
+#ifndef BW_NETWORK_REQUESTS_MAX
+#define BW_NETWORK_REQUESTS_MAX 8
+#endif
+#ifndef BW_SYSTEM_NOTIFICATIONS_MAX
+#define BW_SYSTEM_NOTIFICATIONS_MAX 8
+#endif
+
 /* Longest kernel console line, prefix and newline included (a stack buffer);
  * longer lines are cut and end in "...". */
 #ifndef BW_LOG_LINE_MAX

@@ -23,14 +23,21 @@
 /* The one mapping from the kernel's internal errors to the app's statuses. */
 enum MvStatus bw_status_from_err(bw_err err);
 
+/* The 32-bit value an app handle carries; BW_E_HANDLE if it has none. */
+bw_err bw_sys_handle_value(const void *app_handle, uint32_t *value);
+
+/* The close calls' shape: *app_handle (app read-write) names a handle that
+ * close() retires; then 0 is written back. PARAMETERFAULT, or close's error. */
+enum MvStatus bw_sys_close_app_handle(uintptr_t app_handle, bw_err (*close)(uint32_t handle));
+
 /* mvNoOp: OKAY. */
 enum MvStatus bw_sys_no_op(void);
 
 /* mvGetMicroseconds: port_time_us() into *usec_out. PARAMETERFAULT. */
 enum MvStatus bw_sys_get_microseconds(uint64_t *usec_out);
 
-/* mvGetWallTime: PARAMETERFAULT for a bad pointer, else TIMENOTSET (no server
- * time yet); *usec_out is not written. */
+/* mvGetWallTime: the UTC time in µs the cloud set (bw_network.h). PARAMETERFAULT
+ * for a bad pointer, TIMENOTSET (nothing written) before the cloud set it. */
 enum MvStatus bw_sys_get_wall_time(uint64_t *usec_out);
 
 /* mvGetSysClk/HClk/PClk1/PClk2: the clock's frequency in Hz. PARAMETERFAULT. */
@@ -89,5 +96,26 @@ enum MvStatus bw_sys_server_log(const uint8_t *message, uint16_t length_bytes);
 
 /* Every call the kernel does not implement yet: UNAVAILABLE. */
 enum MvStatus bw_sys_unavailable(void);
+
+/* ---- the cloud link (bw_syscalls_net.c; bw_network.h) ---- */
+
+/* mvRequestNetwork: v1 params name a live notification center; a new network
+ * handle into *handle_out. PARAMETERFAULT, UNSUPPORTEDSTRUCTUREVERSION,
+ * INVALIDHANDLE (the center), TOOMANYNOTIFICATIONBUFFERS (table full). */
+enum MvStatus bw_sys_request_network(const struct MvRequestNetworkParams *params,
+                                     MvNetworkHandle *handle_out);
+/* mvReleaseNetwork: retires *handle and writes 0 back. PARAMETERFAULT, INVALIDHANDLE. */
+enum MvStatus bw_sys_release_network(MvNetworkHandle *handle);
+/* mvGetNetworkStatus: the link's status. PARAMETERFAULT, INVALIDHANDLE. */
+enum MvStatus bw_sys_get_network_status(MvNetworkHandle handle, enum MvNetworkStatus *status_out);
+/* mvGetNetworkReasons: the reason bits and the open request count. PARAMETERFAULT. */
+enum MvStatus bw_sys_get_network_reasons(enum MvNetworkReason *reasons_out,
+                                         uint32_t *request_ref_count_out);
+/* mvOpenSystemNotification: source NETWORK or UPDATE into a live center.
+ * PARAMETERFAULT (pointers, source), INVALIDHANDLE, TOOMANYNOTIFICATIONBUFFERS. */
+enum MvStatus bw_sys_open_system_notification(const struct MvOpenSystemNotificationParams *params,
+                                              MvSystemEventHandle *handle_out);
+/* mvCloseSystemNotification: retires *handle and writes 0 back. */
+enum MvStatus bw_sys_close_system_notification(MvSystemEventHandle *handle);
 
 #endif

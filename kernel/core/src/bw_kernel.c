@@ -1,42 +1,35 @@
 /*
  * Kernel-wide state (see bw_kernel.h).
  *
- * State: the wake reason and the server-log buffer of the current app run.
- * Both are written under port_irq_lock (the buffer claim is a check-and-set
- * that a preempting call must not split); the wake reason is one byte and is
- * read without the lock.
+ * State: the wake reason of the current app run (one byte, written and read
+ * without a lock); the server-log buffer belongs to the log queue
+ * (bw_app_log.h), which claims it under its lock.
  */
+#include "bw_app_log.h"
 #include "bw_crash.h"
 #include "bw_crypto.h"
 #include "bw_handles.h"
 #include "bw_identity.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
+#include "bw_network.h"
 #include "bw_notify.h"
 #include "bw_port.h"
 #include "bw_random.h"
 
-typedef struct server_log_buffer {
-    bool attached;
-    uintptr_t base;     /* app address; reserved for the cloud log queue */
-    uint32_t length;
-} server_log_buffer;
-
 static volatile enum MvWakeReason wake_reason = MV_WAKEREASON_COLDBOOT;
-static server_log_buffer server_log;
 
 static void forget_app_run(enum MvWakeReason reason)
 {
-    uint32_t state = port_irq_lock();
-    server_log = (server_log_buffer){ .attached = false, .base = 0, .length = 0 };
     wake_reason = reason;
-    port_irq_unlock(state);
 }
 
 bw_err bw_kernel_init(void)
 {
     bw_handles_reset();
     bw_notify_reset();
+    bw_app_log_reset();
+    bw_network_reset();
     forget_app_run(MV_WAKEREASON_COLDBOOT);
     bw_crash_init();
     (void)bw_crypto_init();   /* cannot fail: hands a static arena to mbedTLS */
@@ -46,6 +39,8 @@ bw_err bw_kernel_init(void)
 void bw_kernel_app_starting(enum MvWakeReason reason)
 {
     bw_notify_close_all();
+    bw_app_log_detach();
+    bw_network_app_starting();
     forget_app_run(reason);
     bw_crash_app_starting();
     bw_log("app starting (wake reason %u)", (unsigned)reason);
@@ -58,19 +53,12 @@ enum MvWakeReason bw_kernel_wake_reason(void)
 
 bw_err bw_kernel_server_log_attach(uintptr_t buffer, uint32_t length)
 {
-    bw_err err = BW_E_IN_USE;
-    uint32_t state = port_irq_lock();
-    if (!server_log.attached) {
-        server_log = (server_log_buffer){ .attached = true, .base = buffer, .length = length };
-        err = BW_OK;
-    }
-    port_irq_unlock(state);
-    return err;
+    return bw_app_log_attach(buffer, length);
 }
 
 bool bw_kernel_server_log_ready(void)
 {
-    return server_log.attached;
+    return bw_app_log_attached();
 }
 
 bw_err bw_device_identity(uint8_t identity[16])

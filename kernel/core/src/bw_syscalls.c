@@ -22,6 +22,8 @@
 #include "bw_config.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
+#include "bw_network.h"
+#include "bw_app_log.h"
 #include "bw_notify.h"
 #include "bw_identity.h"
 #include "bw_port.h"
@@ -82,8 +84,7 @@ static uintptr_t app_address(const volatile void *app_pointer)
     return (uintptr_t)app_pointer;
 }
 
-/* The 32-bit handle value an app handle carries; BW_E_HANDLE if it has none. */
-static bw_err handle_value(const void *app_handle, uint32_t *value)
+bw_err bw_sys_handle_value(const void *app_handle, uint32_t *value)
 {
     uintptr_t raw = (uintptr_t)app_handle;
     uint32_t narrow = (uint32_t)raw;
@@ -116,8 +117,11 @@ enum MvStatus bw_sys_get_wall_time(uint64_t *usec_out)
     if (err != BW_OK) {
         return bw_status_from_err(err);
     }
-    /* No server connection has supplied the time yet. */
-    return MV_STATUS_TIMENOTSET;
+    uint64_t now;
+    if (bw_wall_time_get(&now) != BW_OK) {
+        return MV_STATUS_TIMENOTSET;   /* the cloud has not set the time yet */
+    }
+    return copy_out_status(app_address(usec_out), &now, sizeof now);
 }
 
 static enum MvStatus get_clock(bw_clock clock, uint32_t *hz_out)
@@ -270,27 +274,31 @@ enum MvStatus bw_sys_setup_notifications(const struct MvNotificationSetup *setup
     return bw_status_from_err(err);
 }
 
-enum MvStatus bw_sys_close_notifications(MvNotificationHandle *handle)
+enum MvStatus bw_sys_close_app_handle(uintptr_t app_handle, bw_err (*close)(uint32_t handle))
 {
-    uintptr_t app_handle = app_address(handle);
-    bw_err err = bw_app_check_range(app_handle, sizeof *handle, BW_ACCESS_READWRITE);
+    bw_err err = bw_app_check_range(app_handle, sizeof(void *), BW_ACCESS_READWRITE);
     if (err != BW_OK) {
         return bw_status_from_err(err);
     }
-    MvNotificationHandle held;
+    void *held;
     err = bw_app_copy_in(&held, app_handle, sizeof held);
     uint32_t value = 0;
     if (err == BW_OK) {
-        err = handle_value(held, &value);
+        err = bw_sys_handle_value(held, &value);
     }
     if (err == BW_OK) {
-        err = bw_notify_close(value);
+        err = close(value);
     }
     if (err == BW_OK) {
-        MvNotificationHandle none = NULL;
+        void *none = NULL;
         err = bw_app_copy_out(app_handle, &none, sizeof none);
     }
     return bw_status_from_err(err);
+}
+
+enum MvStatus bw_sys_close_notifications(MvNotificationHandle *handle)
+{
+    return bw_sys_close_app_handle(app_address(handle), bw_notify_close);
 }
 
 enum MvStatus bw_sys_temp_trigger_notification(MvNotificationHandle handle,
@@ -301,7 +309,7 @@ enum MvStatus bw_sys_temp_trigger_notification(MvNotificationHandle handle,
         return MV_STATUS_PARAMETERFAULT;
     }
     uint32_t value = 0;
-    bw_err err = handle_value(handle, &value);
+    bw_err err = bw_sys_handle_value(handle, &value);
     if (err == BW_OK) {
         err = bw_notify_trigger(value, type, tag);
     }
@@ -344,17 +352,32 @@ enum MvStatus bw_sys_server_log(const uint8_t *message, uint16_t length_bytes)
      * is printed, and every byte is escaped. */
     bw_log_app_line line;
     bw_log_app_begin(&line);
+    /* Queued for the cloud as well, if the app's log buffer has room
+     * (bw_app_log.h); a line that finds none is counted lost, and the call
+     * still succeeds: delivery is best-effort. */
+    bw_app_log_line queued;
+    bool queue = bw_app_log_reserve(length_bytes, (uint32_t)(port_time_us() / 1000u), &queued) == BW_OK;
     uint8_t piece[BW_LOG_APP_PIECE];
     for (uint32_t done = 0; done < length_bytes;) {
         uint32_t n = length_bytes - done < sizeof piece ? length_bytes - done : (uint32_t)sizeof piece;
         if (bw_app_copy_in(piece, app_message + done, n) != BW_OK) {
             bw_log_app_end(&line);
+            if (queue) {
+                bw_app_log_commit(&queued, false);
+            }
             return MV_STATUS_LATEFAULT;
         }
         bw_log_app_append(&line, piece, n);
+        if (queue && bw_app_log_write(&queued, done, piece, n) != BW_OK) {
+            bw_app_log_commit(&queued, false);
+            queue = false;
+        }
         done += n;
     }
     bw_log_app_end(&line);
+    if (queue) {
+        bw_app_log_commit(&queued, true);
+    }
     return MV_STATUS_OKAY;
 }
 

@@ -84,6 +84,53 @@ static enum MvStatus call_logging_init_512(uintptr_t p) { return mvServerLogging
 static enum MvStatus call_logging_init_1024(uintptr_t p) { return mvServerLoggingInit((uint8_t *)p, 1024); }
 static enum MvStatus call_log(uintptr_t p) { return mvServerLog((const uint8_t *)p, 16); }
 
+static enum MvStatus call_request_params(uintptr_t p)
+{
+    MvNetworkHandle handle = 0;
+    return mvRequestNetwork((const struct MvRequestNetworkParams *)p, &handle);
+}
+
+static enum MvStatus call_request_handle_out(uintptr_t p)
+{
+    struct MvRequestNetworkParams params = { .version = 1 };
+    params.v1.notification_handle = good_handle;
+    return mvRequestNetwork(&params, (MvNetworkHandle *)p);
+}
+
+static enum MvStatus call_release_network(uintptr_t p) { return mvReleaseNetwork((MvNetworkHandle *)p); }
+
+static enum MvStatus call_network_status(uintptr_t p)
+{
+    return mvGetNetworkStatus((MvNetworkHandle)0x1234u, (enum MvNetworkStatus *)p);
+}
+
+static enum MvStatus call_network_reasons_0(uintptr_t p)
+{
+    uint32_t count;
+    return mvGetNetworkReasons((enum MvNetworkReason *)p, &count);
+}
+
+static enum MvStatus call_network_reasons_1(uintptr_t p)
+{
+    enum MvNetworkReason reasons;
+    return mvGetNetworkReasons(&reasons, (uint32_t *)p);
+}
+
+static enum MvStatus call_open_event_params(uintptr_t p)
+{
+    MvSystemEventHandle handle = 0;
+    return mvOpenSystemNotification((const struct MvOpenSystemNotificationParams *)p, &handle);
+}
+
+static enum MvStatus call_open_event_handle_out(uintptr_t p)
+{
+    struct MvOpenSystemNotificationParams params = {
+        .notification_handle = good_handle, .notification_source = MV_SYSTEMNOTIFICATIONSOURCE_NETWORK };
+    return mvOpenSystemNotification(&params, (MvSystemEventHandle *)p);
+}
+
+static enum MvStatus call_close_event(uintptr_t p) { return mvCloseSystemNotification((MvSystemEventHandle *)p); }
+
 static const call_case calls[] = {
     { "mvGetMicroseconds", call_get_microseconds, 8, 1, true },
     { "mvGetWallTime", call_get_wall_time, 8, 1, true },
@@ -102,6 +149,16 @@ static const call_case calls[] = {
     { "mvServerLoggingInit(512)", call_logging_init_512, 512, 512, true },
     { "mvServerLoggingInit(1024)", call_logging_init_1024, 1024, 512, true },
     { "mvServerLog", call_log, 16, 1, false },
+    { "mvRequestNetwork(params)", call_request_params, sizeof(struct MvRequestNetworkParams), 1, false },
+    { "mvRequestNetwork(handle_out)", call_request_handle_out, sizeof(MvNetworkHandle), 1, true },
+    { "mvReleaseNetwork", call_release_network, sizeof(MvNetworkHandle), 1, true },
+    { "mvGetNetworkStatus", call_network_status, sizeof(enum MvNetworkStatus), 1, true },
+    { "mvGetNetworkReasons(reasons)", call_network_reasons_0, sizeof(enum MvNetworkReason), 1, true },
+    { "mvGetNetworkReasons(count)", call_network_reasons_1, sizeof(uint32_t), 1, true },
+    { "mvOpenSystemNotification(params)", call_open_event_params,
+      sizeof(struct MvOpenSystemNotificationParams), 1, false },
+    { "mvOpenSystemNotification(handle_out)", call_open_event_handle_out, sizeof(MvSystemEventHandle), 1, true },
+    { "mvCloseSystemNotification", call_close_event, sizeof(MvSystemEventHandle), 1, true },
 };
 
 static uint32_t cases;
@@ -233,6 +290,10 @@ int main(void)
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
         bad_pointers(&calls[i]);
     }
+    enum MvNetworkReason reasons = 0;
+    uint32_t requests = 99;
+    check_status(mvGetNetworkReasons(&reasons, &requests), MV_STATUS_OKAY, "mvGetNetworkReasons");
+    check_u32(requests, 0, "no failed mvRequestNetwork left a request behind");
 
     /* Inputs may live in app flash: a const setup struct is fine. */
     static const struct MvNotificationSetup flash_setup = {

@@ -15,6 +15,12 @@
  *    once (BUFFERALREADYINUSE after); mvServerLog is UNAVAILABLE before it,
  *    LOGMESSAGETOOLONG above 1024 bytes, prints 1024 bytes whole and escapes
  *    bytes that are not printable (the test matches the kernel log);
+ *  - mvRequestNetwork needs a v1 struct and a live notification center,
+ *    gives a handle whose status is DELIBERATELYOFFLINE on a device with no
+ *    cloud credentials, counts in mvGetNetworkReasons (USINGNETWORK), and
+ *    mvReleaseNetwork retires it (0 written back, INVALIDHANDLE after);
+ *    mvOpenSystemNotification takes NETWORK and UPDATE, refuses another
+ *    source; handles of both kinds are dead after the app restart;
  *  - calls not implemented yet are UNAVAILABLE and write nothing;
  *  - the gate returns with every APSR flag clear (N Z C V Q and the GE bits,
  *    all set before the call) and r1-r3/r12 zero, and widens a narrow
@@ -45,6 +51,8 @@ static struct {
     uint32_t checks;
     uint32_t failures;
     uint64_t last_us;
+    uint32_t network;   /* handles of the first run: dead in the second */
+    uint32_t event;
 } carried __attribute__((section(".noinit")));
 
 static uint8_t log_buffer[1024] __attribute__((aligned(512)));
@@ -220,13 +228,73 @@ static void check_logging(void)
                  "mvServerLog(message with non-printable bytes)");
 }
 
-static void check_unavailable(void)
+static struct MvNotification net_notifications[8] __attribute__((aligned(8)));
+
+static void check_network(void)
 {
     MvNetworkHandle network = (MvNetworkHandle)0x5A5A5A5Au;
-    struct MvRequestNetworkParams network_params = { .version = 1 };
-    check_status(mvRequestNetwork(&network_params, &network), MV_STATUS_UNAVAILABLE, "mvRequestNetwork");
-    check_u32((uint32_t)(uintptr_t)network, 0x5A5A5A5Au, "mvRequestNetwork writes no handle");
+    struct MvRequestNetworkParams params = { .version = 1 };
+    check_status(mvRequestNetwork(&params, &network), MV_STATUS_INVALIDHANDLE,
+                 "mvRequestNetwork without a notification center");
+    check_u32((uint32_t)(uintptr_t)network, 0x5A5A5A5Au, "a refused mvRequestNetwork writes no handle");
 
+    MvNotificationHandle center = 0;
+    struct MvNotificationSetup setup = { .irq = 20, .buffer = net_notifications,
+                                         .buffer_size = sizeof net_notifications };
+    check_status(mvSetupNotifications(&setup, &center), MV_STATUS_OKAY, "notification center for the network");
+    params.v1.notification_handle = center;
+    params.v1.notification_tag = 77;
+    params.version = 2;
+    check_status(mvRequestNetwork(&params, &network), MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION,
+                 "mvRequestNetwork version 2");
+    params.version = 1;
+    check_status(mvRequestNetwork(&params, (MvNetworkHandle *)0x10000000u), MV_STATUS_PARAMETERFAULT,
+                 "mvRequestNetwork into kernel memory");
+    check_status(mvRequestNetwork(&params, &network), MV_STATUS_OKAY, "mvRequestNetwork");
+    check_true(network != 0 && network != (MvNetworkHandle)0x5A5A5A5Au, "no handle", "a handle",
+               "mvRequestNetwork gives a handle");
+    enum MvNetworkStatus net_status = MV_NETWORKSTATUS_CONNECTED;
+    check_status(mvGetNetworkStatus(network, &net_status), MV_STATUS_OKAY, "mvGetNetworkStatus");
+    check_u32(net_status, MV_NETWORKSTATUS_DELIBERATELYOFFLINE, "no credentials: deliberately offline");
+    check_status(mvGetNetworkStatus((MvNetworkHandle)0x1234u, &net_status), MV_STATUS_INVALIDHANDLE,
+                 "mvGetNetworkStatus with a made-up handle");
+    enum MvNetworkReason reasons = 0;
+    uint32_t count = 99;
+    check_status(mvGetNetworkReasons(&reasons, &count), MV_STATUS_OKAY, "mvGetNetworkReasons");
+    check_u32(count, 1, "one open network request");
+    check_u32((uint32_t)reasons & MV_NETWORKREASON_USINGNETWORK, MV_NETWORKREASON_USINGNETWORK,
+              "reasons say USINGNETWORK");
+    check_status(mvGetNetworkReasons(&reasons, (uint32_t *)0x38000000u), MV_STATUS_PARAMETERFAULT,
+                 "mvGetNetworkReasons into kernel RAM");
+
+    MvSystemEventHandle event = 0;
+    struct MvOpenSystemNotificationParams event_params = {
+        .notification_handle = center, .notification_tag = 5,
+        .notification_source = (enum MvSystemNotificationSource)7 };
+    check_status(mvOpenSystemNotification(&event_params, &event), MV_STATUS_PARAMETERFAULT,
+                 "mvOpenSystemNotification from source 7");
+    event_params.notification_source = MV_SYSTEMNOTIFICATIONSOURCE_NETWORK;
+    check_status(mvOpenSystemNotification(&event_params, &event), MV_STATUS_OKAY,
+                 "mvOpenSystemNotification(NETWORK)");
+    carried.event = (uint32_t)(uintptr_t)event;
+    check_status(mvCloseSystemNotification(&event), MV_STATUS_OKAY, "mvCloseSystemNotification");
+    check_u32((uint32_t)(uintptr_t)event, 0, "mvCloseSystemNotification writes 0 back");
+    event_params.notification_source = MV_SYSTEMNOTIFICATIONSOURCE_UPDATE;
+    check_status(mvOpenSystemNotification(&event_params, &event), MV_STATUS_OKAY,
+                 "mvOpenSystemNotification(UPDATE)");
+    carried.event = (uint32_t)(uintptr_t)event;
+
+    MvNetworkHandle released = network;
+    check_status(mvReleaseNetwork(&released), MV_STATUS_OKAY, "mvReleaseNetwork");
+    check_u32((uint32_t)(uintptr_t)released, 0, "mvReleaseNetwork writes 0 back");
+    released = network;
+    check_status(mvReleaseNetwork(&released), MV_STATUS_INVALIDHANDLE, "mvReleaseNetwork twice");
+    check_status(mvRequestNetwork(&params, &network), MV_STATUS_OKAY, "mvRequestNetwork again");
+    carried.network = (uint32_t)(uintptr_t)network;
+}
+
+static void check_unavailable(void)
+{
     MvChannelHandle channel = (MvChannelHandle)0x5A5A5A5Au;
     struct MvOpenChannelParams channel_params = { .version = 1 };
     check_status(mvOpenChannel(&channel_params, &channel), MV_STATUS_UNAVAILABLE, "mvOpenChannel");
@@ -290,6 +358,7 @@ static void first_run(void)
     check_peripherals();
     check_logging();
     check_gate_abi();
+    check_network();
     check_unavailable();
 
     check_status(mvRestart((enum MvRestartMode)999), MV_STATUS_PARAMETERFAULT, "mvRestart(999)");
@@ -325,6 +394,17 @@ static void second_run(enum MvWakeReason reason)
                  "mvServerLoggingInit after restart: the buffer was released");
     check_status(mvServerLog((const uint8_t *)hello, sizeof hello - 1), MV_STATUS_OKAY,
                  "mvServerLog in the second run");
+
+    enum MvNetworkStatus net_status;
+    check_status(mvGetNetworkStatus((MvNetworkHandle)(uintptr_t)carried.network, &net_status),
+                 MV_STATUS_INVALIDHANDLE, "a network handle of the last run is dead");
+    MvSystemEventHandle event = (MvSystemEventHandle)(uintptr_t)carried.event;
+    check_status(mvCloseSystemNotification(&event), MV_STATUS_INVALIDHANDLE,
+                 "a system-event handle of the last run is dead");
+    enum MvNetworkReason reasons = 0;
+    uint32_t count = 99;
+    check_status(mvGetNetworkReasons(&reasons, &count), MV_STATUS_OKAY, "mvGetNetworkReasons after restart");
+    check_u32(count, 0, "no network request survives the restart");
     check_finish("syscalls", carried.checks, carried.failures);
 }
 

@@ -1,0 +1,138 @@
+/*
+ * Cloud protocol messages (see bw_cloud_proto.h, docs/SPEC.md §13.2).
+ * Little-endian fields written and read byte by byte: no struct layout or
+ * alignment is assumed, on either side.
+ */
+#include <string.h>
+
+#include "bw_cloud_proto.h"
+
+static void put_u16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    put_u16(p, v);
+    put_u16(p + 2, v >> 16);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void bw_cloud_encode_status(const bw_cloud_status *status, uint8_t out[BW_CLOUD_STATUS_SIZE])
+{
+    memset(out, 0, BW_CLOUD_STATUS_SIZE);
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_STATUS;
+    out[2] = status->online ? 1u : 0u;
+    out[3] = status->wake_reason;
+    put_u32(out + 4, status->boot_id);
+    put_u32(out + 8, status->connection_id);
+    put_u32(out + 12, status->kernel_version);
+    put_u32(out + 16, status->app_version);
+    put_u32(out + 20, status->uptime_s);
+    put_u32(out + 24, status->log_lines_lost);
+    put_u32(out + 28, status->crashes_since_boot);
+    put_u32(out + 32, status->newest_crash_sequence);
+}
+
+void bw_cloud_encode_crash(uint32_t boot_id, const uint8_t record[BW_CLOUD_CRASH_RECORD],
+                           uint8_t out[BW_CLOUD_CRASH_SIZE])
+{
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_CRASH;
+    put_u16(out + 2, 0);
+    put_u32(out + 4, boot_id);
+    memcpy(out + 8, record, BW_CLOUD_CRASH_RECORD);
+}
+
+bw_err bw_cloud_log_begin(bw_cloud_log_batch *batch, uint8_t *buf, size_t cap,
+                          uint32_t boot_id, uint32_t first_sequence)
+{
+    if (cap > BW_CLOUD_LOG_MAX) {
+        cap = BW_CLOUD_LOG_MAX;
+    }
+    if (cap < BW_CLOUD_LOG_HEADER + BW_CLOUD_LOG_LINE_HEADER + 1u) {
+        return BW_E_SIZE;
+    }
+    *batch = (bw_cloud_log_batch){ .buf = buf, .cap = cap, .len = BW_CLOUD_LOG_HEADER, .count = 0 };
+    buf[0] = BW_CLOUD_VERSION;
+    buf[1] = BW_CLOUD_TYPE_LOG;
+    put_u16(buf + 2, 0);
+    put_u32(buf + 4, boot_id);
+    put_u32(buf + 8, first_sequence);
+    return BW_OK;
+}
+
+uint8_t *bw_cloud_log_add(bw_cloud_log_batch *batch, uint32_t uptime_ms, size_t len)
+{
+    if (len > BW_CLOUD_LOG_LINE_MAX || batch->count == UINT16_MAX
+        || batch->cap - batch->len < BW_CLOUD_LOG_LINE_HEADER + len) {
+        return NULL;
+    }
+    uint8_t *line = batch->buf + batch->len;
+    put_u32(line, uptime_ms);
+    put_u16(line + 4, (uint32_t)len);
+    batch->len += BW_CLOUD_LOG_LINE_HEADER + len;
+    batch->count++;
+    return line + BW_CLOUD_LOG_LINE_HEADER;
+}
+
+size_t bw_cloud_log_finish(bw_cloud_log_batch *batch)
+{
+    if (batch->count == 0) {
+        return 0;
+    }
+    put_u16(batch->buf + 2, batch->count);
+    return batch->len;
+}
+
+bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out)
+{
+    if (len < 2) {
+        return BW_E_SIZE;
+    }
+    if (payload[0] != BW_CLOUD_VERSION) {
+        return BW_E_VERSION;
+    }
+    if (payload[1] != BW_CLOUD_TYPE_TIME) {
+        return BW_E_INVALID;
+    }
+    if (len != BW_CLOUD_TIME_SIZE) {
+        return BW_E_SIZE;
+    }
+    if (payload[2] != 0 || payload[3] != 0) {
+        return BW_E_INVALID;
+    }
+    uint64_t ms = (uint64_t)get_u32(payload + 4) | (uint64_t)get_u32(payload + 8) << 32;
+    if (ms < BW_CLOUD_TIME_MIN_MS || ms > UINT64_MAX / 1000u) {
+        return BW_E_INVALID;
+    }
+    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_TIME, .utc_ms = ms };
+    return BW_OK;
+}
+
+size_t bw_cloud_topic(char topic[BW_CLOUD_TOPIC_MAX], const char *device_id, const char *suffix)
+{
+    for (size_t i = 0; i < BW_CLOUD_DEVICE_ID_LEN; i++) {
+        char c = device_id[i];
+        if (c <= ' ' || c > '~' || c == '/' || c == '+' || c == '#') {
+            return 0;
+        }
+    }
+    size_t suffix_len = strlen(suffix);
+    size_t len = 3u + BW_CLOUD_DEVICE_ID_LEN + 1u + suffix_len;
+    if (len + 1u > BW_CLOUD_TOPIC_MAX) {
+        return 0;
+    }
+    memcpy(topic, "bw/", 3);
+    memcpy(topic + 3, device_id, BW_CLOUD_DEVICE_ID_LEN);
+    topic[3 + BW_CLOUD_DEVICE_ID_LEN] = '/';
+    memcpy(topic + 4 + BW_CLOUD_DEVICE_ID_LEN, suffix, suffix_len + 1u);
+    return len;
+}

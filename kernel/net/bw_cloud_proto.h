@@ -1,0 +1,91 @@
+/*
+ * The cloud protocol's messages (docs/SPEC.md §13.2), encoded and decoded
+ * without the network: the device's STATUS, LOG and CRASH, the cloud's TIME,
+ * and the per-device topic names (§13.1). Pure functions over caller
+ * buffers; nothing here keeps state.
+ */
+#ifndef BW_CLOUD_PROTO_H
+#define BW_CLOUD_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bw_err.h"
+
+#define BW_CLOUD_VERSION          1u
+#define BW_CLOUD_TYPE_STATUS      1u
+#define BW_CLOUD_TYPE_LOG         2u
+#define BW_CLOUD_TYPE_CRASH       3u
+#define BW_CLOUD_TYPE_TIME        0x81u
+
+#define BW_CLOUD_STATUS_SIZE      40u
+#define BW_CLOUD_LOG_HEADER       12u
+#define BW_CLOUD_LOG_LINE_HEADER  6u
+#define BW_CLOUD_LOG_MAX          1400u    /* a whole LOG payload */
+#define BW_CLOUD_LOG_LINE_MAX     1024u    /* one line's text */
+#define BW_CLOUD_CRASH_RECORD     448u
+#define BW_CLOUD_CRASH_SIZE       (8u + BW_CLOUD_CRASH_RECORD)
+#define BW_CLOUD_TIME_SIZE        12u
+#define BW_CLOUD_TIME_MIN_MS      1577836800000ull   /* 2020-01-01T00:00:00Z */
+#define BW_CLOUD_DEVICE_ID_LEN    34u
+#define BW_CLOUD_TOPIC_MAX        64u      /* "bw/" + ID + "/down/time" and NUL fit */
+
+typedef struct bw_cloud_status {
+    bool online;
+    uint8_t wake_reason;
+    uint32_t boot_id;
+    uint32_t connection_id;
+    uint32_t kernel_version;
+    uint32_t app_version;
+    uint32_t uptime_s;
+    uint32_t log_lines_lost;
+    uint32_t crashes_since_boot;
+    uint32_t newest_crash_sequence;
+} bw_cloud_status;
+
+/* Writes STATUS into out (BW_CLOUD_STATUS_SIZE bytes). */
+void bw_cloud_encode_status(const bw_cloud_status *status, uint8_t out[BW_CLOUD_STATUS_SIZE]);
+
+/* Writes CRASH (boot ID + a 448-byte crash record as stored) into out. */
+void bw_cloud_encode_crash(uint32_t boot_id, const uint8_t record[BW_CLOUD_CRASH_RECORD],
+                           uint8_t out[BW_CLOUD_CRASH_SIZE]);
+
+/* A LOG batch being filled in a caller buffer of cap bytes (≤ BW_CLOUD_LOG_MAX used). */
+typedef struct bw_cloud_log_batch {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    uint16_t count;
+} bw_cloud_log_batch;
+
+/* Starts a batch whose first line has sequence first_sequence. BW_E_SIZE if
+ * cap cannot hold the header and one byte of line. */
+bw_err bw_cloud_log_begin(bw_cloud_log_batch *batch, uint8_t *buf, size_t cap,
+                          uint32_t boot_id, uint32_t first_sequence);
+
+/* Makes room for the next line (len ≤ BW_CLOUD_LOG_LINE_MAX bytes) and
+ * returns where its text goes; NULL when it does not fit (the batch is
+ * unchanged) or len is too long. */
+uint8_t *bw_cloud_log_add(bw_cloud_log_batch *batch, uint32_t uptime_ms, size_t len);
+
+/* Writes the line count; returns the payload length (0 if no line was added). */
+size_t bw_cloud_log_finish(bw_cloud_log_batch *batch);
+
+/* A message from the cloud, as decoded. */
+typedef struct bw_cloud_down {
+    uint8_t type;            /* BW_CLOUD_TYPE_TIME */
+    uint64_t utc_ms;         /* TIME */
+} bw_cloud_down;
+
+/* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
+ * protocol version, BW_E_INVALID for an unknown type or a field out of range
+ * (a time before 2020), BW_E_SIZE for a length its type does not have. */
+bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out);
+
+/* Writes "bw/<device_id>/<suffix>" with a NUL into topic (BW_CLOUD_TOPIC_MAX
+ * bytes); returns its length, or 0 if the ID is not 34 printable characters
+ * or it does not fit. */
+size_t bw_cloud_topic(char topic[BW_CLOUD_TOPIC_MAX], const char *device_id, const char *suffix);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * The cloud protocol's messages on the device side (bw_cloud_proto.h,
+ * docs/SPEC.md §13.2): STATUS and CRASH byte for byte as the spec's tables
+ * say; LOG batches hold whole lines only and never exceed their buffer or
+ * 1400 bytes; TIME is refused for any other version, type, length, nonzero
+ * padding or a time before 2020; topics are built only from a clean ID.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bw_cloud_proto.h"
+
+#define ID "BW00112233445566778899AABBCCDDEEFF"
+
+static void status_layout(void **state)
+{
+    (void)state;
+    bw_cloud_status s = { .online = true, .wake_reason = 8, .boot_id = 0x04030201u,
+                          .connection_id = 0x08070605u, .kernel_version = 0x00010200u,
+                          .app_version = 7, .uptime_s = 300, .log_lines_lost = 2,
+                          .crashes_since_boot = 3, .newest_crash_sequence = 41 };
+    uint8_t out[BW_CLOUD_STATUS_SIZE];
+    memset(out, 0xAA, sizeof out);
+    bw_cloud_encode_status(&s, out);
+    static const uint8_t expected[BW_CLOUD_STATUS_SIZE] = {
+        1, 1, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x00, 0x02, 0x01, 0x00, 7, 0, 0, 0,
+        0x2C, 0x01, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 41, 0, 0, 0, 0, 0, 0, 0 };
+    assert_memory_equal(out, expected, sizeof expected);
+}
+
+static void crash_layout(void **state)
+{
+    (void)state;
+    uint8_t record[BW_CLOUD_CRASH_RECORD];
+    for (size_t i = 0; i < sizeof record; i++) {
+        record[i] = (uint8_t)i;
+    }
+    uint8_t out[BW_CLOUD_CRASH_SIZE];
+    bw_cloud_encode_crash(0xA1B2C3D4u, record, out);
+    static const uint8_t head[8] = { 1, 3, 0, 0, 0xD4, 0xC3, 0xB2, 0xA1 };
+    assert_memory_equal(out, head, sizeof head);
+    assert_memory_equal(out + 8, record, sizeof record);
+}
+
+static void log_batches(void **state)
+{
+    (void)state;
+    uint8_t buf[64];
+    bw_cloud_log_batch batch;
+    assert_int_equal(bw_cloud_log_begin(&batch, buf, 18, 1, 2), BW_E_SIZE);
+    assert_int_equal(bw_cloud_log_begin(&batch, buf, sizeof buf, 0x11223344u, 5), BW_OK);
+    assert_int_equal(bw_cloud_log_finish(&batch), 0);
+    uint8_t *text = bw_cloud_log_add(&batch, 1000, 5);
+    assert_non_null(text);
+    memcpy(text, "hello", 5);
+    text = bw_cloud_log_add(&batch, 2000, 0);
+    assert_non_null(text);
+    /* 12 + 11 + 6 = 29 used; 35 left; a 30-byte line needs 36. */
+    assert_null(bw_cloud_log_add(&batch, 3000, 30));
+    assert_non_null(bw_cloud_log_add(&batch, 3000, 29));
+    assert_int_equal(bw_cloud_log_finish(&batch), 64);
+    static const uint8_t head[] = { 1, 2, 3, 0, 0x44, 0x33, 0x22, 0x11, 5, 0, 0, 0,
+                                    0xE8, 0x03, 0, 0, 5, 0, 'h', 'e', 'l', 'l', 'o',
+                                    0xD0, 0x07, 0, 0, 0, 0 };
+    assert_memory_equal(buf, head, sizeof head);
+    static uint8_t big[4096];
+    assert_int_equal(bw_cloud_log_begin(&batch, big, sizeof big, 1, 0), BW_OK);
+    assert_null(bw_cloud_log_add(&batch, 0, BW_CLOUD_LOG_LINE_MAX + 1));
+    assert_non_null(bw_cloud_log_add(&batch, 0, BW_CLOUD_LOG_LINE_MAX));
+    assert_null(bw_cloud_log_add(&batch, 0, BW_CLOUD_LOG_MAX - BW_CLOUD_LOG_HEADER
+                                 - 2 * BW_CLOUD_LOG_LINE_HEADER - BW_CLOUD_LOG_LINE_MAX + 1));
+    assert_true(bw_cloud_log_finish(&batch) <= BW_CLOUD_LOG_MAX);
+}
+
+static void time_decoding(void **state)
+{
+    (void)state;
+    uint8_t msg[BW_CLOUD_TIME_SIZE] = { 1, 0x81, 0, 0 };
+    uint64_t ms = 1796083200123ull;   /* 2026-12-01 */
+    for (int i = 0; i < 8; i++) {
+        msg[4 + i] = (uint8_t)(ms >> (8 * i));
+    }
+    bw_cloud_down down;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_OK);
+    assert_int_equal(down.type, BW_CLOUD_TYPE_TIME);
+    assert_true(down.utc_ms == ms);
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg - 1, &down), BW_E_SIZE);
+    assert_int_equal(bw_cloud_decode_down(msg, 1, &down), BW_E_SIZE);
+    msg[0] = 2;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_VERSION);
+    msg[0] = 1;
+    msg[1] = 0x82;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    msg[1] = 0x81;
+    msg[3] = 1;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    msg[3] = 0;
+    uint64_t early = BW_CLOUD_TIME_MIN_MS - 1u;
+    for (int i = 0; i < 8; i++) {
+        msg[4 + i] = (uint8_t)(early >> (8 * i));
+    }
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    memset(msg + 4, 0xFF, 8);
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+}
+
+static void topics(void **state)
+{
+    (void)state;
+    char topic[BW_CLOUD_TOPIC_MAX];
+    assert_int_equal(bw_cloud_topic(topic, ID, "up/status"), 3 + 34 + 1 + 9);
+    assert_string_equal(topic, "bw/" ID "/up/status");
+    assert_int_equal(bw_cloud_topic(topic, "BW00112233445566778899AABBCCDDEE/+", "up/log"), 0);
+    assert_int_equal(bw_cloud_topic(topic, "BW00112233445566778899AABBCCDDEE#F", "up/log"), 0);
+    char shorter[35] = "BW0011";
+    assert_int_equal(bw_cloud_topic(topic, shorter, "up/log"), 0);
+    assert_int_equal(bw_cloud_topic(topic, ID, "a-suffix-that-is-far-too-long-for-a-topic"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(status_layout),
+        cmocka_unit_test(crash_layout),
+        cmocka_unit_test(log_batches),
+        cmocka_unit_test(time_decoding),
+        cmocka_unit_test(topics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
