@@ -136,6 +136,14 @@ void bw_crash_app_pause(bool paused);
  * an earlier boot: *previous_boot says which) into *out. False if none. */
 bool bw_crash_last(bw_crash_record *out, bool *previous_boot);
 
+/* The oldest crash record whose sequence is above `after`, from the flash
+ * log (or this boot's newest, if it is kept in RAM only), into *out.
+ * BW_E_UNAVAILABLE if there is none. Not from an ISR (reads flash). */
+bw_err bw_crash_next_record(uint32_t after, bw_crash_record *out);
+
+/* Crashes of the app since the kernel started. ISR-safe. */
+uint32_t bw_crash_count(void);
+
 /* Kernel state right after the current run of the app started (to show that
  * a restart released everything): live handles and open notification centers. */
 void bw_crash_start_state(uint32_t *live_handles, uint32_t *open_centers);

@@ -542,6 +542,26 @@ bool bw_crash_last(bw_crash_record *out, bool *previous_boot)
     return have;
 }
 
+bw_err bw_crash_next_record(uint32_t after, bw_crash_record *out)
+{
+    if (state.log_open && bw_crash_log_next(&state.log, after, out) == BW_OK) {
+        return BW_OK;
+    }
+    bool found = false;
+    uint32_t lock = port_irq_lock();
+    if (state.have_last && !state.last_from_previous_boot && state.last.sequence > after) {
+        *out = state.last;
+        found = true;
+    }
+    port_irq_unlock(lock);
+    return found ? BW_OK : BW_E_UNAVAILABLE;
+}
+
+uint32_t bw_crash_count(void)
+{
+    return state.crash_count;
+}
+
 void bw_crash_start_state(uint32_t *live_handles, uint32_t *open_centers)
 {
     *live_handles = state.start_handles;

@@ -1,0 +1,266 @@
+/*
+ * The cloud protocol's device side (see bw_cloud.h).
+ *
+ * Three slots, each EMPTY, READY (built, to be published) or SENT (handed to
+ * the session, waiting for its PUBACK). A slot is refilled only when EMPTY,
+ * so each kind has at most one message in flight and they stay in order:
+ * crash records by sequence, log batches by line sequence. The status slot
+ * is rebuilt for every session (it carries the connection ID), and nothing
+ * else is published on a session before its STATUS.
+ */
+#include <string.h>
+
+#include "bw_app_log.h"
+#include "bw_cloud.h"
+#include "bw_crash.h"
+#include "bw_kernel.h"
+#include "bw_network.h"
+#include "bw_update.h"
+
+typedef enum slot_state { SLOT_EMPTY, SLOT_READY, SLOT_SENT } slot_state;
+
+typedef struct slot {
+    slot_state state;
+    uint16_t id;
+    size_t len;
+    uint8_t *buf;
+    const char *suffix;   /* topic after "bw/D/" */
+} slot;
+
+static uint8_t status_buf[BW_CLOUD_STATUS_SIZE];
+static uint8_t crash_buf[BW_CLOUD_CRASH_SIZE];
+static uint8_t log_buf[BW_CLOUD_LOG_MAX];
+
+static struct {
+    char device_id[BW_CLOUD_DEVICE_ID_LEN];
+    uint32_t boot_id;
+    uint32_t kernel_version;
+    uint32_t connection_id;
+    bool online;
+    bw_cloud_publish_fn publish;
+    void *ctx;
+    slot status;
+    slot crash;
+    slot log;
+    uint32_t crash_after;         /* crash records up to this sequence are settled */
+    uint32_t crash_in_slot;       /* the sequence of the record in the crash slot */
+    uint32_t log_lines_in_slot;
+    bool status_out;              /* this session's STATUS has been published */
+    bool time_pending;            /* no TIME yet since it was */
+    uint64_t status_sent_us;      /* when it was published */
+    bw_cloud_counters counters;
+} c;
+
+static void status_payload(bool online, uint32_t connection_id, uint8_t out[BW_CLOUD_STATUS_SIZE],
+                           uint64_t now_us)
+{
+    const bw_update_state *update = bw_update_current_state();
+    bw_crash_record newest;
+    bool previous_boot = false;
+    bw_cloud_status status = {
+        .online = online,
+        .wake_reason = (uint8_t)bw_kernel_wake_reason(),
+        .boot_id = c.boot_id,
+        .connection_id = connection_id,
+        .kernel_version = c.kernel_version,
+        .app_version = update != NULL ? update->current_version : 0u,
+        .uptime_s = (uint32_t)(now_us / 1000000u),
+        .log_lines_lost = bw_app_log_lost(),
+        .crashes_since_boot = bw_crash_count(),
+        .newest_crash_sequence = bw_crash_last(&newest, &previous_boot) ? newest.sequence : 0u,
+    };
+    bw_cloud_encode_status(&status, out);
+}
+
+void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_id,
+                   uint32_t kernel_version)
+{
+    memset(&c, 0, sizeof c);
+    memcpy(c.device_id, device_id, BW_CLOUD_DEVICE_ID_LEN);
+    c.boot_id = boot_id;
+    c.kernel_version = kernel_version;
+    c.status = (slot){ .buf = status_buf, .suffix = "up/status" };
+    c.crash = (slot){ .buf = crash_buf, .suffix = "up/crash" };
+    c.log = (slot){ .buf = log_buf, .suffix = "up/log" };
+    bw_crash_record newest;
+    bool previous_boot = false;
+    if (bw_crash_last(&newest, &previous_boot) && newest.sequence > BW_CLOUD_CRASH_BACKLOG) {
+        c.crash_after = newest.sequence - BW_CLOUD_CRASH_BACKLOG;
+    }
+}
+
+void bw_cloud_will(uint32_t connection_id, char topic[BW_CLOUD_TOPIC_MAX],
+                   uint8_t payload[BW_CLOUD_STATUS_SIZE])
+{
+    (void)bw_cloud_topic(topic, c.device_id, "up/status");
+    status_payload(false, connection_id, payload, 0);
+}
+
+void bw_cloud_subscription(char filter[BW_CLOUD_TOPIC_MAX])
+{
+    (void)bw_cloud_topic(filter, c.device_id, "down/#");
+}
+
+void bw_cloud_connected(uint32_t connection_id, bw_cloud_publish_fn publish, void *ctx)
+{
+    c.connection_id = connection_id;
+    c.publish = publish;
+    c.ctx = ctx;
+    c.online = true;
+    c.status.state = SLOT_EMPTY;   /* rebuilt with this session's ID */
+    c.status_out = false;
+    c.time_pending = false;
+}
+
+void bw_cloud_disconnected(void)
+{
+    c.online = false;
+    c.publish = NULL;
+    c.status.state = SLOT_EMPTY;
+    if (c.crash.state == SLOT_SENT) {
+        c.crash.state = SLOT_READY;
+    }
+    if (c.log.state == SLOT_SENT) {
+        c.log.state = SLOT_READY;
+    }
+    c.status_out = false;
+    c.time_pending = false;
+}
+
+/* Fills the crash slot with the next unsettled record, if any. */
+static void fill_crash(void)
+{
+    bw_crash_record record;
+    if (bw_crash_next_record(c.crash_after, &record) != BW_OK) {
+        return;
+    }
+    bw_cloud_encode_crash(c.boot_id, (const uint8_t *)&record, crash_buf);
+    c.crash.len = BW_CLOUD_CRASH_SIZE;
+    c.crash_in_slot = record.sequence;
+    c.crash.state = SLOT_READY;
+}
+
+/* Moves the oldest queued log lines with consecutive sequence numbers into
+ * a LOG batch in the log slot. */
+static void fill_log(void)
+{
+    bw_app_log_line line;
+    if (!bw_app_log_peek(&line)) {
+        return;
+    }
+    bw_cloud_log_batch batch;
+    if (bw_cloud_log_begin(&batch, log_buf, sizeof log_buf, c.boot_id, line.sequence) != BW_OK) {
+        return;
+    }
+    uint32_t next = line.sequence;
+    do {
+        if (line.sequence != next) {
+            break;   /* a lost line: the next batch starts after the gap */
+        }
+        uint8_t *text = bw_cloud_log_add(&batch, line.uptime_ms, line.length);
+        if (text == NULL) {
+            break;
+        }
+        if (bw_app_log_read(&line, text) != BW_OK) {
+            /* The app's buffer went away under the read: the line reads empty. */
+            memset(text, 0, line.length);
+        }
+        bw_app_log_pop();
+        next++;
+    } while (bw_app_log_peek(&line));
+    c.log_lines_in_slot = batch.count;
+    c.log.len = bw_cloud_log_finish(&batch);
+    c.log.state = c.log.len > 0 ? SLOT_READY : SLOT_EMPTY;
+}
+
+/* Publishes a READY slot; false when the session takes nothing more now. */
+static bool send(slot *s)
+{
+    if (s->state != SLOT_READY) {
+        return true;
+    }
+    char topic[BW_CLOUD_TOPIC_MAX];
+    if (bw_cloud_topic(topic, c.device_id, s->suffix) == 0) {
+        return false;
+    }
+    uint16_t id = 0;
+    if (c.publish(c.ctx, topic, s->buf, s->len, &id) != BW_OK) {
+        return false;
+    }
+    s->id = id;
+    s->state = SLOT_SENT;
+    c.counters.published++;
+    return true;
+}
+
+void bw_cloud_pump(uint64_t now_us)
+{
+    if (!c.online || c.publish == NULL) {
+        return;
+    }
+    if (c.status.state == SLOT_EMPTY && !c.status_out) {
+        status_payload(true, c.connection_id, status_buf, now_us);
+        c.status.len = BW_CLOUD_STATUS_SIZE;
+        c.status.state = SLOT_READY;
+    }
+    if (c.status.state == SLOT_READY) {
+        if (!send(&c.status)) {
+            return;
+        }
+        c.status_out = true;
+        c.time_pending = true;
+        c.status_sent_us = now_us;
+    }
+    if (c.crash.state == SLOT_EMPTY) {
+        fill_crash();
+    }
+    if (!send(&c.crash)) {
+        return;
+    }
+    if (c.log.state == SLOT_EMPTY) {
+        fill_log();
+    }
+    (void)send(&c.log);
+}
+
+void bw_cloud_acked(uint16_t id)
+{
+    if (c.status.state == SLOT_SENT && c.status.id == id) {
+        c.status.state = SLOT_EMPTY;   /* stays empty until the next session */
+    } else if (c.crash.state == SLOT_SENT && c.crash.id == id) {
+        c.crash.state = SLOT_EMPTY;
+        c.crash_after = c.crash_in_slot;
+        c.counters.crashes_sent++;
+    } else if (c.log.state == SLOT_SENT && c.log.id == id) {
+        c.log.state = SLOT_EMPTY;
+        c.counters.log_lines_sent += c.log_lines_in_slot;
+    } else {
+        return;
+    }
+    c.counters.acked++;
+}
+
+void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, uint64_t now_us)
+{
+    char time_topic[BW_CLOUD_TOPIC_MAX];
+    bw_cloud_down down;
+    if (bw_cloud_topic(time_topic, c.device_id, "down/time") == 0 || strcmp(topic, time_topic) != 0
+        || bw_cloud_decode_down(payload, len, &down) != BW_OK) {
+        c.counters.bad_messages++;
+        return;
+    }
+    uint64_t utc_us = down.utc_ms * 1000u;
+    if (c.time_pending && now_us >= c.status_sent_us) {
+        /* The answer to this session's STATUS: about half the round trip
+         * has passed since the cloud read its clock. */
+        utc_us += (now_us - c.status_sent_us) / 2u;
+    }
+    c.time_pending = false;
+    bw_wall_time_set(utc_us);
+    c.counters.time_sets++;
+}
+
+const bw_cloud_counters *bw_cloud_stats(void)
+{
+    return &c.counters;
+}

@@ -1,0 +1,73 @@
+/*
+ * The cloud protocol's device side over one MQTT session at a time
+ * (docs/SPEC.md §13, docs/DESIGN.md "Cloud link"): what to publish and when
+ * (STATUS first after each CONNACK, then crash records, then the app's log
+ * lines), what a PUBACK settles, and what the cloud's messages change.
+ *
+ * It owns three outgoing slots, one message each (status, crash, log), in
+ * kernel RAM: a message leaves its slot only on its PUBACK, so a connection
+ * lost with messages in flight sends them again on the next one. It does
+ * not own the connection: the caller says when a session is up or gone and
+ * hands it the publish function of that session. Kernel loop only.
+ */
+#ifndef BW_CLOUD_H
+#define BW_CLOUD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bw_cloud_proto.h"
+#include "bw_err.h"
+
+/* How the cloud layer publishes: QoS 1, on the current session. Returns
+ * BW_OK with the packet identifier in *id, BW_E_FULL when the session takes
+ * nothing more now (try on a later pass), another error if it is gone. */
+typedef bw_err (*bw_cloud_publish_fn)(void *ctx, const char *topic, const uint8_t *payload,
+                                      size_t len, uint16_t *id);
+
+/* Crash records from before this boot that are offered to the cloud. */
+#define BW_CLOUD_CRASH_BACKLOG 16u
+
+/* Starts for this boot: device ID (34 characters), boot ID, the wake
+ * reason to report, the kernel version word. */
+void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_id,
+                   uint32_t kernel_version);
+
+/* The will to register in CONNECT for a session with connection_id: its
+ * topic and its STATUS (offline) payload. */
+void bw_cloud_will(uint32_t connection_id, char topic[BW_CLOUD_TOPIC_MAX],
+                   uint8_t payload[BW_CLOUD_STATUS_SIZE]);
+
+/* The topic filter to subscribe to (bw/D/down/#). */
+void bw_cloud_subscription(char filter[BW_CLOUD_TOPIC_MAX]);
+
+/* A session is up (CONNACK received): STATUS goes first. */
+void bw_cloud_connected(uint32_t connection_id, bw_cloud_publish_fn publish, void *ctx);
+
+/* The session is gone: what was in flight is sent again on the next one. */
+void bw_cloud_disconnected(void);
+
+/* Publishes whatever can go now (at most one message per slot in flight). */
+void bw_cloud_pump(uint64_t now_us);
+
+/* The PUBACK for packet id arrived. */
+void bw_cloud_acked(uint16_t id);
+
+/* A message arrived on topic (bw/D/down/...). Unknown or bad ones are
+ * counted and ignored. */
+void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, uint64_t now_us);
+
+typedef struct bw_cloud_counters {
+    uint32_t published;          /* messages handed to the session (resends included) */
+    uint32_t acked;
+    uint32_t log_lines_sent;     /* lines acknowledged by the cloud */
+    uint32_t crashes_sent;
+    uint32_t bad_messages;       /* from the cloud: unknown topic, version, type, length */
+    uint32_t time_sets;
+} bw_cloud_counters;
+
+/* What the cloud layer has done since bw_cloud_init. */
+const bw_cloud_counters *bw_cloud_stats(void);
+
+#endif

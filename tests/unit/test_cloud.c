@@ -1,0 +1,198 @@
+/*
+ * The cloud protocol's device side (bw_cloud.h) over a recorded session:
+ *  - after each CONNACK, STATUS (online, this session's connection ID) is the
+ *    first publish, and the will is the same STATUS offline;
+ *  - queued log lines go out in LOG batches of consecutive sequences, a gap
+ *    starts a new batch, one batch in flight at a time;
+ *  - a batch lost with its session is published again, byte for byte, on
+ *    the next one; a PUBACK settles it and counts its lines;
+ *  - a session that takes nothing (full) loses nothing;
+ *  - TIME on the device's down topic sets the wall time; anything else is
+ *    counted and ignored.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "bw_app_log.h"
+#include "bw_cloud.h"
+#include "bw_network.h"
+#include "test_support.h"
+
+#define ID "BW00112233445566778899AABBCCDDEEFF"
+
+typedef struct sent {
+    char topic[BW_CLOUD_TOPIC_MAX];
+    uint8_t payload[BW_CLOUD_LOG_MAX];
+    size_t len;
+    uint16_t id;
+} sent;
+
+static sent log_of[16];
+static size_t sent_count;
+static bool session_full;
+static uint16_t next_id = 1;
+
+static bw_err record_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint16_t *id)
+{
+    (void)ctx;
+    if (session_full) {
+        return BW_E_FULL;
+    }
+    assert_true(sent_count < 16);
+    sent *s = &log_of[sent_count++];
+    snprintf(s->topic, sizeof s->topic, "%s", topic);
+    assert_true(len <= sizeof s->payload);
+    memcpy(s->payload, payload, len);
+    s->len = len;
+    s->id = next_id++;
+    *id = s->id;
+    return BW_OK;
+}
+
+static int setup(void **state)
+{
+    test_setup(state);
+    sent_count = 0;
+    session_full = false;
+    bw_cloud_init(ID, 0xB0070001u, 0x00010000u);
+    assert_int_equal(bw_app_log_attach((uintptr_t)app_ram, 4096), BW_OK);
+    return 0;
+}
+
+static void log_line(const char *text)
+{
+    bw_app_log_line line;
+    uint32_t len = (uint32_t)strlen(text);
+    assert_int_equal(bw_app_log_reserve(len, 7, &line), BW_OK);
+    assert_int_equal(bw_app_log_write(&line, 0, (const uint8_t *)text, len), BW_OK);
+    bw_app_log_commit(&line, true);
+}
+
+static uint32_t u32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void status_first_and_will(void **state)
+{
+    (void)state;
+    char topic[BW_CLOUD_TOPIC_MAX];
+    uint8_t will[BW_CLOUD_STATUS_SIZE];
+    bw_cloud_will(0xC0FFEEu, topic, will);
+    assert_string_equal(topic, "bw/" ID "/up/status");
+    assert_int_equal(will[2], 0);                       /* offline */
+    assert_int_equal(u32_at(will + 4), 0xB0070001u);
+    assert_int_equal(u32_at(will + 8), 0xC0FFEEu);
+    bw_cloud_subscription(topic);
+    assert_string_equal(topic, "bw/" ID "/down/#");
+
+    log_line("one");
+    bw_cloud_pump(1000);                                /* not connected: nothing */
+    assert_int_equal(sent_count, 0);
+    bw_cloud_connected(0xC0FFEEu, record_publish, NULL);
+    bw_cloud_pump(1000);
+    assert_int_equal(sent_count, 2);
+    assert_string_equal(log_of[0].topic, "bw/" ID "/up/status");
+    assert_int_equal(log_of[0].payload[2], 1);          /* online */
+    assert_int_equal(u32_at(log_of[0].payload + 8), 0xC0FFEEu);
+    assert_string_equal(log_of[1].topic, "bw/" ID "/up/log");
+    bw_cloud_pump(2000);                                /* everything in flight: nothing new */
+    assert_int_equal(sent_count, 2);
+}
+
+static void batches_resend_and_gaps(void **state)
+{
+    (void)state;
+    bw_cloud_connected(1, record_publish, NULL);
+    log_line("alpha");
+    log_line("beta");
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 2);
+    sent first = log_of[1];
+    assert_int_equal(first.payload[2], 2);              /* two lines */
+    assert_int_equal(u32_at(first.payload + 8), 0);     /* from sequence 0 */
+    log_line("gamma");                                  /* waits: one batch in flight */
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 2);
+
+    bw_cloud_disconnected();                            /* lost in flight */
+    bw_cloud_connected(2, record_publish, NULL);
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 4);                    /* STATUS, then the same batch */
+    assert_string_equal(log_of[2].topic, "bw/" ID "/up/status");
+    assert_int_equal(log_of[3].len, first.len);
+    assert_memory_equal(log_of[3].payload, first.payload, first.len);
+    bw_cloud_acked(log_of[1].id);                       /* a PUBACK of the old session: ignored */
+    assert_int_equal(bw_cloud_stats()->log_lines_sent, 0);
+    bw_cloud_acked(log_of[3].id);
+    assert_int_equal(bw_cloud_stats()->log_lines_sent, 2);
+
+    /* A line lost to a full index makes a gap: gamma (2) goes alone. */
+    bw_app_log_line lost;
+    assert_int_equal(bw_app_log_reserve(3, 0, &lost), BW_OK);
+    bw_app_log_commit(&lost, false);                    /* sequence 3 lost */
+    log_line("delta");                                  /* sequence 4 */
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 5);
+    assert_int_equal(log_of[4].payload[2], 1);
+    assert_int_equal(u32_at(log_of[4].payload + 8), 2);
+    bw_cloud_acked(log_of[4].id);
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 6);
+    assert_int_equal(u32_at(log_of[5].payload + 8), 4);
+}
+
+static void full_session_loses_nothing(void **state)
+{
+    (void)state;
+    bw_cloud_connected(3, record_publish, NULL);
+    session_full = true;
+    log_line("kept");
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 0);
+    session_full = false;
+    bw_cloud_pump(0);
+    assert_int_equal(sent_count, 2);
+    assert_memory_equal(log_of[1].payload + 18, "kept", 4);
+}
+
+static void time_from_the_cloud(void **state)
+{
+    (void)state;
+    bw_cloud_connected(4, record_publish, NULL);
+    bw_cloud_pump(1000000);                             /* STATUS at t = 1 s */
+    uint8_t msg[BW_CLOUD_TIME_SIZE] = { 1, 0x81, 0, 0 };
+    uint64_t ms = 1800000000000ull;
+    for (int i = 0; i < 8; i++) {
+        msg[4 + i] = (uint8_t)(ms >> (8 * i));
+    }
+    bw_cloud_received("bw/BW00000000000000000000000000000000/down/time", msg, sizeof msg, 1200000);
+    assert_int_equal(bw_cloud_stats()->bad_messages, 1);
+    uint64_t wall;
+    assert_int_equal(bw_wall_time_get(&wall), BW_E_UNAVAILABLE);
+    bw_cloud_received("bw/" ID "/down/time", msg, sizeof msg - 1, 1200000);
+    assert_int_equal(bw_cloud_stats()->bad_messages, 2);
+    port_host_set_time_us(1200000);
+    bw_cloud_received("bw/" ID "/down/time", msg, sizeof msg, 1200000);
+    assert_int_equal(bw_cloud_stats()->time_sets, 1);
+    assert_int_equal(bw_wall_time_get(&wall), BW_OK);
+    assert_true(wall == ms * 1000u + 100000u);          /* + half of the 200 ms round trip */
+    bw_cloud_received("bw/" ID "/down/time", msg, sizeof msg, 5000000);
+    assert_int_equal(bw_wall_time_get(&wall), BW_OK);
+    assert_true(wall == ms * 1000u);                    /* later ones are taken as they are */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(status_first_and_will, setup, test_teardown),
+        cmocka_unit_test_setup_teardown(batches_resend_and_gaps, setup, test_teardown),
+        cmocka_unit_test_setup_teardown(full_session_loses_nothing, setup, test_teardown),
+        cmocka_unit_test_setup_teardown(time_from_the_cloud, setup, test_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
