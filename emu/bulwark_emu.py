@@ -4,7 +4,7 @@
 The device's "flash" is a 16 MiB host file that QEMU maps at 0x80000000 (file-backed
 PSRAM, see /work/shared/design/QEMU-NOTES.md). This tool creates that file with a device
 identity record, programs kernel and app ELFs into their slots, prints the identity, and
-runs QEMU with the boot stub, the flash file and the three UARTs wired up.
+runs QEMU with the boot stub, the flash file and the four UARTs wired up.
 Python 3 standard library only. Usage: bulwark-emu --help.
 """
 
@@ -261,8 +261,9 @@ def qemu_command(args):
            "-machine", "memory-backend=psram"]
     if args.icount:
         cmd += ["-icount", "shift=0"]
-    # -serial order gives UART0 (app), UART1 (kernel), UART2 (modem link). Consoles not
-    # sent to a file share one multiplexed stdio chardev: plain stdio cannot serve two.
+    # -serial order gives UART0 (app), UART1 (kernel), UART2 (modem), UART3 (local link).
+    # Consoles not sent to a file share one multiplexed stdio chardev: plain stdio cannot
+    # serve two.
     consoles = [["-serial", f"file:{log}"] if log else ["-serial", "chardev:con"]
                 for log in (args.app_log, args.kernel_log)]
     uses_stdio = not (args.app_log and args.kernel_log)
@@ -270,17 +271,18 @@ def qemu_command(args):
         cmd += ["-chardev", "stdio,mux=on,id=con"]
     for console in consoles:
         cmd += console
-    if args.link_port is not None:
-        # reconnect=1: QEMU boots without waiting for the peer, connects when it listens,
-        # and connects again (every second) after the peer closes: each `bulwark device
-        # deliver` run is a new connection to the same running device. nodelay=on: the
-        # UART sends a byte at a time; with Nagle's algorithm every answer waited ~40 ms
-        # for the peer's delayed ACK.
-        cmd += ["-chardev",
-                f"socket,id=link,host=127.0.0.1,port={args.link_port},reconnect=1,nodelay=on",
-                "-serial", "chardev:link"]
-    else:
-        cmd += ["-serial", "null"]
+    # reconnect=1: QEMU boots without waiting for the peer, connects when it listens, and
+    # connects again (every second) after the peer closes: each `bulwark device deliver`
+    # run is a new connection to the same running device. nodelay=on: the UART sends a
+    # byte at a time; with Nagle's algorithm every answer waited ~40 ms for the peer's
+    # delayed ACK.
+    for name, port in (("modem", args.modem_port), ("link", args.link_port)):
+        if port is None:
+            cmd += ["-serial", "null"]
+        else:
+            cmd += ["-chardev",
+                    f"socket,id={name},host=127.0.0.1,port={port},reconnect=1,nodelay=on",
+                    "-serial", f"chardev:{name}"]
     if args.gdb is not None:
         cmd += ["-gdb", f"tcp:127.0.0.1:{args.gdb}", "-S"]
     if args.monitor is not None:
@@ -412,7 +414,10 @@ def build_parser():
     run.add_argument("--app-log", metavar="FILE", help="UART0 (app console) to FILE")
     run.add_argument("--kernel-log", metavar="FILE", help="UART1 (kernel console) to FILE")
     run.add_argument("--link-port", type=tcp_port, metavar="N",
-                     help="connect UART2 (modem link) to 127.0.0.1:N (retried every second)")
+                     help="connect UART3 (local delivery link) to 127.0.0.1:N (retried every second)")
+    run.add_argument("--modem-port", type=tcp_port, metavar="N",
+                     help="connect UART2 (the modem) to 127.0.0.1:N, where bulwark-modem "
+                          "listens (retried every second)")
     run.add_argument("--gdb", type=tcp_port, metavar="PORT",
                      help="GDB server on 127.0.0.1:PORT, CPU halted until GDB continues")
     run.add_argument("--monitor", metavar="SOCKET",

@@ -42,7 +42,8 @@ void board_watchdog_feed(void);
 /* Test support: ends an emulated run with an exit code (no-op on hardware). */
 void board_test_exit(uint32_t code);
 
-/* ---- the modem link: a UART the kernel owns (local delivery, docs/SPEC.md §9) ----
+/* ---- the local link: a UART the kernel owns for local delivery (docs/SPEC.md §9;
+ * UART3 on qemu-an505) ----
  * Received bytes are queued by the link's interrupt (which does nothing else
  * but pend the kernel loop) in a bounded buffer; the kernel loop reads them. */
 
@@ -60,5 +61,22 @@ void board_link_write(const uint8_t *data, size_t len);
 
 /* Received bytes dropped since boot because the queue was full. ISR-safe. */
 uint32_t board_link_rx_dropped(void);
+
+/* ---- the modem: the UART of the cellular module (docs/SPEC.md §11; UART2 on
+ * qemu-an505), the same shape as the local link ---- */
+
+/* Starts receiving from the modem. Once, from the kernel loop. */
+void board_modem_start(void);
+
+/* Moves up to len queued bytes, oldest first, into buf; returns how many
+ * (0: none, or the board has no modem). Kernel loop only. */
+size_t board_modem_read(uint8_t *buf, size_t len);
+
+/* Sends up to len bytes; returns how many were taken (a board that waits on
+ * its transmitter takes all; a board without a modem takes none). Kernel loop only. */
+size_t board_modem_write(const uint8_t *data, size_t len);
+
+/* Received bytes dropped since boot because the queue was full. ISR-safe. */
+uint32_t board_modem_rx_dropped(void);
 
 #endif

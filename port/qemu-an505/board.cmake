@@ -6,7 +6,7 @@ set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/port_qemu.c
   ${BW_PORT_DIR}/flash_qemu.c
   ${BW_PORT_DIR}/cmsdk_uart.c
-  ${BW_PORT_DIR}/link_uart.c
+  ${BW_PORT_DIR}/serial_links.c
   ${BW_PORT_DIR}/semihosting.c)
 set(BW_BOARD_APP_SOURCES ${PROJECT_SOURCE_DIR}/sdk/board/qemu-an505/board_app.c)
 set(BW_BOARD_APP_LD ${PROJECT_SOURCE_DIR}/sdk/ld/qemu-an505.ld)

@@ -70,8 +70,10 @@
 #define BOARD_KERNEL_TIMER       0x50001000u   /* CMSDK TIMER1: the kernel time base */
 #define BOARD_KERNEL_TIMER_IRQ   4u
 #define BOARD_CONSOLE_UART       0x50201000u   /* UART1: kernel console */
-#define BOARD_MODEM_UART         0x50202000u   /* UART2: modem link */
+#define BOARD_MODEM_UART         0x50202000u   /* UART2: the cellular modem (SPEC §11) */
 #define BOARD_MODEM_RX_IRQ       36u           /* UART2 receive (37: transmit, unused) */
+#define BOARD_LINK_UART          0x50203000u   /* UART3: local delivery link (SPEC §9) */
+#define BOARD_LINK_RX_IRQ        38u           /* UART3 receive (39: transmit, unused) */
 #define BOARD_FPGAIO             0x50302000u   /* LEDs, buttons: mediated */
 #define BOARD_FPGAIO_APP         0x40302000u   /* the app's name for it */
 #define BOARD_SECURE_WATCHDOG    0x50081000u

@@ -5,7 +5,7 @@
  * world. What the app may touch:
  *   app slot 0x80000000-0x800FFFFF (flash, execute in place), app RAM
  *   0x28200000-0x28283FFF (528 KiB of SSRAM3), and the non-secure peripheral
- *   window 0x40000000-0x4FFFFFFF minus the kernel's UARTs, SCC and FPGAIO
+ *   window 0x40000000-0x4FFFFFFF minus the kernel's UARTs (1-3), SCC and FPGAIO
  *   and the SSE-200's non-secure watchdog, where the PPCs also leave only
  *   the app's peripherals reachable. Everything else is the kernel's.
  *
@@ -37,8 +37,9 @@
 
 /* PPC bits the app gets (1 = reachable from the non-secure world) */
 #define APBNSPPC0_APP     ((1u << 0) | (1u << 2))          /* TIMER0, dual timer; TIMER1 is the kernel's */
-#define APBNSPPCEXP1_APP  ((0x1Fu << 0) | (1u << 5) | (3u << 8) | (0xFu << 10))
-                          /* SPI0-4, UART0, UART3-4, I2C0-3; UART1 (console) and UART2 (modem) stay secure */
+#define APBNSPPCEXP1_APP  ((0x1Fu << 0) | (1u << 5) | (1u << 9) | (0xFu << 10))
+                          /* SPI0-4, UART0, UART4, I2C0-3; UART1 (console), UART2 (modem)
+                           * and UART3 (local link) stay secure */
 #define APBNSPPCEXP2_APP  (1u << 1)                        /* audio; SCC and FPGAIO stay secure (mediated) */
 #define AHBNSPPCEXP0_APP  0x3Fu                            /* VGA, GPIO0-3, Ethernet */
 
@@ -49,11 +50,12 @@ static const uint32_t kernel_irqs[] = {
     BOARD_KERNEL_TIMER_IRQ,    /* TIMER1: time base */
     9u, 10u,                   /* MPC, PPC combined */
     34u, 35u,                  /* UART1: console */
-    36u, 37u,                  /* UART2: modem link */
+    36u, 37u,                  /* UART2: modem */
+    38u, 39u,                  /* UART3: local delivery link */
 };
 
 /* The non-secure peripheral window leaves out the kernel's expansion
- * peripherals (UART1/UART2 at 0x40201000-0x40202FFF, SCC and FPGAIO at
+ * peripherals (UART1-3 at 0x40201000-0x40203FFF, SCC and FPGAIO at
  * 0x40300000 and 0x40302000): QEMU 7.2 never forwards SECRESPCFG to the
  * expansion PPCs, so a PPC-blocked access there would read as zero instead of
  * faulting. Outside the SAU's NS regions the app gets a SecureFault, on QEMU
@@ -67,7 +69,7 @@ static const bw_sau_region sau_regions[] = {
     { BOARD_APP_RAM_BASE, BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE - 1u, 0 },
     { 0x40000000u, BOARD_NS_WATCHDOG - 1u, 0 },   /* SSE-200 timers, sysinfo, NS security view */
     { BOARD_NS_WATCHDOG + 0x1000u, 0x40200FFFu, 0 },   /* GPIO, DMA (PPC), UART0 */
-    { 0x40203000u, 0x402FFFFFu, 0 },   /* UART3-4, SPI, I2C */
+    { 0x40204000u, 0x402FFFFFu, 0 },   /* UART4, SPI, I2C */
     { 0x40301000u, 0x40301FFFu, 0 },   /* audio */
     { 0x40303000u, 0x4FFFFFFFu, 0 },   /* GPIO, VGA, Ethernet, ... */
 };
@@ -84,7 +86,7 @@ _Static_assert(sizeof sau_regions / sizeof sau_regions[0] <= BOARD_SAU_REGIONS,
 
 static volatile uint32_t timer_wraps;
 
-void link_uart_rx_irq(void);   /* link_uart.c */
+bool serial_links_irq(uint32_t irqn);   /* serial_links.c */
 
 /* CMSDK APB watchdog (the SSE-200's secure watchdog, wired to NMI). It counts
  * down at SYSCLK; at zero it raises its interrupt and reloads, and a second
@@ -189,8 +191,7 @@ void board_irq(uint32_t irqn)
         timer_wraps = timer_wraps + 1u;
         return;
     }
-    if (irqn == BOARD_MODEM_RX_IRQ) {
-        link_uart_rx_irq();
+    if (serial_links_irq(irqn)) {
         return;
     }
     NVIC_ICER(irqn / 32u) = 1u << (irqn % 32u);   /* unexpected: silence it */

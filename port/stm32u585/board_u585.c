@@ -232,9 +232,9 @@ void board_test_exit(uint32_t code)
 }
 
 /* ---- the modem link (bw_board.h) ----
- * TODO: the modem UART (with its receive interrupt feeding a bounded queue,
- * as port/qemu-an505/link_uart.c does) comes with the cellular modem driver.
- * Until then the board has no link: nothing is received, sends are dropped. */
+ * TODO: a UART for local delivery (with its receive interrupt feeding a
+ * bounded queue, as port/qemu-an505/serial_links.c does). Until then the
+ * board has no link: nothing is received, sends are dropped. */
 void board_link_start(void)
 {
 }
@@ -253,6 +253,33 @@ void board_link_write(const uint8_t *data, size_t len)
 }
 
 uint32_t board_link_rx_dropped(void)
+{
+    return 0;
+}
+
+/* ---- the modem (bw_board.h) ----
+ * This board has no modem driver yet: nothing is received, writes take no
+ * byte, so the modem driver (kernel/net/bw_modem.c) never gets past AT and
+ * reports the modem down. */
+void board_modem_start(void)
+{
+}
+
+size_t board_modem_read(uint8_t *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+size_t board_modem_write(const uint8_t *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+uint32_t board_modem_rx_dropped(void)
 {
     return 0;
 }

@@ -158,4 +158,67 @@
 #define BW_CRYPTO_ARENA_BYTES 6144
 #endif
 
+/* ---- the modem (kernel/net/bw_at.c, bw_modem.c; docs/SPEC.md §11) ---- */
+
+/* Longest line the AT parser keeps (terminator not counted, with its NUL);
+ * a longer line is reported as too long and ignored. */
+#ifndef BW_AT_LINE_MAX
+#define BW_AT_LINE_MAX 128
+#endif
+
+/* Module limits of the Quectel BG96: bytes of one AT+QISEND, of one AT+QIRD. */
+#define BW_MODEM_SEND_MAX 1460
+#define BW_MODEM_READ_MAX 1500
+
+/* Received socket bytes the driver holds for its stream's reader. */
+#ifndef BW_MODEM_RX_BUFFER
+#define BW_MODEM_RX_BUFFER 2048
+#endif
+
+/* Longest host name or address bw_modem_connect takes (without its NUL). */
+#ifndef BW_MODEM_HOST_MAX
+#define BW_MODEM_HOST_MAX 63
+#endif
+
+/* Timeouts (ms). Short commands: the module answers within 300 ms; the
+ * driver allows more for a slow UART. Data: AT+QISEND and AT+QIRD with up to
+ * 1500 bytes each way. PDP activation, socket open and close: the module's
+ * documented maxima (150 s, 150 s, 10 s). */
+#ifndef BW_MODEM_CMD_TIMEOUT_MS
+#define BW_MODEM_CMD_TIMEOUT_MS 1000
+#endif
+#ifndef BW_MODEM_DATA_TIMEOUT_MS
+#define BW_MODEM_DATA_TIMEOUT_MS 5000
+#endif
+#ifndef BW_MODEM_PDP_TIMEOUT_MS
+#define BW_MODEM_PDP_TIMEOUT_MS 150000
+#endif
+#ifndef BW_MODEM_OPEN_TIMEOUT_MS
+#define BW_MODEM_OPEN_TIMEOUT_MS 150000
+#endif
+#ifndef BW_MODEM_CLOSE_TIMEOUT_MS
+#define BW_MODEM_CLOSE_TIMEOUT_MS 10000
+#endif
+
+/* Bring-up: AT tries before the modem counts as down, the pause before the
+ * next round, and the interval of the registration poll (AT+CEREG?). */
+#ifndef BW_MODEM_AT_TRIES
+#define BW_MODEM_AT_TRIES 5
+#endif
+#ifndef BW_MODEM_RETRY_MS
+#define BW_MODEM_RETRY_MS 2000
+#endif
+#ifndef BW_MODEM_REG_POLL_MS
+#define BW_MODEM_REG_POLL_MS 500
+#endif
+
+/* SEND FAIL (the module's send buffer is full): wait, then try the same bytes
+ * again, this many times before the socket counts as failed. */
+#ifndef BW_MODEM_SEND_RETRY_MS
+#define BW_MODEM_SEND_RETRY_MS 100
+#endif
+#ifndef BW_MODEM_SEND_TRIES
+#define BW_MODEM_SEND_TRIES 100
+#endif
+
 #endif

@@ -1,8 +1,8 @@
 /*
  * reserved: the app cannot reach what the kernel keeps: kernel RAM (both
  * aliases), the SSRAM3 blocks past app RAM, kernel flash and the identity
- * page, the kernel console UART1, the modem UART2, the secure watchdog, the
- * kernel's TIMER1, the FPGAIO block (mediated only), the MPCs, every other
+ * page, the kernel console UART1, the modem UART2, the local link UART3, the
+ * secure watchdog, the kernel's TIMER1, the FPGAIO block (mediated only), the MPCs, every other
  * reset source of the chip (the NS watchdog, the S32K watchdog, the system
  * control element's reset registers, the SCC; and AIRCR.SYSRESETREQ, which
  * is ignored rather than faulting: checked at the end, the chip never
@@ -75,6 +75,8 @@ static const step steps[] = {
     { READ, 0x50201000u, "kernel console UART1 (secure alias)" },
     { READ, 0x40202000u, "modem UART2" },
     { WRITE, 0x40202000u, "modem UART2" },
+    { READ, 0x40203000u, "local link UART3" },
+    { WRITE, 0x40203000u, "local link UART3" },
     { READ, 0x50081000u, "secure watchdog" },
     { WRITE, 0x50081000u, "secure watchdog" },
     { READ, 0x40001000u, "kernel timer TIMER1" },
