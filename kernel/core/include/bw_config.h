@@ -152,10 +152,24 @@
 /* ---- crypto ---- */
 
 /* Bytes of the static arena mbedTLS allocates from in the secure world
- * (bw_crypto.h). An ECDSA P-256 verify peaks just under 5 KiB (measured on
- * the host, 64-bit limbs; less on the M33). */
+ * (bw_crypto.h). Its one big user is the TLS client (record buffers, the
+ * parsed certificates, the handshake's ECC, the saved session): measured
+ * peaks in docs/DESIGN.md, "TLS in the kernel". */
 #ifndef BW_CRYPTO_ARENA_BYTES
-#define BW_CRYPTO_ARENA_BYTES 6144
+#define BW_CRYPTO_ARENA_BYTES 24576
+#endif
+
+/* ---- TLS client (kernel/net/bw_tls.h; docs/SPEC.md §14) ---- */
+
+/* ECC work one bw_tls_poll may do, in mbedTLS's units (mbedtls_ecp_set_max_ops;
+ * about one point addition each). Instructions per unit: DESIGN.md. */
+#ifndef BW_TLS_ECP_MAX_OPS
+#define BW_TLS_ECP_MAX_OPS 500
+#endif
+
+/* A handshake not finished this long after bw_tls_start fails. */
+#ifndef BW_TLS_HANDSHAKE_TIMEOUT_MS
+#define BW_TLS_HANDSHAKE_TIMEOUT_MS 60000
 #endif
 
 /* ---- the modem (kernel/net/bw_at.c, bw_modem.c; docs/SPEC.md §11) ---- */
