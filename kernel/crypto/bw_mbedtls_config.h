@@ -37,4 +37,29 @@
 _Noreturn void bw_crypto_fatal(int status);
 #define MBEDTLS_PLATFORM_EXIT_MACRO bw_crypto_fatal
 
+/* ---- Device credentials and provisioning (kernel/net/bw_credentials.c,
+ * docs/SPEC.md §12) -- one block, added by the provisioning work ----
+ * The device makes its own P-256 key pair (ECP key generation), writes a
+ * PKCS#10 request signed with it (X.509 CSR write, ECDSA sign), and checks
+ * the certificate provisioning writes back (X.509 certificate parse, the
+ * chain to the fleet CA: ECDSA verify through PK). The TLS layer needs most
+ * of these as well; defining one twice with the same value is harmless. */
+#define MBEDTLS_MD_C
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_OID_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CSR_WRITE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+/* ---- end of the provisioning block ---- */
+
 #endif
