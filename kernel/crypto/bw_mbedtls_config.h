@@ -60,6 +60,12 @@ _Noreturn void bw_crypto_fatal(int status);
 #define MBEDTLS_X509_CREATE_C
 #define MBEDTLS_X509_CSR_WRITE_C
 #define MBEDTLS_X509_CRT_PARSE_C
+/* No printable certificate dumps; the few names X.509 still prints (DN
+ * text) go through the kernel's own formatter (bw_crypto.c). */
+#define MBEDTLS_X509_REMOVE_INFO
+#include <stddef.h>
+int bw_crypto_snprintf(char *out, size_t size, const char *fmt, ...);
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO bw_crypto_snprintf
 /* ---- end of the provisioning block ---- */
 
 #endif
