@@ -39,4 +39,14 @@
 #define MBEDTLS_OID_C
 #define MBEDTLS_ERROR_C
 
+/* ---- X.509 for the fleet (`bulwark fleet init`, `bulwark device provision`;
+ * cli/lib_x509.c): certificates issued by the fleet CA, device requests parsed
+ * and checked. One block, added by the provisioning work. ---- */
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CRT_WRITE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_CSR_PARSE_C
+/* ---- end of the provisioning block ---- */
+
 #endif

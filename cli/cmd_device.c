@@ -11,6 +11,10 @@
  * offset the device names (so a second run resumes an interrupted download),
  * FINISH, INSTALL. The device judges the bundle; this side only reads the
  * header far enough to know how long the head is.
+ * provision (docs/SPEC.md §12): HELLO (the device ID), CSR_READ (the
+ * device's certificate request, checked here), a certificate signed with
+ * the fleet CA, PROV_DATA (certificate, CA, broker, update key), PROV_COMMIT;
+ * the device checks everything again before it stores anything.
  * Exit codes: 0 done, 1 the device refused (its reason is printed), 2 bad
  * usage or input, 3 the link failed (no connection, no answer in time,
  * connection lost): run again to resume.
@@ -37,6 +41,8 @@
 #include "lib_args.h"
 #include "lib_bundle.h"
 #include "lib_file.h"
+#include "lib_keys.h"
+#include "lib_x509.h"
 
 #define EXIT_LINK 3
 #define RESEND_MS 3000          /* no answer this long: send the request again */
@@ -638,6 +644,220 @@ static int device_status_cmd(int argc, char **argv)
     return rc;
 }
 
+/* ---- provision ---- */
+
+typedef struct fleet {
+    mbedtls_pk_context ca_key;
+    mbedtls_x509_crt ca;
+    char ca_subject[256];
+    uint8_t update_key[BW_PUBLIC_KEY_SIZE];
+} fleet;
+
+static int load_fleet(const char *dir, fleet *f)
+{
+    char path[4096], reason[512];
+    snprintf(path, sizeof path, "%s/ca.key", dir);
+    if (!keys_load_private(path, &f->ca_key, reason, sizeof reason)) {
+        return cli_usage_error("device provision: %s", reason);
+    }
+    snprintf(path, sizeof path, "%s/ca.crt", dir);
+    if (mbedtls_x509_crt_parse_file(&f->ca, path) != 0 || f->ca.next != NULL
+        || !x509_subject_text(&f->ca, f->ca_subject, sizeof f->ca_subject)) {
+        return cli_usage_error("device provision: %s is not one certificate", path);
+    }
+    snprintf(path, sizeof path, "%s/update.pub", dir);
+    if (!keys_load_public(path, f->update_key, reason, sizeof reason)) {
+        return cli_usage_error("device provision: %s", reason);
+    }
+    return 0;
+}
+
+/* Reads the device's certificate request (CSR_READ from offset 0). */
+static int read_request(link_session *s, uint8_t *csr, size_t max, size_t *len)
+{
+    uint32_t total = 0;
+    for (uint32_t at = 0; at == 0 || at < total;) {
+        uint8_t p[4];
+        answer a;
+        bw_link_put32(p, at);
+        link_result r = request(s, BW_LINK_CSR_READ, p, sizeof p, &a);
+        if (r != LINK_OK) {
+            return link_failure(r, "CSR_READ", s->timeout_ms);
+        }
+        if (a.type != BW_LINK_CHUNK || a.len <= BW_LINK_CHUNK_FIXED) {
+            return refused(&a, "to give its certificate request");
+        }
+        uint32_t n = a.len - BW_LINK_CHUNK_FIXED;
+        total = bw_link_get32(a.payload);
+        if (total > max || n > total - at) {
+            fprintf(stderr, "bulwark: the device's certificate request is too long (%u bytes)\n",
+                    (unsigned)total);
+            return EXIT_LINK;
+        }
+        memcpy(csr + at, a.payload + BW_LINK_CHUNK_FIXED, n);
+        at += n;
+    }
+    *len = total;
+    return 0;
+}
+
+/* Sends one provisioning item in PROV_DATA chunks. */
+static int send_item(link_session *s, uint8_t item, const uint8_t *data, size_t len, const char *what)
+{
+    const size_t step = BW_LINK_PAYLOAD_MAX - BW_LINK_PROV_FIXED;
+    for (size_t at = 0; at < len; at += step) {
+        size_t n = len - at < step ? len - at : step;
+        uint8_t p[BW_LINK_PAYLOAD_MAX] = { item };
+        bw_link_put32(p + 4, (uint32_t)at);
+        memcpy(p + BW_LINK_PROV_FIXED, data + at, n);
+        answer a;
+        link_result r = request(s, BW_LINK_PROV_DATA, p, BW_LINK_PROV_FIXED + n, &a);
+        if (r != LINK_OK) {
+            return link_failure(r, "PROV_DATA", s->timeout_ms);
+        }
+        if (a.type != BW_LINK_ACK) {
+            return refused(&a, what);
+        }
+    }
+    return 0;
+}
+
+static int provision(link_session *s, fleet *f, const char *broker, const char *out_path)
+{
+    device_status st;
+    int rc = hello(s, &st, true);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!x509_device_id_ok(st.device_id)) {
+        return cli_fail("the device reports no well-formed device ID ('%s'): give it an identity "
+                        "record first", st.device_id);
+    }
+    static uint8_t csr_der[4096];
+    size_t csr_len = 0;
+    if ((rc = read_request(s, csr_der, sizeof csr_der, &csr_len)) != 0) {
+        return rc;
+    }
+    mbedtls_x509_csr csr;
+    char cn[128], reason[512], subject[160];
+    if (!x509_request_check(csr_der, csr_len, &csr, cn, sizeof cn, reason, sizeof reason)) {
+        mbedtls_x509_csr_free(&csr);
+        return cli_fail("%s", reason);
+    }
+    if (!x509_device_id_ok(cn) || strcmp(cn, st.device_id) != 0) {
+        mbedtls_x509_csr_free(&csr);
+        return cli_fail("the certificate request is for CN '%s', not the device's ID %s", cn,
+                        st.device_id);
+    }
+    static uint8_t der[X509_DER_MAX];
+    static char pem[X509_PEM_MAX];
+    size_t der_len = 0;
+    snprintf(subject, sizeof subject, "CN=%s", cn);
+    bool issued = x509_issue(&csr.pk, subject, &f->ca_key, f->ca_subject, X509_ROLE_CLIENT, NULL, 0,
+                             der, &der_len, pem, reason, sizeof reason);
+    mbedtls_x509_csr_free(&csr);
+    if (!issued) {
+        return cli_fail("%s", reason);
+    }
+    if ((rc = send_item(s, 1, der, der_len, "the certificate")) != 0
+        || (rc = send_item(s, 2, f->ca.raw.p, f->ca.raw.len, "the CA certificate")) != 0
+        || (rc = send_item(s, 3, (const uint8_t *)broker, strlen(broker), "the broker")) != 0
+        || (rc = send_item(s, 4, f->update_key, sizeof f->update_key, "the update key")) != 0) {
+        return rc;
+    }
+    answer a;
+    link_result r = request(s, BW_LINK_PROV_COMMIT, NULL, 0, &a);
+    if (r != LINK_OK) {
+        return link_failure(r, "PROV_COMMIT", s->timeout_ms);
+    }
+    if (a.type != BW_LINK_ACK) {
+        return refused(&a, "the credentials");
+    }
+    if (!file_write_all(out_path, pem, strlen(pem), 0644, false, reason, sizeof reason)) {
+        return cli_fail("the device is provisioned, but %s", reason);
+    }
+    printf("device %s provisioned for broker %s; certificate written to %s\n", st.device_id, broker,
+           out_path);
+    return 0;
+}
+
+static int device_provision(int argc, char **argv)
+{
+    enum { OPT_FLEET = 300, OPT_LINK_PORT, OPT_BROKER, OPT_OUT };
+    static const struct option options[] = {
+        { "fleet", required_argument, NULL, OPT_FLEET },
+        { "listen", required_argument, NULL, OPT_LISTEN },
+        { "link-port", required_argument, NULL, OPT_LINK_PORT },
+        { "broker", required_argument, NULL, OPT_BROKER },
+        { "out", required_argument, NULL, OPT_OUT },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *fleet_dir = NULL, *listen_text = NULL, *broker = NULL, *out_path = "device.crt";
+    char listen_buf[32];
+    uint32_t timeout_s = DEFAULT_TIMEOUT_S, number;
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
+        switch (c) {
+        case OPT_FLEET: fleet_dir = optarg; break;
+        case OPT_LISTEN: listen_text = optarg; break;
+        case OPT_LINK_PORT:
+            if (!args_uint32(optarg, &number) || number > 65535) {
+                return cli_usage_error("device provision: --link-port needs a port, not '%s'", optarg);
+            }
+            snprintf(listen_buf, sizeof listen_buf, "127.0.0.1:%u", (unsigned)number);
+            listen_text = listen_buf;
+            break;
+        case OPT_BROKER: broker = optarg; break;
+        case OPT_OUT: out_path = optarg; break;
+        case OPT_TIMEOUT:
+            if (!args_uint32(optarg, &timeout_s) || timeout_s == 0 || timeout_s > 86400u) {
+                return cli_usage_error("device provision: --timeout needs whole seconds, 1 to 86400");
+            }
+            break;
+        default:
+            return cli_usage_error("device provision: unknown option or missing value at '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc) {
+        return cli_usage_error("device provision: unexpected argument '%s'", argv[optind]);
+    }
+    if (fleet_dir == NULL || listen_text == NULL || broker == NULL) {
+        return cli_usage_error("device provision: --fleet DIR, --link-port N (or --listen "
+                               "HOST:PORT) and --broker HOST:PORT are required");
+    }
+    const char *colon = strrchr(broker, ':');
+    if (colon == NULL || colon == broker || !args_uint32(colon + 1, &number) || number == 0
+        || number > 65535 || (size_t)(colon - broker) > 63) {
+        return cli_usage_error("device provision: --broker needs HOST:PORT (host at most 63 "
+                               "characters), not '%s'", broker);
+    }
+    char host[256], port[16];
+    int rc = parse_listen(listen_text, host, sizeof host, port, sizeof port);
+    if (rc != 0) {
+        return rc;
+    }
+    static fleet f;
+    mbedtls_pk_init(&f.ca_key);
+    mbedtls_x509_crt_init(&f.ca);
+    rc = load_fleet(fleet_dir, &f);
+    int fd = -1;
+    if (rc == 0) {
+        rc = listen_and_accept(host, port, timeout_s * 1000u, &fd);
+    }
+    if (rc == 0) {
+        static link_session s;
+        session_init(&s, fd, timeout_s * 1000u);
+        rc = provision(&s, &f, broker, out_path);
+        close(fd);
+    }
+    mbedtls_x509_crt_free(&f.ca);
+    mbedtls_pk_free(&f.ca_key);
+    return rc;
+}
+
 static const cli_command commands[] = {
     { "deliver", "<bundle> --listen HOST:PORT [--timeout S] [--no-install]",
       "send a bundle over the device's local link (resumes), verify and install it; "
@@ -645,6 +865,10 @@ static const cli_command commands[] = {
     { "status", "--listen HOST:PORT [--timeout S]",
       "print what the device reports over its local link (versions, update state)",
       device_status_cmd },
+    { "provision", "--fleet DIR (--link-port N | --listen HOST:PORT) --broker HOST:PORT "
+      "[--out device.crt] [--timeout S]",
+      "sign the device's certificate request with the fleet CA and store its credentials "
+      "(exit 1 with the device's reason if it refuses)", device_provision },
 };
 
 const cli_group cli_group_device = {

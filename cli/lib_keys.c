@@ -58,6 +58,22 @@ static void rng_free(rng *r)
     mbedtls_entropy_free(&r->entropy);
 }
 
+int keys_rng(void *p_rng, unsigned char *out, size_t len)
+{
+    static rng shared;
+    static bool seeded;
+    (void)p_rng;
+    if (!seeded) {
+        int rc = rng_init(&shared);
+        if (rc != 0) {
+            rng_free(&shared);
+            return rc;
+        }
+        seeded = true;
+    }
+    return mbedtls_ctr_drbg_random(&shared.drbg, out, len);
+}
+
 static bool is_p256(mbedtls_pk_context *pk)
 {
     return mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY

@@ -40,6 +40,10 @@ void keys_id_hex(const uint8_t key_id[BW_KEY_ID_SIZE], char out[2 * BW_KEY_ID_SI
 bool keys_sign_hash(mbedtls_pk_context *pk, const uint8_t hash[BW_SHA256_SIZE],
                     uint8_t signature[BW_SIGNATURE_SIZE], char *reason, size_t reason_size);
 
+/* mbedTLS RNG callback (f_rng) over OS entropy through a CTR_DRBG seeded on
+ * first use (p_rng is ignored). 0, or an mbedTLS error if seeding failed. */
+int keys_rng(void *p_rng, unsigned char *out, size_t len);
+
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const uint8_t *data, size_t len, char *out);
 

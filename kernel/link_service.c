@@ -15,6 +15,11 @@
  * engine's, journaled in flash: a device restart loses only this RAM state,
  * and the host's next HEAD + BEGIN resumes the download.
  *
+ * Provisioning (docs/SPEC.md §12) uses the same frames: CSR_READ at offset
+ * 0 builds a fresh certificate request into `csr` and answers its first
+ * chunk, later offsets read that request; PROV_DATA fills the credentials
+ * store's RAM draft; PROV_COMMIT has the store check and write it.
+ *
  * Requests are answered in order, one answer each; a bad frame gets a NACK
  * with sequence number BW_LINK_SEQ_NONE. Lengths and offsets in requests are
  * checked against the payload actually received before anything is read.
@@ -27,6 +32,7 @@
 
 #include "bw_board.h"
 #include "bw_config.h"
+#include "bw_credentials.h"
 #include "bw_identity.h"
 #include "bw_kernel.h"
 #include "bw_link.h"
@@ -38,14 +44,16 @@
 #include "link_service.h"
 #include "update_service.h"
 
-#define REPLY_PAYLOAD_MAX  (BW_LINK_NACK_FIXED + BW_LINK_REASON_MAX)
+#define NACK_PAYLOAD_MAX   (BW_LINK_NACK_FIXED + BW_LINK_REASON_MAX)
+#define REPLY_PAYLOAD_MAX  BW_LINK_PAYLOAD_MAX   /* a CHUNK is the longest answer */
 #define REPLY_ENCODED_MAX  (2u + 2u * (BW_LINK_HEADER_SIZE + REPLY_PAYLOAD_MAX + BW_LINK_CRC_SIZE))
 #define RX_CHUNK           64u
 #define BAD_FRAMES_LOGGED  8u    /* in a row; then quiet until a good frame */
 #define MANIFEST_VERSION_AT (BW_BUNDLE_HEADER_SIZE + 8u)   /* app version in the head */
 #define BUNDLE_SIZE_AT     16u                              /* in the bundle header */
 
-_Static_assert(BW_LINK_STATUS_SIZE <= REPLY_PAYLOAD_MAX, "STATUS fits a reply");
+_Static_assert(BW_LINK_STATUS_SIZE <= REPLY_PAYLOAD_MAX && NACK_PAYLOAD_MAX <= REPLY_PAYLOAD_MAX
+               && BW_LINK_CHUNK_FIXED + BW_LINK_DATA_MAX <= REPLY_PAYLOAD_MAX, "answers fit a reply");
 
 static struct {
     bool started;
@@ -64,6 +72,8 @@ static struct {
     uint32_t bad_in_row;
     uint32_t dropped_logged;
     bw_flash_stats flash_at_begin[BW_PARTITION_COUNT];
+    size_t csr_len;                /* the request CSR_READ at offset 0 built */
+    uint8_t csr[BW_CRED_CSR_MAX];
 } link;
 
 static const char *const partition_names[BW_PARTITION_COUNT] = {
@@ -72,6 +82,7 @@ static const char *const partition_names[BW_PARTITION_COUNT] = {
     [BW_PARTITION_IMAGE_B] = "bank B",
     [BW_PARTITION_UPDATE_STATE] = "journal",
     [BW_PARTITION_CRASH_LOG] = "crash log",
+    [BW_PARTITION_CREDENTIALS] = "credentials",
 };
 
 /* ---- answers ---- */
@@ -94,7 +105,7 @@ static void ack(uint16_t seq, uint32_t value)
 static void nack(uint16_t seq, bw_link_nack_code code, const bw_update_diag *why, uint32_t value,
                  const char *text)
 {
-    uint8_t p[REPLY_PAYLOAD_MAX] = {0};
+    uint8_t p[NACK_PAYLOAD_MAX] = {0};
     p[0] = (uint8_t)code;
     if (why != NULL) {
         p[1] = (uint8_t)why->error;
@@ -131,18 +142,9 @@ static void nack_engine(uint16_t seq, const char *what, const bw_update_diag *wh
 
 static void put_device_id(uint8_t out[BW_DEVICE_ID_LEN])
 {
-    static const char hex[] = "0123456789ABCDEF";
-    uint8_t identity[BW_DEVICE_IDENTITY_BYTES];
-    memset(out, 0, BW_DEVICE_ID_LEN);
-    if (bw_device_identity(identity) != BW_OK) {
-        return;
-    }
-    out[0] = 'B';
-    out[1] = 'W';
-    for (size_t i = 0; i < sizeof identity; i++) {
-        out[2 + 2 * i] = (uint8_t)hex[identity[i] >> 4];
-        out[3 + 2 * i] = (uint8_t)hex[identity[i] & 0xFu];
-    }
+    char id[BW_DEVICE_ID_LEN];
+    (void)bw_device_id_text(id);   /* zeros if not provisioned */
+    memcpy(out, id, sizeof id);
 }
 
 static void status(uint16_t seq)
@@ -152,8 +154,11 @@ static void status(uint16_t seq)
     uint8_t p[BW_LINK_STATUS_SIZE] = {0};
     p[0] = BW_LINK_VERSION;
     p[1] = st->op;
-    p[2] = (uint8_t)((st->trial ? 1u : 0u) | (expected != 0 ? 2u : 0u)
-                     | (bw_update_available() ? 4u : 0u));
+    p[2] = (uint8_t)((st->trial ? BW_LINK_STATUS_TRIAL : 0u)
+                     | (expected != 0 ? BW_LINK_STATUS_SESSION : 0u)
+                     | (bw_update_available() ? BW_LINK_STATUS_UPDATES : 0u)
+                     | (bw_credentials_have_key() ? BW_LINK_STATUS_KEY_READY : 0u)
+                     | (bw_credentials_provisioned() ? BW_LINK_STATUS_PROVISIONED : 0u));
     bw_link_put32(p + 4, st->current_version);
     bw_link_put32(p + 8, st->highest_version);
     bw_link_put32(p + 12, expected);
@@ -320,6 +325,90 @@ static void on_install(uint16_t seq)
     ack(seq, st->current_version);
 }
 
+/* ---- provisioning (docs/SPEC.md §12) ---- */
+
+static void nack_provision(uint16_t seq, const char *text)
+{
+    bw_log("credentials: provisioning refused: %s", text);
+    nack(seq, BW_LINK_NACK_PROVISION, NULL, 0, text);
+}
+
+static void on_csr_read(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    if (len != 4u) {
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, 0, "CSR_READ needs a 4-byte offset");
+        return;
+    }
+    uint32_t offset = bw_link_get32(p);
+    if (offset == 0) {
+        char id[BW_DEVICE_ID_LEN];
+        link.csr_len = 0;
+        if (bw_device_id_text(id) != BW_OK) {
+            nack_provision(seq, "the device has no identity record (no device ID)");
+            return;
+        }
+        bw_err err = bw_credentials_csr(id, link.csr, sizeof link.csr, &link.csr_len);
+        if (err != BW_OK) {
+            char text[80];
+            bw_format(text, sizeof text, "cannot build the certificate request (error %d%s)",
+                      (int)err, err == BW_E_UNAVAILABLE ? ": the device has no key" : "");
+            nack_provision(seq, text);
+            return;
+        }
+    }
+    if (link.csr_len == 0 || offset >= link.csr_len) {
+        nack(seq, BW_LINK_NACK_PROVISION, NULL, (uint32_t)link.csr_len,
+             "CSR_READ offset past the request (read offset 0 first)");
+        return;
+    }
+    uint8_t out[BW_LINK_CHUNK_FIXED + BW_LINK_DATA_MAX];
+    size_t n = link.csr_len - offset < BW_LINK_DATA_MAX ? link.csr_len - offset : BW_LINK_DATA_MAX;
+    bw_link_put32(out, (uint32_t)link.csr_len);
+    memcpy(out + BW_LINK_CHUNK_FIXED, link.csr + offset, n);
+    answer(BW_LINK_CHUNK, seq, out, BW_LINK_CHUNK_FIXED + n);
+}
+
+static void on_prov_data(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    if (len <= BW_LINK_PROV_FIXED || p[1] != 0 || p[2] != 0 || p[3] != 0) {
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, 0,
+             "PROV_DATA needs an item, 3 zero bytes, an offset and 1..508 bytes");
+        return;
+    }
+    uint32_t held = 0;
+    bw_err err = bw_credentials_draft_put((bw_cred_item)p[0], bw_link_get32(p + 4),
+                                          p + BW_LINK_PROV_FIXED, len - BW_LINK_PROV_FIXED, &held);
+    if (err != BW_OK) {
+        char text[96];
+        bw_format(text, sizeof text, "%s (item %u, %" PRIu32 " bytes held)",
+                  err == BW_E_SIZE ? "provisioning item too long"
+                                   : "unknown provisioning item or offset out of order",
+                  (unsigned)p[0], held);
+        nack(seq, BW_LINK_NACK_PROVISION, NULL, held, text);
+        return;
+    }
+    ack(seq, held);
+}
+
+static void on_prov_commit(uint16_t seq)
+{
+    char id[BW_DEVICE_ID_LEN];
+    char text[BW_LINK_REASON_MAX + 1];
+    if (bw_device_id_text(id) != BW_OK) {
+        nack_provision(seq, "the device has no identity record (no device ID)");
+        return;
+    }
+    uint64_t started = port_time_us();
+    if (bw_credentials_commit(id, text, sizeof text) != BW_OK) {
+        nack_provision(seq, text);
+        return;
+    }
+    bw_log("credentials: provisioned for broker %s:%u (record %" PRIu32 ", checked and written in %"
+           PRIu32 " us)", bw_credentials_broker_host(), (unsigned)bw_credentials_broker_port(),
+           bw_credentials_sequence(), (uint32_t)(port_time_us() - started));
+    ack(seq, bw_credentials_sequence());
+}
+
 static void on_frame(const bw_link_frame *f)
 {
     if (link.have_last && f->type != BW_LINK_HELLO && f->type == link.last_type && f->seq == link.last_seq
@@ -329,7 +418,7 @@ static void on_frame(const bw_link_frame *f)
     }
     link.bad_in_row = 0;
     bool no_payload = f->type == BW_LINK_HELLO || f->type == BW_LINK_FINISH
-                   || f->type == BW_LINK_INSTALL;
+                   || f->type == BW_LINK_INSTALL || f->type == BW_LINK_PROV_COMMIT;
     if (no_payload && f->len != 0) {
         nack(f->seq, BW_LINK_NACK_PAYLOAD, NULL, 0, "this request carries no payload");
     } else {
@@ -351,6 +440,15 @@ static void on_frame(const bw_link_frame *f)
             break;
         case BW_LINK_INSTALL:
             on_install(f->seq);
+            break;
+        case BW_LINK_CSR_READ:
+            on_csr_read(f->seq, f->payload, f->len);
+            break;
+        case BW_LINK_PROV_DATA:
+            on_prov_data(f->seq, f->payload, f->len);
+            break;
+        case BW_LINK_PROV_COMMIT:
+            on_prov_commit(f->seq);
             break;
         default: {
             char text[48];

@@ -9,8 +9,10 @@
 #include "board.h"
 #include "bw_board.h"
 #include "bw_crash.h"
+#include "bw_credentials.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
+#include "bw_port.h"
 #include "bw_version.h"
 #include "link_service.h"
 #include "update_service.h"
@@ -23,6 +25,31 @@ void kernel_loop_work(void)
     link_service_work();
 }
 
+/* Loads the device credentials, making the device's key pair on the first
+ * boot, and says in one line where they stand (docs/SPEC.md §12). */
+static void credentials_boot(void)
+{
+    bool created = false;
+    bw_err err = bw_credentials_boot(port_flash_partition(BW_PARTITION_CREDENTIALS), &created);
+    if (created) {
+        bw_log("credentials: device key created");
+    }
+    if (err != BW_OK) {
+        bw_log("credentials: unavailable (error %d): no device key", (int)err);
+        return;
+    }
+    char id[BW_DEVICE_ID_LEN + 1] = {0};
+    if (bw_credentials_provisioned() && bw_device_id_text(id) == BW_OK) {
+        bw_log("credentials: device %s provisioned for broker %s:%u", id,
+               bw_credentials_broker_host(), (unsigned)bw_credentials_broker_port());
+    } else if (bw_credentials_provisioned()) {
+        bw_log("credentials: provisioned for broker %s:%u, but the device has no identity record",
+               bw_credentials_broker_host(), (unsigned)bw_credentials_broker_port());
+    } else {
+        bw_log("credentials: not provisioned (key ready)");
+    }
+}
+
 void kernel_main(void) __attribute__((noreturn));
 void kernel_main(void)
 {
@@ -33,6 +60,7 @@ void kernel_main(void)
     if (err != BW_OK) {
         bw_log("kernel core init failed (error %d): handles are unavailable", (int)err);
     }
+    credentials_boot();
     /* Finish an interrupted install or rollback before the app may run. */
     enum MvWakeReason update_reason;
     bool have_app = update_service_boot(&update_reason);

@@ -9,6 +9,7 @@
 #include "arch.h"
 #include "board.h"
 #include "bw_crash.h"
+#include "bw_credentials.h"
 #include "bw_identity.h"
 #include "bw_log.h"
 #include "bw_port.h"
@@ -27,11 +28,18 @@ static void log_failure(const char *what, const bw_update_diag *why)
     bw_log("update: %s: %s", what, text);
 }
 
+/* The keys provisioning stored with the credentials (docs/SPEC.md §12), else
+ * those of the identity sector (§3). */
 static bool load_keys(size_t *count)
 {
     uint8_t record[BW_KEYS_RECORD_MAX];
     uint8_t points[BW_KEYS_MAX][BW_KEY_POINT_SIZE];
-    if (port_provisioning_read(BW_KEYS_RECORD_OFFSET, record, sizeof record) != BW_OK
+    _Static_assert(BW_CRED_UPDATE_KEYS_MAX == BW_KEYS_MAX && BW_CRED_PUBLIC_SIZE == BW_KEY_POINT_SIZE,
+                   "one key format");
+    bw_credentials_update_keys(points, count);
+    if (*count != 0) {
+        bw_log("update: trusted keys from the device credentials (%u)", (unsigned)*count);
+    } else if (port_provisioning_read(BW_KEYS_RECORD_OFFSET, record, sizeof record) != BW_OK
         || bw_trusted_keys_parse(record, points, count) != BW_OK) {
         return false;
     }

@@ -16,7 +16,7 @@ for target in qemu-an505 stm32u585; do
     slot=1048576
     case $image in
       boot/*) slot=$([ "$target" = stm32u585 ] && echo 32768 || echo 65536) ;;
-      kernel/*) slot=$([ "$target" = stm32u585 ] && echo 909312 || echo 1048576) ;;
+      kernel/*) slot=$([ "$target" = stm32u585 ] && echo 892928 || echo 1048576) ;;
     esac
     printf '%-12s %-14s %9d %7d %7d %9d\n' "$target" "$(basename "$image")" "$text" "$data" "$bss" "$slot"
     if [ $((text + data)) -gt "$slot" ]; then

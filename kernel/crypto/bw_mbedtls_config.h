@@ -76,6 +76,14 @@ _Noreturn void bw_crypto_fatal(int status);
 /* ECC for the handshake: mbedTLS's own ECP (bignum), restartable so that the
  * kernel loop does a bounded slice of each scalar multiplication per poll
  * (mbedtls_ecp_set_max_ops); p256-m has no such mode. */
+/* ---- Device credentials and provisioning (kernel/net/bw_credentials.c,
+ * docs/SPEC.md §12) -- one block, added by the provisioning work ----
+ * The device makes its own P-256 key pair (ECP key generation), writes a
+ * PKCS#10 request signed with it (X.509 CSR write, ECDSA sign), and checks
+ * the certificate provisioning writes back (X.509 certificate parse, the
+ * chain to the fleet CA: ECDSA verify through PK). The TLS layer needs most
+ * of these as well; defining one twice with the same value is harmless. */
+#define MBEDTLS_MD_C
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
@@ -87,6 +95,7 @@ _Noreturn void bw_crypto_fatal(int status);
 /* Certificates: DER only (no PEM, no files); validity dates are checked by
  * bw_tls against the time its caller knows, since the kernel has no clock
  * mbedTLS could read (no MBEDTLS_HAVE_TIME_DATE). */
+#define MBEDTLS_ECDSA_C
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
 #define MBEDTLS_OID_C
@@ -97,5 +106,17 @@ _Noreturn void bw_crypto_fatal(int status);
 
 /* ---- device key generation and certificate request (provisioning) ----
  * Not yet: the provisioning work adds its block here. */
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CSR_WRITE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+/* No printable certificate dumps; the few names X.509 still prints (DN
+ * text) go through the kernel's own formatter (bw_crypto.c). */
+#define MBEDTLS_X509_REMOVE_INFO
+#include <stddef.h>
+int bw_crypto_snprintf(char *out, size_t size, const char *fmt, ...);
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO bw_crypto_snprintf
+/* ---- end of the provisioning block ---- */
 
 #endif

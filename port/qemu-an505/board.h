@@ -39,6 +39,8 @@
 #define BOARD_PART_UPDATE_STATE_SIZE    0x010000u
 #define BOARD_PART_CRASH_LOG_OFFSET     0x430000u
 #define BOARD_PART_CRASH_LOG_SIZE       0x010000u
+#define BOARD_PART_CREDENTIALS_OFFSET   0x440000u   /* device key and certificates, 2 sectors */
+#define BOARD_PART_CREDENTIALS_SIZE     0x004000u
 
 /* The system-call gate: 8 bytes an entry, fixed forever (sdk/syscalls.def). */
 #define BOARD_GATE_BASE          (BOARD_KERNEL_SLOT_BASE + 0x400u)

@@ -41,7 +41,7 @@
 #define BOARD_BOOT_BASE          0x0C100000u   /* bank 2, secure: the boot stub */
 #define BOARD_BOOT_SIZE          0x00008000u
 #define BOARD_KERNEL_SLOT_BASE   0x0C108000u
-#define BOARD_KERNEL_SLOT_SIZE   0x000DE000u   /* 888 KiB, up to 0x0C1E5FFF */
+#define BOARD_KERNEL_SLOT_SIZE   0x000DA000u   /* 872 KiB, up to 0x0C1E1FFF */
 #define BOARD_IDENTITY_BASE      0x0C1FE000u   /* last page of bank 2 */
 #define BOARD_IDENTITY_SIZE      0x00002000u
 
@@ -56,6 +56,9 @@
 #define BOARD_FLASH_PROGRAM_UNIT 16u           /* a quad-word, programmed once between erases (ECC) */
 #define BOARD_PART_APP_SLOT_OFFSET      0x000000u   /* bank 1, 0x08000000-0x080FFFFF NS */
 #define BOARD_PART_APP_SLOT_SIZE        0x100000u
+/* The device credentials: the last two pages of what was the kernel slot. */
+#define BOARD_PART_CREDENTIALS_OFFSET   0x1E2000u   /* 0x0C1E2000-0x0C1E5FFF S, 16 KiB */
+#define BOARD_PART_CREDENTIALS_SIZE     0x004000u
 #define BOARD_PART_UPDATE_STATE_OFFSET  0x1E6000u   /* 0x0C1E6000-0x0C1EDFFF S, 32 KiB */
 #define BOARD_PART_UPDATE_STATE_SIZE    0x008000u
 #define BOARD_PART_CRASH_LOG_OFFSET     0x1EE000u   /* 0x0C1EE000-0x0C1FDFFF S, 64 KiB */

@@ -322,6 +322,8 @@ static const bw_flash_partition partitions[BW_PARTITION_COUNT] = {
     [BW_PARTITION_UPDATE_STATE] = { &u585_flash, BOARD_PART_UPDATE_STATE_OFFSET,
                                     BOARD_PART_UPDATE_STATE_SIZE },
     [BW_PARTITION_CRASH_LOG] = { &u585_flash, BOARD_PART_CRASH_LOG_OFFSET, BOARD_PART_CRASH_LOG_SIZE },
+    [BW_PARTITION_CREDENTIALS] = { &u585_flash, BOARD_PART_CREDENTIALS_OFFSET,
+                                   BOARD_PART_CREDENTIALS_SIZE },
 };
 
 /* The layout in docs/SPEC.md §2: the app slot is bank 1; the journal and the
@@ -332,6 +334,11 @@ static const bw_flash_partition partitions[BW_PARTITION_COUNT] = {
 _Static_assert(BOARD_PART_APP_SLOT_OFFSET == BOARD_APP_SLOT_BASE + BOARD_FLASH_SECURE_ALIAS_OFFSET
                - BOARD_FLASH_BASE && BOARD_PART_APP_SLOT_SIZE == BOARD_FLASH_BANK_SIZE,
                "the app slot partition is bank 1");
+_Static_assert(BOARD_PART_CREDENTIALS_OFFSET >= ARRAY_OFFSET(BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE)
+               && PART_END(CREDENTIALS) <= BOARD_PART_UPDATE_STATE_OFFSET
+               && ((BOARD_PART_CREDENTIALS_OFFSET | BOARD_PART_CREDENTIALS_SIZE)
+                   & (BOARD_FLASH_PAGE_SIZE - 1u)) == 0,
+               "credentials: whole pages between the kernel slot and the journal");
 _Static_assert(BOARD_PART_UPDATE_STATE_OFFSET >= ARRAY_OFFSET(BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE)
                && PART_END(UPDATE_STATE) <= BOARD_PART_CRASH_LOG_OFFSET
                && PART_END(CRASH_LOG) <= ARRAY_OFFSET(BOARD_IDENTITY_BASE),

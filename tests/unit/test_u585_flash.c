@@ -424,6 +424,10 @@ static void test_partitions_as_provisioned(void **state)
     assert_ptr_equal(crash->device, dev);
     assert_int_equal(crash->offset, 0x1EE000u);     /* 0x0C1EE000 */
     assert_int_equal(crash->size, 0x10000u);
+    const bw_flash_partition *credentials = port_flash_partition(BW_PARTITION_CREDENTIALS);
+    assert_non_null(credentials);
+    assert_int_equal(credentials->offset, 0x1E2000u);   /* 0x0C1E2000, 2 pages */
+    assert_int_equal(credentials->size, 0x4000u);
     assert_null(port_flash_partition(BW_PARTITION_IMAGE_A));   /* needs external flash */
     assert_null(port_flash_partition(BW_PARTITION_IMAGE_B));
     assert_null(port_flash_partition(BW_PARTITION_COUNT));

@@ -235,4 +235,23 @@
 #define BW_MODEM_SEND_TRIES 100
 #endif
 
+/* ---- device credentials (kernel/net/bw_credentials.h; docs/SPEC.md §12) ---- */
+
+/* Largest device / CA certificate (DER) a provisioning may store. A P-256
+ * certificate made by `bulwark fleet init` is about 500 bytes. */
+#ifndef BW_CRED_CERT_MAX
+#define BW_CRED_CERT_MAX 1024
+#endif
+#ifndef BW_CRED_CA_MAX
+#define BW_CRED_CA_MAX 1024
+#endif
+/* Room for the broker's host name, its terminator included. */
+#ifndef BW_CRED_HOST_MAX
+#define BW_CRED_HOST_MAX 64
+#endif
+/* Largest certificate request the device builds (DER; ~250 bytes). */
+#ifndef BW_CRED_CSR_MAX
+#define BW_CRED_CSR_MAX 512
+#endif
+
 #endif

@@ -51,6 +51,7 @@ typedef enum bw_partition_id {
     BW_PARTITION_IMAGE_B,
     BW_PARTITION_UPDATE_STATE,  /* the update engine's journal */
     BW_PARTITION_CRASH_LOG,     /* the ring of crash records */
+    BW_PARTITION_CREDENTIALS,   /* the device key and certificates (bw_credentials.h) */
     BW_PARTITION_COUNT
 } bw_partition_id;
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bw_config.h"
 #include "bw_err.h"
 #include "mv_syscalls.h"
 
@@ -45,5 +46,9 @@ bool bw_kernel_server_log_ready(void);
 /* The device's 16-byte identity, read through port_provisioning_read and
  * checked (bw_identity.h). BW_E_IO if the device is not provisioned. */
 bw_err bw_device_identity(uint8_t identity[16]);
+
+/* The printable device ID, "BW" + 32 uppercase hex digits (docs/SPEC.md §3),
+ * no terminator. BW_E_IO (and zeros) if the device is not provisioned. */
+bw_err bw_device_id_text(char id[BW_DEVICE_ID_LEN]);
 
 #endif

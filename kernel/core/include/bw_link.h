@@ -46,14 +46,27 @@ typedef enum bw_link_type {
     BW_LINK_DATA = 0x04,     /* u32 bundle file offset, 1..512 bytes */
     BW_LINK_FINISH = 0x05,   /* (empty): verify the received bundle */
     BW_LINK_INSTALL = 0x06,  /* (empty): install the verified bundle, restart the app */
+    /* provisioning (docs/SPEC.md §12) */
+    BW_LINK_CSR_READ = 0x07,     /* u32 offset (0: build a fresh request) -> CHUNK */
+    BW_LINK_PROV_DATA = 0x08,    /* u8 item, 3 x 0, u32 offset, 1..508 bytes -> ACK(bytes held) */
+    BW_LINK_PROV_COMMIT = 0x09,  /* (empty): check and store the draft -> ACK(record sequence) */
     BW_LINK_ACK = 0x80,      /* u32 value, u8 engine op, 3 reserved */
     BW_LINK_STATUS = 0x81,   /* BW_LINK_STATUS_SIZE bytes, see docs/SPEC.md */
     BW_LINK_NACK = 0x82,     /* u8 code, u8 engine error, u8 manifest error, u8 0, u32 value, text */
+    BW_LINK_CHUNK = 0x83,    /* u32 total length, up to BW_LINK_DATA_MAX bytes from the offset asked */
 } bw_link_type;
 
 #define BW_LINK_ACK_SIZE       8u
 #define BW_LINK_NACK_FIXED     8u
 #define BW_LINK_STATUS_SIZE    64u
+#define BW_LINK_PROV_FIXED     8u      /* PROV_DATA: item, 3 reserved, u32 offset */
+#define BW_LINK_CHUNK_FIXED    4u      /* CHUNK: u32 total length */
+/* STATUS flags (byte 2) */
+#define BW_LINK_STATUS_TRIAL          0x01u
+#define BW_LINK_STATUS_SESSION        0x02u
+#define BW_LINK_STATUS_UPDATES        0x04u
+#define BW_LINK_STATUS_KEY_READY      0x08u   /* the device has its key pair */
+#define BW_LINK_STATUS_PROVISIONED    0x10u   /* it holds a certificate, CA and broker */
 
 /* Why a NACK was sent (its first payload byte). */
 typedef enum bw_link_nack_code {
@@ -63,6 +76,7 @@ typedef enum bw_link_nack_code {
     BW_LINK_NACK_HEAD = 4,        /* HEAD/BEGIN out of order or too long; value = head bytes held */
     BW_LINK_NACK_ENGINE = 5,      /* the update engine refused; value = expected file offset */
     BW_LINK_NACK_INSTALL = 6,     /* the install did not happen; the old app keeps running */
+    BW_LINK_NACK_PROVISION = 7,   /* provisioning refused (the text says why); nothing stored */
 } bw_link_nack_code;
 
 /* What ended a bad frame. */

@@ -3,6 +3,7 @@
  * once; `ready` records that it was handed over so a re-init never wipes live
  * allocations.
  */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,4 +29,15 @@ void bw_crypto_fatal(int status)
 {
     bw_log("crypto arena corrupted (mbedTLS status %d): stopping", status);
     __builtin_trap();
+}
+
+/* mbedTLS's snprintf (MBEDTLS_PLATFORM_SNPRINTF_MACRO): the kernel formatter,
+ * truncating as snprintf does; the length written (never negative). */
+int bw_crypto_snprintf(char *out, size_t size, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    size_t n = bw_vformat(out, size, fmt, args);
+    va_end(args);
+    return (int)n;
 }

@@ -67,3 +67,23 @@ bw_err bw_device_identity(uint8_t identity[16])
     bw_err err = port_provisioning_read(0, record, sizeof record);
     return err == BW_OK ? bw_identity_parse(record, identity) : BW_E_IO;
 }
+
+bw_err bw_device_id_text(char id[BW_DEVICE_ID_LEN])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    uint8_t identity[BW_DEVICE_IDENTITY_BYTES];
+    if (bw_device_identity(identity) != BW_OK) {
+        for (size_t i = 0; i < BW_DEVICE_ID_LEN; i++) {
+            id[i] = 0;
+        }
+        return BW_E_IO;
+    }
+    _Static_assert(BW_DEVICE_ID_LEN == 2 + 2 * BW_DEVICE_IDENTITY_BYTES, "ID layout");
+    id[0] = 'B';
+    id[1] = 'W';
+    for (size_t i = 0; i < sizeof identity; i++) {
+        id[2 + 2 * i] = hex[identity[i] >> 4];
+        id[3 + 2 * i] = hex[identity[i] & 0xFu];
+    }
+    return BW_OK;
+}

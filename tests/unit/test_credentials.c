@@ -1,0 +1,285 @@
+/*
+ * The device credentials store (kernel/net/bw_credentials.c; docs/SPEC.md
+ * §12) on the NOR model: the record's format and CRCs as the spec writes
+ * them, one key made on the first boot and kept, A/B selection of the newest
+ * valid record (sequence numbers wrap), records with a bad CRC or field
+ * refused, commit checks (chain, key, broker, completeness) that change
+ * nothing when they refuse, and provisioning again keeping the key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "bw_credentials.h"
+#include "bw_crypto.h"
+#include "bw_random.h"
+#include "cred_fixture.h"
+#include "nor_sim.h"
+#include "port_host.h"
+
+#define SECTOR 8192u
+
+static nor_sim *sim;
+static bw_flash_partition part;
+static uint8_t csr[BW_CRED_CSR_MAX], cert[2048], ca[2048];
+static size_t csr_len, cert_len, ca_len;
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    cred_fixture_init();
+    port_host_reset();
+    assert_int_equal(bw_crypto_init(), BW_OK);
+    assert_int_equal(bw_random_init(), BW_OK);
+    sim = nor_sim_create(&(nor_sim_config){ .size = 4 * SECTOR, .sector_size = SECTOR,
+                                            .program_unit = 16, .seed = 1 });
+    part = (bw_flash_partition){ nor_sim_device(sim), 0, 2 * SECTOR };
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nor_sim_destroy(sim);
+    return 0;
+}
+
+static void boot_ok(bool want_created)
+{
+    bool created = !want_created;
+    assert_int_equal(bw_credentials_boot(&part, &created), BW_OK);
+    assert_int_equal(created, want_created);
+    assert_true(bw_credentials_have_key());
+}
+
+static void put_item(bw_cred_item item, const void *data, size_t len)
+{
+    uint32_t held = 0;
+    assert_int_equal(bw_credentials_draft_put(item, 0, data, len, &held), BW_OK);
+    assert_int_equal(held, len);
+}
+
+/* The device's request signed by ca_name, into cert. */
+static void make_cert(const char *ca_name, unsigned serial)
+{
+    assert_int_equal(bw_credentials_csr(CRED_FIXTURE_ID, csr, sizeof csr, &csr_len), BW_OK);
+    cert_len = cred_fixture_sign(ca_name, csr, csr_len, serial, cert, sizeof cert);
+    ca_len = cred_fixture_ca_der(ca, sizeof ca);
+}
+
+static bw_err commit(const char *broker, char *reason)
+{
+    put_item(BW_CRED_ITEM_CERTIFICATE, cert, cert_len);
+    put_item(BW_CRED_ITEM_CA, ca, ca_len);
+    put_item(BW_CRED_ITEM_BROKER, broker, strlen(broker));
+    bw_err err = bw_credentials_commit(CRED_FIXTURE_ID, reason, 200);
+    if (err != BW_OK) {
+        print_message("commit: %s\n", reason);
+    }
+    return err;
+}
+
+static void test_first_boot_makes_one_key(void **state)
+{
+    (void)state;
+    boot_ok(true);
+    assert_false(bw_credentials_provisioned());
+    assert_int_equal(bw_credentials_sequence(), 1);
+    uint8_t key[BW_CRED_PUBLIC_SIZE];
+    memcpy(key, bw_credentials_public_key(), sizeof key);
+    const uint8_t *raw = nor_sim_raw(sim);
+    /* SPEC §12 header */
+    assert_int_equal(le32(raw), 0x52435742u);
+    assert_int_equal(raw[4] | raw[5] << 8, 1);
+    assert_int_equal(raw[6] | raw[7] << 8, 32);
+    assert_int_equal(le32(raw + 8), 1);
+    assert_int_equal(le32(raw + 12), BW_CRED_BODY_FIXED);
+    assert_int_equal(le32(raw + 16), 0);
+    assert_int_equal(le32(raw + 20), (uint32_t)crc32(0, raw + 32, BW_CRED_BODY_FIXED));
+    assert_int_equal(le32(raw + 28), (uint32_t)crc32(0, raw, 28));
+    assert_memory_equal(raw + 32 + 32, key, sizeof key);
+    assert_int_equal(raw[32 + 32], 0x04);
+    assert_int_equal(raw[SECTOR], 0xFF);   /* B untouched */
+    boot_ok(false);
+    assert_memory_equal(bw_credentials_public_key(), key, sizeof key);
+    /* The private key pairs with the public key: a CSR verifies under openssl. */
+    make_cert("ca", 1);
+}
+
+static void test_bad_records_refused(void **state)
+{
+    (void)state;
+    static const uint32_t spoil[] = { 0, 4, 6, 12, 16, 24, 28, 32, 32 + 32, 32 + 100 };
+    boot_ok(true);
+    uint8_t image[2 * SECTOR], key[BW_CRED_PUBLIC_SIZE];
+    memcpy(image, nor_sim_raw(sim), sizeof image);
+    memcpy(key, bw_credentials_public_key(), sizeof key);
+    for (size_t i = 0; i < sizeof spoil / sizeof spoil[0]; i++) {
+        memcpy(nor_sim_raw(sim), image, sizeof image);
+        nor_sim_raw(sim)[spoil[i]] ^= 0x01;
+        boot_ok(true);   /* nothing valid: a new key */
+        assert_memory_not_equal(bw_credentials_public_key(), key, sizeof key);
+    }
+}
+
+static void test_commit_and_ab_selection(void **state)
+{
+    (void)state;
+    char reason[200];
+    boot_ok(true);
+    uint8_t key[BW_CRED_PUBLIC_SIZE];
+    memcpy(key, bw_credentials_public_key(), sizeof key);
+    make_cert("ca", 2);
+    assert_int_equal(commit("broker.example:8883", reason), BW_OK);
+    assert_true(bw_credentials_provisioned());
+    assert_int_equal(bw_credentials_sequence(), 2);
+    assert_string_equal(bw_credentials_broker_host(), "broker.example");
+    assert_int_equal(bw_credentials_broker_port(), 8883);
+    size_t len;
+    assert_memory_equal(bw_credentials_certificate(&len), cert, cert_len);
+    assert_int_equal(len, cert_len);
+    assert_memory_equal(bw_credentials_ca_certificate(&len), ca, ca_len);
+    assert_int_equal(le32(nor_sim_raw(sim) + SECTOR + 8), 2);   /* B holds the new one */
+    assert_int_equal(le32(nor_sim_raw(sim) + 16 + SECTOR), BW_CRED_FLAG_PROVISIONED);
+
+    /* Provision again: the certificate changes, the key never. */
+    make_cert("ca", 3);
+    assert_int_equal(commit("other.example:1", reason), BW_OK);
+    assert_int_equal(bw_credentials_sequence(), 3);
+    assert_memory_equal(bw_credentials_public_key(), key, sizeof key);
+    assert_string_equal(bw_credentials_broker_host(), "other.example");
+
+    /* The newest record (3, in A) spoiled: the older one (2, in B) is used. */
+    nor_sim_raw(sim)[40] ^= 0x80;   /* A's body: record 3 spoiled */
+    boot_ok(false);
+    assert_int_equal(bw_credentials_sequence(), 2);
+    assert_string_equal(bw_credentials_broker_host(), "broker.example");
+    assert_memory_equal(bw_credentials_public_key(), key, sizeof key);
+}
+
+static void test_sequence_wraps(void **state)
+{
+    (void)state;
+    char reason[200];
+    boot_ok(true);
+    make_cert("ca", 4);
+    assert_int_equal(commit("b:1", reason), BW_OK);   /* A: 1 unprovisioned, B: 2 provisioned */
+    uint8_t *raw = nor_sim_raw(sim);
+    uint32_t seqs[2] = { 0xFFFFFFFFu, 0u };   /* B (0) is newer than A (0xFFFFFFFF) */
+    for (unsigned s = 0; s < 2; s++) {
+        uint8_t *h = raw + s * SECTOR;
+        memcpy(h + 8, &seqs[s], 4);
+        uint32_t crc = (uint32_t)crc32(0, h, 28);
+        memcpy(h + 28, &crc, 4);
+    }
+    boot_ok(false);
+    assert_true(bw_credentials_provisioned());
+    assert_int_equal(bw_credentials_sequence(), 0);
+}
+
+static void test_commit_refusals_change_nothing(void **state)
+{
+    (void)state;
+    char reason[200];
+    boot_ok(true);
+    make_cert("ca", 5);
+    assert_int_equal(commit("good:8883", reason), BW_OK);
+    uint8_t image[2 * SECTOR];
+    memcpy(image, nor_sim_raw(sim), sizeof image);
+
+    make_cert("rogue", 6);
+    assert_int_equal(commit("evil:1", reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "does not chain to the CA given"));
+    make_cert("ca", 7);
+    assert_int_equal(commit("no-port", reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "HOST:PORT"));
+    assert_int_equal(commit("host:70000", reason), BW_E_INVALID);
+    ca[ca_len / 2] ^= 0xFF;
+    assert_int_equal(commit("good:1", reason), BW_E_INVALID);
+    put_item(BW_CRED_ITEM_CERTIFICATE, cert, cert_len);
+    assert_int_equal(bw_credentials_commit(CRED_FIXTURE_ID, reason, sizeof reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "incomplete"));
+    /* the CN must be this device's ID */
+    ca_len = cred_fixture_ca_der(ca, sizeof ca);
+    put_item(BW_CRED_ITEM_CERTIFICATE, cert, cert_len);
+    put_item(BW_CRED_ITEM_CA, ca, ca_len);
+    put_item(BW_CRED_ITEM_BROKER, "b:1", 3);
+    assert_int_equal(bw_credentials_commit("BW00000000000000000000000000000000", reason, sizeof reason),
+                     BW_E_INVALID);
+    assert_non_null(strstr(reason, "subject CN"));
+    /* out-of-order and oversized draft writes */
+    uint32_t held;
+    assert_int_equal(bw_credentials_draft_put(BW_CRED_ITEM_CA, 5, ca, 4, &held), BW_E_INVALID);
+    assert_int_equal(bw_credentials_draft_put((bw_cred_item)9, 0, ca, 4, &held), BW_E_INVALID);
+    static uint8_t big[BW_CRED_CERT_MAX + 1];
+    assert_int_equal(bw_credentials_draft_put(BW_CRED_ITEM_CERTIFICATE, 0, big, sizeof big, &held),
+                     BW_E_SIZE);
+
+    assert_memory_equal(nor_sim_raw(sim), image, sizeof image);
+    assert_string_equal(bw_credentials_broker_host(), "good");
+}
+
+static void test_update_keys(void **state)
+{
+    (void)state;
+    char reason[200];
+    boot_ok(true);
+    uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE];
+    size_t count = 9;
+    bw_credentials_update_keys(keys, &count);
+    assert_int_equal(count, 0);
+    uint8_t point[2 * BW_CRED_PUBLIC_SIZE];
+    memset(point, 0x5A, sizeof point);
+    point[0] = point[BW_CRED_PUBLIC_SIZE] = 0x04;
+    make_cert("ca", 8);
+    put_item(BW_CRED_ITEM_UPDATE_KEYS, point, sizeof point);
+    assert_int_equal(commit("b:1", reason), BW_OK);
+    bw_credentials_update_keys(keys, &count);
+    assert_int_equal(count, 2);
+    assert_memory_equal(keys[1], point + BW_CRED_PUBLIC_SIZE, BW_CRED_PUBLIC_SIZE);
+    assert_int_equal(commit("b:2", reason), BW_OK);   /* no keys sent: kept */
+    bw_credentials_update_keys(keys, &count);
+    assert_int_equal(count, 2);
+    point[0] = 0x02;
+    put_item(BW_CRED_ITEM_UPDATE_KEYS, point, BW_CRED_PUBLIC_SIZE);
+    assert_int_equal(commit("b:3", reason), BW_E_INVALID);
+}
+
+static void test_unusable_partitions(void **state)
+{
+    (void)state;
+    bool created;
+    assert_int_equal(bw_credentials_boot(NULL, &created), BW_E_UNAVAILABLE);
+    bw_flash_partition one = { nor_sim_device(sim), 0, SECTOR };
+    assert_int_equal(bw_credentials_boot(&one, &created), BW_E_UNAVAILABLE);
+    assert_false(bw_credentials_have_key());
+    assert_null(bw_credentials_public_key());
+    size_t len = 1;
+    assert_int_equal(bw_credentials_csr(CRED_FIXTURE_ID, csr, sizeof csr, &len), BW_E_UNAVAILABLE);
+    char reason[100];
+    assert_int_equal(bw_credentials_commit(CRED_FIXTURE_ID, reason, sizeof reason), BW_E_UNAVAILABLE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_boot_makes_one_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_records_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_and_ab_selection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequence_wraps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_refusals_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unusable_partitions, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
