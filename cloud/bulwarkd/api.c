@@ -163,15 +163,16 @@ static enum MHD_Result register_device(struct MHD_Connection *c, bwd *d, const r
     }
     store_result r = store_device_add(d->store, id, pem, bwd_now_ms());
     if (r == STORE_EXISTS) {
-        json_decref(body);
-        return send_error(c, 409, "exists", "device %s is already registered", id);
+        enum MHD_Result rc = send_error(c, 409, "exists", "device %s is already registered", id);
+        json_decref(body);   /* id points into body */
+        return rc;
     }
     if (r != STORE_OK || bwd_write_registry(d) != 0) {
         json_decref(body);
         return send_error(c, 500, "internal", "could not store the device");
     }
     json_t *device = store_device_json(d->store, id);
-    json_decref(body);
+    json_decref(body);   /* after the last use of id */
     return send_json(c, 201, device != NULL ? device : json_object());
 }
 
