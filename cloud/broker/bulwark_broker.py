@@ -89,6 +89,9 @@ class Broker:
             f"user {pwd.getpwuid(os.geteuid()).pw_name}",
             "allow_anonymous false",
             "persistence false",
+            # bulwarkd takes every device's uplink on one connection: the
+            # default queue (1000 messages) drops a burst from a fleet.
+            "max_queued_messages 100000",
             f"log_dest file {self.log_path}",
             "log_type error",
             "log_type warning",
