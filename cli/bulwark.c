@@ -3,6 +3,7 @@
  * groups found at build time (cli.h).
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,8 +51,9 @@ static void usage(FILE *out)
         fprintf(out, "%s: %s\n", groups[g]->name, groups[g]->summary);
         for (unsigned c = 0; c < groups[g]->command_count; c++) {
             const cli_command *cmd = &groups[g]->commands[c];
-            fprintf(out, "  bulwark %s %s %s\n      %s\n", groups[g]->name, cmd->verb, cmd->usage,
-                    cmd->summary);
+            bool is_default = groups[g]->default_verb != NULL && strcmp(groups[g]->default_verb, cmd->verb) == 0;
+            fprintf(out, "  bulwark %s %s%s%s %s\n      %s\n", groups[g]->name, is_default ? "[" : "", cmd->verb,
+                    is_default ? "]" : "", cmd->usage, cmd->summary);
         }
     }
 }
@@ -66,15 +68,22 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], groups[g]->name) != 0) {
             continue;
         }
-        if (argc < 3) {
+        const char *verb = argc >= 3 ? argv[2] : NULL;
+        int shift = 2;
+        if ((verb == NULL || verb[0] == '-') && groups[g]->default_verb != NULL) {
+            /* The group's default verb; argv[1] (the group) stands as argv[0]. */
+            verb = groups[g]->default_verb;
+            shift = 1;
+        }
+        if (verb == NULL) {
             return cli_usage_error("'%s' needs a verb (bulwark --help lists them)", argv[1]);
         }
         for (unsigned c = 0; c < groups[g]->command_count; c++) {
-            if (strcmp(argv[2], groups[g]->commands[c].verb) == 0) {
-                return groups[g]->commands[c].run(argc - 2, argv + 2);
+            if (strcmp(verb, groups[g]->commands[c].verb) == 0) {
+                return groups[g]->commands[c].run(argc - shift, argv + shift);
             }
         }
-        return cli_usage_error("unknown command '%s %s' (bulwark --help lists them)", argv[1], argv[2]);
+        return cli_usage_error("unknown command '%s %s' (bulwark --help lists them)", argv[1], verb);
     }
     return cli_usage_error("unknown command group '%s' (bulwark --help lists them)", argv[1]);
 }

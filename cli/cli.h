@@ -1,5 +1,7 @@
 /*
  * The bulwark CLI's command model: `bulwark <group> <verb> [options]`.
+ * A group may name a default verb, run when the word after the group is an
+ * option or absent (`bulwark logs --device D`).
  * Each group lives in cli/cmd_<group>.c and defines
  *   const cli_group cli_group_<group>;
  * The build finds those files and lists the groups (cli/CMakeLists.txt), so
@@ -24,6 +26,10 @@ typedef struct cli_group {
     const char *summary;
     const cli_command *commands;
     unsigned command_count;
+    /* Optional: the verb run when none is given (`bulwark logs --device D`
+     * runs `bulwark logs show --device D`): when argv after the group is empty
+     * or starts with '-'. NULL: a verb is required. */
+    const char *default_verb;
 } cli_group;
 
 /* Prints "bulwark: <message>\n" to stderr and returns 2 (for `return cli_usage_error(...)`). */

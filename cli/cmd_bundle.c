@@ -317,5 +317,5 @@ static const cli_command commands[] = {
 };
 
 const cli_group cli_group_bundle = {
-    "bundle", "update bundles (docs/SPEC.md)", commands, sizeof commands / sizeof commands[0],
+    "bundle", "update bundles (docs/SPEC.md)", commands, sizeof commands / sizeof commands[0], NULL,
 };

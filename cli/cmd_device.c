@@ -873,5 +873,5 @@ static const cli_command commands[] = {
 
 const cli_group cli_group_device = {
     "device", "a device's local delivery link (docs/SPEC.md §9)", commands,
-    sizeof commands / sizeof commands[0],
+    sizeof commands / sizeof commands[0], NULL,
 };

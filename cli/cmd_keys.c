@@ -109,5 +109,5 @@ static const cli_command commands[] = {
 };
 
 const cli_group cli_group_keys = {
-    "keys", "bundle signing keys", commands, sizeof commands / sizeof commands[0],
+    "keys", "bundle signing keys", commands, sizeof commands / sizeof commands[0], NULL,
 };

@@ -8,6 +8,7 @@
 #  - updates: signature check, BEGIN/FINISH/install instructions and the
 #    flash work (sectors erased, bytes programmed per partition) of a 256 KiB
 #    app delivered over the local link (needs the host CLI: make host);
+#  - cloud: log lines per second one bulwarkd ingests from 50 devices;
 #  - .text/.data/.bss of the boot stub, kernel and hello for both targets.
 set -euo pipefail
 build=${1:-build}
@@ -97,6 +98,21 @@ if [ -x "$build/host/cli/bulwark" ]; then
   done
 else
   echo "(skipped: no host CLI at $build/host/cli/bulwark; make host)"
+fi
+
+# Cloud: log lines per second one bulwarkd ingests from 50 simulated devices
+# (tests/bench/bench_ingest.py: real mosquitto with TLS, real bulwarkd).
+echo
+echo "== Cloud ingest (host: mosquitto + bulwarkd, 50 TLS devices) =="
+h=$build/host
+if [ -x "$h/cloud/bulwarkd/bulwarkd" ]; then
+  python3 "$top/tests/bench/bench_ingest.py" "$h/cloud/bulwarkd/bulwarkd" "$h/cloud/broker/bw_registry_plugin.so" \
+    "$h/tests/cloud/sim_device" "$work/ingest" > "$work/ingest.txt" 2>&1 || {
+    echo "bench: the ingest benchmark failed" >&2; cat "$work/ingest.txt" >&2; exit 1; }
+  printf '%-44s %12s\n' "log lines stored per second (one bulwarkd)" "$(sed -n 's/^bench: ingest_lines_per_s //p' "$work/ingest.txt")"
+  printf '%-44s %12s\n' "  (lines: 50 devices x 40 batches x 32)" "$(sed -n 's/^bench: ingest_lines //p' "$work/ingest.txt")"
+else
+  echo "(skipped: no bulwarkd at $h/cloud/bulwarkd; make host)"
 fi
 
 echo

@@ -1,0 +1,41 @@
+/* Helpers of lib_api_json.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lib_api_json.h"
+
+int api_json(const bw_api *api, const char *method, const char *path, const char *body, json_t **out)
+{
+    char *text = NULL;
+    int rc = bw_api_request(api, method, path, body, &text, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+    json_error_t err;
+    *out = json_loads(text, 0, &err);
+    free(text);
+    if (*out == NULL) {
+        return cli_fail("the server's answer is not JSON: %s", err.text);
+    }
+    return 0;
+}
+
+bool api_valid_device_id(const char *id)
+{
+    if (id == NULL || strlen(id) != 34 || strncmp(id, "BW", 2) != 0) {
+        return false;
+    }
+    return strspn(id + 2, "0123456789ABCDEF") == 32;
+}
+
+void api_print_json(const json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT);
+    if (text != NULL) {
+        puts(text);
+        free(text);
+    }
+    fflush(stdout);
+}

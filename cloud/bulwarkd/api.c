@@ -1,0 +1,328 @@
+/*
+ * bulwarkd's REST API (docs/API.md) over libmicrohttpd: one thread per
+ * connection, so a long poll (GET .../logs?wait=) blocks only its own client.
+ * Every request is authenticated first (Authorization: Bearer <admin token>,
+ * compared in constant time), then routed; every answer is JSON and every
+ * error is {"error":{"code","message"}} with its HTTP status.
+ * Request bodies are capped at MAX_BODY bytes (413 beyond).
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "bulwarkd.h"
+
+#define MAX_BODY (64u * 1024u)
+#define PAGE_SIZE_DEFAULT 50u
+#define PAGE_SIZE_MAX 1000u
+#define LOG_LIMIT_DEFAULT 100u
+#define LOG_LIMIT_MAX 1000u
+#define WAIT_MAX_S 60u
+
+typedef struct request {
+    char *body;
+    size_t len;
+    bool too_big;
+} request;
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text == NULL) {
+        return MHD_NO;
+    }
+    size_t n = strlen(text);
+    text[n] = '\0';
+    char *with_newline = realloc(text, n + 2);
+    if (with_newline != NULL) {
+        with_newline[n] = '\n';
+        with_newline[n + 1] = '\0';
+        text = with_newline;
+        n++;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return send_json(c, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+}
+
+static bool authorised(struct MHD_Connection *c, const bwd *d)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+        return false;
+    }
+    const char *given = h + 7;
+    size_t want = strlen(d->config.token);
+    /* Constant time in the token's content; the length is not secret. */
+    return strlen(given) == want && CRYPTO_memcmp(given, d->config.token, want) == 0;
+}
+
+/* A query parameter as an unsigned number in [min, max]; def when absent.
+ * False when present but not a whole decimal number in range. */
+static bool query_uint(struct MHD_Connection *c, const char *name, unsigned long long min, unsigned long long max,
+                       unsigned long long def, unsigned long long *out)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (v == NULL) {
+        *out = def;
+        return true;
+    }
+    if (*v < '0' || *v > '9' || strlen(v) > 19) {
+        return false;
+    }
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end != '\0' || n < min || n > max) {
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
+{
+    bwd_counters *k = &d->counters;
+    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+        "status", "ok", "broker_connected", broker_connected(d->broker), "schema_version",
+        store_schema_version(d->store), "counters",
+        "messages", (json_int_t)k->messages, "unregistered_ignored", (json_int_t)k->unregistered,
+        "invalid_ignored", (json_int_t)k->invalid, "unknown_topic_ignored", (json_int_t)k->unknown_topic,
+        "log_lines", (json_int_t)k->log_lines, "duplicate_lines", (json_int_t)k->duplicate_lines,
+        "lost_lines", (json_int_t)k->lost_lines, "crashes", (json_int_t)k->crashes,
+        "bad_crash_records", (json_int_t)k->bad_crash_records, "time_sent", (json_int_t)k->time_sent));
+}
+
+static enum MHD_Result list_devices(struct MHD_Connection *c, bwd *d)
+{
+    unsigned long long size;
+    if (!query_uint(c, "page_size", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size)) {
+        return send_error(c, 400, "bad_request", "page_size must be 1..%u", PAGE_SIZE_MAX);
+    }
+    const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page_token");
+    if (token != NULL && !bwd_valid_device_id(token)) {
+        return send_error(c, 400, "bad_request", "page_token is not one this server gave");
+    }
+    bool more = false;
+    json_t *list = store_devices_json(d->store, token, (unsigned)size, &more);
+    json_t *next = json_null();
+    size_t n = json_array_size(list);
+    if (more && n > 0) {
+        next = json_incref(json_object_get(json_array_get(list, n - 1), "id"));
+    }
+    return send_json(c, 200, json_pack("{s:o, s:o}", "devices", list, "next_page_token", next));
+}
+
+static enum MHD_Result register_device(struct MHD_Connection *c, bwd *d, const request *req)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type == NULL || strncasecmp(type, "application/json", 16) != 0) {
+        return send_error(c, 415, "unsupported_media_type", "send the body as application/json");
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body != NULL ? req->body : "", req->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (body == NULL) {
+        return send_error(c, 400, "bad_json", "body is not JSON: %s", jerr.text);
+    }
+    const char *id = NULL, *pem = NULL;
+    size_t pem_len = 0;
+    if (json_unpack_ex(body, &jerr, JSON_STRICT, "{s:s, s:s%}", "id", &id, "certificate", &pem, &pem_len) != 0) {
+        json_decref(body);
+        return send_error(c, 400, "bad_request", "expected {\"id\": string, \"certificate\": string}: %s", jerr.text);
+    }
+    if (!bwd_valid_device_id(id)) {
+        json_decref(body);
+        return send_error(c, 400, "bad_device_id", "a device ID is \"BW\" and 32 uppercase hex digits");
+    }
+    char reason[256], ca[BWD_PATH_MAX + 16];
+    snprintf(ca, sizeof ca, "%s/ca.crt", d->config.fleet_dir);
+    if (bwd_check_certificate(pem, pem_len, id, ca, reason, sizeof reason) != 0) {
+        json_decref(body);
+        return send_error(c, 400, "bad_certificate", "%s", reason);
+    }
+    store_result r = store_device_add(d->store, id, pem, bwd_now_ms());
+    if (r == STORE_EXISTS) {
+        enum MHD_Result rc = send_error(c, 409, "exists", "device %s is already registered", id);
+        json_decref(body);   /* id points into body */
+        return rc;
+    }
+    if (r != STORE_OK || bwd_write_registry(d) != 0) {
+        json_decref(body);
+        return send_error(c, 500, "internal", "could not store the device");
+    }
+    json_t *device = store_device_json(d->store, id);
+    json_decref(body);   /* after the last use of id */
+    return send_json(c, 201, device != NULL ? device : json_object());
+}
+
+static enum MHD_Result device_logs(struct MHD_Connection *c, bwd *d, const char *id)
+{
+    unsigned long long after, limit, wait;
+    if (!query_uint(c, "after", 0, INT64_MAX, 0, &after) || !query_uint(c, "limit", 1, LOG_LIMIT_MAX,
+                                                                          LOG_LIMIT_DEFAULT, &limit)
+        || !query_uint(c, "wait", 0, WAIT_MAX_S, 0, &wait)) {
+        return send_error(c, 400, "bad_request", "after >= 0, limit 1..%u, wait 0..%u seconds", LOG_LIMIT_MAX,
+                          WAIT_MAX_S);
+    }
+    int64_t deadline = bwd_now_ms() + (int64_t)wait * 1000;
+    for (;;) {
+        int64_t seen = store_last_cursor(d->store), last = 0;
+        json_t *entries = store_logs_json(d->store, id, (int64_t)after, (unsigned)limit, &last);
+        if (json_array_size(entries) > 0 || bwd_now_ms() >= deadline
+            || store_wait_logs(d->store, seen, deadline) < 0 || !store_device_exists(d->store, id)) {
+            return send_json(c, 200, json_pack("{s:s, s:o, s:I}", "device", id, "entries", entries,
+                                               "next_cursor", (json_int_t)last));
+        }
+        /* Some device logged something new (or the time is up): look again. */
+        json_decref(entries);
+    }
+}
+
+static enum MHD_Result route_device(struct MHD_Connection *c, bwd *d, const char *method, const char *rest)
+{
+    char id[BWD_DEVICE_ID_LEN + 1];
+    const char *slash = strchr(rest, '/');
+    size_t n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+    const char *tail = slash != NULL ? slash : "";
+    if (n != BWD_DEVICE_ID_LEN) {
+        return send_error(c, 404, "not_found", "no such device or resource");
+    }
+    memcpy(id, rest, n);
+    id[n] = '\0';
+    if (!bwd_valid_device_id(id)) {
+        return send_error(c, 404, "not_found", "no such device or resource");
+    }
+    bool get = strcmp(method, "GET") == 0;
+    if (strcmp(tail, "") == 0) {
+        if (get) {
+            json_t *device = store_device_json(d->store, id);
+            return device != NULL ? send_json(c, 200, device)
+                                  : send_error(c, 404, "not_found", "device %s is not registered", id);
+        }
+        if (strcmp(method, "DELETE") == 0) {
+            store_result r = store_device_remove(d->store, id);
+            if (r == STORE_NOT_FOUND) {
+                return send_error(c, 404, "not_found", "device %s is not registered", id);
+            }
+            if (r != STORE_OK || bwd_write_registry(d) != 0) {
+                return send_error(c, 500, "internal", "could not remove the device");
+            }
+            return send_json(c, 200, json_pack("{s:s, s:b}", "id", id, "removed", 1));
+        }
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, DELETE)", method);
+    }
+    if (strcmp(tail, "/logs") != 0 && strcmp(tail, "/crashes") != 0) {
+        return send_error(c, 404, "not_found", "no such resource");
+    }
+    if (!get) {
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET)", method);
+    }
+    if (!store_device_exists(d->store, id)) {
+        return send_error(c, 404, "not_found", "device %s is not registered", id);
+    }
+    if (strcmp(tail, "/logs") == 0) {
+        return device_logs(c, d, id);
+    }
+    return send_json(c, 200, json_pack("{s:s, s:o}", "device", id, "crashes", store_crashes_json(d->store, id)));
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    bwd *d = cls;
+    request *req = *con_cls;
+    if (req == NULL) {
+        req = calloc(1, sizeof *req);
+        if (req == NULL) {
+            return MHD_NO;
+        }
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!req->too_big && req->len + *upload_data_size <= MAX_BODY) {
+            char *grown = realloc(req->body, req->len + *upload_data_size + 1);
+            if (grown == NULL) {
+                return MHD_NO;
+            }
+            req->body = grown;
+            memcpy(req->body + req->len, upload_data, *upload_data_size);
+            req->len += *upload_data_size;
+            req->body[req->len] = '\0';
+        } else {
+            req->too_big = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!authorised(c, d)) {
+        return send_error(c, 401, "unauthorized", "missing or wrong bearer token");
+    }
+    if (req->too_big) {
+        return send_error(c, 413, "too_large", "request body over %u bytes", MAX_BODY);
+    }
+    if (strcmp(url, "/v1/health") == 0) {
+        return strcmp(method, "GET") == 0 ? health(c, d)
+                                          : send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET)", method);
+    }
+    if (strcmp(url, "/v1/devices") == 0) {
+        if (strcmp(method, "GET") == 0) return list_devices(c, d);
+        if (strcmp(method, "POST") == 0) return register_device(c, d, req);
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, POST)", method);
+    }
+    if (strncmp(url, "/v1/devices/", 12) == 0) {
+        return route_device(c, d, method, url + 12);
+    }
+    return send_error(c, 404, "not_found", "no such resource: %s", url);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    request *req = *con_cls;
+    if (req != NULL) {
+        free(req->body);
+        free(req);
+        *con_cls = NULL;
+    }
+}
+
+struct MHD_Daemon *bwd_api_start(bwd *d, int *port, char *err, size_t err_size)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)d->config.api_port) };
+    if (inet_pton(AF_INET, d->config.api_host, &addr.sin_addr) != 1) {
+        snprintf(err, err_size, "api_listen host '%s' is not an IPv4 address", d->config.api_host);
+        return NULL;
+    }
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        handle, d, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(WAIT_MAX_S + 30), MHD_OPTION_END);
+    if (daemon == NULL) {
+        snprintf(err, err_size, "cannot listen on %s:%d", d->config.api_host, d->config.api_port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info != NULL ? info->port : d->config.api_port;
+    return daemon;
+}

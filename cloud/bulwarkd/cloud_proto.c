@@ -1,0 +1,146 @@
+/*
+ * Decoders and the TIME encoder for docs/SPEC.md §13.2 (see cloud_proto.h).
+ * Every length is checked before the bytes it covers are read.
+ */
+#include "cloud_proto.h"
+
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+const char *cp_result_text(cp_result r)
+{
+    switch (r) {
+    case CP_OK: return "ok";
+    case CP_ERR_SHORT: return "too short";
+    case CP_ERR_VERSION: return "unknown protocol version";
+    case CP_ERR_TYPE: return "unexpected message type";
+    case CP_ERR_LENGTH: return "length disagrees with its type";
+    case CP_ERR_RANGE: return "field out of range";
+    }
+    return "invalid";
+}
+
+static cp_result check_head(const uint8_t *p, size_t len, uint8_t type)
+{
+    if (p == NULL || len < 2) {
+        return CP_ERR_SHORT;
+    }
+    if (p[0] != CP_VERSION) {
+        return CP_ERR_VERSION;
+    }
+    return p[1] == type ? CP_OK : CP_ERR_TYPE;
+}
+
+cp_result cp_decode_status(const uint8_t *p, size_t len, cp_status *out)
+{
+    cp_result r = check_head(p, len, CP_TYPE_STATUS);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len != CP_STATUS_SIZE) {
+        return CP_ERR_LENGTH;
+    }
+    if (p[2] > 1 || p[3] >= CP_WAKE_REASON_MAX || le32(p + 36) != 0) {
+        return CP_ERR_RANGE;
+    }
+    out->online = p[2];
+    out->wake_reason = p[3];
+    out->boot_id = le32(p + 4);
+    out->connection_id = le32(p + 8);
+    out->kernel_version = le32(p + 12);
+    out->app_version = le32(p + 16);
+    out->uptime_s = le32(p + 20);
+    out->lost_lines = le32(p + 24);
+    out->crash_count = le32(p + 28);
+    out->newest_crash_seq = le32(p + 32);
+    return CP_OK;
+}
+
+cp_result cp_decode_log(const uint8_t *p, size_t len, cp_log *out)
+{
+    cp_result r = check_head(p, len, CP_TYPE_LOG);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len < CP_LOG_HEADER) {
+        return CP_ERR_SHORT;
+    }
+    if (len > CP_LOG_MAX) {
+        return CP_ERR_LENGTH;
+    }
+    uint16_t count = le16(p + 2);
+    uint32_t first = le32(p + 8);
+    if (count == 0 || (uint64_t)first + count - 1u > UINT32_MAX) {
+        return CP_ERR_RANGE;
+    }
+    size_t at = CP_LOG_HEADER;
+    for (unsigned i = 0; i < count; i++) {
+        if (len - at < CP_LOG_LINE_HEADER) {
+            return CP_ERR_LENGTH;
+        }
+        uint16_t line_len = le16(p + at + 4);
+        if (line_len > CP_LOG_LINE_MAX) {
+            return CP_ERR_RANGE;
+        }
+        at += CP_LOG_LINE_HEADER;
+        if (len - at < line_len) {
+            return CP_ERR_LENGTH;
+        }
+        at += line_len;
+    }
+    if (at != len) {
+        return CP_ERR_LENGTH;
+    }
+    out->count = count;
+    out->boot_id = le32(p + 4);
+    out->first_seq = first;
+    out->lines = p + CP_LOG_HEADER;
+    out->lines_len = len - CP_LOG_HEADER;
+    return CP_OK;
+}
+
+void cp_log_line_at(const cp_log *log, unsigned i, cp_log_line *out)
+{
+    const uint8_t *at = log->lines;
+    for (unsigned k = 0; k < i; k++) {
+        at += CP_LOG_LINE_HEADER + le16(at + 4);
+    }
+    out->uptime_ms = le32(at);
+    out->length = le16(at + 4);
+    out->text = at + CP_LOG_LINE_HEADER;
+}
+
+cp_result cp_decode_crash(const uint8_t *p, size_t len, cp_crash *out)
+{
+    cp_result r = check_head(p, len, CP_TYPE_CRASH);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len != CP_CRASH_SIZE) {
+        return CP_ERR_LENGTH;
+    }
+    if (le16(p + 2) != 0) {
+        return CP_ERR_RANGE;
+    }
+    out->boot_id = le32(p + 4);
+    out->record = p + 8;
+    return CP_OK;
+}
+
+void cp_encode_time(uint64_t utc_ms, uint8_t out[CP_TIME_SIZE])
+{
+    out[0] = CP_VERSION;
+    out[1] = CP_TYPE_TIME;
+    out[2] = 0;
+    out[3] = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        out[4 + i] = (uint8_t)(utc_ms >> (8 * i));
+    }
+}
