@@ -188,5 +188,5 @@ static const cli_command commands[] = {
 
 const cli_group cli_group_fleet = {
     "fleet", "the fleet's CA, certificates and keys (docs/SPEC.md §12)", commands,
-    sizeof commands / sizeof commands[0],
+    sizeof commands / sizeof commands[0], NULL,
 };

@@ -25,6 +25,7 @@ typedef struct slot {
     size_t len;
     uint8_t *buf;
     const char *suffix;   /* topic after "bw/D/" */
+    char topic[BW_CLOUD_TOPIC_MAX];   /* the session keeps a pointer until the PUBACK */
 } slot;
 
 static uint8_t status_buf[BW_CLOUD_STATUS_SIZE];
@@ -179,12 +180,11 @@ static bool send(slot *s)
     if (s->state != SLOT_READY) {
         return true;
     }
-    char topic[BW_CLOUD_TOPIC_MAX];
-    if (bw_cloud_topic(topic, c.device_id, s->suffix) == 0) {
+    if (bw_cloud_topic(s->topic, c.device_id, s->suffix) == 0) {
         return false;
     }
     uint16_t id = 0;
-    if (c.publish(c.ctx, topic, s->buf, s->len, &id) != BW_OK) {
+    if (c.publish(c.ctx, s->topic, s->buf, s->len, &id) != BW_OK) {
         return false;
     }
     s->id = id;

@@ -20,7 +20,8 @@
 #include "bw_cloud_proto.h"
 #include "bw_err.h"
 
-/* How the cloud layer publishes: QoS 1, on the current session. Returns
+/* How the cloud layer publishes: QoS 1, on the current session; topic and
+ * payload stay valid until that message's PUBACK or the session's end. Returns
  * BW_OK with the packet identifier in *id, BW_E_FULL when the session takes
  * nothing more now (try on a later pass), another error if it is gone. */
 typedef bw_err (*bw_cloud_publish_fn)(void *ctx, const char *topic, const uint8_t *payload,

@@ -1,10 +1,9 @@
 /*
  * The few port functions bw_tls, bw_random and bw_crypto reach, for the host
- * TLS test: entropy from getrandom(2), no interrupts to mask, the kernel log
- * to stderr. (The unit tests' port/host is not used: its entropy is a
+ * TLS test: entropy from getrandom(2), no interrupts to mask, the kernel console
+ * (bw_log.c) on stderr. (The unit tests' port/host is not used: its entropy is a
  * counter, and it pulls in the kernel core built with the plain config.)
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
 
@@ -19,12 +18,7 @@ bw_err port_entropy(void *buf, size_t len)
 uint32_t port_irq_lock(void) { return 0; }
 void port_irq_unlock(uint32_t state) { (void)state; }
 
-void bw_log(const char *fmt, ...)
+void port_console_write(const char *text, size_t len)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("[kernel] ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
+    fwrite(text, 1, len, stderr);
 }
