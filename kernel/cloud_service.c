@@ -37,6 +37,7 @@ static struct {
     uint64_t retry_at_ms;
     bw_backoff backoff;
     bw_mqtt mqtt;
+    bw_mqtt_config mqtt_config;   /* the session keeps a pointer to it */
     char device_id[BW_DEVICE_ID_LEN + 1];
     char will_topic[BW_CLOUD_TOPIC_MAX];
     uint8_t will[BW_CLOUD_STATUS_SIZE];
@@ -222,12 +223,12 @@ void cloud_service_work(void)
             bw_cloud_will(cs.connection_id, cs.will_topic, cs.will);
             bw_cloud_subscription(cs.filter);
             cs.filters[0] = cs.filter;
-            bw_mqtt_config config = {
+            cs.mqtt_config = (bw_mqtt_config){
                 .client_id = cs.device_id, .will_topic = cs.will_topic, .will_payload = cs.will,
                 .will_len = sizeof cs.will, .will_qos = 1, .subscriptions = cs.filters,
                 .subscription_count = 1, .on_event = on_mqtt, .ctx = NULL,
             };
-            if (bw_mqtt_start(&cs.mqtt, &config, bw_tls_stream(), now) != BW_OK) {
+            if (bw_mqtt_start(&cs.mqtt, &cs.mqtt_config, bw_tls_stream(), now) != BW_OK) {
                 tear_down("MQTT could not start");
                 break;
             }
@@ -241,6 +242,7 @@ void cloud_service_work(void)
     }
     case LINK_MQTT:
     case LINK_ONLINE:
+        (void)bw_tls_poll(now);   /* flushes a record the layer above sealed */
         bw_mqtt_poll(&cs.mqtt, now);
         if (bw_mqtt_get_state(&cs.mqtt) == BW_MQTT_CLOSED) {
             tear_down(bw_mqtt_close_text(bw_mqtt_get_close_reason(&cs.mqtt)));
