@@ -14,6 +14,7 @@
 #include "bw_log.h"
 #include "bw_port.h"
 #include "bw_version.h"
+#include "cloud_service.h"
 #include "link_service.h"
 #include "update_service.h"
 
@@ -23,6 +24,7 @@ void kernel_loop_work(void)
 {
     update_service_poll();
     link_service_work();
+    cloud_service_work();
 }
 
 /* Loads the device credentials, making the device's key pair on the first

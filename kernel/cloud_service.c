@@ -1,0 +1,264 @@
+/*
+ * The kernel's cloud link (cloud_service.h).
+ *
+ * One connection attempt at a time, each layer started on the one below once
+ * that is up:  WAIT (backoff) → SOCKET (modem connect) → TLS (handshake, a
+ * bounded slice per pass) → MQTT (CONNECT..CONNACK) → ONLINE. Any layer
+ * closing or failing tears the whole stack down (MQTT, TLS, socket) and
+ * waits out the next backoff delay. The app sees CONNECTING until ONLINE,
+ * then CONNECTED (bw_network.h); a device without credentials stays
+ * DELIBERATELYOFFLINE and is checked again on every pass (provisioning over
+ * the local link needs no reboot).
+ */
+#include <string.h>
+
+#include "arch.h"
+#include "bw_backoff.h"
+#include "bw_board.h"
+#include "bw_cloud.h"
+#include "bw_credentials.h"
+#include "bw_kernel.h"
+#include "bw_log.h"
+#include "bw_modem.h"
+#include "bw_mqtt.h"
+#include "bw_network.h"
+#include "bw_port.h"
+#include "bw_random.h"
+#include "bw_tls.h"
+#include "bw_version.h"
+#include "cloud_service.h"
+#include "mbedtls/pk.h"
+
+typedef enum link_state { LINK_OFF, LINK_WAIT, LINK_SOCKET, LINK_TLS, LINK_MQTT, LINK_ONLINE } link_state;
+
+static struct {
+    bool started;
+    link_state state;
+    uint64_t retry_at_ms;
+    bw_backoff backoff;
+    bw_mqtt mqtt;
+    bw_mqtt_config mqtt_config;   /* the session keeps a pointer to it */
+    char device_id[BW_DEVICE_ID_LEN + 1];
+    char will_topic[BW_CLOUD_TOPIC_MAX];
+    uint8_t will[BW_CLOUD_STATUS_SIZE];
+    char filter[BW_CLOUD_TOPIC_MAX];
+    const char *filters[1];
+    uint8_t key_der[160];
+    size_t key_len;
+    bw_tls_credentials tls;
+    uint32_t connection_id;
+} cs;
+
+static uint64_t now_ms(void)
+{
+    return port_time_us() / 1000u;
+}
+
+static size_t modem_read(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return board_modem_read(buf, len);
+}
+
+static size_t modem_write(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    return board_modem_write(data, len);
+}
+
+static bw_err backoff_random(void *buf, size_t len)
+{
+    return bw_random_bytes(buf, len);
+}
+
+static bw_err publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint16_t *id)
+{
+    (void)ctx;
+    return bw_mqtt_publish(&cs.mqtt, topic, payload, len, 1, false, id, now_ms());
+}
+
+static void on_mqtt(void *ctx, const bw_mqtt_event *ev)
+{
+    (void)ctx;
+    switch (ev->type) {
+    case BW_MQTT_EV_CONNECTED:
+        break;
+    case BW_MQTT_EV_SUBSCRIBED:
+        break;
+    case BW_MQTT_EV_MESSAGE: {
+        char topic[BW_CLOUD_TOPIC_MAX];
+        if (ev->topic_len >= sizeof topic) {
+            bw_cloud_received("", ev->payload, ev->payload_len, port_time_us());
+            break;
+        }
+        memcpy(topic, ev->topic, ev->topic_len);
+        topic[ev->topic_len] = '\0';
+        bw_cloud_received(topic, ev->payload, ev->payload_len, port_time_us());
+        break;
+    }
+    case BW_MQTT_EV_DELIVERED:
+        bw_cloud_acked(ev->packet_id);
+        break;
+    case BW_MQTT_EV_UNDELIVERED:
+    case BW_MQTT_EV_CLOSED:
+        break;
+    }
+}
+
+/* Loads what TLS needs from the credentials; false if not provisioned. */
+static bool load_credentials(void)
+{
+    if (!bw_credentials_provisioned()) {
+        return false;
+    }
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    int len = -1;
+    if (bw_credentials_device_key(&pk) == BW_OK) {
+        len = mbedtls_pk_write_key_der(&pk, cs.key_der, sizeof cs.key_der);
+    }
+    mbedtls_pk_free(&pk);
+    if (len <= 0) {
+        return false;
+    }
+    /* mbedtls_pk_write_key_der writes at the end of the buffer. */
+    memmove(cs.key_der, cs.key_der + sizeof cs.key_der - (size_t)len, (size_t)len);
+    cs.key_len = (size_t)len;
+    size_t cert_len = 0;
+    size_t ca_len = 0;
+    const uint8_t *cert = bw_credentials_certificate(&cert_len);
+    const uint8_t *ca = bw_credentials_ca_certificate(&ca_len);
+    cs.tls = (bw_tls_credentials){ .device_key = cs.key_der, .device_key_len = cs.key_len,
+                                   .device_cert = cert, .device_cert_len = cert_len,
+                                   .ca_cert = ca, .ca_cert_len = ca_len,
+                                   .server_name = bw_credentials_broker_host(), .wall_time_s = 0 };
+    return cert != NULL && ca != NULL;
+}
+
+static void tear_down(const char *why)
+{
+    if (cs.state == LINK_ONLINE || cs.state == LINK_MQTT) {
+        bw_mqtt_close(&cs.mqtt);
+    }
+    if (cs.state >= LINK_TLS) {
+        bw_tls_close();
+    }
+    bw_modem_close();
+    bw_cloud_disconnected();
+    uint64_t now = now_ms();
+    uint32_t delay = bw_backoff_next_delay(&cs.backoff, now);
+    bw_log("cloud: link down (%s); next try in %u ms", why, (unsigned)delay);
+    cs.retry_at_ms = now + delay;
+    cs.state = LINK_WAIT;
+    bw_network_set_status(MV_NETWORKSTATUS_CONNECTING);
+}
+
+static void start(void)
+{
+    bw_modem_port port = { .ctx = NULL, .read = modem_read, .write = modem_write };
+    board_modem_start();
+    bw_modem_init(&port, (uint32_t)now_ms());
+    bw_backoff_config backoff = { 0 };
+    backoff.random = backoff_random;
+    bw_backoff_init(&cs.backoff, &backoff);
+    (void)bw_device_id_text(cs.device_id);
+    uint32_t boot_id = 0;
+    (void)bw_random_bytes(&boot_id, sizeof boot_id);
+    bw_cloud_init(cs.device_id, boot_id,
+                  (uint32_t)BW_KERNEL_VERSION_MAJOR << 24 | (uint32_t)BW_KERNEL_VERSION_MINOR << 16
+                  | BW_KERNEL_VERSION_PATCH);
+    cs.state = LINK_OFF;
+    cs.started = true;
+}
+
+void cloud_service_work(void)
+{
+    if (!cs.started) {
+        start();
+    }
+    uint64_t now = now_ms();
+    bw_modem_poll((uint32_t)now);
+    bw_modem_status modem;
+    bw_modem_status_get(&modem);
+    switch (cs.state) {
+    case LINK_OFF:
+        if (!load_credentials()) {
+            return;
+        }
+        bw_log("cloud: connecting to %s:%u", bw_credentials_broker_host(),
+               (unsigned)bw_credentials_broker_port());
+        arch_kernel_loop_every_tick(true);
+        bw_network_set_reasons(MV_NETWORKREASON_COLDBOOTCONNECTION, MV_NETWORKREASON_NOTCONNECTING);
+        bw_network_set_status(MV_NETWORKSTATUS_CONNECTING);
+        cs.state = LINK_WAIT;
+        cs.retry_at_ms = now;
+        break;
+    case LINK_WAIT:
+        if (now >= cs.retry_at_ms && (modem.state == BW_MODEM_READY || modem.state == BW_MODEM_FAILED)) {
+            if (bw_modem_connect(bw_credentials_broker_host(), bw_credentials_broker_port()) == BW_OK) {
+                cs.state = LINK_SOCKET;
+            } else {
+                tear_down("modem refused the connect");
+            }
+        }
+        break;
+    case LINK_SOCKET:
+        if (modem.state == BW_MODEM_CONNECTED) {
+            if (bw_tls_start(bw_modem_stream(), &cs.tls, now) == BW_OK) {
+                cs.state = LINK_TLS;
+            } else {
+                tear_down("TLS could not start");
+            }
+        } else if (modem.state != BW_MODEM_CONNECTING) {
+            tear_down("socket not opened");
+        }
+        break;
+    case LINK_TLS: {
+        bw_tls_state tls = bw_tls_poll(now);
+        if (tls == BW_TLS_OPEN) {
+            bw_tls_status st;
+            bw_tls_status_get(&st);
+            bw_log("cloud: TLS up (%s handshake)", st.resumed ? "resumed" : "full");
+            (void)bw_random_bytes(&cs.connection_id, sizeof cs.connection_id);
+            bw_cloud_will(cs.connection_id, cs.will_topic, cs.will);
+            bw_cloud_subscription(cs.filter);
+            cs.filters[0] = cs.filter;
+            cs.mqtt_config = (bw_mqtt_config){
+                .client_id = cs.device_id, .will_topic = cs.will_topic, .will_payload = cs.will,
+                .will_len = sizeof cs.will, .will_qos = 1, .subscriptions = cs.filters,
+                .subscription_count = 1, .on_event = on_mqtt, .ctx = NULL,
+            };
+            if (bw_mqtt_start(&cs.mqtt, &cs.mqtt_config, bw_tls_stream(), now) != BW_OK) {
+                tear_down("MQTT could not start");
+                break;
+            }
+            cs.state = LINK_MQTT;
+        } else if (tls != BW_TLS_HANDSHAKING) {
+            bw_tls_status st;
+            bw_tls_status_get(&st);
+            tear_down(st.reason != NULL ? st.reason : "TLS failed");
+        }
+        break;
+    }
+    case LINK_MQTT:
+    case LINK_ONLINE:
+        (void)bw_tls_poll(now);   /* flushes a record the layer above sealed */
+        bw_mqtt_poll(&cs.mqtt, now);
+        if (bw_mqtt_get_state(&cs.mqtt) == BW_MQTT_CLOSED) {
+            tear_down(bw_mqtt_close_text(bw_mqtt_get_close_reason(&cs.mqtt)));
+            break;
+        }
+        if (cs.state == LINK_MQTT && bw_mqtt_get_state(&cs.mqtt) == BW_MQTT_CONNECTED) {
+            cs.state = LINK_ONLINE;
+            bw_backoff_connected(&cs.backoff, now);
+            bw_cloud_connected(cs.connection_id, publish, NULL);
+            bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
+            bw_log("cloud: online as %s", cs.device_id);
+        }
+        if (cs.state == LINK_ONLINE) {
+            bw_cloud_pump(port_time_us());
+            bw_mqtt_poll(&cs.mqtt, now);
+        }
+        break;
+    }
+}
