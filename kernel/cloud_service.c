@@ -204,6 +204,9 @@ void cloud_service_work(void)
         break;
     case LINK_SOCKET:
         if (modem.state == BW_MODEM_CONNECTED) {
+            /* Certificate dates are checked once the cloud has set the time. */
+            uint64_t wall_us = 0;
+            cs.tls.wall_time_s = bw_wall_time_get(&wall_us) == BW_OK ? wall_us / 1000000u : 0u;
             if (bw_tls_start(bw_modem_stream(), &cs.tls, now) == BW_OK) {
                 cs.state = LINK_TLS;
             } else {
