@@ -38,6 +38,8 @@
 #include "bw_manifest.h"
 #include "bw_update.h"
 #include "cli.h"
+#include "lib_api.h"
+#include "lib_api_json.h"
 #include "lib_args.h"
 #include "lib_bundle.h"
 #include "lib_file.h"
@@ -722,7 +724,76 @@ static int send_item(link_session *s, uint8_t item, const uint8_t *data, size_t 
     return 0;
 }
 
-static int provision(link_session *s, fleet *f, const char *broker, const char *out_path)
+/* Reads "key = value" from the fleet's fleet.conf into value ("" if absent). */
+static void fleet_conf(const char *dir, const char *key, char *value, size_t size)
+{
+    char path[4096], line[1024];
+    value[0] = '\0';
+    snprintf(path, sizeof path, "%s/fleet.conf", dir);
+    FILE *f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        char k[64], v[1024];
+        if (sscanf(line, " %63[^= \t] = %1023s", k, v) == 2 && strcmp(k, key) == 0) {
+            snprintf(value, size, "%s", v);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+}
+
+/* Where registration goes: flags, environment, config file, then the fleet's
+ * own api_url (fleet.conf) and admin.token. */
+static int fleet_api(const char *dir, bw_api *api)
+{
+    char server[1024], path[4096], token[128] = "";
+    fleet_conf(dir, "api_url", server, sizeof server);
+    snprintf(path, sizeof path, "%s/admin.token", dir);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        if (fscanf(f, "%127s", token) != 1) {
+            token[0] = '\0';
+        }
+        fclose(f);
+    }
+    int rc = bw_api_resolve(api, server[0] ? server : NULL, token[0] ? token : NULL);
+    if (rc != 0) {
+        fprintf(stderr, "bulwark: device provision registers the device with bulwarkd; give "
+                        "--no-register to only provision it\n");
+    }
+    return rc;
+}
+
+/* Registers the provisioned device with bulwarkd (POST /v1/devices). A
+ * device already registered keeps its entry: the broker admits it by its ID
+ * and a certificate from the fleet CA. */
+static int register_device(const bw_api *api, const char *id, const char *pem, const char *out_path)
+{
+    char *body = api_device_body(id, pem, strlen(pem));
+    if (body == NULL) {
+        return cli_fail("cannot build the registration request");
+    }
+    char message[256] = "";
+    long status = 0;
+    int rc = bw_api_request_quiet(api, "POST", "/v1/devices", body, NULL, &status, message, sizeof message);
+    free(body);
+    if (rc == 0) {
+        printf("registered %s with %s\n", id, api->server);
+        return 0;
+    }
+    if (status == 409) {
+        printf("%s was registered already with %s (entry kept)\n", id, api->server);
+        return 0;
+    }
+    if (status != 0) {
+        cli_fail("the device is provisioned, but bulwarkd refused to register it: %s (HTTP %ld)", message,
+                 status);
+    }
+    fprintf(stderr, "bulwark: register it later: bulwark devices register %s --cert %s\n", id, out_path);
+    return 1;
+}
+
+static int provision(link_session *s, fleet *f, const char *broker, const char *out_path, const bw_api *api)
 {
     device_status st;
     int rc = hello(s, &st, true);
@@ -778,13 +849,20 @@ static int provision(link_session *s, fleet *f, const char *broker, const char *
     }
     printf("device %s provisioned for broker %s; certificate written to %s\n", st.device_id, broker,
            out_path);
-    return 0;
+    return api != NULL ? register_device(api, st.device_id, pem, out_path) : 0;
 }
 
 static int device_provision(int argc, char **argv)
 {
-    enum { OPT_FLEET = 300, OPT_LINK_PORT, OPT_BROKER, OPT_OUT };
+    enum { OPT_FLEET = 300, OPT_LINK_PORT, OPT_BROKER, OPT_OUT, OPT_NO_REGISTER };
+    bool registering = true;
+    static bw_api api;
+    int api_rc = bw_api_take_options(&api, &argc, argv);
+    if (api_rc != 0) {
+        return api_rc;
+    }
     static const struct option options[] = {
+        { "no-register", no_argument, NULL, OPT_NO_REGISTER },
         { "fleet", required_argument, NULL, OPT_FLEET },
         { "listen", required_argument, NULL, OPT_LISTEN },
         { "link-port", required_argument, NULL, OPT_LINK_PORT },
@@ -811,6 +889,7 @@ static int device_provision(int argc, char **argv)
             break;
         case OPT_BROKER: broker = optarg; break;
         case OPT_OUT: out_path = optarg; break;
+        case OPT_NO_REGISTER: registering = false; break;
         case OPT_TIMEOUT:
             if (!args_uint32(optarg, &timeout_s) || timeout_s == 0 || timeout_s > 86400u) {
                 return cli_usage_error("device provision: --timeout needs whole seconds, 1 to 86400");
@@ -839,6 +918,9 @@ static int device_provision(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    if (registering && (rc = fleet_api(fleet_dir, &api)) != 0) {
+        return rc;
+    }
     static fleet f;
     mbedtls_pk_init(&f.ca_key);
     mbedtls_x509_crt_init(&f.ca);
@@ -850,7 +932,7 @@ static int device_provision(int argc, char **argv)
     if (rc == 0) {
         static link_session s;
         session_init(&s, fd, timeout_s * 1000u);
-        rc = provision(&s, &f, broker, out_path);
+        rc = provision(&s, &f, broker, out_path, registering ? &api : NULL);
         close(fd);
     }
     mbedtls_x509_crt_free(&f.ca);
@@ -866,9 +948,9 @@ static const cli_command commands[] = {
       "print what the device reports over its local link (versions, update state)",
       device_status_cmd },
     { "provision", "--fleet DIR (--link-port N | --listen HOST:PORT) --broker HOST:PORT "
-      "[--out device.crt] [--timeout S]",
-      "sign the device's certificate request with the fleet CA and store its credentials "
-      "(exit 1 with the device's reason if it refuses)", device_provision },
+      "[--out device.crt] [--timeout S] [--no-register | --server URL --token T]",
+      "sign the device's certificate request with the fleet CA, store its credentials and "
+      "register it with bulwarkd (exit 1 with the device's reason if it refuses)", device_provision },
 };
 
 const cli_group cli_group_device = {

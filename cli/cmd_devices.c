@@ -177,10 +177,8 @@ static int devices_register(int argc, char **argv)
     if (!file_read_all(a.cert_path, MAX_CERT_BYTES, &pem, &len, reason, sizeof reason)) {
         return cli_usage_error("devices register: %s", reason);
     }
-    json_t *body = json_pack("{s:s, s:s#}", "id", a.id, "certificate", (const char *)pem, (int)len);
+    char *text = api_device_body(a.id, (const char *)pem, len);
     free(pem);
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
     if (text == NULL) return cli_usage_error("devices register: %s is not a text (PEM) file", a.cert_path);
     json_t *d;
     rc = api_json(&a.api, "POST", "/v1/devices", text, &d);

@@ -87,7 +87,7 @@ static int read_config(bw_api *api)
     return 0;
 }
 
-int bw_api_setup(bw_api *api, int *argc, char **argv)
+int bw_api_take_options(bw_api *api, int *argc, char **argv)
 {
     memset(api, 0, sizeof *api);
     int out = 0;
@@ -118,11 +118,22 @@ int bw_api_setup(bw_api *api, int *argc, char **argv)
     }
     *argc = out;
     argv[out] = NULL;
+    return 0;
+}
+
+int bw_api_resolve(bw_api *api, const char *fallback_server, const char *fallback_token)
+{
     const char *env_server = getenv("BULWARK_SERVER"), *env_token = getenv("BULWARK_TOKEN");
     if (api->server[0] == '\0' && env_server != NULL) snprintf(api->server, sizeof api->server, "%s", env_server);
     if (api->token[0] == '\0' && env_token != NULL) snprintf(api->token, sizeof api->token, "%s", env_token);
     int rc = read_config(api);
     if (rc != 0) return rc;
+    if (api->server[0] == '\0' && fallback_server != NULL) {
+        snprintf(api->server, sizeof api->server, "%s", fallback_server);
+    }
+    if (api->token[0] == '\0' && fallback_token != NULL) {
+        snprintf(api->token, sizeof api->token, "%s", fallback_token);
+    }
     size_t n = strlen(api->server);
     while (n > 0 && api->server[n - 1] == '/') api->server[--n] = '\0';
     if (api->server[0] == '\0') {
@@ -136,8 +147,16 @@ int bw_api_setup(bw_api *api, int *argc, char **argv)
     return 0;
 }
 
-int bw_api_request(const bw_api *api, const char *method, const char *path, const char *json_body, char **response,
-                   long *http_status)
+int bw_api_setup(bw_api *api, int *argc, char **argv)
+{
+    int rc = bw_api_take_options(api, argc, argv);
+    return rc != 0 ? rc : bw_api_resolve(api, NULL, NULL);
+}
+
+/* The request; an HTTP error's message goes to message when it is not NULL,
+ * else it is printed. */
+static int request(const bw_api *api, const char *method, const char *path, const char *json_body, char **response,
+                   long *http_status, char *message, size_t message_size)
 {
     if (response != NULL) *response = NULL;
     if (http_status != NULL) *http_status = 0;
@@ -175,8 +194,12 @@ int bw_api_request(const bw_api *api, const char *method, const char *path, cons
     }
     if (status < 200 || status > 299) {
         json_t *err = body.data != NULL ? json_loads(body.data, 0, NULL) : NULL;
-        const char *message = json_string_value(json_object_get(json_object_get(err, "error"), "message"));
-        cli_fail("%s (HTTP %ld)", message != NULL ? message : "the server gave no error message", status);
+        const char *text = json_string_value(json_object_get(json_object_get(err, "error"), "message"));
+        if (message != NULL) {
+            snprintf(message, message_size, "%s", text != NULL ? text : "");
+        } else {
+            cli_fail("%s (HTTP %ld)", text != NULL ? text : "the server gave no error message", status);
+        }
         json_decref(err);
         free(body.data);
         return 1;
@@ -187,4 +210,16 @@ int bw_api_request(const bw_api *api, const char *method, const char *path, cons
         free(body.data);
     }
     return 0;
+}
+
+int bw_api_request(const bw_api *api, const char *method, const char *path, const char *json_body, char **response,
+                   long *http_status)
+{
+    return request(api, method, path, json_body, response, http_status, NULL, 0);
+}
+
+int bw_api_request_quiet(const bw_api *api, const char *method, const char *path, const char *json_body,
+                         char **response, long *http_status, char *message, size_t message_size)
+{
+    return request(api, method, path, json_body, response, http_status, message, message_size);
 }

@@ -20,6 +20,13 @@ typedef struct bw_api {
  * ("bulwark: no server: ...") and returns 2. */
 int bw_api_setup(bw_api *api, int *argc, char **argv);
 
+/* The two halves of bw_api_setup, for a command that knows a fallback only
+ * after parsing its own options: take --server/--token out of argv, then
+ * fill what is still empty from the environment, the config file and last
+ * the fallbacks (NULL: none), and check. Each returns 0 or 2 (printed). */
+int bw_api_take_options(bw_api *api, int *argc, char **argv);
+int bw_api_resolve(bw_api *api, const char *fallback_server, const char *fallback_token);
+
 /* Sends METHOD server+path with the bearer token and, if json_body is not
  * NULL, that body as application/json. On a 2xx answer returns 0 and the
  * body, NUL-terminated and malloc'ed, in *response (caller frees; may be
@@ -29,5 +36,12 @@ int bw_api_setup(bw_api *api, int *argc, char **argv);
  * there was no answer. */
 int bw_api_request(const bw_api *api, const char *method, const char *path,
                    const char *json_body, char **response, long *http_status);
+
+/* bw_api_request that prints nothing for an HTTP error answer: it returns 1
+ * with the status in *http_status and the server's message (or "") in
+ * message. Transport errors are printed as by bw_api_request. */
+int bw_api_request_quiet(const bw_api *api, const char *method, const char *path,
+                         const char *json_body, char **response, long *http_status,
+                         char *message, size_t message_size);
 
 #endif

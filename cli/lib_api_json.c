@@ -22,6 +22,14 @@ int api_json(const bw_api *api, const char *method, const char *path, const char
     return 0;
 }
 
+char *api_device_body(const char *id, const char *pem, size_t len)
+{
+    json_t *body = json_pack("{s:s, s:s%}", "id", id, "certificate", pem, len);
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    return text;
+}
+
 bool api_valid_device_id(const char *id)
 {
     if (id == NULL || strlen(id) != 34 || strncmp(id, "BW", 2) != 0) {

@@ -7,6 +7,7 @@
 #define BULWARK_LIB_API_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -15,6 +16,10 @@
 /* bw_api_request, then the answer parsed. On success returns 0 and *out (the
  * caller decrefs); otherwise the exit code (the error is printed). */
 int api_json(const bw_api *api, const char *method, const char *path, const char *body, json_t **out);
+
+/* The body of POST /v1/devices (docs/API.md) as compact JSON text (caller
+ * frees), or NULL when pem is not text. */
+char *api_device_body(const char *id, const char *pem, size_t len);
 
 /* "BW" + 32 uppercase hex digits (docs/SPEC.md §3). */
 bool api_valid_device_id(const char *id);

@@ -251,7 +251,9 @@ void cloud_service_work(void)
             tear_down(bw_mqtt_close_text(bw_mqtt_get_close_reason(&cs.mqtt)));
             break;
         }
-        if (cs.state == LINK_MQTT && bw_mqtt_get_state(&cs.mqtt) == BW_MQTT_CONNECTED) {
+        /* Online once the downlink is subscribed: mosquitto accepts the CONNECT of
+         * a device missing from the registry and refuses its first packet. */
+        if (cs.state == LINK_MQTT && bw_mqtt_is_subscribed(&cs.mqtt)) {
             cs.state = LINK_ONLINE;
             bw_backoff_connected(&cs.backoff, now);
             bw_cloud_connected(cs.connection_id, publish, NULL);

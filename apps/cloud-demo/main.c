@@ -7,7 +7,9 @@
  * (its interrupt handler only counts; main does the work), and shows the
  * wall time once the cloud has set it. Built twice: `cloud-demo` runs on;
  * `cloud-demo-crash` (CRASH_AFTER_TICKS) writes through a bad pointer in
- * store_reading() after that many ticks, so the crash report names it.
+ * store_reading() after that many ticks, so the crash report names it, and
+ * runs on without crashing once the kernel has restarted it
+ * (MV_WAKEREASON_APPLICATIONCRASH).
  * Every line also goes to the app's console (UART0).
  */
 #include <inttypes.h>
@@ -141,7 +143,7 @@ int main(void)
             tick++;
             say("cloud-demo: tick %" PRIu32, tick);
 #ifdef CRASH_AFTER_TICKS
-            if (tick == CRASH_AFTER_TICKS) {
+            if (tick == CRASH_AFTER_TICKS && reason != MV_WAKEREASON_APPLICATIONCRASH) {
                 say("cloud-demo: storing a reading through a bad pointer");
                 store_reading((volatile uint32_t *)0x38000000u, tick);   /* kernel RAM */
             }

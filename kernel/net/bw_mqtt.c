@@ -510,6 +510,11 @@ bw_mqtt_state bw_mqtt_get_state(const bw_mqtt *s)
     return s->state;
 }
 
+bool bw_mqtt_is_subscribed(const bw_mqtt *s)
+{
+    return s->state == BW_MQTT_CONNECTED && (s->subscribed || s->config->subscription_count == 0);
+}
+
 bw_mqtt_close_reason bw_mqtt_get_close_reason(const bw_mqtt *s)
 {
     return s->reason;

@@ -178,6 +178,10 @@ void bw_mqtt_close(bw_mqtt *s);
 
 bw_mqtt_state bw_mqtt_get_state(const bw_mqtt *s);
 
+/* True once the broker granted every subscription of the config (at once
+ * for a config with none): the session can receive its downlink. */
+bool bw_mqtt_is_subscribed(const bw_mqtt *s);
+
 /* Why the session closed (BW_MQTT_CLOSE_NONE while it has not). */
 bw_mqtt_close_reason bw_mqtt_get_close_reason(const bw_mqtt *s);
 

@@ -100,17 +100,26 @@ class Device:
 
 
 class Cloud:
-    def __init__(self, work, bulwarkd, plugin, sim, extra_args=()):
+    def __init__(self, work, bulwarkd, plugin, sim=None, extra_args=(), fleet_dir=None):
+        """A test fleet made with openssl in work/fleet, or the fleet in fleet_dir
+        (made by `bulwark fleet init`); the broker on a free port."""
         self.work = work
-        self.fleet = os.path.join(work, "fleet")
         self.sim = sim
-        self.token = fleet.make_fleet(self.fleet)
-        self.broker = bulwark_broker.Broker(self.fleet, os.path.join(work, "broker"), plugin=plugin)
+        os.makedirs(work, exist_ok=True)
+        if fleet_dir is None:
+            self.fleet = os.path.join(work, "fleet")
+            self.token = fleet.make_fleet(self.fleet)
+        else:
+            self.fleet = fleet_dir
+            self.token = open(os.path.join(fleet_dir, "admin.token")).read().strip()
+        self.broker = bulwark_broker.Broker(self.fleet, os.path.join(work, "broker"), plugin=plugin,
+                                            port=bulwark_broker.free_port())
         self.broker.start()
         self.port = self.broker.port
         self.bulwarkd_log = open(os.path.join(work, "bulwarkd.log"), "w")
         self.bulwarkd = subprocess.Popen([bulwarkd, "--fleet", self.fleet, "--api-listen", "127.0.0.1:0",
-                                          "--broker-port", str(self.port), *extra_args],
+                                          "--broker-port", str(self.port), "--db",
+                                          os.path.join(work, "bulwarkd.db"), *extra_args],
                                          stdout=subprocess.PIPE, stderr=self.bulwarkd_log, text=True)
         line = self.bulwarkd.stdout.readline()   # "bulwarkd: API on http://127.0.0.1:N ..."
         if "API on " not in line:

@@ -58,9 +58,12 @@ static void on_event(void *ctx, const bw_mqtt_event *ev)
     switch (ev->type) {
     case BW_MQTT_EV_CONNECTED:
         c->connected++;
+        /* with a subscription, not before its SUBACK; with none, at once */
+        assert_true(bw_mqtt_is_subscribed(&c->session) == (c->config.subscription_count == 0));
         break;
     case BW_MQTT_EV_SUBSCRIBED:
         c->subscribed++;
+        assert_true(bw_mqtt_is_subscribed(&c->session));
         break;
     case BW_MQTT_EV_MESSAGE:
         c->messages++;

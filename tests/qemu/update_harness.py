@@ -15,6 +15,8 @@ What it gives a test:
     "boot first, deliver later" is exact);
   - Delivery: a `bulwark device deliver` process (it listens on a free port
     and the Link connects to it);
+  - a modem: Device(modem_port=P) connects UART2 to the modem emulator
+    listening on P (tests/qemu/cloud_harness.py);
   - chip resets: a Device made with monitor=True has QEMU's monitor on a Unix
     socket, and Device.system_reset() resets the chip there (RAM outside the
     loaded ELFs survives, as with SYSRESETREQ), while Device.kill() is a
@@ -206,7 +208,8 @@ class Link:
 class Device:
     """One boot of the flash image on QEMU (killed, never left running)."""
 
-    def __init__(self, tools, image, name, link=None, icount=False, timeout=120, monitor=False):
+    def __init__(self, tools, image, name, link=None, icount=False, timeout=120, monitor=False,
+                 modem_port=None):
         self.tools = tools
         self.name = name
         self.app_log = tools.path(name + "-app.log")
@@ -220,6 +223,8 @@ class Device:
         self.link = link
         if link is not None:
             argv += ["--link-port", str(link.port)]
+        if modem_port is not None:
+            argv += ["--modem-port", str(modem_port)]
         if icount:
             argv.append("--icount")
         self.monitor = None
