@@ -113,7 +113,7 @@ static bool write_fleet(fleet_writer *w, const char *const *names, size_t name_c
              "# Bulwark fleet, made by `bulwark fleet init` (docs/SPEC.md §12). Edit to suit.\n"
              "broker_host = %s\n"
              "broker_port = 8883\n"
-             "api_url = http://127.0.0.1:8080\n", name_count > 0 ? names[0] : "localhost");
+             "api_url = http://127.0.0.1:8470\n", name_count > 0 ? names[0] : "localhost");
     ok = ok && put(w, "fleet.conf", conf, strlen(conf), 0644);
     mbedtls_pk_free(&ca);
     mbedtls_pk_free(&broker);

@@ -6,7 +6,10 @@
 #     function from the kernel's record;
 #  3. an update: a device running app A receives a signed bundle of hello over
 #     its link UART (`bulwark device deliver`); the kernel verifies, installs
-#     and starts it (wake reason 9 = APPLICATIONUPDATE).
+#     and starts it (wake reason 9 = APPLICATIONUPDATE);
+#  4. the cloud (scripts/demo_cloud.py): `bulwark-cloud up` starts mosquitto
+#     and bulwarkd; a device is provisioned and registered, comes online,
+#     streams its app's logs, and its app's crash is decoded from the cloud.
 # Then, with FREERTOS_KERNEL_PATH set, the FreeRTOS demo (Makefile).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
@@ -47,3 +50,8 @@ deliver=$!
 "$emu" run --image "$work/ota.bin" --boot "$boot" --link-port "$port" --timeout 60 2>/dev/null \
   | grep -v "heartbeat" || true
 wait "$deliver"
+
+echo
+echo "== 4. the cloud: broker + bulwarkd, a device online, its logs and its crash =="
+mkdir -p "$work/cloud"
+python3 "$top/scripts/demo_cloud.py" "$build" "$work/cloud"
