@@ -88,7 +88,11 @@ class Broker:
             # "mosquitto" user, which cannot read the fleet's keys).
             f"user {pwd.getpwuid(os.geteuid()).pw_name}",
             "allow_anonymous false",
-            "persistence false",
+            # bulwarkd's persistent session (its subscription and the QoS 1
+            # uplink queued while it is away) survives a broker restart.
+            "persistence true",
+            f"persistence_location {self.state}/",
+            "autosave_interval 60",
             # bulwarkd takes every device's uplink on one connection: the
             # default queue (1000 messages) drops a burst from a fleet.
             "max_queued_messages 100000",
@@ -120,9 +124,7 @@ class Broker:
         return self.conf_path
 
     def start(self, timeout=10.0):
-        self.write_config()
-        if os.path.exists(self.log_path):
-            os.remove(self.log_path)
+        self.write_config()   # mosquitto appends to its log: a restart keeps the earlier run's
         self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf_path], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      start_new_session=True)

@@ -191,9 +191,7 @@ int main(int argc, char **argv)
     snprintf(ca, sizeof ca, "%s/ca.crt", d.config.fleet_dir);
     snprintf(cert, sizeof cert, "%s/bulwarkd.crt", d.config.fleet_dir);
     snprintf(key, sizeof key, "%s/bulwarkd.key", d.config.fleet_dir);
-    char client_id[64];
-    snprintf(client_id, sizeof client_id, "bulwarkd-%ld", (long)getpid());
-    broker_config bc = { .host = d.config.broker_host, .port = d.config.broker_port, .client_id = client_id,
+    broker_config bc = { .host = d.config.broker_host, .port = d.config.broker_port, .client_id = d.config.client_id,
                          .ca_file = ca, .cert_file = cert, .key_file = key, .on_message = on_message,
                          .context = &d };
     d.broker = broker_start(&bc, err, sizeof err);
@@ -202,8 +200,17 @@ int main(int argc, char **argv)
         store_close(d.store);
         return 1;
     }
-    /* A shared subscription: several bulwarkd split the devices' uplink. */
-    broker_subscribe(d.broker, "$share/bulwarkd/bw/+/up/#", 1);
+    /* One bulwarkd: a plain subscription, which the broker keeps in the
+     * persistent session across its own restarts. Several: a shared one, so
+     * they split the devices' uplink (mosquitto 2.0 does not restore shared
+     * subscriptions after a restart until the subscriber reconnects). */
+    char filter[128];
+    if (d.config.share_group[0] != '\0') {
+        snprintf(filter, sizeof filter, "$share/%s/bw/+/up/#", d.config.share_group);
+    } else {
+        snprintf(filter, sizeof filter, "bw/+/up/#");
+    }
+    broker_subscribe(d.broker, filter, 1);
 
     int port = 0;
     struct MHD_Daemon *api = bwd_api_start(&d, &port, err, sizeof err);

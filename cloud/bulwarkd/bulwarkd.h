@@ -29,6 +29,8 @@ typedef struct bwd_config {
     unsigned log_retention;           /* log entries kept per device */
     unsigned time_interval_s;         /* TIME to online devices at least this often */
     char token[256];                  /* admin token (fleet admin.token) */
+    char client_id[24];               /* MQTT client ID: its persistent session on the broker */
+    char share_group[65];             /* "": subscribe bw/+/up/#; else $share/<group>/bw/+/up/# */
 } bwd_config;
 
 typedef struct bwd_counters {

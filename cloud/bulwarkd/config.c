@@ -5,7 +5,7 @@
  * config file (--config F or $BULWARKD_CONFIG; "key = value" lines), the
  * fleet directory's fleet.conf, then defaults. Keys are the long flag names
  * with '_' for '-': fleet, api_listen, db, registry, broker_host,
- * broker_port, log_retention, time_interval.
+ * broker_port, log_retention, time_interval, client_id, share_group.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,13 +17,17 @@
 #include "bulwarkd.h"
 
 enum { K_FLEET, K_API_LISTEN, K_DB, K_REGISTRY, K_BROKER_HOST, K_BROKER_PORT, K_LOG_RETENTION, K_TIME_INTERVAL,
-       K_COUNT };
+       K_CLIENT_ID, K_SHARE_GROUP, K_COUNT };
 static const char *const key_names[K_COUNT] = { "fleet", "api_listen", "db", "registry", "broker_host",
-                                                "broker_port", "log_retention", "time_interval" };
+                                                "broker_port", "log_retention", "time_interval",
+                                                "client_id", "share_group" };
 static const char *const env_names[K_COUNT] = { "BULWARKD_FLEET", "BULWARKD_API_LISTEN", "BULWARKD_DB",
                                                 "BULWARKD_REGISTRY", "BULWARKD_BROKER_HOST",
                                                 "BULWARKD_BROKER_PORT", "BULWARKD_LOG_RETENTION",
-                                                "BULWARKD_TIME_INTERVAL" };
+                                                "BULWARKD_TIME_INTERVAL", "BULWARKD_CLIENT_ID",
+                                                "BULWARKD_SHARE_GROUP" };
+
+#define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 typedef struct settings {
     char value[K_COUNT][BWD_PATH_MAX];
@@ -121,9 +125,10 @@ static int usage(void)
     fprintf(stderr,
             "usage: bulwarkd [--config FILE] [--fleet DIR] [--api-listen [HOST:]PORT] [--db PATH]\n"
             "                [--registry FILE] [--broker-host H] [--broker-port P] [--log-retention N]\n"
-            "                [--time-interval S]\n"
+            "                [--time-interval S] [--client-id ID] [--share-group NAME]\n"
             "  defaults: fleet ., api_listen 127.0.0.1:8470, db FLEET/bulwarkd.db,\n"
-            "  registry FLEET/registry.list, broker 127.0.0.1:8883, log_retention 10000, time_interval 3600\n");
+            "  registry FLEET/registry.list, broker 127.0.0.1:8883, log_retention 10000, time_interval 3600,\n"
+            "  client_id bulwarkd, share_group none (several bulwarkd on one broker: one group, each its own ID)\n");
     return 2;
 }
 
@@ -138,6 +143,8 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
         { "broker-port", required_argument, NULL, K_BROKER_PORT },
         { "log-retention", required_argument, NULL, K_LOG_RETENTION },
         { "time-interval", required_argument, NULL, K_TIME_INTERVAL },
+        { "client-id", required_argument, NULL, K_CLIENT_ID },
+        { "share-group", required_argument, NULL, K_SHARE_GROUP },
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -180,6 +187,8 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
     put(s, K_BROKER_PORT, "8883");
     put(s, K_LOG_RETENTION, "10000");
     put(s, K_TIME_INTERVAL, "3600");
+    put(s, K_CLIENT_ID, "bulwarkd");
+    put(s, K_SHARE_GROUP, "");
 
     memset(config, 0, sizeof *config);
     snprintf(config->fleet_dir, sizeof config->fleet_dir, "%s", s->value[K_FLEET]);
@@ -206,6 +215,20 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
             config->time_interval_s = (unsigned)v;
         }
     }
+    /* MQTT 3.1.1 client IDs: 1-23 characters are what every broker must take;
+     * a share group is one topic level. */
+    size_t id_len = strlen(s->value[K_CLIENT_ID]);
+    if (rc == 0 && (id_len == 0 || id_len > 23 || strspn(s->value[K_CLIENT_ID], ID_CHARS) != id_len)) {
+        fprintf(stderr, "bulwarkd: client_id '%s' is not 1-23 of [A-Za-z0-9_-]\n", s->value[K_CLIENT_ID]);
+        rc = 2;
+    }
+    size_t group_len = strlen(s->value[K_SHARE_GROUP]);
+    if (rc == 0 && (group_len > 64 || strspn(s->value[K_SHARE_GROUP], ID_CHARS) != group_len)) {
+        fprintf(stderr, "bulwarkd: share_group '%s' is not up to 64 of [A-Za-z0-9_-]\n", s->value[K_SHARE_GROUP]);
+        rc = 2;
+    }
+    snprintf(config->client_id, sizeof config->client_id, "%.23s", s->value[K_CLIENT_ID]);
+    snprintf(config->share_group, sizeof config->share_group, "%.64s", s->value[K_SHARE_GROUP]);
     if (s->set[K_DB]) {
         snprintf(config->db_path, sizeof config->db_path, "%s", s->value[K_DB]);
     } else {

@@ -370,6 +370,61 @@ static bool insert_gap(store *s, const char *id, uint32_t boot_id, uint32_t firs
     return ok;
 }
 
+/* Lines [first, end) of boot_id arrived after a batch past them had already
+ * recorded them lost (several bulwarkd on a share group: one batch can
+ * overtake another). Shrinks, splits or deletes the lost entries they fill;
+ * *filled gets how many lines were lost and are not. */
+static bool fill_gaps(store *s, const char *id, uint32_t boot_id, int64_t first, int64_t end, int64_t now_ms,
+                      int64_t *filled)
+{
+    enum { MAX_GAPS = 16 };
+    int64_t cursor[MAX_GAPS], gap[MAX_GAPS], count[MAX_GAPS];
+    unsigned n = 0;
+    sqlite3_stmt *st = prepare(s, "SELECT cursor, seq, lost FROM logs WHERE device = ? AND boot_id = ? AND lost > 0"
+                                  " AND seq < ? AND seq + lost > ? ORDER BY cursor LIMIT 16");
+    if (st == NULL) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, boot_id);
+    sqlite3_bind_int64(st, 3, end);
+    sqlite3_bind_int64(st, 4, first);
+    while (n < MAX_GAPS && sqlite3_step(st) == SQLITE_ROW) {
+        cursor[n] = sqlite3_column_int64(st, 0);
+        gap[n] = sqlite3_column_int64(st, 1);
+        count[n] = sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_finalize(st);
+    *filled = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int64_t gap_end = gap[i] + count[i];
+        int64_t lead = first > gap[i] ? first - gap[i] : 0;
+        int64_t trail = gap_end > end ? gap_end - end : 0;
+        *filled += count[i] - lead - trail;
+        const char *sql = lead > 0 ? "UPDATE logs SET lost = ?2 WHERE cursor = ?1"
+                        : trail > 0 ? "UPDATE logs SET seq = ?3, lost = ?4 WHERE cursor = ?1"
+                        : "DELETE FROM logs WHERE cursor = ?1";
+        st = prepare(s, sql);
+        if (st == NULL) {
+            return false;
+        }
+        sqlite3_bind_int64(st, 1, cursor[i]);
+        if (lead > 0) {
+            sqlite3_bind_int64(st, 2, lead);
+        } else if (trail > 0) {
+            sqlite3_bind_int64(st, 3, end);
+            sqlite3_bind_int64(st, 4, trail);
+        }
+        bool ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        if (!ok || (lead > 0 && trail > 0 && !insert_gap(s, id, boot_id, (uint32_t)end, (uint32_t)trail, now_ms))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool add_log_locked(store *s, const char *id, const cp_log *log, int64_t now_ms, unsigned retention,
                            unsigned *added, unsigned *lost)
 {
@@ -419,7 +474,11 @@ static bool add_log_locked(store *s, const char *id, const cp_log *log, int64_t 
     sqlite3_finalize(st);
 
     int64_t end = (int64_t)log->first_seq + log->count;
-    st = prepare(s, "UPDATE devices SET log_boot_id = ?2, log_next_seq = ?3, lost_lines = lost_lines + ?4,"
+    int64_t filled = 0;
+    if (same_boot && log->first_seq < next && !fill_gaps(s, id, log->boot_id, log->first_seq, end, now_ms, &filled)) {
+        return false;
+    }
+    st = prepare(s, "UPDATE devices SET log_boot_id = ?2, log_next_seq = ?3, lost_lines = lost_lines + ?4 - ?6,"
                     " last_seen = ?5 WHERE id = ?1");
     if (st == NULL) {
         return false;
@@ -429,6 +488,7 @@ static bool add_log_locked(store *s, const char *id, const cp_log *log, int64_t 
     sqlite3_bind_int64(st, 3, end > next ? end : next);
     sqlite3_bind_int64(st, 4, *lost);
     sqlite3_bind_int64(st, 5, now_ms);
+    sqlite3_bind_int64(st, 6, filled);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     sqlite3_finalize(st);
     if (!ok) {

@@ -116,16 +116,32 @@ class Cloud:
                                             port=bulwark_broker.free_port())
         self.broker.start()
         self.port = self.broker.port
+        self.bulwarkd_path = bulwarkd
+        self.extra_args = list(extra_args)
         self.bulwarkd_log = open(os.path.join(work, "bulwarkd.log"), "w")
-        self.bulwarkd = subprocess.Popen([bulwarkd, "--fleet", self.fleet, "--api-listen", "127.0.0.1:0",
+        self.start_bulwarkd()
+
+    def start_bulwarkd(self):
+        """Starts bulwarkd (the same database and client ID each time) and waits until it
+        is connected to the broker."""
+        self.bulwarkd = subprocess.Popen([self.bulwarkd_path, "--fleet", self.fleet, "--api-listen", "127.0.0.1:0",
                                           "--broker-port", str(self.port), "--db",
-                                          os.path.join(work, "bulwarkd.db"), *extra_args],
+                                          os.path.join(self.work, "bulwarkd.db"), *self.extra_args],
                                          stdout=subprocess.PIPE, stderr=self.bulwarkd_log, text=True)
         line = self.bulwarkd.stdout.readline()   # "bulwarkd: API on http://127.0.0.1:N ..."
         if "API on " not in line:
             raise RuntimeError(f"bulwarkd did not start: {line!r}")
         self.url = line.split("API on ")[1].split()[0]
         self.wait_for(lambda: self.api("GET", "/v1/health")[1].get("broker_connected"), "bulwarkd connected")
+
+    def stop_bulwarkd(self):
+        if self.bulwarkd.poll() is None:
+            self.bulwarkd.terminate()
+            try:
+                self.bulwarkd.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.bulwarkd.kill()
+                self.bulwarkd.wait()
 
     def api(self, method, path, body=None, token=None, content_type="application/json", raw=None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
@@ -165,14 +181,16 @@ class Cloud:
         return Device(self.sim, self.port, self.fleet, dev_id, **kw)
 
     def stop(self):
-        if self.bulwarkd.poll() is None:
-            self.bulwarkd.terminate()
-            try:
-                self.bulwarkd.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.bulwarkd.kill()
+        self.stop_bulwarkd()
         self.broker.stop()
         self.bulwarkd_log.close()
+
+
+def get_json(url, token):
+    """GET url with the bearer token; the JSON answer."""
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
 
 
 def random_id32():

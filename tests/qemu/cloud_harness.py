@@ -27,6 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
 from update_harness import Device, Failure, Link  # noqa: E402
 import harness as cloud_harness  # noqa: E402
+from harness import bulwark_broker  # noqa: E402,F401  (for tests that start another broker)
 
 DEVICE_ID = "BW00112233445566778899AABBCCDDEEFF"
 POLL_S = 0.02

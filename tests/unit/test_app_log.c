@@ -151,7 +151,7 @@ static void detach_counts_queued_lines(void **state)
     assert_int_equal(bw_app_log_attach(buf_addr(), BUF_SIZE), BW_OK);
     assert_int_equal(put_line("one", 0), BW_OK);
     assert_int_equal(put_line("two", 0), BW_OK);
-    bw_app_log_detach();
+    assert_int_equal(bw_app_log_detach(), 2);
     assert_int_equal(bw_app_log_lost(), 2);
     bw_app_log_line line;
     assert_false(bw_app_log_peek(&line));

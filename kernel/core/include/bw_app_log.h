@@ -40,8 +40,8 @@ bw_err bw_app_log_attach(uintptr_t base, uint32_t size);
 bool bw_app_log_attached(void);
 
 /* The app is being restarted: its buffer is gone, and every line still
- * queued is counted lost. */
-void bw_app_log_detach(void);
+ * queued is counted lost. Returns how many that was. */
+uint32_t bw_app_log_detach(void);
 
 /* Reserves room for a line of length bytes and gives it the next sequence
  * number. BW_E_UNAVAILABLE with no buffer attached; BW_E_FULL when the

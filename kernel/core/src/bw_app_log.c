@@ -85,14 +85,17 @@ bool bw_app_log_attached(void)
     return q.attached;
 }
 
-void bw_app_log_detach(void)
+uint32_t bw_app_log_detach(void)
 {
     uint32_t state = port_irq_lock();
+    uint32_t before = q.lost;
     drop_all();
+    uint32_t dropped = q.lost - before;
     q.attached = false;
     q.base = 0;
     q.size = 0;
     port_irq_unlock(state);
+    return dropped;
 }
 
 /* Where a line of length bytes goes and the span it takes (lock held). */

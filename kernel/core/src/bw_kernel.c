@@ -39,7 +39,11 @@ bw_err bw_kernel_init(void)
 void bw_kernel_app_starting(enum MvWakeReason reason)
 {
     bw_notify_close_all();
-    bw_app_log_detach();
+    uint32_t dropped = bw_app_log_detach();
+    if (dropped != 0) {
+        bw_log("app log: %u queued line%s lost with the app's previous run", (unsigned)dropped,
+               dropped == 1 ? "" : "s");
+    }
     bw_network_app_starting();
     forget_app_run(reason);
     bw_crash_app_starting();
