@@ -10,24 +10,36 @@
  * return, and faults it provokes during kernel calls (an unreadable
  * VTOR_NS vector, tampered lazy FP state) are taken on the secure stack
  * too. A fault is the kernel's only when the hardware's evidence points at
- * secure code and nothing of the app's: see fault_is_kernels. Everything
- * else is an app crash, recorded and survived; a kernel fault is logged and
- * the chip resets. The app cannot crash the kernel through its stack
- * either: it is read only after a range check.
+ * secure code and nothing of the app's (fault_blame.c decides; this file
+ * gathers the evidence): the stacked return address lies in kernel .text,
+ * or the code under the fault was one of the kernel's own exception
+ * handlers (PendSV_S's kernel loop, SysTick_S, a secure IRQ: EXC_RETURN
+ * says handler mode, the stacked IPSR names the exception, and the secure
+ * SHCSR or NVIC says it is the kernel's and active) wherever its PC went:
+ * a corrupt function pointer in the kernel loop must reset the chip, not be
+ * taken for an app crash and resumed into, forever. A kernel call that
+ * strays outside .text in secure thread mode stays an app crash: the app can
+ * steer it there (fault_blame.c says how). Everything else is an app crash,
+ * recorded and survived; a kernel fault is logged and the chip resets. The
+ * app cannot crash the kernel through its stack either: it is read only
+ * after a range check.
  *
  * Before the kernel resets the chip itself it notes why in RAM that the reset
  * code does not clear (.noinit): the next boot gives the app that wake reason.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdint.h>
 
 #include "arch.h"
 #include "armv8m.h"
 #include "armv8m_port.h"
+#include "board.h"
 #include "bw_crash_record.h"
 #include "bw_log.h"
 #include "bw_port.h"
+#include "fault_blame.h"
 
 #define RESET_NOTE_MAGIC 0x4E545352u   /* "RSTN" */
 
@@ -70,24 +82,16 @@ arch_fault_status arch_fault_status_take(void)
     return s;
 }
 
-/* Bit numbers of the status registers that carry the app's fingerprints. */
-#define SFSR_INVIS   (1u << 1)    /* an exception return found no integrity signature */
-#define SFSR_INVER   (1u << 2)    /* an exception return with an impossible EXC_RETURN */
-#define SFSR_LSERR   (1u << 7)    /* lazy FP state active where it cannot be (FPCCR_NS) */
-#define CFSR_MUNSTKERR (1u << 3)  /* unstacking an exception frame failed */
-#define CFSR_UNSTKERR  (1u << 11)
-#define HFSR_VECTTBL (1u << 1)    /* a vector could not be read: only VTOR_NS can be bad */
-
 extern const uint8_t __text_start[], __text_end[];
 extern uint32_t __kernel_stack_limit[], __kernel_stack_top[];
 
-/* The return address of the frame the hardware stacked on the kernel's stack
- * for a fault taken in secure code (r4_r11 sits just below it: exceptions.S),
- * or 0 if the stack pointer does not lead to one. */
-static uint32_t secure_frame_pc(const uint32_t *r4_r11, uint32_t exc_return)
+/* The frame the hardware stacked on the kernel's stack for a fault taken in
+ * secure code (r4_r11 sits just below it: exceptions.S), or NULL if the
+ * stack pointer does not lead to one. */
+static const uint32_t *secure_frame(const uint32_t *r4_r11, uint32_t exc_return)
 {
     if (exc_return & (1u << 2)) {
-        return 0;   /* PSP_S: the kernel never runs on it */
+        return NULL;   /* PSP_S: the kernel never runs on it */
     }
     uintptr_t frame = (uintptr_t)(r4_r11 + 8);
     if (!(exc_return & (1u << 5))) {
@@ -95,29 +99,40 @@ static uint32_t secure_frame_pc(const uint32_t *r4_r11, uint32_t exc_return)
     }
     uintptr_t top = (uintptr_t)__kernel_stack_top;
     if (frame < (uintptr_t)__kernel_stack_limit || frame > top || top - frame < 32u) {
-        return 0;
+        return NULL;
     }
-    return ((const uint32_t *)frame)[6];
+    return (const uint32_t *)frame;
 }
 
-/* True only when the evidence says secure code faulted on its own: the frame
- * is on the secure stack, its return address is kernel code, and no status
- * bit shows the app's hand: a failed exception return or function return
- * (forged EXC_RETURN or FNC_RETURN: tail-chained with the app's value in
- * lr), tampered lazy FP state, a vector fetch through VTOR_NS, or any fault
- * status in the app's own bank. The kernel's own exception returns go only
- * to frames the hardware or the kernel itself built. */
+/* True when the IRQ that exception number `exception` names is the kernel's
+ * (routed secure) and active. */
+static bool secure_irq_active(uint32_t exception)
+{
+    uint32_t irq = exception - 16u;
+    if (exception < 16u || irq >= BOARD_IRQ_COUNT) {
+        return false;
+    }
+    uint32_t bit = 1u << (irq % 32u);
+    return (NVIC_IABR(irq / 32u) & ~NVIC_ITNS(irq / 32u) & bit) != 0;
+}
+
+/* The kernel's or the app's: fault_blame.c decides, from the evidence read
+ * here (the frame, the status taken at entry, the secure active bits). */
 static bool fault_is_kernels(const uint32_t *r4_r11, uint32_t exc_return, const arch_fault_status *s)
 {
-    if (!(exc_return & EXC_RETURN_S)) {
-        return false;
-    }
-    if ((s->sfsr & (SFSR_INVIS | SFSR_INVER | SFSR_LSERR)) || (s->hfsr & HFSR_VECTTBL)
-        || s->cfsr_ns != 0 || (s->cfsr & (CFSR_MUNSTKERR | CFSR_UNSTKERR))) {
-        return false;
-    }
-    uint32_t pc = secure_frame_pc(r4_r11, exc_return);
-    return pc >= (uintptr_t)__text_start && pc < (uintptr_t)__text_end;
+    const uint32_t *frame = (exc_return & EXC_RETURN_S) ? secure_frame(r4_r11, exc_return) : NULL;
+    fault_evidence e = {
+        .exc_return = exc_return,
+        .frame_found = frame != NULL,
+        .pc = frame != NULL ? frame[6] : 0u,
+        .xpsr = frame != NULL ? frame[7] : 0u,
+        .cfsr = s->cfsr, .cfsr_ns = s->cfsr_ns, .hfsr = s->hfsr, .sfsr = s->sfsr,
+        .shcsr = SCB_SHCSR,
+        .irq_secure_active = frame != NULL && secure_irq_active(frame[7] & 0x1FFu),
+        .text_start = (uint32_t)(uintptr_t)__text_start,
+        .text_end = (uint32_t)(uintptr_t)__text_end,
+    };
+    return fault_blame_kernels(&e);
 }
 
 /* Called from arch_fault_entry with the r4-r11 it pushed. Returns only for an
@@ -132,8 +147,9 @@ uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t
     arch_fault_status s = arch_fault_status_take();
 
     if (fault_is_kernels(r4_r11, exc_return, &s)) {
-        bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " pc=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
-               bw_crash_trigger_name(exception), exc_return, secure_frame_pc(r4_r11, exc_return),
+        const uint32_t *frame = secure_frame(r4_r11, exc_return);
+        bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " pc=0x%08" PRIx32 " xpsr=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
+               bw_crash_trigger_name(exception), exc_return, frame[6], frame[7],
                s.cfsr, s.hfsr, s.sfsr, s.bfar);
         reset_noting(MV_WAKEREASON_MICROVISORCRASH);
     }
