@@ -649,6 +649,9 @@ static void control_command(char *line, char *out, size_t cap)
     unsigned long long n = 0;
     int fields = sscanf(line, "%15s %15s %llu %1s", verb, arg1, &n, extra);
     int d = direction(arg1);
+    /* "+N": N bytes past what the open connection has moved that way so far. */
+    const char *plus = strchr(line, '+');
+    uint64_t relative = plus != NULL && d >= 0 && s.conn == CONN_OPEN ? s.conn_bytes[d] : 0;
     snprintf(out, cap, "ok");
     if (fields == 1 && strcmp(verb, "stats") == 0) {
         stats_json(out, cap);
@@ -659,9 +662,9 @@ static void control_command(char *line, char *out, size_t cap)
             snprintf(out, cap, "error no open connection");
         }
     } else if (fields == 3 && d >= 0 && strcmp(verb, "drop") == 0) {
-        s.drop_at[d] = (int64_t)n;
+        s.drop_at[d] = (int64_t)(n + relative);
     } else if (fields == 3 && d >= 0 && strcmp(verb, "corrupt") == 0) {
-        s.corrupt_at[d] = (int64_t)n;
+        s.corrupt_at[d] = (int64_t)(n + relative);
     } else if (sscanf(line, "stall %llu %1s", &n, extra) == 1) {
         stall(n);
     } else if (sscanf(line, "throttle %llu %1s", &n, extra) == 1 && n <= UINT32_MAX) {
@@ -795,7 +798,8 @@ static void usage(void)
             "                     [--corrupt-up N] [--corrupt-down N] [--stall MS] [--throttle BYTES_PER_S]\n"
             "                     [--network-lost]\n"
             "PORT 0 picks a free port; stdout's first lines say which: \"listening P\", \"control P\".\n"
-            "Control lines: drop up|down N, drop now, corrupt up|down N, stall MS, throttle R,\n"
+            "Control lines: drop up|down [+]N, drop now, corrupt up|down [+]N (+N: N bytes from now),\n"
+            "stall MS, throttle R,\n"
             "network lost|back, stats. docs/SPEC.md section 11.\n");
     exit(2);
 }

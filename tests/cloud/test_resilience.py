@@ -3,6 +3,7 @@
 is not lost.
 
 Promises checked, with the real broker, bulwarkd and a simulated device:
+- an online device gets TIME again every time_interval;
 - lines a device publishes while bulwarkd is stopped arrive when it starts
   again (its persistent session: the broker queues them), once each;
 - the same across a broker restart while bulwarkd is stopped (the broker's
@@ -55,14 +56,19 @@ def main():
     bulwarkd, plugin, sim, work = sys.argv[1:5]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    cloud = harness.Cloud(work, bulwarkd, plugin, sim)
+    cloud = harness.Cloud(work, bulwarkd, plugin, sim, extra_args=["--time-interval", "1"])
     dev = None
     try:
         dev_id = cloud.new_device()
         dev = cloud.device(dev_id)
         check(dev.expect("connected") == "connected 0", "the device connects")
         boot = harness.random_id32()
+        dev.sub(f"bw/{dev_id}/down/#")
         dev.pub(f"bw/{dev_id}/up/status", status(1, boot, 1))
+        first = dev.expect(f"msg bw/{dev_id}/down/time", timeout=10)
+        again = dev.expect(f"msg bw/{dev_id}/down/time", timeout=10)
+        check(first is not None and again is not None and first != again,
+              "TIME answers STATUS online and comes again each time_interval (1 s here)")
         want, seq = [], 0
 
         def publish(n, tag):

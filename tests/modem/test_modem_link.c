@@ -207,6 +207,35 @@ static void test_corrupt_each_way(void **state)
     h_stop(&H);
 }
 
+/* "+N" arms a fault N bytes past what the connection has moved so far. */
+static void test_relative_offsets(void **state)
+{
+    (void)state;
+    h_start(&H, NULL);
+    connect_peer(&H);
+    expect_echo(&H, 1000, 4);                       /* 1000 bytes each way already moved */
+    assert_string_equal(h_control(&H, "corrupt up +100"), "ok");
+    assert_string_equal(h_control(&H, "corrupt down +200"), "ok");
+    size_t len = 600;
+    pattern(tx, len, 8);
+    bool closed;
+    H.peer.got_len = 0;
+    size_t got = h_transfer(&H, tx, len, rx, len, 10000, &closed);
+    assert_int_equal(got, len);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t expect = tx[i] ^ (uint8_t)(i == 100 || i == 200 ? 1 : 0);
+        if (rx[i] != expect) {
+            fail_msg("byte %zu: %02x, expected %02x", i, rx[i], expect);
+        }
+    }
+    assert_int_equal(h_stat(&H, "corruptions"), 2);
+    H.peer.echo = false;
+    assert_string_equal(h_control(&H, "drop up +50"), "ok");
+    until_closed(&H, tx, 1000);
+    assert_int_equal(h_stat(&H, "conn_up_bytes"), 1650);
+    h_stop(&H);
+}
+
 static void test_throttle(void **state)
 {
     (void)state;
@@ -306,6 +335,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_drop_now),
         cmocka_unit_test(test_stall),
         cmocka_unit_test(test_corrupt_each_way),
+        cmocka_unit_test(test_relative_offsets),
         cmocka_unit_test(test_throttle),
         cmocka_unit_test(test_network_lost_and_back),
         cmocka_unit_test(test_refuses_hosts_outside_loopback),

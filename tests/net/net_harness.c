@@ -168,7 +168,7 @@ bool broker_start(broker *b, const char *extra_config)
         }
     }
     /* Wait for the port: connect until it is accepted (or mosquitto died). */
-    uint64_t deadline = now_ms() + 5000;
+    uint64_t deadline = now_ms() + 30000;
     while (now_ms() < deadline) {
         tcp_stream probe;
         if (tcp_stream_connect(&probe, b->port, 0)) {

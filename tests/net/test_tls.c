@@ -348,7 +348,7 @@ static void random_text(char *out, size_t len)
 static void send_all(const uint8_t *data, size_t len)
 {
     const bw_stream *up = bw_tls_stream();
-    uint64_t end = now_ms() + 5000;
+    uint64_t end = now_ms() + 30000;
     while (len > 0 && now_ms() < end) {
         int32_t n = up->send(up->ctx, data, len);
         assert_true(n >= 0);
@@ -366,7 +366,7 @@ static size_t recv_exact(const tcp *t, uint8_t *buf, size_t len)
 {
     const bw_stream *up = bw_tls_stream();
     size_t got = 0;
-    uint64_t end = now_ms() + 5000;
+    uint64_t end = now_ms() + 30000;
     while (got < len && now_ms() < end) {
         int32_t n = up->recv(up->ctx, buf + got, len - got);
         if (n < 0) {
