@@ -7,7 +7,9 @@
  * exactly while `live`; FAILED and IDLE never hold them (a failure releases
  * everything at once, so the arena is free for the next try); the saved
  * session is replaced only by a handshake that completed, and dropped when a
- * handshake that offered it fails (the server may no longer accept it).
+ * handshake that offered it fails at the TLS level (the server may no longer
+ * accept it); a link that closes mid-handshake says nothing against it, so
+ * the next try still resumes.
  *
  * Two private mbedTLS fields are read, each in one helper: the output still
  * to flush (out_left) and the handshake state right after the ServerHello
@@ -211,11 +213,11 @@ static const char *reason_for(int err, uint32_t flags)
     }
 }
 
-/* Ends the connection as FAILED with `err`; a failed handshake that offered
- * the saved session drops it. */
+/* Ends the connection as FAILED with `err`; a handshake that offered the
+ * saved session and failed at the TLS level drops it. */
 static void fail(int err, const char *reason)
 {
-    if (tls.state == BW_TLS_HANDSHAKING && tls.offered_session) {
+    if (tls.state == BW_TLS_HANDSHAKING && tls.offered_session && err != MBEDTLS_ERR_SSL_CONN_EOF) {
         bw_tls_forget_session();
     }
     if (tls.live && err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {

@@ -496,6 +496,32 @@ static void test_handshake_data_resume(void **state)
     bw_tls_close();
     close(t.fd);
 
+    /* A link that closes mid-handshake does not cost the session: the next
+     * try resumes. */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof addr;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&addr, &alen), 0);
+    tcp_connect(&t, &below, ntohs(addr.sin_port));
+    start_ok(&below, &creds);
+    close(accept(lfd, NULL, NULL));
+    close(lfd);
+    assert_int_equal(handshake(&t), BW_TLS_FAILED);
+    bw_tls_status cut;
+    bw_tls_status_get(&cut);
+    assert_string_equal(cut.reason, "the link closed during the handshake");
+    close(t.fd);
+    mark = srv.log_len;
+    tcp_connect(&t, &below, srv.port);
+    start_ok(&below, &creds);
+    assert_int_equal(handshake(&t), BW_TLS_OPEN);
+    bw_tls_status_get(&resumed);
+    assert_true(resumed.resumed);
+    bw_tls_close();
+    close(t.fd);
+
     /* Forgotten session: a full handshake again. */
     bw_tls_forget_session();
     mark = srv.log_len;
