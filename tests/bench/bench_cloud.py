@@ -7,8 +7,8 @@ Figures, printed as "bench: NAME VALUE" lines:
     modem emulator's `drop now`): the kernel logs the microseconds spent inside
     its TLS calls (start and every poll until OPEN, waits excluded); under
     -icount shift=0 a microsecond of guest time is 1000 instructions;
-  - up bytes on the link per app log line in steady state: the modem
-    emulator's `stats` (up bytes) over the lines bulwarkd stored in the same
+  - bytes on the link per app log line in steady state: the modem
+    emulator's `stats` (up and down) over the lines bulwarkd stored in the same
     window (cloud-demo logs one line every 200 ms);
   - the kernel's RAM high-water marks (crypto arena, kernel stack), logged
     by the kernel when it is online and when the link goes down.
@@ -167,7 +167,8 @@ class Bench:
             while time.monotonic() < deadline:
                 n = self.log_lines_stored()
                 if n > after:
-                    return n, json.loads(self.control("stats"))["up_bytes"]
+                    stats = json.loads(self.control("stats"))
+                    return n, (stats["up_bytes"], stats["down_bytes"])
                 time.sleep(0.01)
             raise RuntimeError("bulwarkd stored no further log line")
         first, _ = edge(0)
@@ -176,7 +177,8 @@ class Bench:
         while lines1 - lines0 < WINDOW_LINES:
             lines1, up1 = edge(lines1)
         print(f"bench: log_window_lines {lines1 - lines0}")
-        print(f"bench: log_up_bytes_per_line {(up1 - up0) / (lines1 - lines0):.1f}")
+        print(f"bench: log_up_bytes_per_line {(up1[0] - up0[0]) / (lines1 - lines0):.1f}")
+        print(f"bench: log_down_bytes_per_line {(up1[1] - up0[1]) / (lines1 - lines0):.1f}")
         texts = re.findall(r"cloud-demo: tick \d+", open(self.path("app.log"), errors="replace").read())
         if texts:
             print(f"bench: log_line_text_bytes {sum(map(len, texts[-WINDOW_LINES:])) / len(texts[-WINDOW_LINES:]):.1f}")
