@@ -156,7 +156,7 @@
  * each way, the parsed certificates, the handshake's ECC, the saved session).
  * Peaks measured on qemu-an505 (the arena's high-water mark, which the kernel
  * logs as "cloud: RAM high-water"; tests/bench/bench_cloud.py): 13 904 -
- * 13 996 B through a full handshake and an online session, unchanged by a
+ * 14 048 B through a full handshake and an online session, unchanged by a
  * resumed one; 5 840 B for the credentials alone (key, request, certificate
  * check); 14 840 B when a re-provisioning checks a certificate while the TLS
  * link is up. 16 KiB leaves 1.5 KiB over the worst of these and 2.4 KiB over
