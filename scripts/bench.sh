@@ -9,6 +9,9 @@
 #    flash work (sectors erased, bytes programmed per partition) of a 256 KiB
 #    app delivered over the local link (needs the host CLI: make host);
 #  - cloud: log lines per second one bulwarkd ingests from 50 devices;
+#  - cloud link of one QEMU device (modem emulator, TLS, MQTT, mosquitto,
+#    bulwarkd): TLS handshake instructions (full, resumed), up bytes per
+#    app log line, the kernel's crypto arena and stack high-water marks;
 #  - .text/.data/.bss of the boot stub, kernel and hello for both targets.
 set -euo pipefail
 build=${1:-build}
@@ -110,9 +113,32 @@ if [ -x "$h/cloud/bulwarkd/bulwarkd" ]; then
     "$h/tests/cloud/sim_device" "$work/ingest" > "$work/ingest.txt" 2>&1 || {
     echo "bench: the ingest benchmark failed" >&2; cat "$work/ingest.txt" >&2; exit 1; }
   printf '%-44s %12s\n' "log lines stored per second (one bulwarkd)" "$(sed -n 's/^bench: ingest_lines_per_s //p' "$work/ingest.txt")"
-  printf '%-44s %12s\n' "  (lines: 50 devices x 40 batches x 32)" "$(sed -n 's/^bench: ingest_lines //p' "$work/ingest.txt")"
+  printf '%-44s %12s\n' "  (lines stored, 50 devices, 48-byte lines)" "$(sed -n 's/^bench: ingest_lines //p' "$work/ingest.txt")"
 else
   echo "(skipped: no bulwarkd at $h/cloud/bulwarkd; make host)"
+fi
+
+# Cloud link of one device (tests/bench/bench_cloud.py): cloud-demo online
+# through the modem emulator, under -icount; the kernel logs the time spent
+# in its TLS calls (microseconds x 1000 = instructions) and its RAM peaks.
+echo
+echo "== Cloud link of one device (qemu-an505, -icount shift=0) =="
+if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; then
+  python3 "$top/tests/bench/bench_cloud.py" --build "$build" --top "$top" --workdir "$work/cloud" \
+    > "$work/cloud.txt" 2>&1 || {
+    echo "bench: the cloud link benchmark failed" >&2; cat "$work/cloud.txt" >&2; exit 1; }
+  cf() { sed -n "s/^bench: $1 //p" "$work/cloud.txt"; }
+  printf '%-44s %12s\n' "TLS full handshake (insns in TLS calls)" "$(cf tls_full_insns)"
+  printf '%-44s %12s\n' "  (polls, of them ECC slices)" "$(cf tls_full_polls), $(cf tls_full_ecc_slices)"
+  printf '%-44s %12s\n' "TLS resumed handshake (insns in TLS calls)" "$(cf tls_resumed_insns)"
+  printf '%-44s %12s\n' "  (polls, of them ECC slices)" "$(cf tls_resumed_polls), $(cf tls_resumed_ecc_slices)"
+  printf '%-44s %12s\n' "up bytes on the link per log line (steady)" "$(cf log_up_bytes_per_line)"
+  printf '%-44s %12s\n' "down bytes on the link per log line (acks)" "$(cf log_down_bytes_per_line)"
+  printf '%-44s %12s\n' "  (line text bytes, lines in the window)" "$(cf log_line_text_bytes), $(cf log_window_lines)"
+  printf '%-44s %12s\n' "crypto arena high-water (bytes)" "$(cf session_arena_peak) of $(cf arena_size | head -1)"
+  printf '%-44s %12s\n' "kernel stack high-water (bytes)" "$(cf session_stack_peak)"
+else
+  echo "(skipped: no bulwarkd or bulwark-modem under $h; make host)"
 fi
 
 echo

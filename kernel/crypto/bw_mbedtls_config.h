@@ -67,10 +67,13 @@ _Noreturn void bw_crypto_fatal(int status);
 #define MBEDTLS_SSL_SESSION_TICKETS
 /* Small records: the client asks for max_fragment_length 2048 (mbedTLS
  * advertises at most the smaller buffer), so no record either way carries
- * more than 2 KiB; the 4 KiB input buffer holds a handshake message the
- * server split over records (a longer certificate chain), reassembled. */
+ * more than 2 KiB, and both buffers are 2 KiB (the input buffer was 4 KiB:
+ * 2 KiB of the crypto arena back). A handshake message the server splits
+ * over records is reassembled in the input buffer, so the server's
+ * Certificate message (its chain) must fit in 2 KiB: the fleet's broker
+ * sends one ~430-byte certificate (~450 bytes of message). */
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
-#define MBEDTLS_SSL_IN_CONTENT_LEN 4096
+#define MBEDTLS_SSL_IN_CONTENT_LEN 2048
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
 
 /* ECC for the handshake: mbedTLS's own ECP (bignum), restartable so that the

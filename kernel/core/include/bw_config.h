@@ -152,11 +152,18 @@
 /* ---- crypto ---- */
 
 /* Bytes of the static arena mbedTLS allocates from in the secure world
- * (bw_crypto.h). Its one big user is the TLS client (record buffers, the
- * parsed certificates, the handshake's ECC, the saved session): measured
- * peaks in docs/DESIGN.md, "TLS in the kernel". */
+ * (bw_crypto.h). Its one big user is the TLS client (record buffers of 2 KiB
+ * each way, the parsed certificates, the handshake's ECC, the saved session).
+ * Peaks measured on qemu-an505 (the arena's high-water mark, which the kernel
+ * logs as "cloud: RAM high-water"; tests/bench/bench_cloud.py): 13 904 -
+ * 14 048 B through a full handshake and an online session, unchanged by a
+ * resumed one; 5 840 B for the credentials alone (key, request, certificate
+ * check); 14 840 B when a re-provisioning checks a certificate while the TLS
+ * link is up. 16 KiB leaves 1.5 KiB over the worst of these and 2.4 KiB over
+ * a session (about one more certificate in the broker's chain, ~1 KiB each).
+ * docs/DESIGN.md, "Kernel RAM budget with the network stack". */
 #ifndef BW_CRYPTO_ARENA_BYTES
-#define BW_CRYPTO_ARENA_BYTES 24576
+#define BW_CRYPTO_ARENA_BYTES 16384
 #endif
 
 /* ---- TLS client (kernel/net/bw_tls.h; docs/SPEC.md §14) ---- */

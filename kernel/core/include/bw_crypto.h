@@ -13,11 +13,22 @@
 #ifndef BW_CRYPTO_H
 #define BW_CRYPTO_H
 
+#include <stddef.h>
+
 #include "bw_err.h"
 
 /* Hands the static arena to mbedTLS. Idempotent: a second call keeps the arena
  * (and any live allocation) as it is. Called by bw_kernel_init. */
 bw_err bw_crypto_init(void);
+
+/* Bytes of the arena mbedTLS has used at most since boot, headers included
+ * (a scan for the paint bw_crypto_init left; the allocator is first-fit, so
+ * this is the smallest arena that would have served the same allocations).
+ * Before bw_crypto_init: the whole arena. Kernel loop only. */
+size_t bw_crypto_arena_peak(void);
+
+/* BW_CRYPTO_ARENA_BYTES as built. */
+size_t bw_crypto_arena_size(void);
 
 /* mbedTLS's exit (MBEDTLS_PLATFORM_EXIT_MACRO): the arena is corrupted, which
  * only a kernel bug can do. Logs the fact and traps (a secure fault). */

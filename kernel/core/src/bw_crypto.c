@@ -1,7 +1,10 @@
 /*
  * mbedTLS's memory in the secure world (bw_crypto.h): one static arena, set up
  * once; `ready` records that it was handed over so a re-init never wipes live
- * allocations.
+ * allocations. Past the allocator's first block header the arena is painted
+ * with ARENA_PAINT when it is handed over; the allocator zeroes what it hands
+ * out and writes a header after each block it splits off, so the highest
+ * word no longer holding the paint marks the most of the arena ever used.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,16 +16,37 @@
 #include "bw_crypto.h"
 #include "bw_log.h"
 
-static _Alignas(8) unsigned char arena[BW_CRYPTO_ARENA_BYTES];
+#define ARENA_PAINT 0xA7E9A5C3u
+/* Past the allocator's first block header (8 words in mbedTLS 3.6). */
+#define ARENA_PAINT_FROM 64u
+
+static _Alignas(8) uint32_t arena[BW_CRYPTO_ARENA_BYTES / 4u];
 static bool ready;
 
 bw_err bw_crypto_init(void)
 {
     if (!ready) {
-        mbedtls_memory_buffer_alloc_init(arena, sizeof arena);
+        mbedtls_memory_buffer_alloc_init((unsigned char *)arena, sizeof arena);
+        for (size_t i = ARENA_PAINT_FROM / 4u; i < sizeof arena / 4u; i++) {
+            arena[i] = ARENA_PAINT;
+        }
         ready = true;
     }
     return BW_OK;
+}
+
+size_t bw_crypto_arena_peak(void)
+{
+    size_t words = sizeof arena / 4u;
+    while (words > ARENA_PAINT_FROM / 4u && arena[words - 1u] == ARENA_PAINT) {
+        words--;
+    }
+    return words * 4u;
+}
+
+size_t bw_crypto_arena_size(void)
+{
+    return sizeof arena;
 }
 
 void bw_crypto_fatal(int status)
