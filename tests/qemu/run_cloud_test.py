@@ -9,8 +9,9 @@ Scenarios (--scenario):
           in `bulwark logs --follow`; wall time is set; the app's crash
           reaches `bulwark crashes --elf` and decodes to store_reading; a
           link cut and its return give the app NETWORKSTATUSCHANGED both
-          ways and the lines logged meanwhile arrive; a removed device is
-          refused by the broker and the app keeps running.
+          ways and the lines logged meanwhile arrive; provisioned again
+          while online, it reconnects with the new credentials; a removed
+          device is refused by the broker and the app keeps running.
   faults  the modem emulator drops the connection (now, and at byte N up and
           down), corrupts a byte each way, stalls, throttles: after each the
           kernel reconnects (resumed TLS sessions), the app never stops
@@ -195,6 +196,16 @@ def story(tools):
         follow.expect(r"cloud-demo: network connected", 30)
         follow.stop()
         print(f"link cut and back: {n} lines stored, none lost or repeated")
+
+        # Provisioned again while online (a new certificate for the same key): the
+        # next connection uses the new credentials.
+        out = dev.provision(run.stack)
+        if f"{DEVICE_ID} was registered already" not in out:
+            raise Failure(f"re-provisioning did not keep the registry entry:\n{out}")
+        at = run.kernel_mark()
+        run.modem.control("drop now")
+        dev.wait_for("kernel", r"cloud: online as", 60, start=at)
+        print("provisioned again while online: back online with the new credentials")
 
         # Removed from the registry: the broker refuses it; the app runs on.
         at = run.kernel_mark()
