@@ -128,7 +128,8 @@ class Bench:
                        check=True, stdout=subprocess.DEVNULL)
         cert = self.path("dev.crt")
         prov = self.spawn([bulwark, "device", "provision", "--fleet", fleet, "--listen", "127.0.0.1:0",
-                           "--broker", f"localhost:{broker_port}", "--out", cert, "--timeout", "60"],
+                           "--broker", f"localhost:{broker_port}", "--out", cert, "--timeout", "60",
+                           "--server", self.url, "--token", self.token],   # it registers the device too
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         link_port = self.read_line(prov, r"listening on 127\.0\.0\.1:(\d+)")
         self.emu = self.spawn([emu, "run", "--image", image, "--boot",
@@ -138,9 +139,6 @@ class Bench:
                               stdout=subprocess.DEVNULL, stderr=open(self.path("emu.log"), "w"))
         if prov.wait(timeout=90) != 0:
             raise RuntimeError(f"provisioning failed: {prov.stdout.read()}")
-        env = dict(os.environ, BULWARK_SERVER=self.url, BULWARK_TOKEN=self.token)
-        subprocess.run([bulwark, "devices", "register", DEVICE_ID, "--cert", cert], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
 
     def handshake(self, kind, start):
         up = self.wait_kernel(rf"cloud: TLS up \({kind} handshake\)", start)
