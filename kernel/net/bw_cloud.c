@@ -142,11 +142,17 @@ static void fill_crash(void)
 }
 
 /* Moves the oldest queued log lines with consecutive sequence numbers into
- * a LOG batch in the log slot. */
-static void fill_log(void)
+ * a LOG batch in the log slot, once they have lingered long enough or are
+ * many enough to share it. */
+static void fill_log(uint64_t now_us)
 {
     bw_app_log_line line;
     if (!bw_app_log_peek(&line)) {
+        return;
+    }
+    uint32_t waited_ms = (uint32_t)(now_us / 1000u) - line.uptime_ms;
+    if (waited_ms < BW_CLOUD_LOG_LINGER_MS
+        && bw_app_log_next_sequence() - line.sequence < BW_CLOUD_LOG_BATCH_LINES) {
         return;
     }
     bw_cloud_log_batch batch;
@@ -218,7 +224,7 @@ void bw_cloud_pump(uint64_t now_us)
         return;
     }
     if (c.log.state == SLOT_EMPTY) {
-        fill_log();
+        fill_log(now_us);
     }
     (void)send(&c.log);
 }

@@ -30,6 +30,14 @@ typedef bw_err (*bw_cloud_publish_fn)(void *ctx, const char *topic, const uint8_
 /* Crash records from before this boot that are offered to the cloud. */
 #define BW_CLOUD_CRASH_BACKLOG 16u
 
+/* A LOG batch goes when its oldest line has waited this long, or at once
+ * when this many lines are queued: a LOG costs ~97 bytes of TLS, MQTT and
+ * LOG headers on the link whatever it carries (docs/DESIGN.md). */
+#ifndef BW_CLOUD_LOG_LINGER_MS
+#define BW_CLOUD_LOG_LINGER_MS 1000u
+#endif
+#define BW_CLOUD_LOG_BATCH_LINES 16u
+
 /* Starts for this boot: device ID (34 characters), boot ID, the wake
  * reason to report, the kernel version word. */
 void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_id,

@@ -63,6 +63,9 @@ static int setup(void **state)
     return 0;
 }
 
+/* Every line is logged at uptime 7 ms; pumping at LATER is past its linger. */
+#define LATER ((7u + BW_CLOUD_LOG_LINGER_MS) * 1000u)
+
 static void log_line(const char *text)
 {
     bw_app_log_line line;
@@ -91,16 +94,16 @@ static void status_first_and_will(void **state)
     assert_string_equal(topic, "bw/" ID "/down/#");
 
     log_line("one");
-    bw_cloud_pump(1000);                                /* not connected: nothing */
+    bw_cloud_pump(LATER);                               /* not connected: nothing */
     assert_int_equal(sent_count, 0);
     bw_cloud_connected(0xC0FFEEu, record_publish, NULL);
-    bw_cloud_pump(1000);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 2);
     assert_string_equal(log_of[0].topic, "bw/" ID "/up/status");
     assert_int_equal(log_of[0].payload[2], 1);          /* online */
     assert_int_equal(u32_at(log_of[0].payload + 8), 0xC0FFEEu);
     assert_string_equal(log_of[1].topic, "bw/" ID "/up/log");
-    bw_cloud_pump(2000);                                /* everything in flight: nothing new */
+    bw_cloud_pump(LATER + 1000);                        /* everything in flight: nothing new */
     assert_int_equal(sent_count, 2);
 }
 
@@ -110,18 +113,18 @@ static void batches_resend_and_gaps(void **state)
     bw_cloud_connected(1, record_publish, NULL);
     log_line("alpha");
     log_line("beta");
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 2);
     sent first = log_of[1];
     assert_int_equal(first.payload[2], 2);              /* two lines */
     assert_int_equal(u32_at(first.payload + 8), 0);     /* from sequence 0 */
     log_line("gamma");                                  /* waits: one batch in flight */
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 2);
 
     bw_cloud_disconnected();                            /* lost in flight */
     bw_cloud_connected(2, record_publish, NULL);
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 4);                    /* STATUS, then the same batch */
     assert_string_equal(log_of[2].topic, "bw/" ID "/up/status");
     assert_int_equal(log_of[3].len, first.len);
@@ -136,12 +139,12 @@ static void batches_resend_and_gaps(void **state)
     assert_int_equal(bw_app_log_reserve(3, 0, &lost), BW_OK);
     bw_app_log_commit(&lost, false);                    /* sequence 3 lost */
     log_line("delta");                                  /* sequence 4 */
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 5);
     assert_int_equal(log_of[4].payload[2], 1);
     assert_int_equal(u32_at(log_of[4].payload + 8), 2);
     bw_cloud_acked(log_of[4].id);
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 6);
     assert_int_equal(u32_at(log_of[5].payload + 8), 4);
 }
@@ -152,12 +155,39 @@ static void full_session_loses_nothing(void **state)
     bw_cloud_connected(3, record_publish, NULL);
     session_full = true;
     log_line("kept");
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 0);
     session_full = false;
-    bw_cloud_pump(0);
+    bw_cloud_pump(LATER);
     assert_int_equal(sent_count, 2);
     assert_memory_equal(log_of[1].payload + 18, "kept", 4);
+}
+
+/* Lines linger up to BW_CLOUD_LOG_LINGER_MS to share a batch, unless
+ * BW_CLOUD_LOG_BATCH_LINES of them are queued. */
+static void lines_linger_to_share_a_batch(void **state)
+{
+    (void)state;
+    bw_cloud_connected(4, record_publish, NULL);
+    log_line("first");
+    bw_cloud_pump(8000);                                /* STATUS only: "first" is 1 ms old */
+    assert_int_equal(sent_count, 1);
+    log_line("second");
+    bw_cloud_pump(LATER - 1000);                        /* 1 ms short of the linger */
+    assert_int_equal(sent_count, 1);
+    bw_cloud_pump(LATER);
+    assert_int_equal(sent_count, 2);
+    assert_int_equal(log_of[1].payload[2], 2);          /* both lines in one batch */
+    bw_cloud_acked(log_of[1].id);
+    for (unsigned i = 0; i < BW_CLOUD_LOG_BATCH_LINES - 1u; i++) {
+        log_line("burst");
+    }
+    bw_cloud_pump(8000);                                /* one short of a full batch: waits */
+    assert_int_equal(sent_count, 2);
+    log_line("burst");
+    bw_cloud_pump(8000);                                /* a full batch goes at once */
+    assert_int_equal(sent_count, 3);
+    assert_int_equal(log_of[2].payload[2], BW_CLOUD_LOG_BATCH_LINES);
 }
 
 static void time_from_the_cloud(void **state)
@@ -192,6 +222,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(status_first_and_will, setup, test_teardown),
         cmocka_unit_test_setup_teardown(batches_resend_and_gaps, setup, test_teardown),
         cmocka_unit_test_setup_teardown(full_session_loses_nothing, setup, test_teardown),
+        cmocka_unit_test_setup_teardown(lines_linger_to_share_a_batch, setup, test_teardown),
         cmocka_unit_test_setup_teardown(time_from_the_cloud, setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
