@@ -5,11 +5,18 @@
  * It asks for the network with a notification center, logs a line through
  * mvServerLog every TICK_MS, reports each NETWORKSTATUSCHANGED it receives
  * (its interrupt handler only counts; main does the work), and shows the
- * wall time once the cloud has set it. Built twice: `cloud-demo` runs on;
+ * wall time once the cloud has set it. It also subscribes to UPDATE system
+ * notifications: when an over-the-air update has been downloaded
+ * (MV_EVENTTYPE_UPDATEDOWNLOADED) it says so and lets the kernel install it
+ * at once with mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE), unless built with
+ * IGNORE_UPDATES (then the bundle's polite window runs out).
+ * Builds (apps/cloud-demo/CMakeLists.txt): `cloud-demo` runs on;
  * `cloud-demo-crash` (CRASH_AFTER_TICKS) writes through a bad pointer in
  * store_reading() after that many ticks, so the crash report names it, and
  * runs on without crashing once the kernel has restarted it
- * (MV_WAKEREASON_APPLICATIONCRASH).
+ * (MV_WAKEREASON_APPLICATIONCRASH), or crashes every run with CRASH_ALWAYS
+ * (a crash loop: the kernel rolls an update like that back);
+ * DEMO_VERSION names the build in its first line.
  * Every line also goes to the app's console (UART0).
  */
 #include <inttypes.h>
@@ -33,7 +40,12 @@ static struct MvNotification notifications[NOTIFY_SLOTS] __attribute__((aligned(
 static uint8_t log_buffer[4096] __attribute__((aligned(512)));
 static volatile uint32_t notify_index;
 static volatile uint32_t network_events;
+static volatile uint32_t update_events;
 static volatile uint32_t other_events;
+
+#ifndef DEMO_VERSION
+#define DEMO_VERSION "1"
+#endif
 static volatile uint32_t ms;
 
 void IRQ64_Handler(void);
@@ -43,6 +55,8 @@ void IRQ64_Handler(void)
     while (slot->event_type != MV_EVENTTYPE_NOEVENT) {
         if (slot->event_type == MV_EVENTTYPE_NETWORKSTATUSCHANGED) {
             network_events++;
+        } else if (slot->event_type == MV_EVENTTYPE_UPDATEDOWNLOADED) {
+            update_events++;
         } else {
             other_events++;
         }
@@ -112,14 +126,21 @@ int main(void)
     params.v1.notification_handle = center;
     params.v1.notification_tag = 1;
     enum MvStatus request = mvRequestNetwork(&params, &network);
-    say("cloud-demo: started (wake reason %u, notifications %u, network request %u)",
-        (unsigned)reason, (unsigned)status, (unsigned)request);
+    MvSystemEventHandle updates = 0;
+    struct MvOpenSystemNotificationParams update_params = {
+        .notification_handle = center, .notification_tag = 2,
+        .notification_source = MV_SYSTEMNOTIFICATIONSOURCE_UPDATE,
+    };
+    enum MvStatus subscribed = mvOpenSystemNotification(&update_params, &updates);
+    say("cloud-demo: started (wake reason %u, notifications %u, network request %u, updates %u, version "
+        DEMO_VERSION ")", (unsigned)reason, (unsigned)status, (unsigned)request, (unsigned)subscribed);
 
     SYST_RVR = 20000000u / 100u - 1u;   /* 10 ms at the 20 MHz core clock */
     SYST_CVR = 0;
     SYST_CSR = 7u;                      /* core clock, interrupt, enable */
 
     uint32_t seen_events = 0;
+    uint32_t seen_updates = 0;
     uint32_t next_tick = TICK_MS;
     uint32_t tick = 0;
     int wall_shown = 0;
@@ -130,6 +151,16 @@ int main(void)
             enum MvNetworkStatus net = MV_NETWORKSTATUS_DELIBERATELYOFFLINE;
             (void)mvGetNetworkStatus(network, &net);
             say("cloud-demo: network %s (event %" PRIu32 ")", network_name(net), seen_events);
+        }
+        if (update_events != seen_updates) {
+            seen_updates = update_events;
+#ifdef IGNORE_UPDATES
+            say("cloud-demo: an update is downloaded; not restarting for it");
+#else
+            say("cloud-demo: an update is downloaded; restarting to apply it");
+            enum MvStatus restart = mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE);
+            say("cloud-demo: mvRestart returned %u", (unsigned)restart);
+#endif
         }
         if (!wall_shown) {
             uint64_t wall = 0;
@@ -143,7 +174,12 @@ int main(void)
             tick++;
             say("cloud-demo: tick %" PRIu32, tick);
 #ifdef CRASH_AFTER_TICKS
-            if (tick == CRASH_AFTER_TICKS && reason != MV_WAKEREASON_APPLICATIONCRASH) {
+#ifdef CRASH_ALWAYS
+            const int crash_now = tick == CRASH_AFTER_TICKS;
+#else
+            const int crash_now = tick == CRASH_AFTER_TICKS && reason != MV_WAKEREASON_APPLICATIONCRASH;
+#endif
+            if (crash_now) {
                 say("cloud-demo: storing a reading through a bad pointer");
                 store_reading((volatile uint32_t *)0x38000000u, tick);   /* kernel RAM */
             }
