@@ -406,6 +406,7 @@ static void on_prov_commit(uint16_t seq)
     bw_log("credentials: provisioned for broker %s:%u (record %" PRIu32 ", checked and written in %"
            PRIu32 " us)", bw_credentials_broker_host(), (unsigned)bw_credentials_broker_port(),
            bw_credentials_sequence(), (uint32_t)(port_time_us() - started));
+    update_service_credentials_changed();
     ack(seq, bw_credentials_sequence());
 }
 

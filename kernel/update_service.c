@@ -1,8 +1,9 @@
 /*
  * The kernel's use of the update engine (update_service.h). Trusted keys come
- * from the provisioning sector (bw_identity.h); partitions from the port.
- * Without them the kernel runs the provisioned app and says updates are
- * unavailable.
+ * from the device credentials (bw_credentials.h) or else the provisioning
+ * sector (bw_identity.h); partitions from the port. Without keys the engine
+ * still runs (journal, trial, rollback) and updates are unavailable until
+ * provisioning brings keys, which take effect at once.
  */
 #include <stdbool.h>
 
@@ -99,8 +100,10 @@ bool update_service_boot(enum MvWakeReason *reason)
     *reason = MV_WAKEREASON_COLDBOOT;
     size_t key_count = 0;
     if (!load_keys(&key_count)) {
-        bw_log("update: no trusted update key provisioned: updates unavailable");
-        return true;
+        /* The engine still runs (its journal, trial and rollback): keys may
+         * come with provisioning while the app runs. */
+        key_count = 0;
+        bw_log("update: no trusted update key provisioned: updates unavailable until one is");
     }
     config = (bw_update_config){
         .app_slot = port_flash_partition(BW_PARTITION_APP_SLOT),
@@ -173,6 +176,15 @@ void update_service_install(void)
     bw_crash_app_installed(state->current_version);
     apply_app_policy();
     arch_app_restart(MV_WAKEREASON_APPLICATIONUPDATE);
+}
+
+void update_service_credentials_changed(void)
+{
+    size_t key_count = 0;
+    if (!engine_ready || !load_keys(&key_count)) {
+        return;
+    }
+    bw_update_set_keys(keys, key_count);
 }
 
 void update_service_poll(void)

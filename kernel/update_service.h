@@ -21,6 +21,10 @@ bool update_service_boot(enum MvWakeReason *reason);
  * MV_WAKEREASON_APPLICATIONUPDATE, or the old one if the install failed. */
 void update_service_install(void);
 
+/* Provisioning stored new credentials: their update keys are trusted from
+ * now on (no restart needed). */
+void update_service_credentials_changed(void);
+
 /* Kernel loop: persists the running app's health once crash supervision has
  * seen it healthy (ends its trial, so a new download may replace the
  * last-known-good). */

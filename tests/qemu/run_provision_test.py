@@ -145,6 +145,8 @@ def scenario(tools):
     if code != 0 or f"device {DEVICE_ID} provisioned for broker localhost:8883" not in text:
         raise Failure(f"provision exit {code}:\n{text}")
     dev.wait_for("kernel", r"credentials: provisioned for broker localhost:8883 \(record 2", 10)
+    # The update key sent with the credentials is trusted at once, without a restart.
+    dev.wait_for("kernel", r"update: trusted keys from the device credentials \(1\)", 10)
 
     subject = openssl(tools, "x509", "-in", out_path, "-noout", "-subject", "-issuer").decode()
     if f"CN = {DEVICE_ID}" not in subject or "CN = Bulwark fleet CA" not in subject:

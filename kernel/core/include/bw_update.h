@@ -76,8 +76,14 @@ typedef enum bw_update_outcome {
 bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome,
                       bw_update_diag *why);
 
-/* True once bw_update_boot found update storage and keys (updates can run). */
+/* True once bw_update_boot found update storage and there is a trusted key
+ * (updates can run). */
 bool bw_update_available(void);
+
+/* Replaces the trusted keys (e.g. provisioning stored new ones while the app
+ * runs); keys must stay valid while the engine runs. Takes effect for the
+ * next bundle begun. */
+void bw_update_set_keys(const bw_trusted_key *keys, size_t count);
 
 /* The manifest of the running app's bundle (its policies), re-read and
  * re-checked from its bank. BW_E_UNAVAILABLE when the running app came with

@@ -528,7 +528,13 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
 
 bool bw_update_available(void)
 {
-    return eng.ready != 0;
+    return eng.ready != 0 && eng.cfg.key_count != 0;
+}
+
+void bw_update_set_keys(const bw_trusted_key *keys, size_t count)
+{
+    eng.cfg.keys = keys;
+    eng.cfg.key_count = count;
 }
 
 bw_err bw_update_current_manifest(bw_manifest *out)
@@ -588,7 +594,7 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     if (why != NULL) {
         memset(why, 0, sizeof *why);
     }
-    if (!eng.ready) {
+    if (!bw_update_available()) {   /* no storage, or no trusted key yet */
         return fail(why, BW_UPDATE_E_STORAGE, BW_E_UNAVAILABLE);
     }
     if (eng.state.trial) {
