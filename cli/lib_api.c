@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,9 +154,38 @@ int bw_api_setup(bw_api *api, int *argc, char **argv)
     return rc != 0 ? rc : bw_api_resolve(api, NULL, NULL);
 }
 
+/* What a request sends: no body (data NULL), JSON text, or raw bytes. */
+typedef struct body_spec {
+    const char *data;
+    size_t len;
+    const char *content_type;
+    bool progress;   /* a progress bar on stderr while sending */
+} body_spec;
+
+/* libcurl's transfer callback: one line redrawn on stderr. */
+static int show_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    int *last = clientp;
+    if (ultotal <= 0) {
+        return 0;
+    }
+    int percent = (int)(ulnow * 100 / ultotal);
+    if (percent != *last) {
+        enum { WIDTH = 40 };
+        char bar[WIDTH + 1];
+        int fill = percent * WIDTH / 100;
+        for (int i = 0; i < WIDTH; i++) bar[i] = i < fill ? '#' : '.';
+        bar[WIDTH] = '\0';
+        fprintf(stderr, "\rupload [%s] %3d%% %lld/%lld KiB", bar, percent, (long long)(ulnow / 1024),
+                (long long)(ultotal / 1024));
+        *last = percent;
+    }
+    return 0;
+}
+
 /* The request; an HTTP error's message goes to message when it is not NULL,
  * else it is printed. */
-static int request(const bw_api *api, const char *method, const char *path, const char *json_body, char **response,
+static int request(const bw_api *api, const char *method, const char *path, const body_spec *send, char **response,
                    long *http_status, char *message, size_t message_size)
 {
     if (response != NULL) *response = NULL;
@@ -168,9 +198,18 @@ static int request(const bw_api *api, const char *method, const char *path, cons
     snprintf(url, sizeof url, "%s%s", api->server, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", api->token);
     struct curl_slist *headers = curl_slist_append(NULL, auth);
-    if (json_body != NULL) {
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body);
+    int last_percent = -1;
+    if (send->data != NULL) {
+        char type[128];
+        snprintf(type, sizeof type, "Content-Type: %s", send->content_type);
+        headers = curl_slist_append(headers, type);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send->len);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, send->data);
+    }
+    if (send->progress) {
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, show_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &last_percent);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     }
     buffer body = { 0 };
     curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -187,6 +226,9 @@ static int request(const bw_api *api, const char *method, const char *path, cons
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
+    if (last_percent >= 0) {
+        fputc('\n', stderr);
+    }
     if (http_status != NULL) *http_status = status;
     if (cc != CURLE_OK) {
         free(body.data);
@@ -212,14 +254,30 @@ static int request(const bw_api *api, const char *method, const char *path, cons
     return 0;
 }
 
+static body_spec json_spec(const char *json_body)
+{
+    return (body_spec){ .data = json_body, .len = json_body != NULL ? strlen(json_body) : 0,
+                        .content_type = "application/json" };
+}
+
 int bw_api_request(const bw_api *api, const char *method, const char *path, const char *json_body, char **response,
                    long *http_status)
 {
-    return request(api, method, path, json_body, response, http_status, NULL, 0);
+    body_spec b = json_spec(json_body);
+    return request(api, method, path, &b, response, http_status, NULL, 0);
 }
 
 int bw_api_request_quiet(const bw_api *api, const char *method, const char *path, const char *json_body,
                          char **response, long *http_status, char *message, size_t message_size)
 {
-    return request(api, method, path, json_body, response, http_status, message, message_size);
+    body_spec b = json_spec(json_body);
+    return request(api, method, path, &b, response, http_status, message, message_size);
+}
+
+int bw_api_upload(const bw_api *api, const char *path, const void *data, size_t len, bool progress, char **response,
+                  long *http_status)
+{
+    body_spec b = { .data = data, .len = len, .content_type = "application/octet-stream",
+                    .progress = progress && isatty(STDERR_FILENO) };
+    return request(api, "POST", path, &b, response, http_status, NULL, 0);
 }

@@ -8,6 +8,7 @@
 #ifndef BULWARK_LIB_API_H
 #define BULWARK_LIB_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct bw_api {
@@ -43,5 +44,11 @@ int bw_api_request(const bw_api *api, const char *method, const char *path,
 int bw_api_request_quiet(const bw_api *api, const char *method, const char *path,
                          const char *json_body, char **response, long *http_status,
                          char *message, size_t message_size);
+
+/* POSTs len raw bytes to server+path as application/octet-stream, answered
+ * as by bw_api_request. With progress, and stderr a terminal, a progress
+ * bar is drawn on stderr while the bytes go (libcurl's transfer callback). */
+int bw_api_upload(const bw_api *api, const char *path, const void *data, size_t len, bool progress, char **response,
+                  long *http_status);
 
 #endif

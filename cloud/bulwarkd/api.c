@@ -4,7 +4,8 @@
  * Every request is authenticated first (Authorization: Bearer <admin token>,
  * compared in constant time), then routed; every answer is JSON and every
  * error is {"error":{"code","message"}} with its HTTP status.
- * Request bodies are capped at MAX_BODY bytes (413 beyond).
+ * Request bodies are capped at MAX_BODY bytes (413 beyond), a bundle upload
+ * (POST /v1/apps) at MAX_BUNDLE.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -17,8 +18,12 @@
 #include <openssl/crypto.h>
 
 #include "bulwarkd.h"
+#include "lib_bundle.h"
 
 #define MAX_BODY (64u * 1024u)
+#define MAX_BUNDLE BUNDLE_FILE_MAX
+#define DEPLOY_DEVICES_MAX 1000u
+#define DEPLOYMENTS_LIMIT_DEFAULT 100u
 #define PAGE_SIZE_DEFAULT 50u
 #define PAGE_SIZE_MAX 1000u
 #define LOG_LIMIT_DEFAULT 100u
@@ -27,7 +32,7 @@
 
 typedef struct request {
     char *body;
-    size_t len;
+    size_t len, allocated, cap;
     bool too_big;
 } request;
 
@@ -104,9 +109,15 @@ static bool query_uint(struct MHD_Connection *c, const char *name, unsigned long
 static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
 {
     bwd_counters *k = &d->counters;
-    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+    json_t *ota = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "uploads", (json_int_t)k->uploads, "fetches", (json_int_t)k->fetches,
+        "chunks_sent", (json_int_t)k->chunks_sent, "chunks_refused", (json_int_t)k->chunks_refused,
+        "bad_fetch_ignored", (json_int_t)k->bad_fetch, "updates", (json_int_t)k->updates,
+        "bad_update_ignored", (json_int_t)k->bad_update, "stale_update_ignored", (json_int_t)k->stale_update,
+        "unmatched_update_ignored", (json_int_t)k->unmatched_update, "deploy_sent", (json_int_t)k->deploy_sent);
+    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
         "status", "ok", "broker_connected", broker_connected(d->broker), "schema_version",
-        store_schema_version(d->store), "counters",
+        store_schema_version(d->store), "ota", ota, "counters",
         "messages", (json_int_t)k->messages, "unregistered_ignored", (json_int_t)k->unregistered,
         "invalid_ignored", (json_int_t)k->invalid, "unknown_topic_ignored", (json_int_t)k->unknown_topic,
         "log_lines", (json_int_t)k->log_lines, "duplicate_lines", (json_int_t)k->duplicate_lines,
@@ -247,6 +258,154 @@ static enum MHD_Result route_device(struct MHD_Connection *c, bwd *d, const char
     return send_json(c, 200, json_pack("{s:s, s:o}", "device", id, "crashes", store_crashes_json(d->store, id)));
 }
 
+/* A whole decimal ID >= 1 (at most 18 digits), or 0. */
+static int64_t parse_id(const char *t)
+{
+    if (t == NULL || *t < '1' || *t > '9' || strlen(t) > 18) {
+        return 0;
+    }
+    int64_t v = 0;
+    for (; *t != '\0'; t++) {
+        if (*t < '0' || *t > '9') {
+            return 0;
+        }
+        v = v * 10 + (*t - '0');
+    }
+    return v;
+}
+
+static enum MHD_Result upload_app(struct MHD_Connection *c, bwd *d, const request *req)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type == NULL || strncasecmp(type, "application/octet-stream", 24) != 0) {
+        return send_error(c, 415, "unsupported_media_type", "send the bundle as application/octet-stream");
+    }
+    json_t *app = NULL;
+    const char *code = "internal";
+    char reason[512];
+    unsigned status = bwd_upload(d, (const uint8_t *)(req->body != NULL ? req->body : ""), req->len, &app, &code,
+                                 reason, sizeof reason);
+    if (app == NULL) {
+        return status < 300 ? send_error(c, 500, "internal", "the stored app cannot be read")
+                            : send_error(c, status, code, "bundle refused: %s", reason);
+    }
+    return send_json(c, status, app);
+}
+
+static enum MHD_Result route_app(struct MHD_Connection *c, bwd *d, const char *method, const char *rest)
+{
+    int64_t id = parse_id(rest);
+    json_t *app = id > 0 ? store_app_json(d->store, id) : NULL;
+    if (app == NULL) {
+        return send_error(c, 404, "not_found", "no app %s", rest);
+    }
+    if (strcmp(method, "GET") != 0) {
+        json_decref(app);
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET)", method);
+    }
+    return send_json(c, 200, app);
+}
+
+static enum MHD_Result create_deployment(struct MHD_Connection *c, bwd *d, const request *req)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type == NULL || strncasecmp(type, "application/json", 16) != 0) {
+        return send_error(c, 415, "unsupported_media_type", "send the body as application/json");
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body != NULL ? req->body : "", req->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_int_t app = 0;
+    json_t *devices = NULL;
+    if (body == NULL || json_unpack_ex(body, &jerr, JSON_STRICT, "{s:I, s:o}", "app", &app, "devices", &devices) != 0
+        || !json_is_array(devices) || json_array_size(devices) == 0 || json_array_size(devices) > DEPLOY_DEVICES_MAX) {
+        json_decref(body);
+        return send_error(c, 400, "bad_request", "expected {\"app\": ID, \"devices\": [1..%u device IDs]}",
+                          DEPLOY_DEVICES_MAX);
+    }
+    size_t n = json_array_size(devices);
+    const char **ids = calloc(n, sizeof *ids);
+    int64_t *made = calloc(n, sizeof *made);
+    enum MHD_Result rc = MHD_NO;
+    size_t bad = n;
+    for (size_t i = 0; ids != NULL && i < n; i++) {
+        ids[i] = json_string_value(json_array_get(devices, i));
+        if (bad == n && (ids[i] == NULL || !bwd_valid_device_id(ids[i]) || !store_device_exists(d->store, ids[i]))) {
+            bad = i;
+        }
+        for (size_t k = 0; bad == n && k < i; k++) {
+            if (strcmp(ids[k], ids[i]) == 0) {
+                bad = i;
+            }
+        }
+    }
+    if (ids == NULL || made == NULL) {
+        rc = send_error(c, 500, "internal", "out of memory");
+    } else if (bad < n) {
+        rc = send_error(c, 400, "bad_device", "devices[%zu] is not a registered device ID (or a repeat)", bad);
+    } else {
+        store_result r = store_deploy(d->store, app, ids, (unsigned)n, bwd_now_ms(), made);
+        if (r == STORE_NOT_FOUND) {
+            rc = send_error(c, 404, "no_such_app", "no app %lld", (long long)app);
+        } else if (r != STORE_OK) {
+            rc = send_error(c, 500, "internal", "could not store the deployments");
+        } else {
+            json_t *list = json_array();
+            for (size_t i = 0; i < n; i++) {
+                bwd_send_deploy(d, ids[i]);
+                json_t *dep = store_deployment_json(d->store, made[i]);
+                if (dep != NULL) {
+                    json_array_append_new(list, dep);
+                }
+            }
+            rc = send_json(c, 201, json_pack("{s:o}", "deployments", list));
+        }
+    }
+    free(made);
+    free(ids);
+    json_decref(body);   /* after the last use of ids */
+    return rc;
+}
+
+static enum MHD_Result list_deployments(struct MHD_Connection *c, bwd *d)
+{
+    const char *device = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "device");
+    unsigned long long limit;
+    if ((device != NULL && !bwd_valid_device_id(device))
+        || !query_uint(c, "limit", 1, PAGE_SIZE_MAX, DEPLOYMENTS_LIMIT_DEFAULT, &limit)) {
+        return send_error(c, 400, "bad_request", "device must be a device ID, limit 1..%u", PAGE_SIZE_MAX);
+    }
+    return send_json(c, 200, json_pack("{s:o}", "deployments",
+                                       store_deployments_json(d->store, device, (unsigned)limit)));
+}
+
+/* GET /v1/deployments/{id}?after_revision=R&wait=S: answers at once unless
+ * wait is given and the deployment is still at revision <= R and not final. */
+static enum MHD_Result route_deployment(struct MHD_Connection *c, bwd *d, const char *method, const char *rest)
+{
+    int64_t id = parse_id(rest);
+    unsigned long long after, wait;
+    if (strcmp(method, "GET") != 0) {
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET)", method);
+    }
+    if (!query_uint(c, "after_revision", 0, INT64_MAX, 0, &after) || !query_uint(c, "wait", 0, WAIT_MAX_S, 0, &wait)) {
+        return send_error(c, 400, "bad_request", "after_revision >= 0, wait 0..%u seconds", WAIT_MAX_S);
+    }
+    int64_t deadline = bwd_now_ms() + (int64_t)wait * 1000;
+    for (;;) {
+        int64_t seen = store_deploy_seq(d->store);
+        json_t *dep = id > 0 ? store_deployment_json(d->store, id) : NULL;
+        if (dep == NULL) {
+            return send_error(c, 404, "not_found", "no deployment %s", rest);
+        }
+        if (json_integer_value(json_object_get(dep, "revision")) > (json_int_t)after
+            || json_is_true(json_object_get(dep, "final")) || bwd_now_ms() >= deadline
+            || store_wait_deployments(d->store, seen, deadline) < 0) {
+            return send_json(c, 200, dep);
+        }
+        json_decref(dep);
+    }
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -258,15 +417,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         }
         *con_cls = req;
+        req->cap = strcmp(url, "/v1/apps") == 0 && strcmp(method, "POST") == 0 ? MAX_BUNDLE : MAX_BODY;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (!req->too_big && req->len + *upload_data_size <= MAX_BODY) {
-            char *grown = realloc(req->body, req->len + *upload_data_size + 1);
-            if (grown == NULL) {
-                return MHD_NO;
+        if (!req->too_big && req->len + *upload_data_size <= req->cap) {
+            if (req->len + *upload_data_size + 1 > req->allocated) {
+                size_t want = req->allocated * 2 > req->len + *upload_data_size + 1 ? req->allocated * 2
+                                                                                   : req->len + *upload_data_size + 1;
+                char *grown = realloc(req->body, want);
+                if (grown == NULL) {
+                    return MHD_NO;
+                }
+                req->body = grown;
+                req->allocated = want;
             }
-            req->body = grown;
             memcpy(req->body + req->len, upload_data, *upload_data_size);
             req->len += *upload_data_size;
             req->body[req->len] = '\0';
@@ -280,7 +445,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_error(c, 401, "unauthorized", "missing or wrong bearer token");
     }
     if (req->too_big) {
-        return send_error(c, 413, "too_large", "request body over %u bytes", MAX_BODY);
+        return send_error(c, 413, "too_large", "request body over %zu bytes", req->cap);
     }
     if (strcmp(url, "/v1/health") == 0) {
         return strcmp(method, "GET") == 0 ? health(c, d)
@@ -293,6 +458,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strncmp(url, "/v1/devices/", 12) == 0) {
         return route_device(c, d, method, url + 12);
+    }
+    if (strcmp(url, "/v1/apps") == 0) {
+        if (strcmp(method, "GET") == 0) return send_json(c, 200, json_pack("{s:o}", "apps", store_apps_json(d->store)));
+        if (strcmp(method, "POST") == 0) return upload_app(c, d, req);
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, POST)", method);
+    }
+    if (strncmp(url, "/v1/apps/", 9) == 0) {
+        return route_app(c, d, method, url + 9);
+    }
+    if (strcmp(url, "/v1/deployments") == 0) {
+        if (strcmp(method, "GET") == 0) return list_deployments(c, d);
+        if (strcmp(method, "POST") == 0) return create_deployment(c, d, req);
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, POST)", method);
+    }
+    if (strncmp(url, "/v1/deployments/", 16) == 0) {
+        return route_deployment(c, d, method, url + 16);
     }
     return send_error(c, 404, "not_found", "no such resource: %s", url);
 }

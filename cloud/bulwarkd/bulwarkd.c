@@ -8,7 +8,9 @@
  *   online STATUS is answered with TIME, which online devices also get every
  *   time_interval seconds;
  * - LOG batches are stored with dedup and gap accounting (store.c);
- * - CRASH records are stored once each after the §7 checks.
+ * - CRASH records are stored once each after the §7 checks;
+ * - FETCH and UPDATE (§15) go to ota.c; an online STATUS also re-sends
+ *   DEPLOY while the device's deployment is not final.
  * Messages arrive on the broker thread; REST requests on their own threads;
  * the store serialises both.
  */
@@ -95,6 +97,7 @@ static void handle_status(bwd *d, const char *id, const uint8_t *payload, size_t
     store_apply_status(d->store, id, &status, bwd_now_ms());
     if (status.online) {
         send_time(d, id);
+        bwd_send_deploy(d, id);
     }
 }
 
@@ -126,6 +129,10 @@ static void on_message(void *context, const char *topic, const uint8_t *payload,
         handle_log(d, id, payload, len);
     } else if (strcmp(kind, "crash") == 0) {
         handle_crash(d, id, payload, len);
+    } else if (strcmp(kind, "fetch") == 0) {
+        bwd_handle_fetch(d, id, payload, len);
+    } else if (strcmp(kind, "update") == 0) {
+        bwd_handle_update(d, id, payload, len);
     } else {
         d->counters.unknown_topic++;
     }
@@ -183,7 +190,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bulwarkd: database: %s\n", err);
         return 1;
     }
-    if (bwd_write_registry(&d) != 0) {
+    if (bwd_write_registry(&d) != 0 || bwd_blobs_init(&d, err, sizeof err) != 0) {
+        fprintf(stderr, "bulwarkd: %s\n", err);
         store_close(d.store);
         return 1;
     }

@@ -2,7 +2,8 @@
  * bulwarkd's shared pieces: its configuration (config.c: flags, environment,
  * config file, the fleet's fleet.conf, defaults, first found wins), the
  * running daemon's state the REST layer (api.c) and the message handling
- * (bulwarkd.c) both use, and the device certificate check (certcheck.c).
+ * (bulwarkd.c) both use, the device certificate check (certcheck.c) and
+ * over-the-air updates (ota.c: bundle upload, the blob store, DEPLOY/CHUNK).
  */
 #ifndef BULWARKD_H
 #define BULWARKD_H
@@ -36,6 +37,9 @@ typedef struct bwd_config {
 typedef struct bwd_counters {
     atomic_ulong messages, unregistered, invalid, unknown_topic, log_lines, duplicate_lines, lost_lines,
         crashes, bad_crash_records, time_sent;
+    /* §15 */
+    atomic_ulong uploads, fetches, chunks_sent, chunks_refused, bad_fetch, updates, bad_update, stale_update,
+        unmatched_update, deploy_sent;
 } bwd_counters;
 
 typedef struct bwd {
@@ -63,6 +67,26 @@ int bwd_write_registry(bwd *d);
 
 /* Starts the REST server (api.c); NULL + reason on failure. *port gets the bound port. */
 struct MHD_Daemon *bwd_api_start(bwd *d, int *port, char *err, size_t err_size);
+
+/* ---- over-the-air updates (ota.c) ---- */
+
+/* Creates the blob directory (<db>.blobs) if needed. 0, or -1 with a reason. */
+int bwd_blobs_init(bwd *d, char *err, size_t err_size);
+
+/* Verifies an uploaded bundle (structure, known board, signature against the
+ * fleet's update keys, every layer hash, the measurement) and stores its head
+ * and layers by SHA-256 in the blob directory and its row in the store.
+ * Returns the HTTP status: 201 (new; *answer is the app), 200 (the same bundle
+ * was uploaded before; *answer is that app), or 4xx/5xx with *code and reason. */
+unsigned bwd_upload(bwd *d, const uint8_t *bundle, size_t len, json_t **answer, const char **code, char *reason,
+                    size_t reason_size);
+
+/* Sends DEPLOY (QoS 1) to the device if its current deployment is not final. */
+void bwd_send_deploy(bwd *d, const char *device);
+
+/* Handles FETCH and UPDATE payloads from a registered device (§15). */
+void bwd_handle_fetch(bwd *d, const char *device, const uint8_t *payload, size_t len);
+void bwd_handle_update(bwd *d, const char *device, const uint8_t *payload, size_t len);
 
 /* Wall clock, ms since 1970. */
 int64_t bwd_now_ms(void);

@@ -1,5 +1,5 @@
 /*
- * Decoders and the TIME encoder for docs/SPEC.md §13.2 (see cloud_proto.h).
+ * Decoders and encoders for docs/SPEC.md §13.2 and §15 (see cloud_proto.h).
  * Every length is checked before the bytes it covers are read.
  */
 #include "cloud_proto.h"
@@ -143,4 +143,102 @@ void cp_encode_time(uint64_t utc_ms, uint8_t out[CP_TIME_SIZE])
     for (unsigned i = 0; i < 8; i++) {
         out[4 + i] = (uint8_t)(utc_ms >> (8 * i));
     }
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out)
+{
+    cp_result r = check_head(p, len, CP_TYPE_FETCH);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len != CP_FETCH_SIZE) {
+        return CP_ERR_LENGTH;
+    }
+    uint16_t length = le16(p + 2);
+    if (length == 0 || length > CP_CHUNK_MAX) {
+        return CP_ERR_RANGE;
+    }
+    out->length = length;
+    out->deployment_id = le32(p + 4);
+    out->offset = le32(p + 8);
+    return CP_OK;
+}
+
+cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_count,
+                           unsigned manifest_error_count, cp_update *out)
+{
+    cp_result r = check_head(p, len, CP_TYPE_UPDATE);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len < CP_UPDATE_HEADER) {
+        return CP_ERR_SHORT;
+    }
+    uint16_t text_length = le16(p + 22);
+    if (text_length > CP_UPDATE_TEXT_MAX) {
+        return CP_ERR_RANGE;
+    }
+    if (len != CP_UPDATE_HEADER + (size_t)text_length) {
+        return CP_ERR_LENGTH;
+    }
+    uint32_t held = le32(p + 12), size = le32(p + 16);
+    if (p[2] < CP_UPDATE_DOWNLOADING || p[2] > CP_UPDATE_STATE_MAX || p[3] >= engine_error_count
+        || p[20] >= manifest_error_count || p[21] > 2 || held > size) {
+        return CP_ERR_RANGE;
+    }
+    for (unsigned i = 0; i < text_length; i++) {
+        uint8_t c = p[CP_UPDATE_HEADER + i];
+        if (c < 0x20 || c > 0x7E) {
+            return CP_ERR_RANGE;
+        }
+    }
+    out->state = p[2];
+    out->engine_error = p[3];
+    out->deployment_id = le32(p + 4);
+    out->app_version = le32(p + 8);
+    out->bytes_held = held;
+    out->size = size;
+    out->manifest_error = p[20];
+    out->rollback_cause = p[21];
+    out->text_length = text_length;
+    out->text = p + CP_UPDATE_HEADER;
+    return CP_OK;
+}
+
+void cp_encode_deploy(const cp_deploy *d, uint8_t out[CP_DEPLOY_SIZE])
+{
+    out[0] = CP_VERSION;
+    out[1] = CP_TYPE_DEPLOY;
+    out[2] = 0;
+    out[3] = 0;
+    put_le32(out + 4, d->deployment_id);
+    put_le32(out + 8, d->app_version);
+    put_le32(out + 12, d->size);
+    put_le32(out + 16, d->head_length);
+    for (unsigned i = 0; i < 32; i++) {
+        out[20 + i] = d->head_hash[i];
+    }
+}
+
+void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint32_t offset, uint16_t length,
+                            uint8_t out[CP_CHUNK_HEADER])
+{
+    uint16_t l = status == CP_CHUNK_OK ? length : 0;
+    out[0] = CP_VERSION;
+    out[1] = CP_TYPE_CHUNK;
+    out[2] = (uint8_t)status;
+    out[3] = 0;
+    put_le32(out + 4, deployment_id);
+    put_le32(out + 8, offset);
+    out[12] = (uint8_t)l;
+    out[13] = (uint8_t)(l >> 8);
+    out[14] = 0;
+    out[15] = 0;
 }

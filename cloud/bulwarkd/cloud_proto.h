@@ -1,7 +1,7 @@
 /*
  * The cloud protocol's binary messages (docs/SPEC.md §13.2), as bulwarkd sees
- * them: strict decoders for what devices send (STATUS, LOG, CRASH) and the
- * encoder for TIME. Pure functions over caller buffers: no allocation, no I/O,
+ * them: strict decoders for what devices send (STATUS, LOG, CRASH; FETCH and
+ * UPDATE of §15) and the encoders for TIME, DEPLOY and CHUNK. Pure functions over caller buffers: no allocation, no I/O,
  * so the fuzz target (tests/fuzz/fuzz_cloud_proto.c) runs them as they are.
  *
  * A decoder accepts a payload whole or refuses it whole: wrong version or
@@ -18,6 +18,10 @@
 #define CP_TYPE_LOG 2u
 #define CP_TYPE_CRASH 3u
 #define CP_TYPE_TIME 0x81u
+#define CP_TYPE_FETCH 4u
+#define CP_TYPE_UPDATE 5u
+#define CP_TYPE_DEPLOY 0x82u
+#define CP_TYPE_CHUNK 0x83u
 
 #define CP_STATUS_SIZE 40u
 #define CP_LOG_HEADER 12u
@@ -27,6 +31,13 @@
 #define CP_CRASH_RECORD_SIZE 448u
 #define CP_CRASH_SIZE (8u + CP_CRASH_RECORD_SIZE)
 #define CP_TIME_SIZE 12u
+#define CP_FETCH_SIZE 12u
+#define CP_CHUNK_MAX 1792u          /* BW_OTA_CHUNK: the most one FETCH asks for */
+#define CP_CHUNK_HEADER 16u
+#define CP_UPDATE_HEADER 24u
+#define CP_UPDATE_TEXT_MAX 200u
+#define CP_DEPLOY_SIZE 52u
+#define CP_HEAD_MAX 4196u           /* 100 + the largest manifest (§6) */
 #define CP_WAKE_REASON_MAX 64u   /* enum MvWakeReason values stay far below this */
 
 typedef enum cp_result {
@@ -64,6 +75,50 @@ typedef struct cp_crash {
     const uint8_t *record;     /* CP_CRASH_RECORD_SIZE bytes in the payload; §7 checks are the caller's */
 } cp_crash;
 
+/* CHUNK status (§15). */
+typedef enum cp_chunk_status {
+    CP_CHUNK_OK = 0,
+    CP_CHUNK_NO_DEPLOYMENT = 1,
+    CP_CHUNK_RANGE = 2,
+    CP_CHUNK_UNREADABLE = 3,
+} cp_chunk_status;
+
+/* UPDATE states (§15); CP_UPDATE_STATE_MAX is the highest known. */
+typedef enum cp_update_state {
+    CP_UPDATE_DOWNLOADING = 1,
+    CP_UPDATE_DOWNLOADED,
+    CP_UPDATE_INSTALLING,
+    CP_UPDATE_INSTALLED,
+    CP_UPDATE_REFUSED,
+    CP_UPDATE_FAILED,
+    CP_UPDATE_ROLLED_BACK,
+    CP_UPDATE_WAITING,
+    CP_UPDATE_STATE_MAX = CP_UPDATE_WAITING,
+} cp_update_state;
+
+typedef struct cp_fetch {
+    uint16_t length;           /* 1..CP_CHUNK_MAX */
+    uint32_t deployment_id;
+    uint32_t offset;           /* offset + length may pass the bundle: the caller checks against S */
+} cp_fetch;
+
+typedef struct cp_update {
+    uint8_t state;             /* cp_update_state */
+    uint8_t engine_error;      /* bw_update_error */
+    uint32_t deployment_id;    /* 0: the device no longer knows it */
+    uint32_t app_version;
+    uint32_t bytes_held, size; /* bytes_held <= size */
+    uint8_t manifest_error;    /* bw_manifest_error */
+    uint8_t rollback_cause;    /* 0 none, 1 crash loop, 2 install failed */
+    uint16_t text_length;      /* <= CP_UPDATE_TEXT_MAX */
+    const uint8_t *text;       /* printable ASCII in the payload; not terminated */
+} cp_update;
+
+typedef struct cp_deploy {
+    uint32_t deployment_id, app_version, size, head_length;
+    uint8_t head_hash[32];
+} cp_deploy;
+
 /* A short name for a result ("bad length", ...), for logs and counters. */
 const char *cp_result_text(cp_result r);
 
@@ -82,5 +137,22 @@ cp_result cp_decode_crash(const uint8_t *p, size_t len, cp_crash *out);
 
 /* Writes a TIME message (12 bytes) for utc_ms into out. */
 void cp_encode_time(uint64_t utc_ms, uint8_t out[CP_TIME_SIZE]);
+
+/* Decodes a FETCH payload (exactly 12 bytes, length 1..CP_CHUNK_MAX). */
+cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out);
+
+/* Decodes an UPDATE payload: 24 + T bytes, T <= 200, state 1..8, engine error
+ * < engine_error_count, manifest error < manifest_error_count, rollback cause
+ * 0..2, bytes held <= size, text printable ASCII (0x20..0x7E). */
+cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_count,
+                           unsigned manifest_error_count, cp_update *out);
+
+/* Writes a DEPLOY message (52 bytes). */
+void cp_encode_deploy(const cp_deploy *d, uint8_t out[CP_DEPLOY_SIZE]);
+
+/* Writes a CHUNK header (16 bytes) for status, deployment, offset and length
+ * (length is written only with CP_CHUNK_OK; the bytes follow the header). */
+void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint32_t offset, uint16_t length,
+                            uint8_t out[CP_CHUNK_HEADER]);
 
 #endif

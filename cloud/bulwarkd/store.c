@@ -2,7 +2,8 @@
  * store.h over SQLite. Invariants: every public function takes s->lock for
  * its whole run; writes run inside BEGIN IMMEDIATE ... COMMIT (rolled back on
  * any error); s->last_cursor is the highest log cursor committed, and
- * s->logs_changed is signalled after every commit that raised it.
+ * s->changed is signalled after every commit that raised it or s->deploy_seq
+ * (raised by every deployment change).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,13 +15,15 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "bw_manifest.h"
 #include "store.h"
 
 struct store {
     sqlite3 *db;
     pthread_mutex_t lock;
-    pthread_cond_t logs_changed;
+    pthread_cond_t changed;   /* logs or deployments */
     int64_t last_cursor;
+    int64_t deploy_seq;
     bool waking;
 };
 
@@ -56,6 +59,38 @@ static const char *const migrations[] = {
     "  received_at INTEGER NOT NULL,"
     "  record BLOB NOT NULL,"
     "  PRIMARY KEY (device, seq));",
+    /* 1 -> 2: uploaded apps (bytes in the blob directory, by SHA-256) and deployments */
+    "CREATE TABLE apps ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  app_version INTEGER NOT NULL,"
+    "  board INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  head_length INTEGER NOT NULL,"
+    "  head_hash TEXT NOT NULL UNIQUE,"
+    "  key_id TEXT NOT NULL,"
+    "  uploaded_at INTEGER NOT NULL);"
+    "CREATE TABLE app_layers ("
+    "  app INTEGER NOT NULL REFERENCES apps(id),"
+    "  idx INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  length INTEGER NOT NULL,"
+    "  PRIMARY KEY (app, idx));"
+    "CREATE TABLE deployments ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  device TEXT NOT NULL,"
+    "  app INTEGER NOT NULL REFERENCES apps(id),"
+    "  state TEXT NOT NULL,"
+    "  current INTEGER NOT NULL,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  size INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  engine_error INTEGER NOT NULL DEFAULT 0,"
+    "  manifest_error INTEGER NOT NULL DEFAULT 0,"
+    "  rollback_cause INTEGER NOT NULL DEFAULT 0,"
+    "  revision INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX deployments_by_device ON deployments(device, current, id);",
 };
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
 
@@ -128,7 +163,7 @@ store *store_open(const char *path, char *err, size_t err_size)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->logs_changed, NULL);
+    pthread_cond_init(&s->changed, NULL);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
         != SQLITE_OK) {
         snprintf(err, err_size, "%s: %s", path, s->db != NULL ? sqlite3_errmsg(s->db) : "cannot open");
@@ -155,7 +190,7 @@ void store_close(store *s)
         return;
     }
     sqlite3_close(s->db);
-    pthread_cond_destroy(&s->logs_changed);
+    pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -206,7 +241,8 @@ store_result store_device_remove(store *s, const char *id)
         bool ok = exec_bound(s, "DELETE FROM devices WHERE id = ?", id);
         int changed = sqlite3_changes(s->db);
         ok = ok && exec_bound(s, "DELETE FROM logs WHERE device = ?", id)
-             && exec_bound(s, "DELETE FROM crashes WHERE device = ?", id);
+             && exec_bound(s, "DELETE FROM crashes WHERE device = ?", id)
+             && exec_bound(s, "DELETE FROM deployments WHERE device = ?", id);
         if (ok && changed == 0) {
             r = STORE_NOT_FOUND;
             exec(s, "ROLLBACK");
@@ -519,7 +555,7 @@ store_result store_add_log(store *s, const char *id, const cp_log *log, int64_t 
             int64_t top = query_int(s, "SELECT MAX(cursor) FROM logs", NULL, 0);
             if (top > s->last_cursor) {
                 s->last_cursor = top;
-                pthread_cond_broadcast(&s->logs_changed);
+                pthread_cond_broadcast(&s->changed);
             }
         } else {
             exec(s, "ROLLBACK");
@@ -610,25 +646,31 @@ int64_t store_last_cursor(store *s)
     return top;
 }
 
-int64_t store_wait_logs(store *s, int64_t seen, int64_t deadline_ms)
+/* Waits on s->changed until *counter exceeds seen, the deadline or store_wake_all. */
+static int64_t wait_counter(store *s, const int64_t *counter, int64_t seen, int64_t deadline_ms)
 {
     struct timespec until = { .tv_sec = deadline_ms / 1000, .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
     pthread_mutex_lock(&s->lock);
-    while (s->last_cursor <= seen && !s->waking) {
-        if (pthread_cond_timedwait(&s->logs_changed, &s->lock, &until) == ETIMEDOUT) {
+    while (*counter <= seen && !s->waking) {
+        if (pthread_cond_timedwait(&s->changed, &s->lock, &until) == ETIMEDOUT) {
             break;
         }
     }
-    int64_t top = s->waking ? -1 : s->last_cursor;
+    int64_t top = s->waking ? -1 : *counter;
     pthread_mutex_unlock(&s->lock);
     return top;
+}
+
+int64_t store_wait_logs(store *s, int64_t seen, int64_t deadline_ms)
+{
+    return wait_counter(s, &s->last_cursor, seen, deadline_ms);
 }
 
 void store_wake_all(store *s)
 {
     pthread_mutex_lock(&s->lock);
     s->waking = true;
-    pthread_cond_broadcast(&s->logs_changed);
+    pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -655,4 +697,421 @@ json_t *store_crashes_json(store *s, const char *id)
     }
     pthread_mutex_unlock(&s->lock);
     return list;
+}
+
+/* ---- apps and deployments ---- */
+
+/* States a deployment ends in (SPEC §15), as SQL and as a test. */
+#define FINAL_STATES "('installed', 'refused', 'failed', 'rolled_back', 'superseded')"
+
+static const char *const update_state_names[CP_UPDATE_STATE_MAX + 1] = {
+    [CP_UPDATE_DOWNLOADING] = "downloading", [CP_UPDATE_DOWNLOADED] = "downloaded",
+    [CP_UPDATE_INSTALLING] = "installing",   [CP_UPDATE_INSTALLED] = "installed",
+    [CP_UPDATE_REFUSED] = "refused",         [CP_UPDATE_FAILED] = "failed",
+    [CP_UPDATE_ROLLED_BACK] = "rolled_back", [CP_UPDATE_WAITING] = "waiting",
+};
+
+static bool is_final(const char *state)
+{
+    static const char *const final[] = { "installed", "refused", "failed", "rolled_back", "superseded" };
+    for (size_t i = 0; i < sizeof final / sizeof final[0]; i++) {
+        if (strcmp(state, final[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void to_hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static bool from_hex(const char *t, uint8_t *out, size_t n)
+{
+    if (t == NULL || strlen(t) != 2 * n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(t + 2 * i, "%2x", &v) != 1) {
+            return false;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return true;
+}
+
+static void raise_deploy_seq(store *s)
+{
+    s->deploy_seq++;
+    pthread_cond_broadcast(&s->changed);
+}
+
+static bool add_app_locked(store *s, const store_app *app, int64_t now_ms, int64_t *id)
+{
+    char hex[65];
+    to_hex(app->head_hash, 32, hex);
+    sqlite3_stmt *st = prepare(s, "INSERT INTO apps (app_version, board, size, head_length, head_hash, key_id,"
+                                  " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (st == NULL) {
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, app->app_version);
+    sqlite3_bind_int64(st, 2, app->board);
+    sqlite3_bind_int64(st, 3, app->size);
+    sqlite3_bind_int64(st, 4, app->head_length);
+    sqlite3_bind_text(st, 5, hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, app->key_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, now_ms);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    *id = sqlite3_last_insert_rowid(s->db);
+    st = ok ? prepare(s, "INSERT INTO app_layers (app, idx, hash, length) VALUES (?, ?, ?, ?)") : NULL;
+    for (unsigned i = 0; st != NULL && ok && i < app->layer_count; i++) {
+        to_hex(app->layers[i].hash, 32, hex);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, *id);
+        sqlite3_bind_int64(st, 2, i);
+        sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, app->layers[i].length);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return ok && (app->layer_count == 0 || st != NULL);
+}
+
+store_result store_app_add(store *s, store_app *app, int64_t now_ms)
+{
+    char hex[65];
+    to_hex(app->head_hash, 32, hex);
+    pthread_mutex_lock(&s->lock);
+    store_result r = STORE_ERROR;
+    int64_t existing = query_int(s, "SELECT id FROM apps WHERE head_hash = ?", hex, 0);
+    if (existing > 0) {
+        app->id = existing;
+        r = STORE_EXISTS;
+    } else if (exec(s, "BEGIN IMMEDIATE")) {
+        if (add_app_locked(s, app, now_ms, &app->id) && exec(s, "COMMIT")) {
+            r = STORE_OK;
+        } else {
+            exec(s, "ROLLBACK");
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static store_result app_get_locked(store *s, int64_t id, store_app *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = prepare(s, "SELECT app_version, board, size, head_length, head_hash, key_id FROM apps"
+                                  " WHERE id = ?");
+    if (st == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    store_result r = STORE_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->id = id;
+        out->app_version = (uint32_t)sqlite3_column_int64(st, 0);
+        out->board = (uint16_t)sqlite3_column_int64(st, 1);
+        out->size = (uint32_t)sqlite3_column_int64(st, 2);
+        out->head_length = (uint32_t)sqlite3_column_int64(st, 3);
+        snprintf(out->key_id, sizeof out->key_id, "%s", (const char *)sqlite3_column_text(st, 5));
+        r = from_hex((const char *)sqlite3_column_text(st, 4), out->head_hash, 32) ? STORE_OK : STORE_ERROR;
+    }
+    sqlite3_finalize(st);
+    st = r == STORE_OK ? prepare(s, "SELECT hash, length FROM app_layers WHERE app = ? ORDER BY idx") : NULL;
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, id);
+        while (sqlite3_step(st) == SQLITE_ROW && out->layer_count < STORE_LAYERS_MAX) {
+            unsigned i = out->layer_count++;
+            out->layers[i].length = (uint32_t)sqlite3_column_int64(st, 1);
+            if (!from_hex((const char *)sqlite3_column_text(st, 0), out->layers[i].hash, 32)) {
+                r = STORE_ERROR;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    return r;
+}
+
+store_result store_app_get(store *s, int64_t id, store_app *out)
+{
+    pthread_mutex_lock(&s->lock);
+    store_result r = app_get_locked(s, id, out);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static json_t *app_json_locked(store *s, int64_t id, int64_t uploaded_at)
+{
+    store_app app;
+    if (app_get_locked(s, id, &app) != STORE_OK) {
+        return NULL;
+    }
+    char hex[65];
+    json_t *layers = json_array();
+    for (unsigned i = 0; i < app.layer_count; i++) {
+        to_hex(app.layers[i].hash, 32, hex);
+        json_array_append_new(layers, json_pack("{s:s, s:I}", "hash", hex, "length",
+                                                (json_int_t)app.layers[i].length));
+    }
+    to_hex(app.head_hash, 32, hex);
+    const char *board = bw_manifest_board_name(app.board);
+    return json_pack("{s:I, s:I, s:s, s:i, s:I, s:I, s:s, s:s, s:o, s:I}", "id", (json_int_t)id,
+                     "app_version", (json_int_t)app.app_version, "board", board != NULL ? board : "?",
+                     "board_id", (int)app.board, "size", (json_int_t)app.size,
+                     "head_length", (json_int_t)app.head_length, "head_hash", hex, "key_id", app.key_id,
+                     "layers", layers, "uploaded_at_ms", (json_int_t)uploaded_at);
+}
+
+json_t *store_app_json(store *s, int64_t id)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = prepare(s, "SELECT uploaded_at FROM apps WHERE id = ?");
+    json_t *j = NULL;
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            j = app_json_locked(s, id, sqlite3_column_int64(st, 0));
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return j;
+}
+
+json_t *store_apps_json(store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    json_t *list = json_array();
+    sqlite3_stmt *st = prepare(s, "SELECT id, uploaded_at FROM apps ORDER BY id DESC");
+    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        json_t *a = app_json_locked(s, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+        if (a != NULL) {
+            json_array_append_new(list, a);
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return list;
+}
+
+static bool deploy_locked(store *s, int64_t app, const char *device, uint32_t size, int64_t now_ms, int64_t *id)
+{
+    sqlite3_stmt *st = prepare(s, "UPDATE deployments SET current = 0, revision = revision + 1, updated_at = ?2,"
+                                  " state = CASE WHEN state IN " FINAL_STATES " THEN state ELSE 'superseded' END"
+                                  " WHERE device = ?1 AND current = 1");
+    if (st == NULL) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now_ms);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    st = ok ? prepare(s, "INSERT INTO deployments (device, app, state, current, size, created_at, updated_at)"
+                         " VALUES (?1, ?2, 'pending', 1, ?3, ?4, ?4)") : NULL;
+    if (st == NULL) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, app);
+    sqlite3_bind_int64(st, 3, size);
+    sqlite3_bind_int64(st, 4, now_ms);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    *id = sqlite3_last_insert_rowid(s->db);
+    return ok;
+}
+
+store_result store_deploy(store *s, int64_t app, const char *const *devices, unsigned n, int64_t now_ms,
+                          int64_t *ids)
+{
+    pthread_mutex_lock(&s->lock);
+    store_app a;
+    store_result r = app_get_locked(s, app, &a);
+    if (r == STORE_OK && exec(s, "BEGIN IMMEDIATE")) {
+        bool ok = true;
+        for (unsigned i = 0; ok && i < n; i++) {
+            ok = deploy_locked(s, app, devices[i], a.size, now_ms, &ids[i]);
+        }
+        if (ok && exec(s, "COMMIT")) {
+            raise_deploy_seq(s);
+        } else {
+            exec(s, "ROLLBACK");
+            r = STORE_ERROR;
+        }
+    } else if (r == STORE_OK) {
+        r = STORE_ERROR;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+store_result store_current_deployment(store *s, const char *device, store_deployment *dep, store_app *app)
+{
+    pthread_mutex_lock(&s->lock);
+    store_result r = STORE_ERROR;
+    sqlite3_stmt *st = prepare(s, "SELECT id, app, state FROM deployments WHERE device = ? AND current = 1");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
+        r = STORE_NOT_FOUND;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            dep->id = sqlite3_column_int64(st, 0);
+            dep->app = sqlite3_column_int64(st, 1);
+            dep->final = is_final((const char *)sqlite3_column_text(st, 2));
+            r = STORE_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    if (r == STORE_OK) {
+        r = app_get_locked(s, dep->app, app);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* The deployment an UPDATE is about: *id and *state (a copy), or false. */
+static bool find_update_target(store *s, const char *device, const cp_update *u, int64_t *id, char *state,
+                               size_t state_size)
+{
+    sqlite3_stmt *st;
+    if (u->deployment_id != 0) {
+        st = prepare(s, "SELECT id, state FROM deployments WHERE device = ?1 AND id = ?2");
+    } else {
+        st = prepare(s, "SELECT d.id, d.state FROM deployments d JOIN apps a ON a.id = d.app"
+                        " WHERE d.device = ?1 AND a.app_version = ?3 ORDER BY d.id DESC LIMIT 1");
+    }
+    if (st == NULL) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, u->deployment_id);
+    sqlite3_bind_int64(st, 3, u->app_version);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(state, state_size, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+store_result store_apply_update(store *s, const char *device, const cp_update *u, int64_t now_ms)
+{
+    /* Without its ID only a rollback is matched (the device restarted and forgot it). */
+    if (u->deployment_id == 0 && u->state != CP_UPDATE_ROLLED_BACK) {
+        return STORE_NOT_FOUND;
+    }
+    const char *next = update_state_names[u->state];
+    pthread_mutex_lock(&s->lock);
+    int64_t id = 0;
+    char state[32];
+    store_result r = STORE_NOT_FOUND;
+    if (find_update_target(s, device, u, &id, state, sizeof state)) {
+        bool allowed = !is_final(state) || (strcmp(state, "installed") == 0 && u->state == CP_UPDATE_ROLLED_BACK);
+        r = allowed ? STORE_ERROR : STORE_EXISTS;
+        sqlite3_stmt *st = allowed ? prepare(s, "UPDATE deployments SET state = ?2, bytes = ?3, reason = ?4,"
+                                                " engine_error = ?5, manifest_error = ?6, rollback_cause = ?7,"
+                                                " revision = revision + 1, updated_at = ?8 WHERE id = ?1")
+                                   : NULL;
+        if (st != NULL) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_text(st, 2, next, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, u->bytes_held);
+            sqlite3_bind_text(st, 4, (const char *)u->text, u->text_length, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 5, u->engine_error);
+            sqlite3_bind_int64(st, 6, u->manifest_error);
+            sqlite3_bind_int64(st, 7, u->rollback_cause);
+            sqlite3_bind_int64(st, 8, now_ms);
+            if (sqlite3_step(st) == SQLITE_DONE) {
+                r = STORE_OK;
+                raise_deploy_seq(s);
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+#define DEPLOYMENT_COLUMNS                                                                                   \
+    "d.id, d.device, d.app, a.app_version, d.state, d.current, d.bytes, d.size, d.reason, d.engine_error, "   \
+    "d.manifest_error, d.rollback_cause, d.revision, d.created_at, d.updated_at"
+
+static json_t *deployment_row(sqlite3_stmt *st)
+{
+    const char *state = (const char *)sqlite3_column_text(st, 4);
+    return json_pack("{s:I, s:s, s:I, s:I, s:s, s:b, s:b, s:I, s:I, s:s, s:i, s:i, s:i, s:I, s:I, s:I}",
+                     "id", (json_int_t)sqlite3_column_int64(st, 0),
+                     "device", (const char *)sqlite3_column_text(st, 1),
+                     "app", (json_int_t)sqlite3_column_int64(st, 2),
+                     "app_version", (json_int_t)sqlite3_column_int64(st, 3),
+                     "state", state, "final", is_final(state), "current", sqlite3_column_int(st, 5) != 0,
+                     "bytes", (json_int_t)sqlite3_column_int64(st, 6),
+                     "size", (json_int_t)sqlite3_column_int64(st, 7),
+                     "reason", (const char *)sqlite3_column_text(st, 8),
+                     "engine_error", sqlite3_column_int(st, 9),
+                     "manifest_error", sqlite3_column_int(st, 10),
+                     "rollback_cause", sqlite3_column_int(st, 11),
+                     "revision", (json_int_t)sqlite3_column_int64(st, 12),
+                     "created_at_ms", (json_int_t)sqlite3_column_int64(st, 13),
+                     "updated_at_ms", (json_int_t)sqlite3_column_int64(st, 14));
+}
+
+json_t *store_deployment_json(store *s, int64_t id)
+{
+    pthread_mutex_lock(&s->lock);
+    json_t *j = NULL;
+    sqlite3_stmt *st = prepare(s, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments d JOIN apps a ON a.id = d.app"
+                                  " WHERE d.id = ?");
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            j = deployment_row(st);
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return j;
+}
+
+json_t *store_deployments_json(store *s, const char *device, unsigned limit)
+{
+    pthread_mutex_lock(&s->lock);
+    json_t *list = json_array();
+    sqlite3_stmt *st = prepare(s, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments d JOIN apps a ON a.id = d.app"
+                                  " WHERE ?1 IS NULL OR d.device = ?1 ORDER BY d.id DESC LIMIT ?2");
+    if (st != NULL) {
+        if (device != NULL) {
+            sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_int64(st, 2, limit);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_array_append_new(list, deployment_row(st));
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return list;
+}
+
+int64_t store_deploy_seq(store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int64_t v = s->deploy_seq;
+    pthread_mutex_unlock(&s->lock);
+    return v;
+}
+
+int64_t store_wait_deployments(store *s, int64_t seen, int64_t deadline_ms)
+{
+    return wait_counter(s, &s->deploy_seq, seen, deadline_ms);
 }

@@ -1,6 +1,7 @@
 /*
- * bulwarkd's state in SQLite (WAL): the device registry, log lines and crash
- * records. One connection guarded by one mutex; every write is a transaction.
+ * bulwarkd's state in SQLite (WAL): the device registry, log lines, crash
+ * records, uploaded apps (their bytes live in the blob directory, ota.c) and
+ * deployments. One connection guarded by one mutex; every write is a transaction.
  * The schema is versioned (schema_version table) and brought up to date at
  * open by the ordered migrations in store.c, each in its own transaction.
  * Reads return jansson objects the REST layer sends as they are (docs/API.md).
@@ -69,5 +70,64 @@ void store_wake_all(store *s);
 
 /* The device's crash records, oldest sequence first (records as base64). */
 json_t *store_crashes_json(store *s, const char *id);
+
+/* ---- apps and deployments (docs/SPEC.md §15, docs/API.md) ---- */
+
+#define STORE_LAYERS_MAX 8u   /* BW_MANIFEST_MAX_LAYERS */
+
+/* An uploaded bundle as the chunk server needs it: the head blob, then the
+ * layer blobs in manifest order, make up the bundle's bytes. */
+typedef struct store_app {
+    int64_t id;
+    uint32_t app_version, size, head_length;
+    uint16_t board;
+    uint8_t head_hash[32];
+    char key_id[17];
+    unsigned layer_count;
+    struct {
+        uint8_t hash[32];
+        uint32_t length;
+    } layers[STORE_LAYERS_MAX];
+} store_app;
+
+/* A device's current deployment (the one its target points at). */
+typedef struct store_deployment {
+    int64_t id, app;
+    bool final;            /* installed, refused, failed, rolled_back (superseded is never current) */
+} store_deployment;
+
+/* Adds an app (app->id is set). STORE_EXISTS, with app->id set to the
+ * existing row, when a bundle with the same head hash was uploaded before. */
+store_result store_app_add(store *s, store_app *app, int64_t now_ms);
+/* Reads app id into *out. STORE_NOT_FOUND if unknown. */
+store_result store_app_get(store *s, int64_t id, store_app *out);
+/* The app as JSON (docs/API.md "App"), or NULL; every app, newest first. */
+json_t *store_app_json(store *s, int64_t id);
+json_t *store_apps_json(store *s);
+
+/* Makes app the target of each of the n devices (all must exist): their
+ * current deployments end (superseded unless already final) and new ones
+ * start, pending; ids[i] gets device i's new deployment ID. One transaction. */
+store_result store_deploy(store *s, int64_t app, const char *const *devices, unsigned n, int64_t now_ms,
+                          int64_t *ids);
+/* The device's current deployment and its app. STORE_NOT_FOUND when none. */
+store_result store_current_deployment(store *s, const char *device, store_deployment *dep, store_app *app);
+
+/* Applies an UPDATE (§15) from device: by deployment ID, or for ID 0 and a
+ * rolled-back report by the app version of the device's newest deployment of
+ * it. A final deployment changes only from installed to rolled back; a
+ * superseded one not at all. STORE_OK (applied), STORE_EXISTS (stale,
+ * ignored) or STORE_NOT_FOUND (no such deployment of this device). */
+store_result store_apply_update(store *s, const char *device, const cp_update *u, int64_t now_ms);
+
+/* A deployment as JSON (docs/API.md "Deployment"), or NULL. */
+json_t *store_deployment_json(store *s, int64_t id);
+/* Every deployment (of device, if not NULL), newest first, at most limit. */
+json_t *store_deployments_json(store *s, const char *device, unsigned limit);
+/* A counter raised by every deployment change. */
+int64_t store_deploy_seq(store *s);
+/* Blocks until the counter exceeds seen or the deadline (CLOCK_REALTIME ms);
+ * returns the counter, or -1 once store_wake_all was called. */
+int64_t store_wait_deployments(store *s, int64_t seen, int64_t deadline_ms);
 
 #endif

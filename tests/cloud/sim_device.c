@@ -41,13 +41,20 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, con
     fflush(stdout);
 }
 
+/* One fputs per line: the main thread prints too, and stdio locks per call. */
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
-    printf("msg %s ", msg->topic);
-    for (int i = 0; i < msg->payloadlen; i++) {
-        printf("%02x", ((const unsigned char *)msg->payload)[i]);
+    static char line[140000];
+    static const char digits[] = "0123456789abcdef";
+    int n = snprintf(line, sizeof line, "msg %s ", msg->topic);
+    for (int i = 0; i < msg->payloadlen && n + 3 < (int)sizeof line; i++) {
+        unsigned char b = ((const unsigned char *)msg->payload)[i];
+        line[n++] = digits[b >> 4];
+        line[n++] = digits[b & 15];
     }
-    printf("\n");
+    line[n++] = '\n';
+    line[n] = '\0';
+    fputs(line, stdout);
     fflush(stdout);
 }
 
