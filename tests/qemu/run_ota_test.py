@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Over-the-air updates end to end (docs/SPEC.md §15) with real parts: a
+QEMU device, the modem emulator, mosquitto, bulwarkd and the bulwark CLI.
+
+Scenarios (--scenario):
+  deploy    cloud-demo runs as provisioned; v2 is uploaded and deployed:
+            `bulwark deployments show --watch` follows it to installed, the
+            device runs v2 (wake reason 9) and reports app version 2; then
+            v3, which crash-loops: the kernel rolls it back to v2, the
+            deployment ends rolled back with its cause, v3's crash decodes
+            from the cloud, and after a reconnect v3 is not offered again.
+  tamper    a layer altered in bulwarkd's blob store: the device refuses
+            the bundle (layer hash) and says so; the old app runs on.
+  polite    the bundle's polite window: cloud-demo restarts for the update
+            as soon as it hears UPDATEDOWNLOADED; cloud-demo-stubborn never
+            does, and the kernel installs when the window runs out.
+"""
+import argparse
+import copy
+import json
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from update_harness import Failure, Tools, add_common_args, run_scenario  # noqa: E402
+from cloud_harness import DEVICE_ID  # noqa: E402
+import run_cloud_test  # noqa: E402
+
+STARTED = r"cloud-demo: started \(wake reason {reason},[^\n]*version {version}\)"
+
+
+class Ota(run_cloud_test.Run):
+    """A provisioned device online, and the OTA commands of the CLI."""
+
+    def __init__(self, tools, app):
+        super().__init__(tools, app)
+        self.key = os.path.join(self.stack.fleet, "update.key")
+
+    def upload(self, elf, version, name, options=()):
+        bundle = self.tools.bundle(elf, version, self.key, name, options)
+        return self.stack.cli_json("apps", "upload", bundle), bundle
+
+    def deploy(self, app):
+        return self.stack.cli_json("deploy", "--app", str(app["id"]), "--device", DEVICE_ID)["id"]
+
+    def show(self, dep_id):
+        return self.stack.cli_json("deployments", "show", str(dep_id))
+
+    def watch(self, dep_id, timeout=300):
+        """`bulwark deployments show ID --watch --json` to a final state: (exit code, states seen)."""
+        p = self.stack.cli("deployments", "show", str(dep_id), "--watch", "--json", timeout=timeout,
+                           expect=None)
+        states = [json.loads(line)["state"] for line in p.stdout.splitlines() if line.strip()]
+        return p.returncode, states
+
+    def wait_state(self, dep_id, state, timeout=120):
+        """Polls the deployment (bulwarkd's state, seen only through REST) until it is in state."""
+        end = time.monotonic() + timeout
+        while True:
+            shown = self.show(dep_id)
+            if shown["state"] == state:
+                return shown
+            if time.monotonic() > end:
+                raise Failure(f"deployment {dep_id} is {shown['state']}, not {state}: {shown}")
+            time.sleep(0.2)
+
+    def app_version(self):
+        listed = self.stack.cli_json("devices", "show", DEVICE_ID)
+        return listed.get("app_version")
+
+
+def deploy(tools):
+    a = tools.args
+    run = Ota(tools, a.app)
+    try:
+        dev = run.device
+        dev.wait_for("app", STARTED.format(reason=0, version=1), 30)
+        app2, _ = run.upload(a.app_v2, 2, "v2.bwb")
+        dep2 = run.deploy(app2)
+        code, states = run.watch(dep2)
+        if code != 0 or states[-1] != "installed" or "downloading" not in states:
+            raise Failure(f"deployments show --watch: exit {code}, states {states}")
+        dev.wait_for("app", STARTED.format(reason=9, version=2), 60)
+        end = time.monotonic() + 30
+        while run.app_version() != 2:
+            if time.monotonic() > end:
+                raise Failure(f"bulwarkd does not show app version 2: {run.app_version()}")
+            time.sleep(0.2)
+        print(f"v2 deployed: {' -> '.join(dict.fromkeys(states))}; the device runs v2")
+
+        # v3 crash-loops: rolled back to v2, reported, decoded, not offered again.
+        at = len(dev.dev.app_text())
+        app3, _ = run.upload(a.app_v3, 3, "v3.bwb")
+        dep3 = run.deploy(app3)
+        dev.wait_for("app", STARTED.format(reason=9, version=3), 300, start=at)
+        shown = run.wait_state(dep3, "rolled_back", 180)
+        if shown["rollback_cause"] != 1:
+            raise Failure(f"rolled back, but the cause is {shown['rollback_cause']}, not 1 (crash loop): {shown}")
+        dev.wait_for("app", STARTED.format(reason=8, version=2), 60, start=at)
+        print(f"v3 rolled back to v2: {shown['reason'] or 'crash loop'}")
+        decoded = run.stack.cli("crashes", "--device", DEVICE_ID, "--elf", a.app_v3).stdout
+        if not re.search(r"#0 .*store_reading", decoded):
+            raise Failure(f"v3's crash does not decode to store_reading:\n{decoded[-2000:]}")
+        at_kernel, at_app = run.kernel_mark(), len(dev.dev.app_text())
+        run.modem.control("drop now")
+        dev.wait_for("kernel", r"cloud: online as", 60, start=at_kernel)
+        run.wait_app_ticks(10)
+        if re.search(r"wake reason 9", dev.dev.app_text()[at_app:]) or run.show(dep3)["state"] != "rolled_back":
+            raise Failure("v3 was offered and installed again after its rollback")
+        print("after a reconnect v3 is not offered again; the device stays on v2")
+    finally:
+        run.stop()
+
+
+def tamper(tools):
+    a = tools.args
+    run = Ota(tools, a.app)
+    try:
+        dev = run.device
+        app2, bundle = run.upload(a.app_v2, 2, "v2.bwb")
+        blobs = os.path.join(run.stack.cloud.work, "bulwarkd.db.blobs")
+        layer = max((os.path.join(blobs, n) for n in os.listdir(blobs)), key=os.path.getsize)
+        with open(layer, "r+b") as f:
+            f.seek(100)
+            byte = f.read(1)
+            f.seek(100)
+            f.write(bytes([byte[0] ^ 0x01]))
+        dep = run.deploy(app2)
+        code, states = run.watch(dep)
+        shown = run.show(dep)
+        if code != 1 or shown["state"] != "refused" or "hash" not in shown["reason"]:
+            raise Failure(f"a tampered layer: exit {code}, {shown}")
+        run.wait_app_ticks(5)
+        if "wake reason 9" in dev.dev.app_text():
+            raise Failure("the tampered bundle was installed")
+        print(f"tampered layer refused: {shown['reason']}")
+    finally:
+        run.stop()
+
+
+def polite(tools):
+    a = tools.args
+    # An app that restarts for the update at once.
+    run = Ota(tools, a.app)
+    try:
+        dev = run.device
+        app2, _ = run.upload(a.app_v2, 2, "v2.bwb", ("--polite-seconds", "600"))
+        dep = run.deploy(app2)
+        dev.wait_for("app", r"cloud-demo: an update is downloaded; restarting to apply it", 300)
+        dev.wait_for("app", STARTED.format(reason=9, version=2), 60)
+        run.wait_state(dep, "installed", 60)
+        print("polite window 600 s: the app restarted for the update at once")
+    finally:
+        run.stop()
+    # An app that never does: the window runs out (a second device, in a subdirectory).
+    sub = copy.copy(a)
+    sub.workdir = tools.path("stubborn")
+    os.makedirs(sub.workdir)
+    tools = Tools(sub)
+    tools.args = sub
+    run = Ota(tools, a.app_stubborn)
+    try:
+        dev = run.device
+        app2, _ = run.upload(a.app_v2, 2, "v2.bwb", ("--polite-seconds", "3"))
+        dep = run.deploy(app2)
+        heard = dev.wait_for("app", r"cloud-demo: an update is downloaded; not restarting for it", 300)
+        dev.wait_for("app", r"cloud-demo: tick \d+", 10, start=heard.end())   # still running the old app
+        dev.wait_for("app", STARTED.format(reason=9, version=2), 60, start=heard.end())
+        run.wait_state(dep, "installed", 60)
+        print("polite window 3 s: the stubborn app never restarted; installed when the window ran out")
+    finally:
+        run.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_args(parser)
+    parser.add_argument("--scenario", choices=("deploy", "tamper", "polite"), required=True)
+    parser.add_argument("--app", required=True, metavar="cloud-demo.elf")
+    parser.add_argument("--app-v2", required=True, metavar="cloud-demo-v2.elf")
+    parser.add_argument("--app-v3", required=True, metavar="cloud-demo-v3-crash.elf")
+    parser.add_argument("--app-stubborn", required=True, metavar="cloud-demo-stubborn.elf")
+    parser.add_argument("--bulwarkd", required=True)
+    parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
+    parser.add_argument("--modem", required=True, metavar="bulwark-modem")
+    args = parser.parse_args()
+    for tool in (args.bulwarkd, args.plugin, args.modem):
+        if not os.path.exists(tool):
+            print(f"SKIP qemu.ota: no host tool {tool} (build the host target first: make host)")
+            return 77
+    scenario = {"deploy": deploy, "tamper": tamper, "polite": polite}[args.scenario]
+    return run_scenario(args, f"qemu.ota.{args.scenario}", scenario)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
