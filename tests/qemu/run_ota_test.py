@@ -14,10 +14,17 @@ Scenarios (--scenario):
   polite    the bundle's polite window: cloud-demo restarts for the update
             as soon as it hears UPDATEDOWNLOADED; cloud-demo-stubborn never
             does, and the kernel installs when the window runs out.
+  cuts      a 256 KiB app over a 16 kB/s link with the connection dropped or
+            corrupted at random bytes six times: it completes, and the bytes
+            that crossed the modem twice are at most one chunk per cut.
+  kill      kill -9 of QEMU at random instants of a download and its
+            install, then a reboot: the device runs the old or the new app,
+            resumes and completes.
 """
 import argparse
 import copy
 import json
+import random
 import os
 import re
 import sys
@@ -25,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, Tools, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID  # noqa: E402
+from cloud_harness import DEVICE_ID, CloudDevice  # noqa: E402
 import run_cloud_test  # noqa: E402
 
 STARTED = r"cloud-demo: started \(wake reason {reason},[^\n]*version {version}\)"
@@ -174,10 +181,115 @@ def polite(tools):
         run.stop()
 
 
+SIZE = 256 * 1024
+PER_CHUNK = 1792 + 98   # a CHUNK's bytes on the link: data + 16 CHUNK + ~53 MQTT + 29 TLS (§15)
+UPDATE_APP = r"update-app: B version {version} started, wake reason 9$"
+
+
+def bytes_down_while(run, action):
+    """The modem's downlink bytes while action() runs."""
+    before = run.modem.stats()["down_bytes"]
+    action()
+    return run.modem.stats()["down_bytes"] - before
+
+
+def cuts(tools):
+    """256 KiB over a throttled link, cut again and again: at most one chunk per cut crosses
+    the modem twice. The apps are the update test apps, which send nothing to the cloud, so
+    the modem's downlink count is the update's own traffic."""
+    a = tools.args
+    rng = random.Random(a.seed)
+    provisioned = tools.app_elf(a.app_a, 1, "a.elf")
+    run = Ota(tools, provisioned)
+    try:
+        dev = run.device
+        run.modem.control("throttle 16000")
+        # A reconnect's own downlink (resumed TLS, CONNACK, SUBACK, TIME), measured while idle.
+        def reconnect():
+            at = run.kernel_mark()
+            run.modem.control("drop now")
+            dev.wait_for("kernel", r"cloud: online as", 60, start=at)
+            dev.wait_for("kernel", r"cloud: RAM high-water", 10, start=at)
+        reconnect_cost = bytes_down_while(run, reconnect)
+
+        def download(version, name, cut_count):
+            elf = tools.app_elf(a.app_b, version, name + ".elf", size=SIZE, seed=version)
+            app, _ = run.upload(elf, version, name + ".bwb")
+            cut = 0
+            def go():
+                nonlocal cut
+                dep = run.deploy(app)
+                while True:
+                    shown = run.show(dep)
+                    if shown["final"]:
+                        break
+                    if cut < cut_count and shown["state"] == "downloading" and \
+                            shown["bytes"] > (cut + 1) * SIZE // (cut_count + 2):
+                        at = run.kernel_mark()
+                        kind = "corrupt" if cut % 3 == 2 else "drop"
+                        run.modem.control(f"{kind} down +{rng.randrange(1, 4 * PER_CHUNK)}")
+                        dev.wait_for("kernel", r"cloud: link down", 60, start=at)
+                        dev.wait_for("kernel", r"cloud: online as", 120, start=at)
+                        cut += 1
+                    time.sleep(0.2)
+                if shown["state"] != "installed":
+                    raise Failure(f"v{version}: {shown}")
+            return bytes_down_while(run, go), cut
+
+        clean, _ = download(2, "b2", 0)
+        dev.wait_for("app", UPDATE_APP.format(version=2), 60)
+        dev.wait_for("kernel", r"update: app version 2 is healthy: trial over", 60)
+        cut_total, done = download(3, "b3", 6)
+        dev.wait_for("app", UPDATE_APP.format(version=3), 60)
+        if done != 6:
+            raise Failure(f"only {done} cuts landed in the download")
+        extra = cut_total - clean - done * (reconnect_cost + 120)   # + DEPLOY again after each
+        print(f"256 KiB: {clean} bytes down uncut; {cut_total} with {done} cuts; a reconnect costs "
+              f"{reconnect_cost}; re-fetched {extra} bytes = {extra / done:.0f} per cut "
+              f"(one chunk is {PER_CHUNK})")
+        if extra > done * PER_CHUNK:
+            raise Failure(f"{extra} bytes crossed the modem twice: more than one chunk per cut")
+    finally:
+        run.stop()
+
+
+def kill(tools):
+    """kill -9 of QEMU (a power cut) at random instants of a 256 KiB download and its install;
+    each time the device boots the old or the new app, resumes and the deployment completes."""
+    a = tools.args
+    rng = random.Random(a.seed)
+    provisioned = tools.app_elf(a.app_a, 1, "a.elf")
+    run = Ota(tools, provisioned)
+    try:
+        elf = tools.app_elf(a.app_b, 2, "b2.elf", size=SIZE, seed=2)
+        app, _ = run.upload(elf, 2, "b2.bwb")
+        dep = run.deploy(app)
+        image = os.path.join(tools.work, "flash.bin")
+        for n in range(a.kills):
+            time.sleep(rng.uniform(0.5, 8.0))
+            state = run.show(dep)
+            run.device.kill()
+            boot = CloudDevice(tools, image, f"boot{n + 1}", run.modem)
+            run.device = boot
+            m = boot.wait_for("app", r"update-app: ([AB]) version (\d+) started", 60)
+            boot.wait_for("kernel", r"cloud: online as", 120)
+            print(f"cut {n + 1} at {state['state']} {state['bytes']}/{state['size']}: rebooted into "
+                  f"{m.group(1)} v{m.group(2)}")
+            if run.show(dep)["state"] == "installed":
+                break
+        shown = run.wait_state(dep, "installed", 300)
+        run.device.wait_for("app", UPDATE_APP.format(version=2), 60)
+        print(f"installed after the cuts: {shown['bytes']}/{shown['size']}")
+    finally:
+        run.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
-    parser.add_argument("--scenario", choices=("deploy", "tamper", "polite"), required=True)
+    parser.add_argument("--scenario", choices=("deploy", "tamper", "polite", "cuts", "kill"), required=True)
+    parser.add_argument("--seed", type=int, default=int(time.time()), help="for the random cut points")
+    parser.add_argument("--kills", type=int, default=4, help="power cuts in the kill scenario")
     parser.add_argument("--app", required=True, metavar="cloud-demo.elf")
     parser.add_argument("--app-v2", required=True, metavar="cloud-demo-v2.elf")
     parser.add_argument("--app-v3", required=True, metavar="cloud-demo-v3-crash.elf")
@@ -190,7 +302,8 @@ def main():
         if not os.path.exists(tool):
             print(f"SKIP qemu.ota: no host tool {tool} (build the host target first: make host)")
             return 77
-    scenario = {"deploy": deploy, "tamper": tamper, "polite": polite}[args.scenario]
+    scenario = {"deploy": deploy, "tamper": tamper, "polite": polite, "cuts": cuts, "kill": kill}[args.scenario]
+    print(f"seed {args.seed}")
     return run_scenario(args, f"qemu.ota.{args.scenario}", scenario)
 
 
