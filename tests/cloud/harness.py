@@ -21,6 +21,17 @@ import bulwark_broker  # noqa: E402
 import fleet  # noqa: E402
 
 
+failures = []
+
+
+def check(ok, what):
+    """Records and prints one promise checked ("ok ..." or "FAIL ..."); the test
+    exits 1 if `failures` is not empty at its end."""
+    if not ok:
+        failures.append(what)
+    print(("ok " if ok else "FAIL ") + what, flush=True)
+
+
 def status(online, boot, conn, kernel=0x00010200, app=3, wake=1, uptime=5, lost=0, crashes=0, newest=0):
     return struct.pack("<BBBBIIIIIIIII", 1, 1, online, wake, boot, conn, kernel, app, uptime, lost, crashes,
                        newest, 0)

@@ -29,13 +29,7 @@ import harness  # noqa: E402
 from harness import crash, log, status  # noqa: E402
 from test_crash_decode import arm_elf, record  # noqa: E402  (the §7 record and test ELF builders)
 
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-    print(("ok " if ok else "FAIL ") + what, flush=True)
+from harness import check, failures  # noqa: E402
 
 
 def main():

@@ -21,13 +21,7 @@ import sys
 import time
 import urllib.request
 
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-    print(("ok " if ok else "FAIL ") + what, flush=True)
+from harness import check, failures  # noqa: E402
 
 
 def start(cloud, fleet, host):

@@ -35,13 +35,7 @@ from harness import status  # noqa: E402
 
 SLOT = 0x80000000
 CHUNK_MAX = 1792
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-    print(("ok " if ok else "FAIL ") + what, flush=True)
+from harness import check, failures  # noqa: E402
 
 
 def elf(segments):

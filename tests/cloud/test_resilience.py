@@ -26,13 +26,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 from harness import bulwark_broker, log, status  # noqa: E402
 
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-    print(("ok " if ok else "FAIL ") + what, flush=True)
+from harness import check, failures  # noqa: E402
 
 
 def texts(cloud, dev_id):
