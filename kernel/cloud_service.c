@@ -29,11 +29,13 @@
 #include "bw_modem.h"
 #include "bw_mqtt.h"
 #include "bw_network.h"
+#include "bw_ota.h"
 #include "bw_port.h"
 #include "bw_random.h"
 #include "bw_tls.h"
 #include "bw_version.h"
 #include "cloud_service.h"
+#include "update_service.h"
 #include "mbedtls/pk.h"
 
 typedef enum link_state { LINK_OFF, LINK_WAIT, LINK_SOCKET, LINK_TLS, LINK_MQTT, LINK_ONLINE } link_state;
@@ -79,10 +81,11 @@ static bw_err backoff_random(void *buf, size_t len)
     return bw_random_bytes(buf, len);
 }
 
-static bw_err publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint16_t *id)
+static bw_err publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint8_t qos,
+                      uint16_t *id)
 {
     (void)ctx;
-    return bw_mqtt_publish(&cs.mqtt, topic, payload, len, 1, false, id, now_ms());
+    return bw_mqtt_publish(&cs.mqtt, topic, payload, len, qos, false, id, now_ms());
 }
 
 static void on_mqtt(void *ctx, const bw_mqtt_event *ev)
@@ -150,6 +153,26 @@ static void log_ram_peaks(void)
            bw_crypto_arena_peak(), bw_crypto_arena_size(), (unsigned)arch_kernel_stack_deepest());
 }
 
+/* ---- the OTA client's hooks (bw_ota.h) ---- */
+
+static bw_err ota_install(void *ctx, bw_update_diag *why)
+{
+    (void)ctx;
+    return update_service_install(why);
+}
+
+static void ota_downloaded(void *ctx)
+{
+    (void)ctx;
+    bw_system_update_downloaded();
+}
+
+static bool ota_take_apply(void *ctx)
+{
+    (void)ctx;
+    return bw_system_update_take_apply();
+}
+
 static void tear_down(const char *why)
 {
     if (cs.state == LINK_ONLINE || cs.state == LINK_MQTT) {
@@ -183,6 +206,9 @@ static void start(void)
     bw_cloud_init(cs.device_id, boot_id,
                   (uint32_t)BW_KERNEL_VERSION_MAJOR << 24 | (uint32_t)BW_KERNEL_VERSION_MINOR << 16
                   | BW_KERNEL_VERSION_PATCH);
+    bw_ota_hooks ota = { .install = ota_install, .downloaded = ota_downloaded,
+                         .take_apply_request = ota_take_apply, .ctx = NULL };
+    bw_ota_init(&ota);
     cs.state = LINK_OFF;
     cs.started = true;
 }
@@ -193,6 +219,7 @@ void cloud_service_work(void)
         start();
     }
     uint64_t now = now_ms();
+    bw_ota_poll(now);   /* also offline: a polite window ends, a download completes */
     bw_modem_poll((uint32_t)now);
     bw_modem_status modem;
     bw_modem_status_get(&modem);

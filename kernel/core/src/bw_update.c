@@ -42,6 +42,8 @@ static struct {
     int ready;                      /* storage present and journal loaded */
     /* the download in progress (RAM only; rebuilt by begin after a reset) */
     int receiving;
+    int begun;                      /* layout and manifest are those of a begun bundle */
+    uint32_t head_fill;             /* bytes of a staged head in head_buf (0: none) */
     bw_bundle_layout layout;
     bw_manifest manifest;
     uint32_t next_stream;           /* next layer-data offset expected */
@@ -275,6 +277,7 @@ static uint32_t rollback_floor(void)
 static bw_err load_bank_head(uint8_t bank, bw_bundle_layout *layout, bw_manifest *m,
                              bw_update_diag *why)
 {
+    eng.head_fill = 0;   /* head_buf is the staged head's too */
     bw_err err = bw_flash_read(bank_part(bank), 0, head_buf, sizeof head_buf);
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
@@ -630,6 +633,7 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     eng.manifest = m;
     eng.piece_fill = 0;
     if (same && eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
+        eng.begun = 1;
         eng.receiving = 0;
         eng.next_stream = m.layer_data_size;
         *resume_offset = layout.bundle_size;
@@ -658,9 +662,85 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
         return fail(why, BW_UPDATE_E_FLASH, err);
     }
     uint32_t k = eng.state.op_progress;
+    eng.begun = 1;
     eng.receiving = 1;
     eng.next_stream = stream_resume_point(k, sector);
     *resume_offset = layout.layers_offset + eng.next_stream;
+    return BW_OK;
+}
+
+bw_err bw_update_head_put(uint32_t offset, const uint8_t *data, size_t len, uint32_t *held)
+{
+    if (offset == 0) {
+        eng.head_fill = 0;
+    }
+    if (offset != eng.head_fill) {
+        *held = eng.head_fill;
+        return BW_E_INVALID;
+    }
+    if (len > sizeof head_buf - eng.head_fill) {
+        eng.head_fill = 0;
+        *held = 0;
+        return BW_E_SIZE;
+    }
+    memcpy(head_buf + eng.head_fill, data, len);
+    eng.head_fill += (uint32_t)len;
+    *held = eng.head_fill;
+    return BW_OK;
+}
+
+const uint8_t *bw_update_head_staged(uint32_t *held)
+{
+    *held = eng.head_fill;
+    return head_buf;
+}
+
+bw_err bw_update_begin_staged(size_t len, uint32_t *resume_offset, bw_update_diag *why)
+{
+    uint32_t held = eng.head_fill;
+    eng.head_fill = 0;
+    if (len != held || len == 0) {
+        if (why != NULL) {
+            memset(why, 0, sizeof *why);
+        }
+        return BW_E_INVALID;
+    }
+    return bw_update_begin(head_buf, len, resume_offset, why);
+}
+
+bw_err bw_update_begin_from_bank(uint32_t head_len, const uint8_t head_sha256[BW_SHA256_SIZE],
+                                 uint32_t *resume_offset, bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    uint8_t bank = download_bank();
+    if (!eng.ready || head_len == 0 || head_len > sizeof head_buf
+        || (eng.state.op != BW_UPDATE_OP_DOWNLOADING && eng.state.op != BW_UPDATE_OP_DOWNLOADED)
+        || eng.state.op_bank != bank) {
+        return BW_E_UNAVAILABLE;
+    }
+    eng.head_fill = 0;
+    bw_err err = bw_flash_read(bank_part(bank), 0, head_buf, head_len);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    uint8_t digest[BW_SHA256_SIZE];
+    if (mbedtls_sha256(head_buf, head_len, digest, 0) != 0
+        || memcmp(digest, head_sha256, sizeof digest) != 0) {
+        return BW_E_UNAVAILABLE;
+    }
+    return bw_update_begin(head_buf, head_len, resume_offset, why);
+}
+
+bw_err bw_update_download_info(bw_update_download *out)
+{
+    if (!eng.begun) {
+        return BW_E_UNAVAILABLE;
+    }
+    *out = (bw_update_download){ .app_version = eng.manifest.app_version,
+                                 .bundle_size = eng.layout.bundle_size,
+                                 .polite_seconds = eng.manifest.update.polite_seconds };
     return BW_OK;
 }
 
