@@ -316,6 +316,12 @@ void bw_ota_chunk(const bw_cloud_chunk *chunk, uint64_t now_ms)
         if (ota.phase == HEAD) {
             ota.counters.chunks_dropped++;   /* the staged head went (an install read a bank): refetch */
             start(now_ms);
+        } else if (why.error == BW_UPDATE_E_OFFSET) {
+            /* The engine went back to a sector's start (a spent unit after
+             * a torn program): ask again from there. */
+            ota.counters.refetch_rounds++;
+            restart_window();
+            pump(now_ms);
         } else {
             engine_refused(&why);
         }
