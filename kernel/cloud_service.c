@@ -29,11 +29,13 @@
 #include "bw_modem.h"
 #include "bw_mqtt.h"
 #include "bw_network.h"
+#include "bw_ota.h"
 #include "bw_port.h"
 #include "bw_random.h"
 #include "bw_tls.h"
 #include "bw_version.h"
 #include "cloud_service.h"
+#include "update_service.h"
 #include "mbedtls/pk.h"
 
 typedef enum link_state { LINK_OFF, LINK_WAIT, LINK_SOCKET, LINK_TLS, LINK_MQTT, LINK_ONLINE } link_state;
@@ -55,6 +57,8 @@ static struct {
     bw_tls_credentials tls;
     uint32_t connection_id;
     uint64_t tls_us;   /* inside TLS calls during this handshake */
+    uint32_t time_sets;   /* TIMEs seen so far (each is logged) */
+    uint32_t chunks_at_online;   /* OTA chunks written when this connection came up */
 } cs;
 
 static uint64_t now_ms(void)
@@ -79,10 +83,11 @@ static bw_err backoff_random(void *buf, size_t len)
     return bw_random_bytes(buf, len);
 }
 
-static bw_err publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint16_t *id)
+static bw_err publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint8_t qos,
+                      uint16_t *id)
 {
     (void)ctx;
-    return bw_mqtt_publish(&cs.mqtt, topic, payload, len, 1, false, id, now_ms());
+    return bw_mqtt_publish(&cs.mqtt, topic, payload, len, qos, false, id, now_ms());
 }
 
 static void on_mqtt(void *ctx, const bw_mqtt_event *ev)
@@ -150,6 +155,26 @@ static void log_ram_peaks(void)
            bw_crypto_arena_peak(), bw_crypto_arena_size(), (unsigned)arch_kernel_stack_deepest());
 }
 
+/* ---- the OTA client's hooks (bw_ota.h) ---- */
+
+static bw_err ota_install(void *ctx, bw_update_diag *why)
+{
+    (void)ctx;
+    return update_service_install(why);
+}
+
+static void ota_downloaded(void *ctx)
+{
+    (void)ctx;
+    bw_system_update_downloaded();
+}
+
+static bool ota_take_apply(void *ctx)
+{
+    (void)ctx;
+    return bw_system_update_take_apply();
+}
+
 static void tear_down(const char *why)
 {
     if (cs.state == LINK_ONLINE || cs.state == LINK_MQTT) {
@@ -159,11 +184,28 @@ static void tear_down(const char *why)
         bw_tls_close();
     }
     bw_modem_close();
+    bool carried_download = cs.state == LINK_ONLINE && bw_ota_stats()->chunks_written != cs.chunks_at_online;
     bw_cloud_disconnected();
     uint64_t now = now_ms();
+    if (carried_download) {
+        /* The path worked end to end (broker, bulwarkd, blobs): its loss is
+         * the network's, and the download should go on soon (SPEC §13.3). */
+        bw_backoff_reset(&cs.backoff);
+    }
     uint32_t delay = bw_backoff_next_delay(&cs.backoff, now);
     bw_log("cloud: link down (%s); next try in %u ms", why, (unsigned)delay);
     log_ram_peaks();
+    uint32_t held = 0;
+    uint32_t size = 0;
+    if (bw_ota_downloading(&held, &size)) {
+        bw_log("cloud: download at %u of %u bytes", (unsigned)held, (unsigned)size);
+    }
+    const bw_ota_counters *o = bw_ota_stats();
+    if (o->fetches > 0) {
+        bw_log("cloud: OTA so far: %u chunks (%u bytes) written, %u dropped, %u refetch rounds; %u PUBACKs",
+               (unsigned)o->chunks_written, (unsigned)o->bytes_written, (unsigned)o->chunks_dropped,
+               (unsigned)o->refetch_rounds, (unsigned)bw_cloud_stats()->acked);
+    }
     cs.retry_at_ms = now + delay;
     cs.state = LINK_WAIT;
     bw_network_set_status(MV_NETWORKSTATUS_CONNECTING);
@@ -183,6 +225,9 @@ static void start(void)
     bw_cloud_init(cs.device_id, boot_id,
                   (uint32_t)BW_KERNEL_VERSION_MAJOR << 24 | (uint32_t)BW_KERNEL_VERSION_MINOR << 16
                   | BW_KERNEL_VERSION_PATCH);
+    bw_ota_hooks ota = { .install = ota_install, .downloaded = ota_downloaded,
+                         .take_apply_request = ota_take_apply, .ctx = NULL };
+    bw_ota_init(&ota);
     cs.state = LINK_OFF;
     cs.started = true;
 }
@@ -193,6 +238,7 @@ void cloud_service_work(void)
         start();
     }
     uint64_t now = now_ms();
+    bw_ota_poll(now);   /* also offline: a polite window ends, a download completes */
     bw_modem_poll((uint32_t)now);
     bw_modem_status modem;
     bw_modem_status_get(&modem);
@@ -284,6 +330,7 @@ void cloud_service_work(void)
         if (cs.state == LINK_MQTT && bw_mqtt_is_subscribed(&cs.mqtt)) {
             cs.state = LINK_ONLINE;
             bw_backoff_connected(&cs.backoff, now);
+            cs.chunks_at_online = bw_ota_stats()->chunks_written;
             bw_cloud_connected(cs.connection_id, publish, NULL);
             bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
             bw_log("cloud: online as %s", cs.device_id);
@@ -292,6 +339,10 @@ void cloud_service_work(void)
         if (cs.state == LINK_ONLINE) {
             bw_cloud_pump(port_time_us());
             bw_mqtt_poll(&cs.mqtt, now);
+            if (bw_cloud_stats()->time_sets != cs.time_sets) {
+                cs.time_sets = bw_cloud_stats()->time_sets;
+                bw_log("cloud: wall time set by the cloud");
+            }
         }
         break;
     }

@@ -3,10 +3,11 @@
  *
  * State, all static (no heap):
  *  - the frame decoder;
- *  - the bundle head as HEAD frames bring it, in order from offset 0, at
- *    most BW_BUNDLE_HEAD_MAX bytes (head_fill of them held); BEGIN hands
- *    exactly those bytes to bw_update_begin and empties the buffer, so every
- *    BEGIN checks a complete, freshly sent head;
+ *  - (in the engine, bw_update_head_put: one buffer shared with cloud
+ *    delivery) the bundle head as HEAD frames bring it, in order from offset
+ *    0, at most BW_BUNDLE_HEAD_MAX bytes; BEGIN hands exactly those bytes to
+ *    bw_update_begin_staged, which empties the buffer, so every BEGIN checks
+ *    a complete, freshly sent head;
  *  - the last request answered (type, sequence number, CRC) and its encoded
  *    answer: the very same frame again (the host resent it because the
  *    answer was late) gets the same answer, and nothing is done twice
@@ -49,8 +50,6 @@
 #define REPLY_ENCODED_MAX  (2u + 2u * (BW_LINK_HEADER_SIZE + REPLY_PAYLOAD_MAX + BW_LINK_CRC_SIZE))
 #define RX_CHUNK           64u
 #define BAD_FRAMES_LOGGED  8u    /* in a row; then quiet until a good frame */
-#define MANIFEST_VERSION_AT (BW_BUNDLE_HEADER_SIZE + 8u)   /* app version in the head */
-#define BUNDLE_SIZE_AT     16u                              /* in the bundle header */
 
 _Static_assert(BW_LINK_STATUS_SIZE <= REPLY_PAYLOAD_MAX && NACK_PAYLOAD_MAX <= REPLY_PAYLOAD_MAX
                && BW_LINK_CHUNK_FIXED + BW_LINK_DATA_MAX <= REPLY_PAYLOAD_MAX, "answers fit a reply");
@@ -59,8 +58,6 @@ static struct {
     bool started;
     bw_link_decoder decoder;
     uint8_t rx[RX_CHUNK];
-    uint32_t head_fill;
-    uint8_t head[BW_BUNDLE_HEAD_MAX];
     uint32_t version;              /* app version of the bundle begun, 0: none */
     uint32_t bundle_size;
     bool have_last;                /* the last request and its answer */
@@ -147,6 +144,14 @@ static void put_device_id(uint8_t out[BW_DEVICE_ID_LEN])
     memcpy(out, id, sizeof id);
 }
 
+/* Bytes of the head staged in the engine (bw_update_head_put). */
+static uint32_t head_held(void)
+{
+    uint32_t held = 0;
+    (void)bw_update_head_staged(&held);
+    return held;
+}
+
 static void status(uint16_t seq)
 {
     const bw_update_state *st = bw_update_current_state();
@@ -162,7 +167,7 @@ static void status(uint16_t seq)
     bw_link_put32(p + 4, st->current_version);
     bw_link_put32(p + 8, st->highest_version);
     bw_link_put32(p + 12, expected);
-    bw_link_put32(p + 16, link.head_fill);
+    bw_link_put32(p + 16, head_held());
     bw_link_put32(p + 20, BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
                                                 BW_KERNEL_VERSION_PATCH));
     bw_link_put16(p + 24, BW_LINK_DATA_MAX);
@@ -200,52 +205,50 @@ static void log_flash_work(void)
 static void on_head(uint16_t seq, const uint8_t *p, uint16_t len)
 {
     if (len <= 4u) {
-        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, link.head_fill, "HEAD carries no bundle bytes");
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, head_held(), "HEAD carries no bundle bytes");
         return;
     }
-    uint32_t offset = bw_link_get32(p);
-    uint32_t n = len - 4u;
-    if (offset == 0) {
-        link.head_fill = 0;   /* a new head */
-    }
-    if (offset != link.head_fill) {
-        nack(seq, BW_LINK_NACK_HEAD, NULL, link.head_fill, "head bytes not at the expected offset");
-        return;
-    }
-    if (n > BW_BUNDLE_HEAD_MAX - link.head_fill) {
+    uint32_t held = 0;
+    bw_err err = bw_update_head_put(bw_link_get32(p), p + 4, len - 4u, &held);
+    if (err == BW_E_SIZE) {
         char text[96];
         bw_format(text, sizeof text, "bundle head longer than %u bytes", (unsigned)BW_BUNDLE_HEAD_MAX);
         bw_log("update: bundle rejected: %s", text);
-        link.head_fill = 0;
         nack(seq, BW_LINK_NACK_HEAD, NULL, 0, text);
         return;
     }
-    memcpy(link.head + link.head_fill, p + 4, n);
-    link.head_fill += n;
-    ack(seq, link.head_fill);
+    if (err != BW_OK) {
+        nack(seq, BW_LINK_NACK_HEAD, NULL, held, "head bytes not at the expected offset");
+        return;
+    }
+    ack(seq, held);
 }
 
 static void on_begin(uint16_t seq, const uint8_t *p, uint16_t len)
 {
+    uint32_t held = head_held();
     if (len != 4u) {
-        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, link.head_fill, "BEGIN needs a 4-byte head length");
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, held, "BEGIN needs a 4-byte head length");
         return;
     }
     uint32_t head_len = bw_link_get32(p);
-    if (head_len != link.head_fill || head_len == 0) {
+    if (head_len != held || head_len == 0) {
         char text[96];
         bw_format(text, sizeof text, "BEGIN for a %" PRIu32 "-byte head, %" PRIu32 " bytes received",
-                  head_len, link.head_fill);
-        nack(seq, BW_LINK_NACK_HEAD, NULL, link.head_fill, text);
+                  head_len, held);
+        nack(seq, BW_LINK_NACK_HEAD, NULL, held, text);
         return;
     }
-    link.head_fill = 0;
     snapshot_flash(link.flash_at_begin);
     uint32_t resume = 0;
     bw_update_diag why;
     uint64_t started = port_time_us();
-    bw_err err = bw_update_begin(link.head, head_len, &resume, &why);
+    bw_err err = bw_update_begin_staged(head_len, &resume, &why);
     uint32_t took = (uint32_t)(port_time_us() - started);
+    bw_update_download info;
+    if (err == BW_OK) {
+        err = bw_update_download_info(&info);
+    }
     if (err != BW_OK) {
         char text[BW_LINK_REASON_MAX + 1];
         describe(&why, text, sizeof text);
@@ -255,8 +258,8 @@ static void on_begin(uint16_t seq, const uint8_t *p, uint16_t len)
         return;
     }
     /* begin parsed and verified the head: these fields are the signed ones. */
-    link.version = bw_link_get32(link.head + MANIFEST_VERSION_AT);
-    link.bundle_size = bw_link_get32(link.head + BUNDLE_SIZE_AT);
+    link.version = info.app_version;
+    link.bundle_size = info.bundle_size;
     bw_log("update: receiving bundle version %" PRIu32 " (resume at offset %" PRIu32 " of %" PRIu32
            "; head checked in %" PRIu32 " us)", link.version, resume, link.bundle_size, took);
     ack(seq, resume);
@@ -307,7 +310,7 @@ static void on_install(uint16_t seq)
     uint32_t old_version = st->current_version;
     bw_log("update: verified, installing version %" PRIu32, link.version);
     uint64_t started = port_time_us();
-    update_service_install();   /* on success the app restarts when the kernel loop returns */
+    (void)update_service_install(NULL);   /* on success the app restarts when the kernel loop returns */
     uint32_t took = (uint32_t)(port_time_us() - started);
     st = bw_update_current_state();
     bool installed = st->op == BW_UPDATE_OP_NONE && st->current_version == link.version;

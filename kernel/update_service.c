@@ -13,6 +13,7 @@
 #include "bw_credentials.h"
 #include "bw_identity.h"
 #include "bw_log.h"
+#include "bw_ota.h"
 #include "bw_port.h"
 #include "bw_update.h"
 #include "bw_version.h"
@@ -76,13 +77,16 @@ static void apply_app_policy(void)
 static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash)
 {
     (void)context;
-    (void)crash;
+    uint32_t bad_version = bw_update_current_state()->current_version;
     bw_update_outcome outcome;
     bw_update_diag why;
     /* The supervisor thread runs this; the kernel loop (link requests) must
      * not reach the engine in the middle of it. */
     uint32_t hold = arch_kernel_loop_hold();
     bw_err err = bw_update_rollback(BW_ROLLBACK_CRASH_LOOP, &outcome, &why);
+    if (err == BW_OK) {
+        bw_ota_rolled_back(bad_version, BW_ROLLBACK_CRASH_LOOP, crash != NULL ? crash->sequence : 0u);
+    }
     arch_kernel_loop_release(hold);
     if (err != BW_OK) {
         log_failure("no rollback", &why);
@@ -94,6 +98,8 @@ static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash
     apply_app_policy();
     return BW_OK;
 }
+
+static bw_err install(bw_update_diag *why_out);
 
 bool update_service_boot(enum MvWakeReason *reason)
 {
@@ -138,6 +144,7 @@ bool update_service_boot(enum MvWakeReason *reason)
         return true;
     case BW_UPDATE_RUN_ROLLED_BACK:
         bw_log("update: rolled back to app version %u", (unsigned)state->current_version);
+        bw_ota_rolled_back(state->highest_version, state->rollback_cause, 0);
         *reason = MV_WAKEREASON_APPLICATIONCRASH;
         return true;
     case BW_UPDATE_NO_GOOD_APP:
@@ -148,11 +155,21 @@ bool update_service_boot(enum MvWakeReason *reason)
     }
 }
 
-void update_service_install(void)
+bw_err update_service_install(bw_update_diag *why_out)
 {
-    if (!engine_ready) {
-        return;
+    bw_update_diag why = { .error = BW_UPDATE_E_STORAGE };
+    bw_err err = BW_E_UNAVAILABLE;
+    if (engine_ready) {
+        err = install(&why);
     }
+    if (why_out != NULL) {
+        *why_out = why;
+    }
+    return err;
+}
+
+static bw_err install(bw_update_diag *why_out)
+{
     bw_update_outcome outcome;
     bw_update_diag why;
     /* The kernel stops the app on purpose: a reset during the install is not its crash. */
@@ -162,7 +179,8 @@ void update_service_install(void)
     if (err != BW_OK && outcome != BW_UPDATE_RUN_ROLLED_BACK) {
         bw_crash_app_pause(false);
         log_failure("install failed, the app keeps running", &why);
-        return;
+        *why_out = why;
+        return err;
     }
     if (outcome == BW_UPDATE_RUN_ROLLED_BACK) {
         bw_log("update: the installed app did not verify: rolled back to version %u",
@@ -170,12 +188,15 @@ void update_service_install(void)
         bw_crash_set_app_version(state->current_version);
         apply_app_policy();
         arch_app_restart(MV_WAKEREASON_APPLICATIONCRASH);
-        return;
+        *why_out = why;
+        return err != BW_OK ? err : BW_E_IO;
     }
     bw_log("update: app version %u installed, on trial", (unsigned)state->current_version);
     bw_crash_app_installed(state->current_version);
     apply_app_policy();
     arch_app_restart(MV_WAKEREASON_APPLICATIONUPDATE);
+    *why_out = why;
+    return BW_OK;
 }
 
 void update_service_credentials_changed(void)

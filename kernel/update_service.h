@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "bw_update.h"
 #include "mv_syscalls.h"
 
 /* Runs the engine's boot step (finishing an interrupted install or rollback)
@@ -18,8 +19,10 @@ bool update_service_boot(enum MvWakeReason *reason);
 
 /* Installs the downloaded bundle now (the app is stopped: the kernel loop
  * preempts it) and restarts the app: the new one with
- * MV_WAKEREASON_APPLICATIONUPDATE, or the old one if the install failed. */
-void update_service_install(void);
+ * MV_WAKEREASON_APPLICATIONUPDATE, or the old one if the install failed.
+ * BW_OK once the new app is installed; else the engine's error, with its
+ * reason in *why (may be NULL). Local (link) and cloud (OTA) delivery. */
+bw_err update_service_install(bw_update_diag *why);
 
 /* Provisioning stored new credentials: their update keys are trusted from
  * now on (no restart needed). */

@@ -154,6 +154,12 @@ static void result_error(unsigned code)
 
 static void conn_forget(void)
 {
+    if (s.conn == CONN_OPEN || s.conn == CONN_CLOSED) {
+        /* One line per connection, for tests that account for every byte. */
+        fprintf(stderr, "bulwark-modem: connection %" PRIu64 " ended: up %" PRIu64 ", down %" PRIu64
+                " bytes, %zu received and never read\n", s.connections, s.conn_bytes[UP], s.conn_bytes[DOWN],
+                s.down_len);
+    }
     if (s.conn_fd >= 0) {
         close(s.conn_fd);
     }

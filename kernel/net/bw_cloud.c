@@ -1,12 +1,14 @@
 /*
  * The cloud protocol's device side (see bw_cloud.h).
  *
- * Three slots, each EMPTY, READY (built, to be published) or SENT (handed to
+ * Four slots, each EMPTY, READY (built, to be published) or SENT (handed to
  * the session, waiting for its PUBACK). A slot is refilled only when EMPTY,
  * so each kind has at most one message in flight and they stay in order:
  * crash records by sequence, log batches by line sequence. The status slot
  * is rebuilt for every session (it carries the connection ID), and nothing
- * else is published on a session before its STATUS.
+ * else is published on a session before its STATUS. The update slot keeps
+ * the latest report: a report made while one is in flight waits in
+ * update_next and replaces it once it is acknowledged (or the session ends).
  */
 #include <string.h>
 
@@ -15,6 +17,7 @@
 #include "bw_crash.h"
 #include "bw_kernel.h"
 #include "bw_network.h"
+#include "bw_ota.h"
 #include "bw_update.h"
 
 typedef enum slot_state { SLOT_EMPTY, SLOT_READY, SLOT_SENT } slot_state;
@@ -31,6 +34,8 @@ typedef struct slot {
 static uint8_t status_buf[BW_CLOUD_STATUS_SIZE];
 static uint8_t crash_buf[BW_CLOUD_CRASH_SIZE];
 static uint8_t log_buf[BW_CLOUD_LOG_MAX];
+static uint8_t update_buf[BW_CLOUD_UPDATE_MAX];
+static uint8_t update_next[BW_CLOUD_UPDATE_MAX];   /* a newer report while one is in flight */
 
 static struct {
     char device_id[BW_CLOUD_DEVICE_ID_LEN];
@@ -43,10 +48,14 @@ static struct {
     slot status;
     slot crash;
     slot log;
+    slot update;
+    size_t update_next_len;       /* 0: no newer report waiting */
     uint32_t crash_after;         /* crash records up to this sequence are settled */
     uint32_t crash_in_slot;       /* the sequence of the record in the crash slot */
     uint32_t log_lines_in_slot;
     bool status_out;              /* this session's STATUS has been published */
+    uint32_t status_app_version;  /* what the last STATUS said: a change is sent again */
+    uint8_t status_wake_reason;
     bool time_pending;            /* no TIME yet since it was */
     uint64_t status_sent_us;      /* when it was published */
     bw_cloud_counters counters;
@@ -71,6 +80,19 @@ static void status_payload(bool online, uint32_t connection_id, uint8_t out[BW_C
         .newest_crash_sequence = bw_crash_last(&newest, &previous_boot) ? newest.sequence : 0u,
     };
     bw_cloud_encode_status(&status, out);
+    if (online) {
+        c.status_app_version = status.app_version;
+        c.status_wake_reason = status.wake_reason;
+    }
+}
+
+/* Has the app changed (an install, a rollback, a restart) since the STATUS
+ * this session sent? The cloud's view of the device is then stale. */
+static bool status_stale(void)
+{
+    const bw_update_state *update = bw_update_current_state();
+    uint32_t app_version = update != NULL ? update->current_version : 0u;
+    return app_version != c.status_app_version || (uint8_t)bw_kernel_wake_reason() != c.status_wake_reason;
 }
 
 void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_id,
@@ -83,6 +105,7 @@ void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_i
     c.status = (slot){ .buf = status_buf, .suffix = "up/status" };
     c.crash = (slot){ .buf = crash_buf, .suffix = "up/crash" };
     c.log = (slot){ .buf = log_buf, .suffix = "up/log" };
+    c.update = (slot){ .buf = update_buf, .suffix = "up/update" };
     bw_crash_record newest;
     bool previous_boot = false;
     if (bw_crash_last(&newest, &previous_boot) && newest.sequence > BW_CLOUD_CRASH_BACKLOG) {
@@ -124,8 +147,44 @@ void bw_cloud_disconnected(void)
     if (c.log.state == SLOT_SENT) {
         c.log.state = SLOT_READY;
     }
+    if (c.update.state == SLOT_SENT) {
+        c.update.state = SLOT_READY;
+    }
+    if (c.update_next_len > 0) {   /* newer than the one that was in flight */
+        memcpy(update_buf, update_next, c.update_next_len);
+        c.update.len = c.update_next_len;
+        c.update_next_len = 0;
+    }
     c.status_out = false;
     c.time_pending = false;
+    bw_ota_disconnected();
+}
+
+bw_err bw_cloud_fetch(const uint8_t *payload, size_t len)
+{
+    char topic[BW_CLOUD_TOPIC_MAX];
+    if (!c.online || c.publish == NULL || !c.status_out) {
+        return BW_E_UNAVAILABLE;
+    }
+    if (bw_cloud_topic(topic, c.device_id, "up/fetch") == 0) {
+        return BW_E_INVALID;
+    }
+    uint16_t id = 0;
+    bw_err err = c.publish(c.ctx, topic, payload, len, 0, &id);
+    if (err == BW_OK) {
+        c.counters.published++;
+    }
+    return err;
+}
+
+void bw_cloud_report_update(const bw_cloud_update *update, const char *text)
+{
+    if (c.update.state == SLOT_SENT) {
+        c.update_next_len = bw_cloud_encode_update(update, text, update_next);
+        return;
+    }
+    c.update.len = bw_cloud_encode_update(update, text, update_buf);
+    c.update.state = SLOT_READY;
 }
 
 /* Fills the crash slot with the next unsettled record, if any. */
@@ -190,7 +249,7 @@ static bool send(slot *s)
         return false;
     }
     uint16_t id = 0;
-    if (c.publish(c.ctx, s->topic, s->buf, s->len, &id) != BW_OK) {
+    if (c.publish(c.ctx, s->topic, s->buf, s->len, 1, &id) != BW_OK) {
         return false;
     }
     s->id = id;
@@ -204,7 +263,7 @@ void bw_cloud_pump(uint64_t now_us)
     if (!c.online || c.publish == NULL) {
         return;
     }
-    if (c.status.state == SLOT_EMPTY && !c.status_out) {
+    if (c.status.state == SLOT_EMPTY && (!c.status_out || status_stale())) {
         status_payload(true, c.connection_id, status_buf, now_us);
         c.status.len = BW_CLOUD_STATUS_SIZE;
         c.status.state = SLOT_READY;
@@ -213,9 +272,16 @@ void bw_cloud_pump(uint64_t now_us)
         if (!send(&c.status)) {
             return;
         }
+        bool first = !c.status_out;
         c.status_out = true;
         c.time_pending = true;
         c.status_sent_us = now_us;
+        if (first) {
+            bw_ota_connected(now_us / 1000u);
+        }
+    }
+    if (!send(&c.update)) {
+        return;
     }
     if (c.crash.state == SLOT_EMPTY) {
         fill_crash();
@@ -240,22 +306,31 @@ void bw_cloud_acked(uint16_t id)
     } else if (c.log.state == SLOT_SENT && c.log.id == id) {
         c.log.state = SLOT_EMPTY;
         c.counters.log_lines_sent += c.log_lines_in_slot;
+    } else if (c.update.state == SLOT_SENT && c.update.id == id) {
+        c.update.state = SLOT_EMPTY;
+        c.counters.updates_sent++;
+        if (c.update_next_len > 0) {
+            memcpy(update_buf, update_next, c.update_next_len);
+            c.update.len = c.update_next_len;
+            c.update_next_len = 0;
+            c.update.state = SLOT_READY;
+        }
     } else {
         return;
     }
     c.counters.acked++;
 }
 
-void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, uint64_t now_us)
+/* Is topic bw/D/<suffix>? */
+static bool topic_is(const char *topic, const char *suffix)
 {
-    char time_topic[BW_CLOUD_TOPIC_MAX];
-    bw_cloud_down down;
-    if (bw_cloud_topic(time_topic, c.device_id, "down/time") == 0 || strcmp(topic, time_topic) != 0
-        || bw_cloud_decode_down(payload, len, &down) != BW_OK) {
-        c.counters.bad_messages++;
-        return;
-    }
-    uint64_t utc_us = down.utc_ms * 1000u;
+    char expected[BW_CLOUD_TOPIC_MAX];
+    return bw_cloud_topic(expected, c.device_id, suffix) != 0 && strcmp(topic, expected) == 0;
+}
+
+static void set_time(const bw_cloud_down *down, uint64_t now_us)
+{
+    uint64_t utc_us = down->utc_ms * 1000u;
     if (c.time_pending && now_us >= c.status_sent_us) {
         /* The answer to this session's STATUS: about half the round trip
          * has passed since the cloud read its clock. */
@@ -264,6 +339,34 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
     c.time_pending = false;
     bw_wall_time_set(utc_us);
     c.counters.time_sets++;
+}
+
+void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, uint64_t now_us)
+{
+    static const struct {
+        const char *suffix;
+        uint8_t type;
+    } topics[] = {
+        { "down/time", BW_CLOUD_TYPE_TIME },
+        { "down/deploy", BW_CLOUD_TYPE_DEPLOY },
+        { "down/chunk", BW_CLOUD_TYPE_CHUNK },
+    };
+    bw_cloud_down down;
+    uint8_t type = 0;
+    for (size_t i = 0; i < sizeof topics / sizeof topics[0] && type == 0; i++) {
+        type = topic_is(topic, topics[i].suffix) ? topics[i].type : 0u;
+    }
+    if (type == 0 || bw_cloud_decode_down(payload, len, &down) != BW_OK || down.type != type) {
+        c.counters.bad_messages++;
+        return;
+    }
+    if (type == BW_CLOUD_TYPE_TIME) {
+        set_time(&down, now_us);
+    } else if (type == BW_CLOUD_TYPE_DEPLOY) {
+        bw_ota_deploy(&down.deploy, now_us / 1000u);
+    } else {
+        bw_ota_chunk(&down.chunk, now_us / 1000u);
+    }
 }
 
 const bw_cloud_counters *bw_cloud_stats(void)

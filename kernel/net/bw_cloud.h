@@ -4,7 +4,8 @@
  * (STATUS first after each CONNACK, then crash records, then the app's log
  * lines), what a PUBACK settles, and what the cloud's messages change.
  *
- * It owns three outgoing slots, one message each (status, crash, log), in
+ * It owns four outgoing slots, one message each (status, crash, log, and
+ * update: the OTA client's latest UPDATE report, docs/SPEC.md §15), in
  * kernel RAM: a message leaves its slot only on its PUBACK, so a connection
  * lost with messages in flight sends them again on the next one. It does
  * not own the connection: the caller says when a session is up or gone and
@@ -20,12 +21,13 @@
 #include "bw_cloud_proto.h"
 #include "bw_err.h"
 
-/* How the cloud layer publishes: QoS 1, on the current session; topic and
- * payload stay valid until that message's PUBACK or the session's end. Returns
- * BW_OK with the packet identifier in *id, BW_E_FULL when the session takes
- * nothing more now (try on a later pass), another error if it is gone. */
+/* How the cloud layer publishes on the current session. QoS 1: topic and
+ * payload stay valid until that message's PUBACK or the session's end, and
+ * *id receives the packet identifier; QoS 0: both are copied (id unused).
+ * Returns BW_OK, BW_E_FULL when the session takes nothing more now (try on
+ * a later pass), another error if it is gone. */
 typedef bw_err (*bw_cloud_publish_fn)(void *ctx, const char *topic, const uint8_t *payload,
-                                      size_t len, uint16_t *id);
+                                      size_t len, uint8_t qos, uint16_t *id);
 
 /* Crash records from before this boot that are offered to the cloud. */
 #define BW_CLOUD_CRASH_BACKLOG 16u
@@ -67,11 +69,22 @@ void bw_cloud_acked(uint16_t id);
  * counted and ignored. */
 void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, uint64_t now_us);
 
+/* OTA (bw_ota.h): publishes a FETCH payload at QoS 0 on bw/D/up/fetch.
+ * BW_E_UNAVAILABLE while offline or before this session's STATUS, BW_E_FULL
+ * when the session takes nothing more now. */
+bw_err bw_cloud_fetch(const uint8_t *payload, size_t len);
+
+/* OTA: queues an UPDATE report (QoS 1, sent until its PUBACK, across
+ * sessions). The latest report wins: one not yet published is replaced,
+ * and one reported while another is in flight waits for its PUBACK. */
+void bw_cloud_report_update(const bw_cloud_update *update, const char *text);
+
 typedef struct bw_cloud_counters {
     uint32_t published;          /* messages handed to the session (resends included) */
     uint32_t acked;
     uint32_t log_lines_sent;     /* lines acknowledged by the cloud */
     uint32_t crashes_sent;
+    uint32_t updates_sent;       /* UPDATE reports acknowledged */
     uint32_t bad_messages;       /* from the cloud: unknown topic, version, type, length */
     uint32_t time_sets;
 } bw_cloud_counters;

@@ -92,6 +92,59 @@ size_t bw_cloud_log_finish(bw_cloud_log_batch *batch)
     return batch->len;
 }
 
+static uint16_t get_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static bw_err decode_deploy(const uint8_t *payload, size_t len, bw_cloud_down *out)
+{
+    if (len != BW_CLOUD_DEPLOY_SIZE) {
+        return BW_E_SIZE;
+    }
+    bw_cloud_deploy d = {
+        .deployment_id = get_u32(payload + 4),
+        .app_version = get_u32(payload + 8),
+        .bundle_size = get_u32(payload + 12),
+        .head_len = get_u32(payload + 16),
+    };
+    memcpy(d.head_sha256, payload + 20, BW_CLOUD_SHA256_SIZE);
+    bool no_target = d.deployment_id == 0 && d.app_version == 0 && d.bundle_size == 0
+                     && d.head_len == 0;
+    /* A head is header (24) + manifest + signature block (76), the layers follow it. */
+    bool target = d.deployment_id != 0 && d.head_len > 100u && d.head_len <= BW_CLOUD_HEAD_MAX
+                  && d.bundle_size > d.head_len;
+    if (get_u16(payload + 2) != 0 || !(no_target || target)) {
+        return BW_E_INVALID;
+    }
+    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_DEPLOY, .deploy = d };
+    return BW_OK;
+}
+
+static bw_err decode_chunk(const uint8_t *payload, size_t len, bw_cloud_down *out)
+{
+    if (len < BW_CLOUD_CHUNK_HEADER) {
+        return BW_E_SIZE;
+    }
+    bw_cloud_chunk c = {
+        .status = payload[2],
+        .deployment_id = get_u32(payload + 4),
+        .offset = get_u32(payload + 8),
+        .length = get_u16(payload + 12),
+        .data = payload + BW_CLOUD_CHUNK_HEADER,
+    };
+    if (payload[3] != 0 || get_u16(payload + 14) != 0 || c.status > BW_CLOUD_CHUNK_UNREADABLE
+        || c.length > BW_CLOUD_CHUNK_MAX || (c.status != BW_CLOUD_CHUNK_OK && c.length != 0)
+        || (c.status == BW_CLOUD_CHUNK_OK && c.length == 0)) {
+        return BW_E_INVALID;
+    }
+    if (len != BW_CLOUD_CHUNK_HEADER + (size_t)c.length) {
+        return BW_E_SIZE;
+    }
+    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_CHUNK, .chunk = c };
+    return BW_OK;
+}
+
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out)
 {
     if (len < 2) {
@@ -99,6 +152,12 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     }
     if (payload[0] != BW_CLOUD_VERSION) {
         return BW_E_VERSION;
+    }
+    if (payload[1] == BW_CLOUD_TYPE_DEPLOY) {
+        return decode_deploy(payload, len, out);
+    }
+    if (payload[1] == BW_CLOUD_TYPE_CHUNK) {
+        return decode_chunk(payload, len, out);
     }
     if (payload[1] != BW_CLOUD_TYPE_TIME) {
         return BW_E_INVALID;
@@ -115,6 +174,38 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     }
     *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_TIME, .utc_ms = ms };
     return BW_OK;
+}
+
+void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,
+                           uint8_t out[BW_CLOUD_FETCH_SIZE])
+{
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_FETCH;
+    put_u16(out + 2, length);
+    put_u32(out + 4, deployment_id);
+    put_u32(out + 8, offset);
+}
+
+size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,
+                              uint8_t out[BW_CLOUD_UPDATE_MAX])
+{
+    size_t n = text != NULL ? strlen(text) : 0;
+    n = n < BW_CLOUD_UPDATE_TEXT_MAX ? n : BW_CLOUD_UPDATE_TEXT_MAX;
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_UPDATE;
+    out[2] = update->state;
+    out[3] = update->engine_error;
+    put_u32(out + 4, update->deployment_id);
+    put_u32(out + 8, update->app_version);
+    put_u32(out + 12, update->held);
+    put_u32(out + 16, update->bundle_size);
+    out[20] = update->manifest_error;
+    out[21] = update->rollback_cause;
+    put_u16(out + 22, (uint32_t)n);
+    if (n > 0) {
+        memcpy(out + BW_CLOUD_UPDATE_HEADER, text, n);
+    }
+    return BW_CLOUD_UPDATE_HEADER + n;
 }
 
 size_t bw_cloud_topic(char topic[BW_CLOUD_TOPIC_MAX], const char *device_id, const char *suffix)

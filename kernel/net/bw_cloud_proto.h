@@ -18,6 +18,10 @@
 #define BW_CLOUD_TYPE_LOG         2u
 #define BW_CLOUD_TYPE_CRASH       3u
 #define BW_CLOUD_TYPE_TIME        0x81u
+#define BW_CLOUD_TYPE_FETCH       4u       /* §15 */
+#define BW_CLOUD_TYPE_UPDATE      5u
+#define BW_CLOUD_TYPE_DEPLOY      0x82u
+#define BW_CLOUD_TYPE_CHUNK       0x83u
 
 #define BW_CLOUD_STATUS_SIZE      40u
 #define BW_CLOUD_LOG_HEADER       12u
@@ -30,6 +34,15 @@
 #define BW_CLOUD_TIME_MIN_MS      1577836800000ull   /* 2020-01-01T00:00:00Z */
 #define BW_CLOUD_DEVICE_ID_LEN    34u
 #define BW_CLOUD_TOPIC_MAX        64u      /* "bw/" + ID + "/down/time" and NUL fit */
+#define BW_CLOUD_DEPLOY_SIZE      52u
+#define BW_CLOUD_FETCH_SIZE       12u
+#define BW_CLOUD_CHUNK_HEADER     16u
+#define BW_CLOUD_CHUNK_MAX        1792u    /* BW_OTA_CHUNK: bundle bytes in one CHUNK */
+#define BW_CLOUD_UPDATE_HEADER    24u
+#define BW_CLOUD_UPDATE_TEXT_MAX  200u
+#define BW_CLOUD_UPDATE_MAX       (BW_CLOUD_UPDATE_HEADER + BW_CLOUD_UPDATE_TEXT_MAX)
+#define BW_CLOUD_HEAD_MAX         4196u    /* BW_BUNDLE_HEAD_MAX: a DEPLOY's head length bound */
+#define BW_CLOUD_SHA256_SIZE      32u
 
 typedef struct bw_cloud_status {
     bool online;
@@ -72,16 +85,78 @@ uint8_t *bw_cloud_log_add(bw_cloud_log_batch *batch, uint32_t uptime_ms, size_t 
 /* Writes the line count; returns the payload length (0 if no line was added). */
 size_t bw_cloud_log_finish(bw_cloud_log_batch *batch);
 
+/* DEPLOY (§15): the device's target. deployment_id 0: no target (the
+ * other fields are then 0 too). */
+typedef struct bw_cloud_deploy {
+    uint32_t deployment_id;
+    uint32_t app_version;
+    uint32_t bundle_size;    /* S */
+    uint32_t head_len;       /* H: 100 < H ≤ BW_CLOUD_HEAD_MAX, H < S */
+    uint8_t head_sha256[BW_CLOUD_SHA256_SIZE];
+} bw_cloud_deploy;
+
+/* CHUNK statuses (§15). */
+#define BW_CLOUD_CHUNK_OK          0u
+#define BW_CLOUD_CHUNK_NO_DEPLOY   1u
+#define BW_CLOUD_CHUNK_RANGE       2u
+#define BW_CLOUD_CHUNK_UNREADABLE  3u
+
+/* CHUNK: data points into the decoded payload (valid as long as it is). */
+typedef struct bw_cloud_chunk {
+    uint8_t status;          /* BW_CLOUD_CHUNK_* */
+    uint32_t deployment_id;
+    uint32_t offset;
+    uint16_t length;         /* bytes at data; 0 unless status OK */
+    const uint8_t *data;
+} bw_cloud_chunk;
+
 /* A message from the cloud, as decoded. */
 typedef struct bw_cloud_down {
-    uint8_t type;            /* BW_CLOUD_TYPE_TIME */
+    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY or _CHUNK */
     uint64_t utc_ms;         /* TIME */
+    bw_cloud_deploy deploy;  /* DEPLOY */
+    bw_cloud_chunk chunk;    /* CHUNK */
 } bw_cloud_down;
 
 /* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
  * protocol version, BW_E_INVALID for an unknown type or a field out of range
- * (a time before 2020), BW_E_SIZE for a length its type does not have. */
+ * (a time before 2020, non-zero reserved bytes, a DEPLOY whose head does not
+ * fit §6's bounds or its bundle, a CHUNK of an unknown status, longer than
+ * BW_CLOUD_CHUNK_MAX or carrying bytes with a non-OK status), BW_E_SIZE for
+ * a length its type does not have (a CHUNK: exactly 16 + its length). */
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out);
+
+/* Writes FETCH (BW_CLOUD_FETCH_SIZE bytes) for length bytes at offset. */
+void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,
+                           uint8_t out[BW_CLOUD_FETCH_SIZE]);
+
+/* UPDATE states (§15). */
+typedef enum bw_cloud_update_state {
+    BW_CLOUD_UPDATE_DOWNLOADING = 1,
+    BW_CLOUD_UPDATE_DOWNLOADED = 2,
+    BW_CLOUD_UPDATE_INSTALLING = 3,
+    BW_CLOUD_UPDATE_INSTALLED = 4,
+    BW_CLOUD_UPDATE_REFUSED = 5,
+    BW_CLOUD_UPDATE_FAILED = 6,
+    BW_CLOUD_UPDATE_ROLLED_BACK = 7,
+    BW_CLOUD_UPDATE_WAITING = 8,
+} bw_cloud_update_state;
+
+typedef struct bw_cloud_update {
+    uint8_t state;           /* bw_cloud_update_state */
+    uint8_t engine_error;    /* bw_update_error */
+    uint8_t manifest_error;  /* bw_manifest_error */
+    uint8_t rollback_cause;  /* bw_rollback_cause */
+    uint32_t deployment_id;
+    uint32_t app_version;
+    uint32_t held;           /* bundle bytes held (next expected offset; S when downloaded) */
+    uint32_t bundle_size;
+} bw_cloud_update;
+
+/* Writes UPDATE with text (its first BW_CLOUD_UPDATE_TEXT_MAX bytes; NULL:
+ * none) into out (BW_CLOUD_UPDATE_MAX bytes); returns the payload length. */
+size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,
+                              uint8_t out[BW_CLOUD_UPDATE_MAX]);
 
 /* Writes "bw/<device_id>/<suffix>" with a NUL into topic (BW_CLOUD_TOPIC_MAX
  * bytes); returns its length, or 0 if the ID is not 34 printable characters

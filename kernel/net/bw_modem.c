@@ -689,8 +689,8 @@ void bw_modem_status_get(bw_modem_status *out)
 static int32_t stream_send(void *ctx, const uint8_t *data, size_t len)
 {
     (void)ctx;
-    if (connecting()) {
-        return 0;
+    if (connecting() || m.sock == SOCK_DRAINING) {
+        return 0;   /* draining: what came before the peer's close is read first */
     }
     if (m.sock != SOCK_OPEN) {
         return BW_STREAM_CLOSED;

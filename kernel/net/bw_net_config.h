@@ -67,4 +67,23 @@
 #define BW_BACKOFF_STABLE_MS 60000
 #endif
 
+/* ---- over-the-air updates (bw_ota.h, docs/SPEC.md §15) ---- */
+
+/* FETCHes unanswered at once, and bundle bytes asked for by one FETCH (a
+ * CHUNK of this many with its topic fits BW_MQTT_RX_MAX). */
+#ifndef BW_OTA_WINDOW
+#define BW_OTA_WINDOW 4
+#endif
+#ifndef BW_OTA_CHUNK
+#define BW_OTA_CHUNK 1792
+#endif
+/* An unanswered FETCH is asked again after this long. */
+#ifndef BW_OTA_RETRY_MS
+#define BW_OTA_RETRY_MS 10000
+#endif
+/* UPDATE downloading: at most this often (and at each tenth of the bundle). */
+#ifndef BW_OTA_PROGRESS_MS
+#define BW_OTA_PROGRESS_MS 2000
+#endif
+
 #endif

@@ -107,6 +107,34 @@ static void test_close_by_peer_then_reconnect(void **state)
     h_stop(&H);
 }
 
+/* The peer's close while its bytes still wait in the module: sends wait
+ * (0, not closed) until every byte has been read, then the stream closes.
+ * An upper layer that answers what it reads (a FETCH after a CHUNK) must
+ * not end the connection while the rest of what came is still unread. */
+static void test_send_waits_while_draining(void **state)
+{
+    (void)state;
+    h_start(&H, NULL);
+    connect_peer(&H);
+    H.peer.echo = false;
+    const size_t len = 6000;   /* more than the driver's receive buffer holds */
+    pattern(H.peer.out, len, 9);
+    H.peer.out_len = len;
+    H.peer.close_when_sent = true;
+    const bw_stream *s = bw_modem_stream();
+    /* Nothing read until the module has said closed. */
+    while (h_stat(&H, "conn_down_bytes") < len) {
+        h_run(&H, 10, NULL);
+    }
+    h_run(&H, 200, NULL);
+    assert_int_equal(s->send(s->ctx, (const uint8_t *)"x", 1), 0);
+    size_t got = until_closed(&H, NULL, 0);
+    assert_int_equal(got, len);
+    assert_memory_equal(rx, H.peer.out, len);
+    assert_int_equal(s->send(s->ctx, (const uint8_t *)"x", 1), BW_STREAM_CLOSED);
+    h_stop(&H);
+}
+
 static void test_drop_up_at_n(void **state)
 {
     (void)state;
@@ -330,6 +358,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bring_up_and_binary_echo),
         cmocka_unit_test(test_close_by_peer_then_reconnect),
+        cmocka_unit_test(test_send_waits_while_draining),
         cmocka_unit_test(test_drop_up_at_n),
         cmocka_unit_test(test_drop_down_at_n_from_command_line),
         cmocka_unit_test(test_drop_now),

@@ -15,8 +15,9 @@ Scenarios (--scenario):
             as soon as it hears UPDATEDOWNLOADED; cloud-demo-stubborn never
             does, and the kernel installs when the window runs out.
   cuts      a 256 KiB app over a 16 kB/s link with the connection dropped or
-            corrupted at random bytes six times: it completes, and the bytes
-            that crossed the modem twice are at most one chunk per cut.
+            corrupted at random bytes six times: it completes; a drop costs
+            at most one chunk's bytes twice at the modem, a corrupted byte
+            at most the chunk it hit and one behind it.
   kill      kill -9 of QEMU at random instants of a download and its
             install, then a reboot: the device runs the old or the new app,
             resumes and completes.
@@ -182,8 +183,14 @@ def polite(tools):
 
 
 SIZE = 256 * 1024
-PER_CHUNK = 1792 + 98   # a CHUNK's bytes on the link: data + 16 CHUNK + ~53 MQTT + 29 TLS (§15)
+PER_CHUNK = 1792 + 98   # a CHUNK's bytes on the link: 16 CHUNK + 53 MQTT (48-byte topic) + 29 TLS (§15)
+CHUNK_OVERHEAD = PER_CHUNK - 1792
+DEPLOY_RECORD = 107 + 29   # DEPLOY: 52 bytes + 49-byte topic + 6 of MQTT QoS 1 header, one TLS record
+PUBACK_RECORD = 4 + 29
 UPDATE_APP = r"update-app: B version {version} started, wake reason 9$"
+OTA_SO_FAR = (r"cloud: OTA so far: (\d+) chunks \((\d+) bytes\) written, (\d+) dropped, "
+              r"\d+ refetch rounds; (\d+) PUBACKs")
+CONN_ENDED = re.compile(r"connection (\d+) ended: up \d+, down (\d+) bytes")
 
 
 def bytes_down_while(run, action):
@@ -193,10 +200,18 @@ def bytes_down_while(run, action):
     return run.modem.stats()["down_bytes"] - before
 
 
+def connection_down_bytes(run):
+    """{connection number: downlink bytes} for every connection the modem has ended."""
+    with open(run.tools.path("modem.log")) as f:
+        return {int(m.group(1)): int(m.group(2)) for m in map(CONN_ENDED.search, f) if m}
+
+
 def cuts(tools):
-    """256 KiB over a throttled link, cut again and again: at most one chunk per cut crosses
-    the modem twice. The apps are the update test apps, which send nothing to the cloud, so
-    the modem's downlink count is the update's own traffic."""
+    """256 KiB over a throttled link, cut again and again: it completes, and each drop
+    costs at most one chunk's bytes twice, counted at the modem for each cut connection:
+    its downlink minus its setup (an idle connection's, measured), its DEPLOY, its PUBACKs
+    and the CHUNKs the kernel wrote (its counters at each link down). The apps are the
+    update test apps, which send nothing to the cloud."""
     a = tools.args
     rng = random.Random(a.seed)
     provisioned = tools.app_elf(a.app_a, 1, "a.elf")
@@ -204,33 +219,33 @@ def cuts(tools):
     try:
         dev = run.device
         run.modem.control("throttle 16000")
-        # A reconnect's own downlink (resumed TLS, CONNACK, SUBACK, TIME), measured while idle.
-        def reconnect():
+
+        def link_down(kind):
+            """Cuts the link; the kernel's OTA counters at the link down, the
+            number of the connection that was cut, and the kernel log's mark."""
             at = run.kernel_mark()
-            run.modem.control("drop now")
-            dev.wait_for("kernel", r"cloud: online as", 60, start=at)
-            dev.wait_for("kernel", r"cloud: RAM high-water", 10, start=at)
-        reconnect_cost = bytes_down_while(run, reconnect)
+            conn = run.modem.stats()["connections"]
+            run.modem.control(kind)
+            dev.wait_for("kernel", r"cloud: link down", 60, start=at)
+            counters = tuple(int(x) for x in dev.wait_for("kernel", OTA_SO_FAR, 10, start=at).groups())
+            dev.wait_for("kernel", r"cloud: online as", 120, start=at)
+            return counters, conn, at
 
         def download(version, name, cut_count):
             elf = tools.app_elf(a.app_b, version, name + ".elf", size=SIZE, seed=version)
             app, _ = run.upload(elf, version, name + ".bwb")
-            cut = 0
+            cut = []
             def go():
-                nonlocal cut
                 dep = run.deploy(app)
                 while True:
                     shown = run.show(dep)
                     if shown["final"]:
                         break
-                    if cut < cut_count and shown["state"] == "downloading" and \
-                            shown["bytes"] > (cut + 1) * SIZE // (cut_count + 2):
-                        at = run.kernel_mark()
-                        kind = "corrupt" if cut % 3 == 2 else "drop"
-                        run.modem.control(f"{kind} down +{rng.randrange(1, 4 * PER_CHUNK)}")
-                        dev.wait_for("kernel", r"cloud: link down", 60, start=at)
-                        dev.wait_for("kernel", r"cloud: online as", 120, start=at)
-                        cut += 1
+                    if len(cut) < cut_count and shown["state"] == "downloading" and \
+                            shown["bytes"] > (len(cut) + 1) * SIZE // (cut_count + 2):
+                        kind = "corrupt" if len(cut) % 3 == 2 else "drop"
+                        counters, conn, _ = link_down(f"{kind} down +{rng.randrange(1, 4 * PER_CHUNK)}")
+                        cut.append((kind, conn, counters))
                     time.sleep(0.2)
                 if shown["state"] != "installed":
                     raise Failure(f"v{version}: {shown}")
@@ -239,16 +254,40 @@ def cuts(tools):
         clean, _ = download(2, "b2", 0)
         dev.wait_for("app", UPDATE_APP.format(version=2), 60)
         dev.wait_for("kernel", r"update: app version 2 is healthy: trial over", 60)
+        # An idle connection, whole: its downlink is what any connection costs to set up
+        # (TLS resumption, CONNACK, SUBACK, PUBACK of STATUS, TIME).
+        first, _, at = link_down("drop now")
+        dev.wait_for("kernel", r"cloud: wall time set by the cloud", 30, start=at)
+        base, idle_conn, _ = link_down("drop now")
+        idle_acks = base[3] - first[3]
         cut_total, done = download(3, "b3", 6)
         dev.wait_for("app", UPDATE_APP.format(version=3), 60)
-        if done != 6:
-            raise Failure(f"only {done} cuts landed in the download")
-        extra = cut_total - clean - done * (reconnect_cost + 120)   # + DEPLOY again after each
-        print(f"256 KiB: {clean} bytes down uncut; {cut_total} with {done} cuts; a reconnect costs "
-              f"{reconnect_cost}; re-fetched {extra} bytes = {extra / done:.0f} per cut "
-              f"(one chunk is {PER_CHUNK})")
-        if extra > done * PER_CHUNK:
-            raise Failure(f"{extra} bytes crossed the modem twice: more than one chunk per cut")
+        if len(done) != 6:
+            raise Failure(f"only {len(done)} cuts landed in the download")
+        down = connection_down_bytes(run)
+        setup = down[idle_conn]
+        print(f"256 KiB: {clean} bytes down uncut, {cut_total} with {len(done)} cuts; "
+              f"a connection's setup costs {setup} bytes down ({idle_acks} PUBACK)")
+        worst = {"drop": 0, "corrupt": 0}
+        wasted = {"drop": [], "corrupt": []}
+        before = base
+        for kind, conn, counters in done:
+            chunks, data, dropped, acks = (x - y for x, y in zip(counters, before))
+            used = setup + DEPLOY_RECORD + (acks - idle_acks) * PUBACK_RECORD + chunks * CHUNK_OVERHEAD + data
+            waste = down[conn] - used
+            print(f"  {kind:7} connection {conn}: {down[conn]} bytes down, {chunks} chunks ({data} bytes) "
+                  f"written, {dropped} dropped, {acks} PUBACKs: {waste} bytes crossed for nothing")
+            wasted[kind].append(waste)
+            worst[kind] = max(worst[kind], waste)
+            before = counters
+        for kind, values in wasted.items():
+            print(f"re-fetched per {kind}: mean {sum(values) / len(values):.0f}, worst {max(values)} bytes "
+                  f"(one chunk is {PER_CHUNK})")
+        if worst["drop"] > PER_CHUNK:
+            raise Failure(f"a drop cost {worst['drop']} bytes twice: more than one chunk")
+        if worst["corrupt"] > 2 * PER_CHUNK:
+            raise Failure(f"a corrupted byte cost {worst['corrupt']} bytes twice: more than the chunk it hit "
+                          "and the one behind it")
     finally:
         run.stop()
 
@@ -278,7 +317,8 @@ def kill(tools):
             if run.show(dep)["state"] == "installed":
                 break
         shown = run.wait_state(dep, "installed", 300)
-        run.device.wait_for("app", UPDATE_APP.format(version=2), 60)
+        # Wake reason 9 if this boot installed it, 0 if a cut came after the install.
+        run.device.wait_for("app", r"update-app: B version 2 started", 60)
         print(f"installed after the cuts: {shown['bytes']}/{shown['size']}")
     finally:
         run.stop()

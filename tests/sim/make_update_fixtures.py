@@ -3,7 +3,7 @@
 a signing key (and its raw 65-byte public point), three app images of
 different sizes as minimal ARM ELF files for the qemu-an505 app slot, and
 their bundles (versions 1, 2, 3) plus a bundle signed by a key the device
-does not trust. Usage: make_update_fixtures.py --bulwark PATH --out DIR"""
+does not trust and version 2 with a polite install window. Usage: make_update_fixtures.py --bulwark PATH --out DIR"""
 import argparse
 import base64
 import os
@@ -55,6 +55,9 @@ def main():
             "--version", str(version), "-o", f"app-v{version}.bwb")
     run(a.bulwark, "bundle", "create", "app-v3.elf", "--key", "stranger.key", "--version", "3",
         "-o", "app-v3-stranger.bwb")
+    # Polite install (tests/unit/test_ota.c): version 2 with a 30 s window.
+    run(a.bulwark, "bundle", "create", "app-v2.elf", "--key", "signer.key", "--version", "2",
+        "--polite-seconds", "30", "-o", "app-v2-polite.bwb")
     return 0
 
 

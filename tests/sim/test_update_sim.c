@@ -9,8 +9,11 @@
  *   1. reboot (bw_update_boot finishes an interrupted copy): the app slot
  *      measures as exactly the old or the new app; optionally the power is
  *      cut a second time during that recovery, and the reboot repeated;
- *   2. a download resumed after the cut lost at most one sector plus one
- *      chunk of what was delivered;
+ *   2. a download resumed after the cut lost at most BW_UPDATE_PROGRESS_PAGES
+ *      + 1 pages (256 B) of what was delivered, i.e. less than one OTA chunk
+ *      (1792 B); on ECC flash, a torn program in the resumed sector may
+ *      later send the stream back once more, to that sector's start (the
+ *      engine answers BW_UPDATE_E_OFFSET), and never elsewhere;
  *   3. the job is finished: the new app is installed and verified.
  * Prints the number of cases; any failure aborts with the case.
  *
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_config.h"
 #include "bw_crypto.h"
 #include "bw_update.h"
 #include "mbedtls/sha256.h"
@@ -45,6 +49,8 @@ static jmp_buf power_lost;
 static volatile uint32_t delivered;      /* bundle bytes the job handed over */
 static volatile int in_download;
 static const char *scenario;
+static int unit_ecc;               /* the model is ECC flash (program once) */
+static unsigned rewinds;           /* resumed downloads sent back to a sector's start */
 
 #define CHECK(cond, ...)                                                     \
     do {                                                                     \
@@ -169,12 +175,25 @@ static void update_job(const blob *b)
                                  &resume, &why);
     bw_update_describe(&why, text, sizeof text);
     CHECK(err == BW_OK, "begin: %s", text);
-    CHECK(resume + (uint32_t)nor_sim_device(sim)->sector_size + CHUNK >= delivered,
-          "resume at %u lost more than a sector and a chunk of %u delivered", resume, delivered);
+    CHECK(resume + (BW_UPDATE_PROGRESS_PAGES + 1u) * 256u >= delivered,
+          "resume at %u lost more than %u pages of %u delivered", resume,
+          (unsigned)BW_UPDATE_PROGRESS_PAGES + 1u, delivered);
+    int rewound = 0;
     for (uint32_t off = resume; off < b->len; off += CHUNK) {
         uint32_t n = b->len - off < CHUNK ? (uint32_t)(b->len - off) : CHUNK;
         err = bw_update_write(off, b->data + off, n, &why);
         bw_update_describe(&why, text, sizeof text);
+        if (err != BW_OK && why.error == BW_UPDATE_E_OFFSET && !rewound) {
+            /* A spent unit in the resumed sector: from the sector's start. */
+            uint32_t back = bw_update_expected_offset();
+            uint32_t sector = nor_sim_device(sim)->sector_size;
+            CHECK(unit_ecc && back < off && back + sector + CHUNK >= resume,
+                  "rewound from %u to %u (resume %u)", off, back, resume);
+            rewound = 1;
+            rewinds++;
+            off = back - CHUNK;   /* the loop adds CHUNK */
+            continue;
+        }
         CHECK(err == BW_OK, "write at %u: %s", off, text);
         if (off + n > delivered) {
             delivered = off + n;
@@ -250,6 +269,7 @@ int main(int argc, char **argv)
     uint32_t sector = (uint32_t)strtoul(argv[2], NULL, 0);
     uint32_t unit = (uint32_t)strtoul(argv[3], NULL, 0);
     scenario = argv[5];
+    unit_ecc = argv[4][0] == '1';
     CHECK(bw_crypto_init() == BW_OK, "crypto arena");
     for (int v = 1; v <= 3; v++) {
         char name[32];
@@ -335,8 +355,9 @@ int main(int argc, char **argv)
               "after the cut at %llu the new app is not in place", (unsigned long long)cut);
     }
     printf("update sim: scenario %s, sector %u, unit %u%s: %llu power cuts (%llu with a second cut "
-           "during recovery), 0 bricks\n", scenario, sector, unit, argv[4][0] == '1' ? ", ECC" : "",
-           (unsigned long long)cases, (unsigned long long)second_cuts);
+           "during recovery), %u resumed downloads sent back to a sector's start, 0 bricks\n",
+           scenario, sector, unit, argv[4][0] == '1' ? ", ECC" : "",
+           (unsigned long long)cases, (unsigned long long)second_cuts, rewinds);
     nor_sim_destroy(sim);
     return 0;
 }

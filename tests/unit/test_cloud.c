@@ -36,9 +36,11 @@ static size_t sent_count;
 static bool session_full;
 static uint16_t next_id = 1;
 
-static bw_err record_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint16_t *id)
+static bw_err record_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint8_t qos,
+                             uint16_t *id)
 {
     (void)ctx;
+    assert_int_equal(qos, 1);
     if (session_full) {
         return BW_E_FULL;
     }

@@ -93,8 +93,10 @@ static void time_decoding(void **state)
     msg[0] = 2;
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_VERSION);
     msg[0] = 1;
-    msg[1] = 0x82;
+    msg[1] = 0x84;                    /* a type this version does not know */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    msg[1] = 0x82;                    /* DEPLOY, with TIME's length */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_SIZE);
     msg[1] = 0x81;
     msg[3] = 1;
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
@@ -106,6 +108,121 @@ static void time_decoding(void **state)
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
     memset(msg + 4, 0xFF, 8);
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* DEPLOY (§15): fields as sent; a head outside §6's bounds or not inside its
+ * bundle, reserved bytes, and a length other than 52 are refused. */
+static void deploy_decoding(void **state)
+{
+    (void)state;
+    uint8_t msg[BW_CLOUD_DEPLOY_SIZE] = { 1, 0x82 };
+    put32(msg + 4, 7);
+    put32(msg + 8, 3);
+    put32(msg + 12, 50000);
+    put32(msg + 16, 420);
+    memset(msg + 20, 0xAB, 32);
+    bw_cloud_down down;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_OK);
+    assert_int_equal(down.type, BW_CLOUD_TYPE_DEPLOY);
+    assert_int_equal(down.deploy.deployment_id, 7);
+    assert_int_equal(down.deploy.app_version, 3);
+    assert_int_equal(down.deploy.bundle_size, 50000);
+    assert_int_equal(down.deploy.head_len, 420);
+    assert_int_equal(down.deploy.head_sha256[31], 0xAB);
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg - 1, &down), BW_E_SIZE);
+    put32(msg + 16, 4197);                           /* head longer than BW_BUNDLE_HEAD_MAX */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    put32(msg + 16, 100);                            /* no manifest */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    put32(msg + 16, 50000);                          /* no layer bytes */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    put32(msg + 16, 420);
+    msg[2] = 1;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    memset(msg + 2, 0, 18);                          /* no target: all zero */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_OK);
+    assert_int_equal(down.deploy.deployment_id, 0);
+    put32(msg + 8, 3);                               /* no target, but a version */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+}
+
+/* CHUNK (§15): the bytes are exactly the announced length, at most 1792,
+ * and only with status 0; statuses 1-3 carry none; others are refused. */
+static void chunk_decoding(void **state)
+{
+    (void)state;
+    static uint8_t msg[BW_CLOUD_CHUNK_HEADER + BW_CLOUD_CHUNK_MAX + 1];
+    memset(msg, 0, sizeof msg);
+    msg[0] = 1;
+    msg[1] = 0x83;
+    put32(msg + 4, 9);
+    put32(msg + 8, 4096);
+    msg[12] = 0x00;
+    msg[13] = 0x07;                                  /* 1792 */
+    bw_cloud_down down;
+    assert_int_equal(bw_cloud_decode_down(msg, 16 + 1792, &down), BW_OK);
+    assert_int_equal(down.type, BW_CLOUD_TYPE_CHUNK);
+    assert_int_equal(down.chunk.deployment_id, 9);
+    assert_int_equal(down.chunk.offset, 4096);
+    assert_int_equal(down.chunk.length, 1792);
+    assert_ptr_equal(down.chunk.data, msg + 16);
+    assert_int_equal(bw_cloud_decode_down(msg, 16 + 1791, &down), BW_E_SIZE);
+    assert_int_equal(bw_cloud_decode_down(msg, 16 + 1793, &down), BW_E_SIZE);
+    msg[12] = 0x01;                                  /* 1793 > BW_OTA_CHUNK */
+    assert_int_equal(bw_cloud_decode_down(msg, 16 + 1793, &down), BW_E_INVALID);
+    msg[12] = 0;
+    msg[13] = 0;                                     /* status 0 without bytes */
+    assert_int_equal(bw_cloud_decode_down(msg, 16, &down), BW_E_INVALID);
+    msg[2] = 1;                                      /* no such deployment */
+    assert_int_equal(bw_cloud_decode_down(msg, 16, &down), BW_OK);
+    assert_int_equal(down.chunk.status, BW_CLOUD_CHUNK_NO_DEPLOY);
+    msg[12] = 4;                                     /* ... carrying bytes */
+    assert_int_equal(bw_cloud_decode_down(msg, 20, &down), BW_E_INVALID);
+    msg[12] = 0;
+    msg[2] = 4;                                      /* unknown status */
+    assert_int_equal(bw_cloud_decode_down(msg, 16, &down), BW_E_INVALID);
+    msg[2] = 1;
+    msg[15] = 1;                                     /* reserved */
+    assert_int_equal(bw_cloud_decode_down(msg, 16, &down), BW_E_INVALID);
+}
+
+/* FETCH and UPDATE as §15 lays them out. */
+static void fetch_and_update_encoding(void **state)
+{
+    (void)state;
+    uint8_t fetch[BW_CLOUD_FETCH_SIZE];
+    bw_cloud_encode_fetch(0x01020304u, 0x0A0B0C0Du, 1792, fetch);
+    static const uint8_t want[BW_CLOUD_FETCH_SIZE] = { 1, 4, 0x00, 0x07, 4, 3, 2, 1, 0x0D, 0x0C, 0x0B, 0x0A };
+    assert_memory_equal(fetch, want, sizeof want);
+
+    uint8_t out[BW_CLOUD_UPDATE_MAX];
+    bw_cloud_update u = { .state = 5, .engine_error = 1, .manifest_error = 9, .rollback_cause = 0,
+                          .deployment_id = 7, .app_version = 3, .held = 420, .bundle_size = 50000 };
+    size_t n = bw_cloud_encode_update(&u, "bad signature", out);
+    assert_int_equal(n, 24 + 13);
+    assert_int_equal(out[0], 1);
+    assert_int_equal(out[1], 5);
+    assert_int_equal(out[2], 5);
+    assert_int_equal(out[3], 1);
+    assert_int_equal(out[4], 7);
+    assert_int_equal(out[8], 3);
+    assert_int_equal(out[12] | out[13] << 8, 420);
+    assert_int_equal(out[16] | out[17] << 8, 50000);
+    assert_int_equal(out[20], 9);
+    assert_int_equal(out[22], 13);
+    assert_memory_equal(out + 24, "bad signature", 13);
+    char long_text[300];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[299] = '\0';
+    assert_int_equal(bw_cloud_encode_update(&u, long_text, out), 24 + 200);   /* text capped */
+    assert_int_equal(bw_cloud_encode_update(&u, NULL, out), 24);
 }
 
 static void topics(void **state)
@@ -128,6 +245,9 @@ int main(void)
         cmocka_unit_test(crash_layout),
         cmocka_unit_test(log_batches),
         cmocka_unit_test(time_decoding),
+        cmocka_unit_test(deploy_decoding),
+        cmocka_unit_test(chunk_decoding),
+        cmocka_unit_test(fetch_and_update_encoding),
         cmocka_unit_test(topics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

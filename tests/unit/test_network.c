@@ -18,6 +18,7 @@
 #include "bw_config.h"
 #include "bw_handles.h"
 #include "bw_network.h"
+#include "bw_syscalls.h"
 #include "bw_notify.h"
 #include "test_support.h"
 
@@ -119,6 +120,36 @@ static void status_changes_notify(void **state)
     assert_int_equal(status, MV_NETWORKSTATUS_CONNECTED);
 }
 
+/* A verified OTA update waiting for its polite window: UPDATE subscriptions
+ * (only they) get UPDATEDOWNLOADED; mvRestart(AUTOAPPLYUPDATE) then asks the
+ * kernel loop for the install (once) instead of restarting the app; without
+ * a waiting update it restarts the app as before. */
+static void update_downloaded_and_apply(void **state)
+{
+    (void)state;
+    uint32_t center = open_center();
+    uint32_t network_sub = 0;
+    uint32_t update_sub = 0;
+    assert_int_equal(bw_system_notification_open(center, 22, MV_SYSTEMNOTIFICATIONSOURCE_NETWORK,
+                                                 &network_sub), BW_OK);
+    assert_int_equal(bw_system_notification_open(center, 33, MV_SYSTEMNOTIFICATIONSOURCE_UPDATE,
+                                                 &update_sub), BW_OK);
+    assert_int_equal(bw_sys_restart(MV_RESTARTMODE_AUTOAPPLYUPDATE), MV_STATUS_OKAY);
+    assert_int_equal(port_host_restart_requests(), 1);   /* nothing waits: a restart */
+    assert_false(bw_system_update_take_apply());
+    bw_system_update_downloaded();
+    assert_int_equal(ring()[0].event_type, MV_EVENTTYPE_UPDATEDOWNLOADED);
+    assert_int_equal(ring()[0].tag, 33);
+    assert_int_equal(ring()[1].event_type, MV_EVENTTYPE_NOEVENT);
+    assert_true(bw_system_update_waiting());
+    assert_false(bw_system_update_take_apply());         /* the app has not asked */
+    assert_int_equal(bw_sys_restart(MV_RESTARTMODE_AUTOAPPLYUPDATE), MV_STATUS_OKAY);
+    assert_int_equal(port_host_restart_requests(), 1);   /* no restart: the install restarts it */
+    assert_true(bw_system_update_take_apply());
+    assert_false(bw_system_update_take_apply());
+    assert_false(bw_system_update_waiting());
+}
+
 static void app_restart_retires(void **state)
 {
     (void)state;
@@ -165,6 +196,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(requests, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(table_limits, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(status_changes_notify, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(update_downloaded_and_apply, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(app_restart_retires, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(wall_time, test_setup, test_teardown),
     };

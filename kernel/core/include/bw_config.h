@@ -119,6 +119,14 @@
 #define BW_CRASH_HANG_MS 500
 #endif
 
+/* The update engine journals a download's progress (in 256-byte pages)
+ * once at least this many more pages are complete: at most this much plus
+ * one write is received again after a restart. 6 pages: every 1792-byte OTA
+ * chunk (docs/SPEC.md §15) completes at least 6, so each one is journaled. */
+#ifndef BW_UPDATE_PROGRESS_PAGES
+#define BW_UPDATE_PROGRESS_PAGES 6
+#endif
+
 /* Period of the kernel's supervision tick (hang detection, health, backoff
  * deadlines, watchdog feeding): the resolution of every crash timeout. */
 #ifndef BW_SUPERVISOR_TICK_MS

@@ -58,6 +58,20 @@ void bw_network_set_status(enum MvNetworkStatus status);
 /* Cloud service: sets and clears reason bits (MV_NETWORKREASON_*). */
 void bw_network_set_reasons(uint32_t set, uint32_t clear);
 
+/* OTA: a verified update waits for its polite window: every open UPDATE
+ * subscription gets MV_EVENTTYPE_UPDATEDOWNLOADED, and from now on
+ * mvRestart(AUTOAPPLYUPDATE) asks for the install instead of a restart. */
+void bw_system_update_downloaded(void);
+
+/* True while such an update waits (set above, cleared by the take below). */
+bool bw_system_update_waiting(void);
+
+/* System call: the app asks to apply the waiting update now. */
+void bw_system_update_apply_request(void);
+
+/* OTA (kernel loop): true once per request; the update stops waiting. */
+bool bw_system_update_take_apply(void);
+
 /* Cloud service: the UTC time in microseconds is `utc_us` now. */
 void bw_wall_time_set(uint64_t utc_us);
 

@@ -101,6 +101,39 @@ const bw_update_state *bw_update_current_state(void);
 bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
                        bw_update_diag *why);
 
+/* The head a delivery stages for begin: one RAM buffer of BW_BUNDLE_HEAD_MAX
+ * bytes inside the engine, shared by local and cloud delivery (it is also the
+ * engine's own scratch: reading a bank's head, e.g. at an install or a
+ * rollback, empties it; the delivery then sends or fetches it again).
+ * Appends len bytes at offset: 0 starts a new head, any other offset must
+ * equal the bytes held (BW_E_INVALID otherwise, nothing changes); BW_E_SIZE
+ * past BW_BUNDLE_HEAD_MAX (the staged head is dropped). *held: bytes held now. */
+bw_err bw_update_head_put(uint32_t offset, const uint8_t *data, size_t len, uint32_t *held);
+
+/* The staged head's bytes (read-only, valid until the next engine call) and
+ * how many are held (0: none). */
+const uint8_t *bw_update_head_staged(uint32_t *held);
+
+/* bw_update_begin on the staged head, which must hold exactly len bytes
+ * (BW_E_INVALID otherwise); the staged head is emptied either way. */
+bw_err bw_update_begin_staged(size_t len, uint32_t *resume_offset, bw_update_diag *why);
+
+/* Resumes the download already in the staging bank (journal op downloading
+ * or downloaded) if its first head_len bytes hash to head_sha256: begins
+ * from the bank's head, so a restart does not fetch it again. BW_E_UNAVAILABLE
+ * when there is no such download (fetch the head and begin), else as begin. */
+bw_err bw_update_begin_from_bank(uint32_t head_len, const uint8_t head_sha256[BW_SHA256_SIZE],
+                                 uint32_t *resume_offset, bw_update_diag *why);
+
+/* What was begun: the bundle's app version, size and polite install window
+ * (manifest, seconds). BW_E_UNAVAILABLE when nothing was begun since boot. */
+typedef struct bw_update_download {
+    uint32_t app_version;
+    uint32_t bundle_size;
+    uint32_t polite_seconds;
+} bw_update_download;
+bw_err bw_update_download_info(bw_update_download *out);
+
 /* Receives bundle bytes at file offset `offset`, which must be the offset the
  * engine expects next (resume_offset, then consecutive). */
 bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_update_diag *why);

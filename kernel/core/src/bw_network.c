@@ -26,6 +26,8 @@ static enum MvNetworkStatus link_status = MV_NETWORKSTATUS_DELIBERATELYOFFLINE;
 static uint32_t reasons;
 static bool wall_set;
 static uint64_t wall_offset_us;   /* UTC µs minus port_time_us() */
+static volatile bool update_waiting;   /* a verified update waits for its polite window */
+static volatile bool update_apply;     /* the app asked to apply it now */
 
 void bw_network_reset(void)
 {
@@ -40,6 +42,8 @@ void bw_network_reset(void)
     reasons = MV_NETWORKREASON_NEVERUSEDNETWORKAPI | MV_NETWORKREASON_RTCNOTSET;
     wall_set = false;
     wall_offset_us = 0;
+    update_waiting = false;
+    update_apply = false;
     port_irq_unlock(state);
 }
 
@@ -165,7 +169,8 @@ bw_err bw_system_notification_close(uint32_t handle)
 }
 
 /* Notifies every entry of table that is in use (and of source, for subscriptions). */
-static void notify_all(const subscriber *table, size_t size, bool any_source, uint32_t source)
+static void notify_all(const subscriber *table, size_t size, bool any_source, uint32_t source,
+                       enum MvEventType event)
 {
     for (size_t i = 0; i < size; i++) {
         uint32_t state = port_irq_lock();
@@ -173,7 +178,7 @@ static void notify_all(const subscriber *table, size_t size, bool any_source, ui
         port_irq_unlock(state);
         if (s.used && s.handle != 0 && (any_source || s.source == source)) {
             /* A center the app has closed meanwhile just refuses. */
-            (void)bw_notify_trigger(s.notification_handle, MV_EVENTTYPE_NETWORKSTATUSCHANGED, s.tag);
+            (void)bw_notify_trigger(s.notification_handle, event, s.tag);
         }
     }
 }
@@ -185,9 +190,44 @@ void bw_network_set_status(enum MvNetworkStatus status)
     link_status = status;
     port_irq_unlock(state);
     if (changed) {
-        notify_all(requests, BW_NETWORK_REQUESTS_MAX, true, 0);
-        notify_all(subscriptions, BW_SYSTEM_NOTIFICATIONS_MAX, false, MV_SYSTEMNOTIFICATIONSOURCE_NETWORK);
+        notify_all(requests, BW_NETWORK_REQUESTS_MAX, true, 0, MV_EVENTTYPE_NETWORKSTATUSCHANGED);
+        notify_all(subscriptions, BW_SYSTEM_NOTIFICATIONS_MAX, false, MV_SYSTEMNOTIFICATIONSOURCE_NETWORK,
+                   MV_EVENTTYPE_NETWORKSTATUSCHANGED);
     }
+}
+
+void bw_system_update_downloaded(void)
+{
+    uint32_t state = port_irq_lock();
+    update_waiting = true;
+    update_apply = false;
+    port_irq_unlock(state);
+    notify_all(subscriptions, BW_SYSTEM_NOTIFICATIONS_MAX, false, MV_SYSTEMNOTIFICATIONSOURCE_UPDATE,
+               MV_EVENTTYPE_UPDATEDOWNLOADED);
+}
+
+bool bw_system_update_waiting(void)
+{
+    return update_waiting;
+}
+
+void bw_system_update_apply_request(void)
+{
+    uint32_t state = port_irq_lock();
+    update_apply = update_waiting;
+    port_irq_unlock(state);
+}
+
+bool bw_system_update_take_apply(void)
+{
+    uint32_t state = port_irq_lock();
+    bool apply = update_apply;
+    if (apply) {
+        update_apply = false;
+        update_waiting = false;
+    }
+    port_irq_unlock(state);
+    return apply;
 }
 
 void bw_network_set_reasons(uint32_t set, uint32_t clear)

@@ -191,7 +191,13 @@ enum MvStatus bw_sys_restart(enum MvRestartMode mode)
     if (port_app_in_interrupt()) {
         return MV_STATUS_UNAVAILABLE;
     }
-    /* No update can be pending yet, so AUTOAPPLYUPDATE restarts the app. The
+    /* An update waiting for its polite window: the kernel loop installs it
+     * now and restarts the app itself (wake reason APPLICATIONUPDATE). */
+    if (bw_system_update_waiting()) {
+        bw_system_update_apply_request();
+        return MV_STATUS_OKAY;
+    }
+    /* Else AUTOAPPLYUPDATE restarts the app. The
      * port restarts it with wake reason MV_WAKEREASON_REMOTEAPPLICATIONRESTART:
      * the public enum has no value for "the app asked to be restarted", and
      * REMOTEAPPLICATIONRESTART ("the application was restarted on request") is

@@ -7,10 +7,18 @@
  * Download: layers arrive as one stream (layer data in manifest order) and go
  * to image-area offsets given by their region offsets. Layers must be in
  * region order and 256-byte aligned, so the stream maps monotonically onto
- * the bank and a resume point can be a sector boundary. Progress k (sectors
- * of the image area) is journaled when every stream byte before the first
- * byte of sector k is programmed; a resume erases sectors >= k and restarts
- * the stream at the first byte that maps to sector k or later.
+ * the bank and a resume point can be a page (256-byte piece) boundary.
+ * Progress p (pages of the image area) is journaled, once at least
+ * BW_UPDATE_PROGRESS_PAGES more are complete, when every stream byte before
+ * the first byte of page p is programmed. A resume at page p inside sector
+ * s requires the rest of s to read blank (pages after p may have been
+ * programmed, or torn, after the record): if it does not, progress goes
+ * back to the start of s in the journal first, then s is erased. Sectors
+ * after s are erased, and the stream restarts at the first byte that maps
+ * to page p or later. On ECC flash a torn program can leave a unit that
+ * reads blank but refuses a second program: that program fails in sector s,
+ * and the engine then does the same (journal back, erase s) and asks the
+ * sender for the bytes from the start of s (BW_UPDATE_E_OFFSET).
  *
  * Copies (backup, install, rollback) go destination sector by destination
  * sector: erase, program the source's non-blank pieces, journal the sector.
@@ -23,6 +31,7 @@
  */
 #include <string.h>
 
+#include "bw_config.h"
 #include "bw_identity.h"
 #include "bw_update.h"
 #include "mbedtls/sha256.h"
@@ -34,6 +43,7 @@
 #define BACKUP_MAGIC         0x4B425742u   /* "BWBK": a bank holding a provisioned app */
 #define BACKUP_VERSION       1u
 #define BACKUP_HEADER_SIZE   48u
+#define NO_SECTOR            0xFFFFFFFFu
 
 static struct {
     bw_update_config cfg;
@@ -42,11 +52,15 @@ static struct {
     int ready;                      /* storage present and journal loaded */
     /* the download in progress (RAM only; rebuilt by begin after a reset) */
     int receiving;
+    int begun;                      /* layout and manifest are those of a begun bundle */
+    uint32_t head_fill;             /* bytes of a staged head in head_buf (0: none) */
     bw_bundle_layout layout;
     bw_manifest manifest;
     uint32_t next_stream;           /* next layer-data offset expected */
     uint32_t piece_offset;          /* image-area offset of the piece being filled */
     uint32_t piece_fill;            /* bytes of it received (0: none pending) */
+    uint32_t resumed_sector;        /* image offset of a sector resumed mid-way (NO_SECTOR: none) */
+    int rewound;                    /* a program there failed: the stream went back to its start */
     uint8_t piece[PIECE];
 } eng;
 
@@ -275,6 +289,7 @@ static uint32_t rollback_floor(void)
 static bw_err load_bank_head(uint8_t bank, bw_bundle_layout *layout, bw_manifest *m,
                              bw_update_diag *why)
 {
+    eng.head_fill = 0;   /* head_buf is the staged head's too */
     bw_err err = bw_flash_read(bank_part(bank), 0, head_buf, sizeof head_buf);
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
@@ -501,7 +516,8 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
         const bw_flash_partition *b = config->bank[i];
         if (app == NULL || b == NULL || config->state == NULL
             || b->size < head_area_size(b) + app->size || unit_of(b) > MAX_PROGRAM_UNIT
-            || COPY_CHUNK % unit_of(app) != 0 || COPY_CHUNK % unit_of(b) != 0) {
+            || COPY_CHUNK % unit_of(app) != 0 || COPY_CHUNK % unit_of(b) != 0
+            || app->size / PIECE > UINT16_MAX || sector_of(b) % PIECE != 0) {
             return fail(why, BW_UPDATE_E_STORAGE, BW_E_SIZE);
         }
     }
@@ -636,6 +652,7 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     eng.manifest = m;
     eng.piece_fill = 0;
     if (same && eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
+        eng.begun = 1;
         eng.receiving = 0;
         eng.next_stream = m.layer_data_size;
         *resume_offset = layout.bundle_size;
@@ -656,17 +673,103 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
             return fail(why, BW_UPDATE_E_FLASH, err);
         }
     }
-    for (uint32_t k = eng.state.op_progress; k * sector < m.regions[0].size && err == BW_OK; k++) {
+    /* Progress is in pages. The sector holding the resume page keeps its
+     * pages (flush_piece checks those it is asked to program again); the
+     * sectors after it are erased. */
+    uint32_t page = eng.state.op_progress;
+    uint32_t first = page * PIECE / sector;
+    eng.resumed_sector = NO_SECTOR;
+    if (page * PIECE % sector != 0) {
+        eng.resumed_sector = first * sector;
+        first++;
+    }
+    for (uint32_t k = first; k * sector < m.regions[0].size && err == BW_OK; k++) {
         int erased = 0;
         err = prepare_sector(b, image + k * sector, layers_cover(&m, k * sector, sector), &erased);
     }
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
     }
-    uint32_t k = eng.state.op_progress;
+    eng.begun = 1;
     eng.receiving = 1;
-    eng.next_stream = stream_resume_point(k, sector);
+    eng.rewound = 0;
+    eng.next_stream = stream_resume_point(page, PIECE);
     *resume_offset = layout.layers_offset + eng.next_stream;
+    return BW_OK;
+}
+
+bw_err bw_update_head_put(uint32_t offset, const uint8_t *data, size_t len, uint32_t *held)
+{
+    if (offset == 0) {
+        eng.head_fill = 0;
+    }
+    if (offset != eng.head_fill) {
+        *held = eng.head_fill;
+        return BW_E_INVALID;
+    }
+    if (len > sizeof head_buf - eng.head_fill) {
+        eng.head_fill = 0;
+        *held = 0;
+        return BW_E_SIZE;
+    }
+    memcpy(head_buf + eng.head_fill, data, len);
+    eng.head_fill += (uint32_t)len;
+    *held = eng.head_fill;
+    return BW_OK;
+}
+
+const uint8_t *bw_update_head_staged(uint32_t *held)
+{
+    *held = eng.head_fill;
+    return head_buf;
+}
+
+bw_err bw_update_begin_staged(size_t len, uint32_t *resume_offset, bw_update_diag *why)
+{
+    uint32_t held = eng.head_fill;
+    eng.head_fill = 0;
+    if (len != held || len == 0) {
+        if (why != NULL) {
+            memset(why, 0, sizeof *why);
+        }
+        return BW_E_INVALID;
+    }
+    return bw_update_begin(head_buf, len, resume_offset, why);
+}
+
+bw_err bw_update_begin_from_bank(uint32_t head_len, const uint8_t head_sha256[BW_SHA256_SIZE],
+                                 uint32_t *resume_offset, bw_update_diag *why)
+{
+    if (why != NULL) {
+        memset(why, 0, sizeof *why);
+    }
+    uint8_t bank = download_bank();
+    if (!eng.ready || head_len == 0 || head_len > sizeof head_buf
+        || (eng.state.op != BW_UPDATE_OP_DOWNLOADING && eng.state.op != BW_UPDATE_OP_DOWNLOADED)
+        || eng.state.op_bank != bank) {
+        return BW_E_UNAVAILABLE;
+    }
+    eng.head_fill = 0;
+    bw_err err = bw_flash_read(bank_part(bank), 0, head_buf, head_len);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    uint8_t digest[BW_SHA256_SIZE];
+    if (mbedtls_sha256(head_buf, head_len, digest, 0) != 0
+        || memcmp(digest, head_sha256, sizeof digest) != 0) {
+        return BW_E_UNAVAILABLE;
+    }
+    return bw_update_begin(head_buf, head_len, resume_offset, why);
+}
+
+bw_err bw_update_download_info(bw_update_download *out)
+{
+    if (!eng.begun) {
+        return BW_E_UNAVAILABLE;
+    }
+    *out = (bw_update_download){ .app_version = eng.manifest.app_version,
+                                 .bundle_size = eng.layout.bundle_size,
+                                 .polite_seconds = eng.manifest.update.polite_seconds };
     return BW_OK;
 }
 
@@ -675,29 +778,87 @@ uint32_t bw_update_expected_offset(void)
     return eng.receiving ? eng.layout.layers_offset + eng.next_stream : 0u;
 }
 
-/* Programs the pending piece (padded with 0xFF); journals progress when a
- * sector boundary lies between the last byte written and the next one. */
+/* Pages of the image area complete: every stream byte before them programmed. */
+static uint32_t pages_done(void)
+{
+    if (eng.piece_fill != 0) {
+        return eng.piece_offset / PIECE;
+    }
+    return (stream_to_image(eng.next_stream) + PIECE - 1u) / PIECE;
+}
+
+/* A program failed in the sector resumed mid-way (ECC flash: a torn program
+ * there left a unit that reads blank but is spent): journal the progress
+ * back to the sector's start, erase it, and restart the stream there. */
+static bw_err rewind_resumed_sector(void)
+{
+    const bw_flash_partition *b = bank_part(eng.state.op_bank);
+    uint32_t at = eng.resumed_sector;
+    eng.resumed_sector = NO_SECTOR;
+    eng.state.op_progress = (uint16_t)(at / PIECE);
+    bw_err err = save_state();
+    if (err == BW_OK) {
+        err = bw_flash_erase_sector(b, head_area_size(b) + at);
+    }
+    eng.piece_fill = 0;
+    eng.next_stream = stream_resume_point(at / PIECE, PIECE);
+    eng.rewound = err == BW_OK;
+    return err;
+}
+
+/* Programs the pending piece (padded with 0xFF). In the sector resumed mid-way
+ * a piece may have been programmed after the journal's record: one that
+ * already holds exactly these bytes is left alone. */
 static bw_err flush_piece(void)
 {
     if (eng.piece_fill == 0) {
         return BW_OK;
     }
     const bw_flash_partition *b = bank_part(eng.state.op_bank);
+    uint32_t at = head_area_size(b) + eng.piece_offset;
+    bool resumed = eng.resumed_sector != NO_SECTOR && eng.piece_offset - eng.resumed_sector < sector_of(b);
     memset(eng.piece + eng.piece_fill, 0xFF, PIECE - eng.piece_fill);
-    bw_err err = bw_flash_program(b, head_area_size(b) + eng.piece_offset, eng.piece, PIECE);
     eng.piece_fill = 0;
-    if (err != BW_OK) {
-        return err;
+    bw_err err = BW_OK;
+    if (resumed) {
+        _Static_assert(PIECE == COPY_CHUNK, "a piece is read in one chunk");
+        err = bw_flash_read(b, at, chunk_buf, PIECE);
+        if (err == BW_OK && memcmp(chunk_buf, eng.piece, PIECE) == 0) {
+            return BW_OK;   /* programmed whole before the cut */
+        }
     }
-    uint32_t sector = sector_of(b);
-    uint32_t s = eng.next_stream;
-    uint32_t last_sector = stream_to_image(s - 1u) / sector;
-    uint32_t next_sector = stream_to_image(s) / sector;
-    if (next_sector > last_sector && last_sector + 1u > eng.state.op_progress) {
-        eng.state.op_progress = (uint16_t)(last_sector + 1u);
+    if (err == BW_OK) {
+        err = bw_flash_program(b, at, eng.piece, PIECE);
+    }
+    if (err == BW_E_INVALID && resumed) {
+        bw_err rewind = rewind_resumed_sector();
+        return rewind == BW_OK ? BW_E_INVALID : rewind;
+    }
+    return err;
+}
+
+/* Journals the progress once BW_UPDATE_PROGRESS_PAGES more pages are
+ * complete, or all of them. */
+static bw_err journal_progress(void)
+{
+    uint32_t done = pages_done();
+    bool complete = eng.next_stream == eng.manifest.layer_data_size;
+    if (done > eng.state.op_progress
+        && (done - eng.state.op_progress >= BW_UPDATE_PROGRESS_PAGES || complete)) {
+        eng.state.op_progress = (uint16_t)done;
         return save_state();
     }
     return BW_OK;
+}
+
+/* A flush failed: a rewound stream asks the sender to go back (E_OFFSET). */
+static bw_err write_failed(bw_update_diag *why, bw_err err)
+{
+    if (eng.rewound) {
+        eng.rewound = 0;
+        return fail(why, BW_UPDATE_E_OFFSET, BW_E_INVALID);
+    }
+    return fail(why, BW_UPDATE_E_FLASH, err);
 }
 
 bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_update_diag *why)
@@ -719,7 +880,7 @@ bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_upda
         if (eng.piece_fill != 0 && piece_start != eng.piece_offset) {
             bw_err err = flush_piece();
             if (err != BW_OK) {
-                return fail(why, BW_UPDATE_E_FLASH, err);
+                return write_failed(why, err);
             }
         }
         if (eng.piece_fill == 0) {
@@ -738,11 +899,12 @@ bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_upda
         if (eng.piece_fill == PIECE || n == layer_left) {
             bw_err err = flush_piece();
             if (err != BW_OK) {
-                return fail(why, BW_UPDATE_E_FLASH, err);
+                return write_failed(why, err);
             }
         }
     }
-    return BW_OK;
+    bw_err err = journal_progress();
+    return err == BW_OK ? BW_OK : fail(why, BW_UPDATE_E_FLASH, err);
 }
 
 bw_err bw_update_finish(bw_update_diag *why)

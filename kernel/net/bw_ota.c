@@ -1,0 +1,496 @@
+/*
+ * The over-the-air update client (see bw_ota.h).
+ *
+ * Phases: IDLE (no target) → HEAD (fetching [0, H) into the engine's staged
+ * head) → DATA (fetching [expected, S) into the engine) → VERIFY (complete:
+ * finish on the next poll) → POLITE (verified, waiting for the app or the
+ * window) → INSTALL (on the next poll) → DONE (a final outcome was
+ * reported). WAITING: the engine cannot take a bundle now (app on trial);
+ * retried when that changes.
+ *
+ * Requests: `req` holds the FETCHes in flight, consecutive ranges in order
+ * from the offset the phase expects next (the staged head's length in HEAD,
+ * bw_update_expected_offset in DATA); `asked` is where the next FETCH
+ * starts. A range is settled when the expected offset passes its end. When
+ * the oldest has waited BW_OTA_RETRY_MS, or the link came back, every range
+ * is forgotten and the window is asked again from the expected offset. So
+ * the window is never exceeded and no byte is written twice or out of order.
+ */
+#include <string.h>
+
+#include "bw_cloud.h"
+#include "bw_ota.h"
+#include "mbedtls/sha256.h"
+
+typedef enum phase { IDLE, HEAD, DATA, VERIFY, POLITE, INSTALL, DONE, WAITING } phase;
+
+typedef struct request {
+    uint32_t offset;
+    uint32_t end;
+    uint64_t sent_ms;
+} request;
+
+static struct {
+    bw_ota_hooks hooks;
+    phase phase;
+    bw_cloud_deploy deploy;
+    bool online;
+    request req[BW_OTA_WINDOW];
+    unsigned req_count;
+    uint32_t asked;
+    uint64_t polite_until_ms;
+    uint32_t installed_deployment;   /* the deployment whose app was installed (for a rollback) */
+    uint32_t last_report_held;
+    uint64_t last_report_ms;
+    bool rollback_pending;
+    uint32_t rollback_version;
+    uint8_t rollback_cause;
+    uint32_t rollback_crash;
+    bw_ota_counters counters;
+} ota;
+
+void bw_ota_init(const bw_ota_hooks *hooks)
+{
+    ota.hooks = *hooks;
+}
+
+void bw_ota_reset(void)
+{
+    bw_ota_hooks hooks = ota.hooks;
+    memset(&ota, 0, sizeof ota);
+    ota.hooks = hooks;
+}
+
+const bw_ota_counters *bw_ota_stats(void)
+{
+    return &ota.counters;
+}
+
+bool bw_ota_install_pending(void)
+{
+    return ota.phase == POLITE;
+}
+
+bool bw_ota_downloading(uint32_t *held, uint32_t *size)
+{
+    if (ota.phase != HEAD && ota.phase != DATA) {
+        return false;
+    }
+    *held = ota.phase == HEAD ? 0u : bw_update_expected_offset();
+    *size = ota.deploy.bundle_size;
+    return true;
+}
+
+/* ---- reports ---- */
+
+static void report(uint8_t state, const bw_update_diag *why, uint32_t held, const char *text)
+{
+    char described[BW_CLOUD_UPDATE_TEXT_MAX + 1];
+    bw_cloud_update u = {
+        .state = state,
+        .deployment_id = ota.deploy.deployment_id,
+        .app_version = ota.deploy.app_version,
+        .held = held,
+        .bundle_size = ota.deploy.bundle_size,
+    };
+    if (why != NULL) {
+        u.engine_error = (uint8_t)why->error;
+        u.manifest_error = (uint8_t)why->manifest.error;
+        if (text == NULL) {
+            (void)bw_update_describe(why, described, sizeof described);
+            text = described;
+        }
+    }
+    bw_cloud_report_update(&u, text);
+    ota.counters.reports++;
+}
+
+static void report_progress(uint64_t now_ms, bool force)
+{
+    uint32_t held = bw_update_expected_offset();
+    uint32_t size = ota.deploy.bundle_size;
+    bool new_tenth = (uint64_t)held * 10u / size > (uint64_t)ota.last_report_held * 10u / size;
+    bool due = now_ms - ota.last_report_ms >= BW_OTA_PROGRESS_MS;
+    if (force || (held != ota.last_report_held && (due || new_tenth))) {
+        report(BW_CLOUD_UPDATE_DOWNLOADING, NULL, held, NULL);
+        ota.last_report_held = held;
+        ota.last_report_ms = now_ms;
+    }
+}
+
+/* A final outcome for this deployment: nothing more is fetched for it. */
+static void final(uint8_t state, const bw_update_diag *why, uint32_t held, const char *text)
+{
+    report(state, why, held, text);
+    ota.phase = DONE;
+    ota.req_count = 0;
+}
+
+/* The engine refused or failed at begin, write or finish. */
+static void engine_refused(const bw_update_diag *why)
+{
+    if (why->error == BW_UPDATE_E_ON_TRIAL || why->error == BW_UPDATE_E_STORAGE) {
+        ota.phase = WAITING;
+        ota.req_count = 0;
+        report(BW_CLOUD_UPDATE_WAITING, why, 0,
+               why->error == BW_UPDATE_E_STORAGE
+               ? "updates unavailable on this device (no update storage, or no trusted key provisioned)"
+               : NULL);
+        return;
+    }
+    final(why->error == BW_UPDATE_E_FLASH ? BW_CLOUD_UPDATE_FAILED : BW_CLOUD_UPDATE_REFUSED, why,
+          bw_update_expected_offset(), NULL);
+}
+
+/* ---- requests ---- */
+
+static uint32_t expected(void)
+{
+    if (ota.phase == HEAD) {
+        uint32_t held = 0;
+        (void)bw_update_head_staged(&held);
+        return held;
+    }
+    return bw_update_expected_offset();
+}
+
+static uint32_t phase_end(void)
+{
+    return ota.phase == HEAD ? ota.deploy.head_len : ota.deploy.bundle_size;
+}
+
+static void restart_window(void)
+{
+    ota.req_count = 0;
+    ota.asked = expected();
+}
+
+/* Settles answered ranges, restarts a stale window, asks for more. */
+static void pump(uint64_t now_ms)
+{
+    if (ota.phase != HEAD && ota.phase != DATA) {
+        return;
+    }
+    uint32_t at = expected();
+    unsigned settled = 0;
+    while (settled < ota.req_count && ota.req[settled].end <= at) {
+        settled++;
+    }
+    if (settled > 0) {
+        memmove(ota.req, ota.req + settled, (ota.req_count - settled) * sizeof ota.req[0]);
+        ota.req_count -= settled;
+    }
+    if (ota.req_count == 0 ? ota.asked != at
+                           : now_ms - ota.req[0].sent_ms >= BW_OTA_RETRY_MS || ota.req[0].offset != at) {
+        if (ota.req_count > 0) {
+            ota.counters.refetch_rounds++;
+        }
+        restart_window();
+    }
+    uint32_t end = phase_end();
+    while (ota.online && ota.req_count < BW_OTA_WINDOW && ota.asked < end) {
+        uint32_t len = end - ota.asked < BW_OTA_CHUNK ? end - ota.asked : BW_OTA_CHUNK;
+        uint8_t fetch[BW_CLOUD_FETCH_SIZE];
+        bw_cloud_encode_fetch(ota.deploy.deployment_id, ota.asked, (uint16_t)len, fetch);
+        if (bw_cloud_fetch(fetch, sizeof fetch) != BW_OK) {
+            break;   /* the session takes nothing now: the next pass asks */
+        }
+        ota.req[ota.req_count++] = (request){ .offset = ota.asked, .end = ota.asked + len,
+                                              .sent_ms = now_ms };
+        ota.asked += len;
+        ota.counters.fetches++;
+    }
+}
+
+/* ---- the download ---- */
+
+static void start_data(uint32_t resume, uint64_t now_ms)
+{
+    if (resume >= ota.deploy.bundle_size) {
+        ota.phase = VERIFY;   /* already wholly received */
+        return;
+    }
+    ota.phase = DATA;
+    restart_window();
+    report_progress(now_ms, true);
+    pump(now_ms);
+}
+
+/* The head is complete: check it against DEPLOY, then begin. */
+static void head_complete(uint64_t now_ms)
+{
+    uint32_t held = 0;
+    const uint8_t *head = bw_update_head_staged(&held);
+    uint8_t digest[BW_CLOUD_SHA256_SIZE];
+    if (mbedtls_sha256(head, held, digest, 0) != 0
+        || memcmp(digest, ota.deploy.head_sha256, sizeof digest) != 0) {
+        bw_update_diag why = { .error = BW_UPDATE_E_BUNDLE };
+        final(BW_CLOUD_UPDATE_REFUSED, &why, 0,
+              "the bundle head does not match the deployment's SHA-256");
+        return;
+    }
+    uint32_t resume = 0;
+    bw_update_diag why;
+    if (bw_update_begin_staged(held, &resume, &why) != BW_OK) {
+        engine_refused(&why);
+        return;
+    }
+    start_data(resume, now_ms);
+}
+
+/* Starts (or, after a restart, resumes) the deployment in ota.deploy. */
+static void start(uint64_t now_ms)
+{
+    const bw_update_state *st = bw_update_current_state();
+    if (st->current_version == ota.deploy.app_version) {
+        ota.installed_deployment = ota.deploy.deployment_id;
+        final(BW_CLOUD_UPDATE_INSTALLED, NULL, ota.deploy.bundle_size, NULL);
+        return;
+    }
+    if (!bw_update_available() || st->trial) {
+        bw_update_diag why = { .error = bw_update_available() ? BW_UPDATE_E_ON_TRIAL
+                                                              : BW_UPDATE_E_STORAGE };
+        engine_refused(&why);
+        return;
+    }
+    uint32_t resume = 0;
+    bw_update_diag why;
+    bw_err err = bw_update_begin_from_bank(ota.deploy.head_len, ota.deploy.head_sha256, &resume, &why);
+    if (err == BW_OK) {
+        start_data(resume, now_ms);
+        return;
+    }
+    if (err != BW_E_UNAVAILABLE) {
+        engine_refused(&why);
+        return;
+    }
+    uint32_t held = 0;
+    (void)bw_update_head_put(0, NULL, 0, &held);   /* a new, empty head */
+    ota.phase = HEAD;
+    restart_window();
+    pump(now_ms);
+}
+
+void bw_ota_deploy(const bw_cloud_deploy *deploy, uint64_t now_ms)
+{
+    if (deploy->deployment_id == 0) {
+        ota.phase = IDLE;   /* no target: a partial download stays in the engine */
+        ota.req_count = 0;
+        ota.deploy = *deploy;
+        return;
+    }
+    bool same = memcmp(deploy, &ota.deploy, sizeof *deploy) == 0 && ota.phase != IDLE;
+    if (same && ota.phase != WAITING) {
+        /* The cloud repeats DEPLOY after each STATUS; the reconnect has
+         * already asked from where we are (bw_ota_connected), so asking
+         * again would fetch the whole window twice. */
+        pump(now_ms);
+        return;
+    }
+    ota.deploy = *deploy;
+    ota.req_count = 0;
+    ota.last_report_held = 0;
+    start(now_ms);
+}
+
+void bw_ota_chunk(const bw_cloud_chunk *chunk, uint64_t now_ms)
+{
+    bool ours = (ota.phase == HEAD || ota.phase == DATA)
+                && chunk->deployment_id == ota.deploy.deployment_id;
+    if (!ours || chunk->status != BW_CLOUD_CHUNK_OK) {
+        ota.counters.chunks_ignored++;
+        if (ours && chunk->status == BW_CLOUD_CHUNK_NO_DEPLOY) {
+            ota.phase = IDLE;   /* no longer this device's target */
+            ota.req_count = 0;
+        }
+        return;
+    }
+    uint32_t end = phase_end();
+    if (chunk->offset > end || chunk->length > end - chunk->offset) {
+        ota.counters.chunks_ignored++;
+        return;
+    }
+    if (chunk->offset != expected()) {
+        ota.counters.chunks_dropped++;
+        return;
+    }
+    bw_update_diag why = { 0 };
+    bw_err err;
+    if (ota.phase == HEAD) {
+        uint32_t held = 0;
+        err = bw_update_head_put(chunk->offset, chunk->data, chunk->length, &held);
+    } else {
+        err = bw_update_write(chunk->offset, chunk->data, chunk->length, &why);
+    }
+    if (err != BW_OK) {
+        if (ota.phase == HEAD) {
+            ota.counters.chunks_dropped++;   /* the staged head went (an install read a bank): refetch */
+            start(now_ms);
+        } else if (why.error == BW_UPDATE_E_OFFSET) {
+            /* The engine went back to a sector's start (a spent unit after
+             * a torn program): ask again from there. */
+            ota.counters.refetch_rounds++;
+            restart_window();
+            pump(now_ms);
+        } else {
+            engine_refused(&why);
+        }
+        return;
+    }
+    ota.counters.chunks_written++;
+    ota.counters.bytes_written += chunk->length;
+    if (ota.phase == HEAD && expected() == ota.deploy.head_len) {
+        head_complete(now_ms);
+        return;
+    }
+    if (ota.phase == DATA && expected() == ota.deploy.bundle_size) {
+        ota.phase = VERIFY;
+        ota.req_count = 0;
+        return;
+    }
+    if (ota.phase == DATA) {
+        report_progress(now_ms, false);
+    }
+    pump(now_ms);
+}
+
+/* ---- verify and install ---- */
+
+static void verify(uint64_t now_ms)
+{
+    bw_update_diag why;
+    if (bw_update_finish(&why) != BW_OK) {
+        engine_refused(&why);
+        return;
+    }
+    bw_update_download info = { 0 };
+    (void)bw_update_download_info(&info);
+    report(BW_CLOUD_UPDATE_DOWNLOADED, NULL, ota.deploy.bundle_size, NULL);
+    if (info.polite_seconds == 0) {
+        ota.phase = INSTALL;
+        return;
+    }
+    ota.phase = POLITE;
+    ota.polite_until_ms = now_ms + (uint64_t)info.polite_seconds * 1000u;
+    if (ota.hooks.downloaded != NULL) {
+        ota.hooks.downloaded(ota.hooks.ctx);
+    }
+}
+
+static void install(void)
+{
+    report(BW_CLOUD_UPDATE_INSTALLING, NULL, ota.deploy.bundle_size, NULL);
+    bw_update_diag why = { 0 };
+    bw_err err = ota.hooks.install != NULL ? ota.hooks.install(ota.hooks.ctx, &why) : BW_E_UNAVAILABLE;
+    const bw_update_state *st = bw_update_current_state();
+    if (err == BW_OK && st->current_version == ota.deploy.app_version) {
+        ota.installed_deployment = ota.deploy.deployment_id;
+        final(BW_CLOUD_UPDATE_INSTALLED, NULL, ota.deploy.bundle_size, NULL);
+        return;
+    }
+    if (st->rollback_cause == BW_ROLLBACK_INSTALL_FAILED && st->current_version != ota.deploy.app_version) {
+        ota.installed_deployment = ota.deploy.deployment_id;
+        bw_ota_rolled_back(ota.deploy.app_version, BW_ROLLBACK_INSTALL_FAILED, 0);
+        ota.phase = DONE;
+        return;
+    }
+    final(BW_CLOUD_UPDATE_FAILED, &why, ota.deploy.bundle_size, NULL);
+}
+
+void bw_ota_rolled_back(uint32_t version, uint8_t cause, uint32_t crash_sequence)
+{
+    ota.rollback_pending = true;
+    ota.rollback_version = version;
+    ota.rollback_cause = cause;
+    ota.rollback_crash = crash_sequence;
+}
+
+static void report_rollback(void)
+{
+    static const char *const causes[] = {
+        [BW_ROLLBACK_NONE] = "rolled back",
+        [BW_ROLLBACK_CRASH_LOOP] = "crash loop: the new app crashed before it proved healthy",
+        [BW_ROLLBACK_INSTALL_FAILED] = "the installed app did not verify",
+    };
+    char text[BW_CLOUD_UPDATE_TEXT_MAX + 1];
+    const char *what = ota.rollback_cause <= BW_ROLLBACK_INSTALL_FAILED ? causes[ota.rollback_cause]
+                                                                        : "rolled back";
+    size_t n = strlen(what);
+    memcpy(text, what, n + 1u);
+    if (ota.rollback_crash != 0) {
+        /* "; crash record N": the cloud has the record itself (CRASH). */
+        static const char tail[] = "; crash record ";
+        char digits[11];
+        size_t d = 0;
+        for (uint32_t v = ota.rollback_crash; v != 0; v /= 10u) {
+            digits[d++] = (char)('0' + v % 10u);
+        }
+        memcpy(text + n, tail, sizeof tail - 1u);
+        n += sizeof tail - 1u;
+        while (d > 0) {
+            text[n++] = digits[--d];
+        }
+        text[n] = '\0';
+    }
+    bw_cloud_update u = {
+        .state = BW_CLOUD_UPDATE_ROLLED_BACK,
+        .deployment_id = ota.installed_deployment,
+        .app_version = ota.rollback_version,
+        .rollback_cause = ota.rollback_cause,
+    };
+    bw_cloud_report_update(&u, text);
+    ota.counters.reports++;
+    ota.rollback_pending = false;
+    ota.installed_deployment = 0;
+}
+
+void bw_ota_poll(uint64_t now_ms)
+{
+    if (ota.rollback_pending) {
+        report_rollback();
+    }
+    switch (ota.phase) {
+    case WAITING:
+        if (bw_update_available() && !bw_update_current_state()->trial) {
+            start(now_ms);
+        }
+        break;
+    case HEAD:
+    case DATA:
+        if (ota.phase == DATA) {
+            report_progress(now_ms, false);
+        }
+        pump(now_ms);
+        break;
+    case VERIFY:
+        verify(now_ms);
+        break;
+    case POLITE: {
+        bool asked = ota.hooks.take_apply_request != NULL && ota.hooks.take_apply_request(ota.hooks.ctx);
+        if (asked || now_ms >= ota.polite_until_ms) {
+            ota.phase = INSTALL;
+        }
+        break;
+    }
+    case INSTALL:
+        install();
+        break;
+    default:
+        break;
+    }
+}
+
+void bw_ota_connected(uint64_t now_ms)
+{
+    ota.online = true;
+    if (ota.phase == HEAD || ota.phase == DATA) {
+        restart_window();
+        pump(now_ms);
+    }
+}
+
+void bw_ota_disconnected(void)
+{
+    ota.online = false;
+    ota.req_count = 0;
+}
