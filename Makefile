@@ -7,7 +7,9 @@
 #   make test    build every target and run the whole suite (host + QEMU + sizes)
 #   make bench   print instruction counts and image sizes (no pass/fail)
 #   make soak    power-cut soak: SOAK_RUNS (default 200) random kill -9s of QEMU
-#                during local delivery and install (tests/qemu/kill_test.py)
+#                during local delivery and install (tests/qemu/kill_test.py), then
+#                SOAK_OTA_KILLS (default 40) during over-the-air downloads and
+#                installs through the cloud (tests/qemu/run_ota_test.py --scenario kill)
 
 BUILD ?= build
 MAKEFLAGS += --no-print-directory
@@ -61,11 +63,20 @@ bench: host qemu-an505 stm32u585
 	@scripts/bench.sh $(BUILD)
 
 SOAK_RUNS ?= 200
+SOAK_OTA_KILLS ?= 40
+CLOUD_APPS = $(QEMU_BUILD)/apps/cloud-demo
 soak: host qemu-an505
 	@tests/qemu/kill_test.py --runs $(SOAK_RUNS) --bulwark $(BUILD)/host/cli/bulwark --emu $(EMU) \
 	    --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf \
 	    --app-a $(QEMU_BUILD)/tests/qemu/apps/qt-update-a.bin \
 	    --app-b $(QEMU_BUILD)/tests/qemu/apps/qt-update-b.bin --workdir $(BUILD)/soak
+	@tests/qemu/run_ota_test.py --scenario kill --kills $(SOAK_OTA_KILLS) --bulwark $(BUILD)/host/cli/bulwark \
+	    --emu $(EMU) --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf \
+	    --app-a $(QEMU_BUILD)/tests/qemu/apps/qt-update-a.bin --app-b $(QEMU_BUILD)/tests/qemu/apps/qt-update-b.bin \
+	    --app $(CLOUD_APPS)/cloud-demo.elf --app-v2 $(CLOUD_APPS)/cloud-demo-v2.elf \
+	    --app-v3 $(CLOUD_APPS)/cloud-demo-v3-crash.elf --app-stubborn $(CLOUD_APPS)/cloud-demo-stubborn.elf \
+	    --bulwarkd $(BUILD)/host/cloud/bulwarkd/bulwarkd --plugin $(BUILD)/host/cloud/broker/bw_registry_plugin.so \
+	    --modem $(BUILD)/host/emu/modem/bulwark-modem --workdir $(BUILD)/soak-ota
 
 clean:
 	rm -rf $(BUILD)

@@ -160,7 +160,13 @@ static void log_ram_peaks(void)
 static bw_err ota_install(void *ctx, bw_update_diag *why)
 {
     (void)ctx;
-    return update_service_install(why);
+    bw_update_download info = { 0 };
+    (void)bw_update_download_info(&info);
+    bw_log("update: verified, installing version %u (over the air)", (unsigned)info.app_version);
+    uint64_t started = port_time_us();
+    bw_err err = update_service_install(why);
+    bw_log("update: install took %u us", (unsigned)(port_time_us() - started));
+    return err;
 }
 
 static void ota_downloaded(void *ctx)

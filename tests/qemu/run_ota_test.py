@@ -292,34 +292,74 @@ def cuts(tools):
         run.stop()
 
 
+KERNEL_FAILURE = re.compile(r"KERNEL|no verified app|did not verify|install failed|rolled back")
+
+
 def kill(tools):
-    """kill -9 of QEMU (a power cut) at random instants of a 256 KiB download and its install;
-    each time the device boots the old or the new app, resumes and the deployment completes."""
+    """kill -9 of QEMU (a power cut) at random instants of 256 KiB downloads and their installs:
+    a.kills cuts over as many deployments as they take (versions 2, 3, ...). The instant is drawn
+    in turn over the download (0.5-8 s into a boot) and over the install (after the kernel's
+    "installing" line, within the install's measured time). After each cut the device boots the
+    old or the new app, with no kernel failure, comes back online, and the deployment resumes
+    and ends installed."""
     a = tools.args
     rng = random.Random(a.seed)
-    provisioned = tools.app_elf(a.app_a, 1, "a.elf")
-    run = Ota(tools, provisioned)
+    run = Ota(tools, tools.app_elf(a.app_a, 1, "a.elf"))
+    image = os.path.join(tools.work, "flash.bin")
+    phases = {"download": 0, "install": 0, "after install": 0}
+    old, version, cut, deployments = ("A", 1), 2, 0, 0
+    install_s = 0.3
     try:
-        elf = tools.app_elf(a.app_b, 2, "b2.elf", size=SIZE, seed=2)
-        app, _ = run.upload(elf, 2, "b2.bwb")
-        dep = run.deploy(app)
-        image = os.path.join(tools.work, "flash.bin")
-        for n in range(a.kills):
-            time.sleep(rng.uniform(0.5, 8.0))
-            state = run.show(dep)
-            run.device.kill()
-            boot = CloudDevice(tools, image, f"boot{n + 1}", run.modem)
-            run.device = boot
-            m = boot.wait_for("app", r"update-app: ([AB]) version (\d+) started", 60)
-            boot.wait_for("kernel", r"cloud: online as", 120)
-            print(f"cut {n + 1} at {state['state']} {state['bytes']}/{state['size']}: rebooted into "
-                  f"{m.group(1)} v{m.group(2)}")
-            if run.show(dep)["state"] == "installed":
+        while True:
+            elf = tools.app_elf(a.app_b, version, f"b{version}.elf", size=SIZE, seed=version)
+            app, _ = run.upload(elf, version, f"b{version}.bwb")
+            dep = run.deploy(app)
+            deployments += 1
+            new = ("B", version)
+            running = old
+            trial_over = rf"update: app version {version} is healthy: trial over"
+            trial_ended = False   # in a boot that was cut since
+            while cut < a.kills and running != new:
+                at = run.kernel_mark()
+                if cut % 2 == 0:
+                    time.sleep(rng.uniform(0.5, 8.0))
+                else:
+                    run.device.wait_for("kernel", rf"update: verified, installing version {version} ", 120,
+                                        start=at)
+                    time.sleep(rng.uniform(0, install_s))
+                run.device.kill()
+                kernel = run.device.dev.kernel_text()
+                phase = ("after install" if f"update: app version {version} installed" in kernel
+                         else "install" if f"installing version {version} " in kernel else "download")
+                phases[phase] += 1
+                trial_ended = trial_ended or re.search(trial_over, kernel) is not None
+                took = re.findall(r"update: install took (\d+) us", kernel)
+                if took:
+                    install_s = int(took[-1]) / 1e6
+                cut += 1
+                run.device = CloudDevice(tools, image, f"boot{cut}", run.modem)
+                m = run.device.wait_for("app", r"update-app: ([AB]) version (\d+) started", 60)
+                running = (m.group(1), int(m.group(2)))
+                if running not in (old, new):
+                    raise Failure(f"cut {cut} in the {phase} of v{version}: booted {running}, "
+                                  f"neither the old {old} nor the new {new}")
+                failure = KERNEL_FAILURE.search(run.device.dev.kernel_text())
+                if failure:
+                    raise Failure(f"cut {cut} in the {phase} of v{version}: kernel says {failure.group(0)!r}")
+                run.device.wait_for("kernel", r"cloud: online as", 120)
+                print(f"cut {cut} in the {phase} of v{version}: rebooted into {running[0]} v{running[1]}")
+            shown = run.wait_state(dep, "installed", 300)
+            run.device.wait_for("app", rf"update-app: B version {version} started", 60)
+            if not trial_ended:
+                run.device.wait_for("kernel", trial_over, 60)
+            print(f"v{version} installed after the cuts: {shown['bytes']}/{shown['size']}")
+            if cut >= a.kills:
                 break
-        shown = run.wait_state(dep, "installed", 300)
-        # Wake reason 9 if this boot installed it, 0 if a cut came after the install.
-        run.device.wait_for("app", r"update-app: B version 2 started", 60)
-        print(f"installed after the cuts: {shown['bytes']}/{shown['size']}")
+            old, version = new, version + 1
+        print(f"ota kill: {cut} power cuts over {deployments} deployments of 256 KiB "
+              f"({phases['download']} in a download, {phases['install']} in an install, "
+              f"{phases['after install']} after one); every boot ran the old or the new app; "
+              f"every deployment ended installed")
     finally:
         run.stop()
 

@@ -8,7 +8,9 @@
  *    the next one; a PUBACK settles it and counts its lines;
  *  - a session that takes nothing (full) loses nothing;
  *  - TIME on the device's down topic sets the wall time; anything else is
- *    counted and ignored.
+ *    counted and ignored;
+ *  - an app restart (a new wake reason, or version) sends STATUS again on
+ *    the same session, once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 
 #include "bw_app_log.h"
 #include "bw_cloud.h"
+#include "bw_kernel.h"
 #include "bw_network.h"
 #include "test_support.h"
 
@@ -218,6 +221,29 @@ static void time_from_the_cloud(void **state)
     assert_true(wall == ms * 1000u);                    /* later ones are taken as they are */
 }
 
+static void status_again_when_the_app_changes(void **state)
+{
+    (void)state;
+    bw_kernel_app_starting(MV_WAKEREASON_COLDBOOT);
+    bw_cloud_connected(5, record_publish, NULL);
+    bw_cloud_pump(1000000);
+    assert_int_equal(sent_count, 1);
+    assert_int_equal(log_of[0].payload[3], MV_WAKEREASON_COLDBOOT);
+    bw_cloud_acked(log_of[0].id);
+    bw_cloud_pump(2000000);
+    assert_int_equal(sent_count, 1);                    /* nothing changed: no second STATUS */
+    bw_kernel_app_starting(MV_WAKEREASON_APPLICATIONUPDATE);
+    bw_cloud_pump(3000000);
+    assert_int_equal(sent_count, 2);
+    assert_string_equal(log_of[1].topic, "bw/" ID "/up/status");
+    assert_int_equal(log_of[1].payload[2], 1);          /* online, same session */
+    assert_int_equal(log_of[1].payload[3], MV_WAKEREASON_APPLICATIONUPDATE);
+    assert_int_equal(u32_at(log_of[1].payload + 8), 5u);
+    bw_cloud_acked(log_of[1].id);
+    bw_cloud_pump(4000000);
+    assert_int_equal(sent_count, 2);                    /* once */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +252,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(full_session_loses_nothing, setup, test_teardown),
         cmocka_unit_test_setup_teardown(lines_linger_to_share_a_batch, setup, test_teardown),
         cmocka_unit_test_setup_teardown(time_from_the_cloud, setup, test_teardown),
+        cmocka_unit_test_setup_teardown(status_again_when_the_app_changes, setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
