@@ -3,7 +3,8 @@
 # packages and brings the mbedTLS source (from Debian's source package).
 #   make demo    build everything; on QEMU: hello, a crash, an update over the
 #                link, then the cloud (broker + bulwarkd, a device online, its
-#                logs and decoded crash); freertos-demo with FREERTOS_KERNEL_PATH
+#                logs and decoded crash), then over-the-air updates (v1, v2, a
+#                crashing v3 rolled back); freertos-demo with FREERTOS_KERNEL_PATH
 #   make test    build every target and run the whole suite (host + QEMU + sizes)
 #   make bench   print instruction counts and image sizes (no pass/fail)
 #   make soak    power-cut soak: SOAK_RUNS (default 200) random kill -9s of QEMU
@@ -45,12 +46,12 @@ stm32u585: setup
 demo: host qemu-an505
 	@scripts/demo.sh $(BUILD)
 ifneq ($(strip $(FREERTOS_KERNEL_PATH)),)
-	@echo; echo "== 5. freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
+	@echo; echo "== 6. freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
 	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-freertos-flash.bin \
 	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/freertos-demo/freertos-demo.elf
 	@$(EMU) run --image $(QEMU_BUILD)/demo-freertos-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
 else
-	@echo; echo "== 5. freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
+	@echo; echo "== 6. freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
 endif
 
 test: all

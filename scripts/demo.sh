@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: what Bulwark does, on QEMU mps2-an505, in three acts.
+# make demo: what Bulwark does, on QEMU mps2-an505, in five acts.
 #  1. hello boots under the kernel and shows its system calls;
 #  2. crash recovery: an app crashes inside a function, the kernel catches
 #     it, records it and restarts the app; `bulwark crash decode` names the
@@ -9,8 +9,13 @@
 #     and starts it (wake reason 9 = APPLICATIONUPDATE);
 #  4. the cloud (scripts/demo_cloud.py): `bulwark-cloud up` starts mosquitto
 #     and bulwarkd; a device is provisioned and registered, comes online,
-#     streams its app's logs, and its app's crash is decoded from the cloud.
-# Then, with FREERTOS_KERNEL_PATH set, the FreeRTOS demo (Makefile).
+#     streams its app's logs, and its app's crash is decoded from the cloud;
+#  5. over-the-air updates (scripts/demo_ota.py, on act 4's cloud and device):
+#     v1 then v2 signed with the fleet's update key, uploaded and deployed
+#     (`bulwark deployments show --watch`), v2's logs from its start (wake
+#     reason 9); then v3, which crash-loops: the kernel rolls it back to v2,
+#     its deployment ends rolled back with the cause, its crash is decoded.
+# Then, with FREERTOS_KERNEL_PATH set, the FreeRTOS demo (act 6, Makefile).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""make demo, act 4: the cloud. `bulwark-cloud up` starts mosquitto and
+"""make demo, acts 4 and 5: the cloud. `bulwark-cloud up` starts mosquitto and
 bulwarkd for a new fleet; a QEMU device (kernel + cloud-demo-crash) with the
 modem emulator on UART2 is provisioned and registered over its local link,
 comes online, streams its app's log lines, and its app's crash comes back
-decoded from `bulwark crashes --elf`. Every command shown is the one run.
+decoded from `bulwark crashes --elf`. Act 5 (scripts/demo_ota.py) then
+updates that same device over the air through that same cloud: one cloud
+and one device for both acts, as an operator would have them. Every command
+shown is the one run.
 
 usage: demo_cloud.py BUILD WORKDIR
 """
@@ -18,6 +21,7 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "qemu"))
 from update_harness import Failure, Tools  # noqa: E402
 from cloud_harness import DEVICE_ID, CloudDevice, Modem  # noqa: E402
+from demo_ota import act5  # noqa: E402
 
 
 def show(argv, env, timeout=60):
@@ -87,7 +91,7 @@ def main():
         print("$ bulwark logs --device " + DEVICE_ID + "   (--follow would keep streaming)", flush=True)
         logs = show_quiet(bulwark, env, "logs", "--device", DEVICE_ID)
         lines = logs.splitlines()
-        for line in lines[:8] + (["   ..."] if len(lines) > 12 else []) + lines[-4:]:
+        for line in lines if len(lines) <= 12 else lines[:8] + ["   ..."] + lines[-4:]:
             print(line)
         print()
         for _ in range(300):
@@ -95,6 +99,10 @@ def main():
                 break
             time.sleep(0.1)
         show([bulwark, "crashes", "--device", DEVICE_ID, "--elf", app], env)
+
+        print("\n== 5. over-the-air updates: v1, v2, then a crashing v3 rolled back ==", flush=True)
+        act5(types.SimpleNamespace(bulwark=bulwark, env=env, work=work, fleet=fleet, device_id=DEVICE_ID,
+                                   elf=lambda name: os.path.join(q, "apps", "cloud-demo", name + ".elf")))
     finally:
         if device is not None:
             device.kill()
