@@ -61,10 +61,16 @@ static struct {
     bw_cloud_counters counters;
 } c;
 
+/* The running app's version (0: the provisioned app, or no update storage). */
+static uint32_t app_version(void)
+{
+    const bw_update_state *update = bw_update_current_state();
+    return update != NULL ? update->current_version : 0u;
+}
+
 static void status_payload(bool online, uint32_t connection_id, uint8_t out[BW_CLOUD_STATUS_SIZE],
                            uint64_t now_us)
 {
-    const bw_update_state *update = bw_update_current_state();
     bw_crash_record newest;
     bool previous_boot = false;
     bw_cloud_status status = {
@@ -73,7 +79,7 @@ static void status_payload(bool online, uint32_t connection_id, uint8_t out[BW_C
         .boot_id = c.boot_id,
         .connection_id = connection_id,
         .kernel_version = c.kernel_version,
-        .app_version = update != NULL ? update->current_version : 0u,
+        .app_version = app_version(),
         .uptime_s = (uint32_t)(now_us / 1000000u),
         .log_lines_lost = bw_app_log_lost(),
         .crashes_since_boot = bw_crash_count(),
@@ -90,9 +96,15 @@ static void status_payload(bool online, uint32_t connection_id, uint8_t out[BW_C
  * this session sent? The cloud's view of the device is then stale. */
 static bool status_stale(void)
 {
-    const bw_update_state *update = bw_update_current_state();
-    uint32_t app_version = update != NULL ? update->current_version : 0u;
-    return app_version != c.status_app_version || (uint8_t)bw_kernel_wake_reason() != c.status_wake_reason;
+    return app_version() != c.status_app_version || (uint8_t)bw_kernel_wake_reason() != c.status_wake_reason;
+}
+
+/* A newer report waited while one was in flight: it takes the slot. */
+static void take_next_update(void)
+{
+    memcpy(update_buf, update_next, c.update_next_len);
+    c.update.len = c.update_next_len;
+    c.update_next_len = 0;
 }
 
 void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_id,
@@ -151,9 +163,7 @@ void bw_cloud_disconnected(void)
         c.update.state = SLOT_READY;
     }
     if (c.update_next_len > 0) {   /* newer than the one that was in flight */
-        memcpy(update_buf, update_next, c.update_next_len);
-        c.update.len = c.update_next_len;
-        c.update_next_len = 0;
+        take_next_update();
     }
     c.status_out = false;
     c.time_pending = false;
@@ -310,9 +320,7 @@ void bw_cloud_acked(uint16_t id)
         c.update.state = SLOT_EMPTY;
         c.counters.updates_sent++;
         if (c.update_next_len > 0) {
-            memcpy(update_buf, update_next, c.update_next_len);
-            c.update.len = c.update_next_len;
-            c.update_next_len = 0;
+            take_next_update();
             c.update.state = SLOT_READY;
         }
     } else {

@@ -223,14 +223,15 @@ def cuts(tools):
 
         def link_down(kind):
             """Cuts the link; the kernel's OTA counters at the link down, the
-            number of the connection that was cut, and the kernel log's mark."""
+            number of the connection that was cut, and the kernel log's mark
+            where the new connection came online."""
             at = run.kernel_mark()
             conn = run.modem.stats()["connections"]
             run.modem.control(kind)
             dev.wait_for("kernel", r"cloud: link down", 60, start=at)
             counters = tuple(int(x) for x in dev.wait_for("kernel", OTA_SO_FAR, 10, start=at).groups())
-            dev.wait_for("kernel", r"cloud: online as", 120, start=at)
-            return counters, conn, at
+            online = dev.wait_for("kernel", r"cloud: online as", 120, start=at)
+            return counters, conn, online.end()
 
         def download(version, name, cut_count):
             elf = tools.app_elf(a.app_b, version, name + ".elf", size=SIZE, seed=version)
@@ -257,8 +258,8 @@ def cuts(tools):
         dev.wait_for("kernel", r"update: app version 2 is healthy: trial over", 60)
         # An idle connection, whole: its downlink is what any connection costs to set up
         # (TLS resumption, CONNACK, SUBACK, PUBACK of STATUS, TIME).
-        first, _, at = link_down("drop now")
-        dev.wait_for("kernel", r"cloud: wall time set by the cloud", 30, start=at)
+        first, _, online = link_down("drop now")
+        dev.wait_for("kernel", r"cloud: wall time set by the cloud", 30, start=online)
         base, idle_conn, _ = link_down("drop now")
         idle_acks = base[3] - first[3]
         cut_total, done = download(3, "b3", 6)
