@@ -361,13 +361,33 @@ void port_mediated_write(uint32_t app_address, uint32_t value)
     port_host_set_mediated_value(app_address, value);
 }
 
-void port_console_write(const char *text, size_t len)
+static void (*console_preempt)(void);
+
+void port_host_console_preempt(void (*fn)(void))
+{
+    console_preempt = fn;
+}
+
+static void console_store(const char *text, size_t len)
 {
     size_t room = PORT_HOST_CONSOLE_CAPACITY - host.console_len;
     size_t n = len < room ? len : room;
-    host.console_writes++;
     memcpy(host.console + host.console_len, text, n);
     host.console_len += n;
+}
+
+void port_console_write(const char *text, size_t len)
+{
+    host.console_writes++;
+    void (*preempt)(void) = console_preempt;
+    console_preempt = NULL;
+    if (preempt == NULL) {
+        console_store(text, len);
+        return;
+    }
+    console_store(text, len / 2u);
+    preempt();
+    console_store(text + len / 2u, len - len / 2u);
 }
 
 const bw_flash_partition *port_flash_partition(bw_partition_id id)

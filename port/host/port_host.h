@@ -122,6 +122,10 @@ void port_host_set_preempt_hook(void (*hook)(void *context), void *context, uint
  * observe what the kernel has and has not written yet). NULL cancels. */
 void port_host_set_time_hook(void (*hook)(void *context), void *context);
 
+/* The next port_console_write stores half its bytes, calls fn (once: a
+ * context that preempts the write), then stores the rest. */
+void port_host_console_preempt(void (*fn)(void));
+
 /* Number of port_console_write calls since the last console clear. */
 uint32_t port_host_console_writes(void);
 

@@ -10,7 +10,11 @@
  *  - a kernel line is "[kernel] " + text + "\n" in one console write, at most
  *    BW_LOG_LINE_MAX bytes, and a cut line ends in "...\n";
  *  - an app message prints as "[app-log] " + text + "\n", every byte that is
- *    not printable ASCII (and the backslash) as \xNN, never truncated.
+ *    not printable ASCII (and the backslash) as \xNN, never truncated;
+ *  - a line logged by a context that preempts a console write comes out
+ *    whole, after the interrupted one (lines never interleave); lines that
+ *    find the queue full are dropped, counted and announced; an app restart
+ *    frees a console an abandoned writer held.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -247,6 +251,65 @@ static void long_app_message_is_printed_whole(void **state)
     assert_ptr_equal(strchr(text, '\n'), text + expected - 1);
 }
 
+static void preempting_line(void)
+{
+    bw_log("second");
+}
+
+static void preempted_lines_never_interleave(void **state)
+{
+    (void)state;
+    port_host_console_preempt(preempting_line);
+    bw_log("first line");
+    assert_string_equal(port_host_console(), "[kernel] first line\n[kernel] second\n");
+}
+
+static void flood(void)
+{
+    for (unsigned i = 0; i < BW_LOG_PENDING; i++) {
+        bw_log("flood %u", i);   /* more than the queue holds */
+    }
+}
+
+static void full_queue_drops_whole_lines_and_says_so(void **state)
+{
+    (void)state;
+    port_host_console_preempt(flood);
+    bw_log("first");
+    const char *text = port_host_console();
+    size_t queued = BW_LOG_PENDING / strlen("[kernel] flood 10\n");   /* about: lines of 17-20 bytes */
+    assert_non_null(strstr(text, "[kernel] first\n[kernel] flood 0\n[kernel] flood 1\n"));
+    const char *notice = strstr(text, "[kernel] (");
+    assert_non_null(notice);
+    unsigned dropped = 0;
+    assert_int_equal(sscanf(notice, "[kernel] (%u console lines dropped)\n", &dropped), 1);
+    unsigned printed = 0;
+    for (const char *p = text; (p = strstr(p, "[kernel] flood ")) != NULL; p++) {
+        printed++;
+    }
+    assert_int_equal(printed + dropped, BW_LOG_PENDING);
+    assert_true(printed >= queued / 2u && printed <= queued + 1u);
+    assert_ptr_equal(strchr(notice, '\n') + 1, text + port_host_console_len());   /* the last line */
+    /* Every line is whole: each starts with the prefix. */
+    for (const char *p = text; *p != '\0'; p = strchr(p, '\n') + 1) {
+        assert_memory_equal(p, "[kernel] ", 9);
+    }
+}
+
+static void abandoned_writer(void)
+{
+    bw_log_console_reset();   /* the app restarted while its kernel call was writing */
+    bw_log("after the restart");
+}
+
+static void app_restart_frees_the_console(void **state)
+{
+    (void)state;
+    port_host_console_preempt(abandoned_writer);
+    bw_log("cut short");
+    assert_non_null(strstr(port_host_console(), "[kernel] after the restart\n"));
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
@@ -265,6 +328,9 @@ int main(void)
         TEST(app_message_plain),
         TEST(app_message_escapes_unprintable_bytes),
         TEST(long_app_message_is_printed_whole),
+        TEST(preempted_lines_never_interleave),
+        TEST(full_queue_drops_whole_lines_and_says_so),
+        TEST(app_restart_frees_the_console),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

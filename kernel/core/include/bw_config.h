@@ -90,6 +90,13 @@
 #define BW_LOG_LINE_MAX 192
 #endif
 
+/* Console bytes a preempting context may queue while another writes (its
+ * lines go out whole after the interrupted one; a line that finds no room
+ * is dropped and counted, bw_log.h). */
+#ifndef BW_LOG_PENDING
+#define BW_LOG_PENDING 1024
+#endif
+
 /* Bytes per console write when streaming an app message (a stack buffer). */
 #ifndef BW_LOG_CHUNK
 #define BW_LOG_CHUNK 64

@@ -1,7 +1,9 @@
 /*
  * The kernel console: one line per call, "[kernel] " + text + "\n", written
- * with a single port_console_write so lines from preempting kernel calls never
- * interleave inside a line. Lines longer than BW_LOG_LINE_MAX are cut and end
+ * whole: one context at a time writes to the port (port_console_write sends a
+ * byte at a time and may be preempted); a context that preempts it queues its
+ * line (BW_LOG_PENDING bytes in all) and the interrupted writer sends it after
+ * its own, so lines never interleave. Lines longer than BW_LOG_LINE_MAX are cut and end
  * in "..."; nothing is ever written past a buffer.
  *
  * The formatter is our own (no newlib printf: small, no heap, reentrant):
@@ -41,6 +43,17 @@ size_t bw_vformat(char *out, size_t size, const char *fmt, va_list args) BW_PRIN
  * BW_LOG_LINE_MAX bytes in all (a longer text is cut and ends in "...").
  * The caller must not hold port_irq_lock (console output is slow). */
 void bw_log(const char *fmt, ...) BW_PRINTF_LIKE(1, 2);
+
+/* Writes len bytes to the console as one piece (never interleaved with
+ * another piece); queued if another context is writing, dropped (counted,
+ * and announced once the queue empties) if the queue has no room. Any
+ * context; the caller must not hold port_irq_lock. */
+void bw_log_write(const char *text, size_t len);
+
+/* The app is being restarted: a write it was making from a kernel call is
+ * abandoned, so the console is free again (queued lines go with the next
+ * write). */
+void bw_log_console_reset(void);
 
 /* Writes "[app-log] " + the len bytes at msg + "\n". msg is kernel memory (the
  * caller copied the app's bytes in first). Bytes outside printable ASCII, and

@@ -395,16 +395,16 @@ static void print_record_hex(const bw_crash_record *r)
     static const char digits[] = "0123456789abcdef";
     const uint8_t *bytes = (const uint8_t *)r;
     char chunk[2u * HEX_CHUNK];
-    port_console_write(prefix, sizeof prefix - 1u);
+    bw_log_write(prefix, sizeof prefix - 1u);
     for (uint32_t done = 0; done < sizeof *r; done += HEX_CHUNK) {
         uint32_t n = sizeof *r - done < HEX_CHUNK ? (uint32_t)sizeof *r - done : HEX_CHUNK;
         for (uint32_t i = 0; i < n; i++) {
             chunk[2u * i] = digits[bytes[done + i] >> 4];
             chunk[2u * i + 1u] = digits[bytes[done + i] & 0xFu];
         }
-        port_console_write(chunk, 2u * n);
+        bw_log_write(chunk, 2u * n);
     }
-    port_console_write("\n", 1);
+    bw_log_write("\n", 1);
 }
 
 static void print_record(const bw_crash_record *r)

@@ -38,6 +38,7 @@ bw_err bw_kernel_init(void)
 
 void bw_kernel_app_starting(enum MvWakeReason reason)
 {
+    bw_log_console_reset();
     bw_notify_close_all();
     uint32_t dropped = bw_app_log_detach();
     if (dropped != 0) {

@@ -4,7 +4,10 @@
  * The formatter writes through a `sink` that counts every character it is
  * given but stores only while room is left for the terminating NUL, so the
  * count is the untruncated length and the buffer is never overrun.
- * No state outside the stack: every function here is reentrant.
+ * The formatter keeps no state outside the stack: it is reentrant. The
+ * console writer's state (`console`) changes only under port_irq_lock:
+ * `busy` while one context owns the port; `pending` holds whole pieces
+ * queued by contexts that preempted it, in order.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -20,6 +23,13 @@ static const char cut_marker[] = "...";
 _Static_assert(BW_LOG_LINE_MAX >= sizeof kernel_prefix + sizeof cut_marker + 1,
                "BW_LOG_LINE_MAX leaves no room for text");
 _Static_assert(BW_LOG_CHUNK >= sizeof app_prefix + 4, "BW_LOG_CHUNK too small");
+
+static struct {
+    bool busy;
+    size_t used;
+    uint32_t dropped;
+    char pending[BW_LOG_PENDING];
+} console;
 
 typedef struct sink {
     char *buf;
@@ -243,6 +253,59 @@ size_t bw_format(char *out, size_t size, const char *fmt, ...)
     return len;
 }
 
+/* Takes up to size queued bytes into out (lock held by the caller). */
+static size_t take_pending(char *out, size_t size)
+{
+    size_t n = console.used < size ? console.used : size;
+    memcpy(out, console.pending, n);
+    memmove(console.pending, console.pending + n, console.used - n);
+    console.used -= n;
+    return n;
+}
+
+void bw_log_write(const char *text, size_t len)
+{
+    uint32_t state = port_irq_lock();
+    if (console.busy) {
+        if (len <= sizeof console.pending - console.used) {
+            memcpy(console.pending + console.used, text, len);
+            console.used += len;
+        } else {
+            console.dropped++;
+        }
+        port_irq_unlock(state);
+        return;
+    }
+    console.busy = true;
+    port_irq_unlock(state);
+    port_console_write(text, len);
+    for (;;) {
+        char chunk[BW_LOG_CHUNK];
+        state = port_irq_lock();
+        size_t n = take_pending(chunk, sizeof chunk);
+        uint32_t dropped = n == 0 ? console.dropped : 0u;
+        console.dropped -= dropped;
+        console.busy = n > 0 || dropped > 0;
+        port_irq_unlock(state);
+        if (n > 0) {
+            port_console_write(chunk, n);
+        } else if (dropped > 0) {
+            n = bw_format(chunk, sizeof chunk, "%s(%u console lines dropped)\n", kernel_prefix,
+                          (unsigned)dropped);
+            port_console_write(chunk, n < sizeof chunk ? n : sizeof chunk - 1u);
+        } else {
+            return;
+        }
+    }
+}
+
+void bw_log_console_reset(void)
+{
+    uint32_t state = port_irq_lock();
+    console.busy = false;
+    port_irq_unlock(state);
+}
+
 void bw_log(const char *fmt, ...)
 {
     char line[BW_LOG_LINE_MAX];
@@ -263,7 +326,7 @@ void bw_log(const char *fmt, ...)
         memcpy(text + text_len - (sizeof cut_marker - 1), cut_marker, sizeof cut_marker - 1);
     }
     text[text_len] = '\n';
-    port_console_write(line, prefix_len + text_len + 1);
+    bw_log_write(line, prefix_len + text_len + 1);
 }
 
 void bw_log_app_begin(bw_log_app_line *line)
@@ -277,7 +340,7 @@ void bw_log_app_append(bw_log_app_line *line, const uint8_t *bytes, size_t len)
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < len; i++) {
         if (line->used + 4 > sizeof line->chunk) {
-            port_console_write(line->chunk, line->used);
+            bw_log_write(line->chunk, line->used);
             line->used = 0;
         }
         uint8_t byte = bytes[i];
@@ -295,11 +358,11 @@ void bw_log_app_append(bw_log_app_line *line, const uint8_t *bytes, size_t len)
 void bw_log_app_end(bw_log_app_line *line)
 {
     if (line->used + 1 > sizeof line->chunk) {
-        port_console_write(line->chunk, line->used);
+        bw_log_write(line->chunk, line->used);
         line->used = 0;
     }
     line->chunk[line->used++] = '\n';
-    port_console_write(line->chunk, line->used);
+    bw_log_write(line->chunk, line->used);
 }
 
 void bw_log_app_message(const uint8_t *msg, size_t len)
