@@ -12,6 +12,9 @@
 #  - cloud link of one QEMU device (modem emulator, TLS, MQTT, mosquitto,
 #    bulwarkd): TLS handshake instructions (full, resumed), up bytes per
 #    app log line, the kernel's crypto arena and stack high-water marks;
+#  - over-the-air updates of a 256 KiB app at 16 000 B/s: goodput as a share
+#    of the link, bytes re-fetched per cut, deploy -> installed, bulwarkd and
+#    mosquitto CPU per device and per chunk (1 and 3 devices at once);
 #  - .text/.data/.bss of the boot stub, kernel and hello for both targets.
 set -euo pipefail
 build=${1:-build}
@@ -143,6 +146,35 @@ if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; t
   printf '%-44s %12s\n' "  (line text bytes, lines in the window)" "$(cf log_line_text_bytes), $(cf log_window_lines)"
   printf '%-44s %12s\n' "crypto arena high-water (bytes)" "$(cf session_arena_peak) of $(cf arena_size | head -1)"
   printf '%-44s %12s\n' "kernel stack high-water (bytes)" "$(cf session_stack_peak)"
+else
+  echo "(skipped: no bulwarkd or bulwark-modem under $h; make host)"
+fi
+
+# Over-the-air updates (tests/bench/bench_ota.py): the qemu.ota harness, the
+# modem emulator throttled to 16 000 B/s each way; host CPU from /proc/PID/stat.
+echo
+echo "== Over-the-air update of a 256 KiB app at 16 000 B/s (host + QEMU) =="
+if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; then
+  python3 "$top/tests/bench/bench_ota.py" --build "$build" --top "$top" --workdir "$work/ota" \
+    > "$work/ota.txt" 2>&1 || {
+    echo "bench: the OTA benchmark failed" >&2; cat "$work/ota.txt" >&2; exit 1; }
+  of() { sed -n "s/^bench: ota_$1 //p" "$work/ota.txt"; }
+  printf '%-44s %12s\n' "goodput by bytes (bundle / down; goal >= 90)" "$(of goodput_by_bytes_pct) %"
+  printf '%-44s %12s\n' "goodput by time (bundle / rate x time)" "$(of goodput_by_time_pct) %"
+  printf '%-44s %12s\n' "  (bundle bytes, bytes down, download s)" "$(of bundle_bytes), $(of download_down_bytes), $(of download_s)"
+  printf '%-44s %12s\n' "deploy -> installed at bulwarkd (s)" "$(of deploy_to_installed_s)"
+  printf '%-44s %12s\n' "deploy -> new app's first line (s)" "$(of deploy_to_app_started_s)"
+  printf '%-44s %12s\n' "re-fetched per drop: mean, worst (bytes)" "$(of cut_drop_mean_bytes), $(of cut_drop_worst_bytes)"
+  printf '%-44s %12s\n' "re-fetched per corrupt: mean, worst (bytes)" "$(of cut_corrupt_mean_bytes), $(of cut_corrupt_worst_bytes)"
+  printf '%-44s %12s\n' "  (drops, corrupts; one chunk on the link)" "$(of cut_drop_count), $(of cut_corrupt_count); $(of chunk_link_bytes)"
+  for n in 1 3; do
+    echo "$n device(s) downloading at once ($(of ${n}dev_chunks) chunks in $(of ${n}dev_window_s) s):"
+    printf '%-44s %12s\n' "  bulwarkd CPU per device (ms; % of a core)" "$(of ${n}dev_bulwarkd_cpu_ms_per_device); $(of ${n}dev_bulwarkd_cpu_pct_per_device)"
+    printf '%-44s %12s\n' "  bulwarkd CPU per chunk (us)" "$(of ${n}dev_bulwarkd_us_per_chunk)"
+    printf '%-44s %12s\n' "  mosquitto CPU per chunk (us)" "$(of ${n}dev_mosquitto_us_per_chunk)"
+  done
+  printf '%-44s %12s\n' "bulwarkd CPU, 1 device idle (ms per s)" "$(of bulwarkd_idle_cpu_ms_per_s)"
+  printf '%-44s %12s\n' "  (CPU from /proc/PID/stat, tick in ms)" "$(of cpu_tick_ms)"
 else
   echo "(skipped: no bulwarkd or bulwark-modem under $h; make host)"
 fi

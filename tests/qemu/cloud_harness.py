@@ -9,7 +9,9 @@ What it gives:
   - CloudDevice: a QEMU boot of a flash image with UART2 on the modem and
     UART3 on a Link, provisioned with `bulwark device provision` (which also
     registers it), and the device's view through the CLI (`bulwark logs`,
-    `bulwark devices`, `bulwark crashes`).
+    `bulwark devices`, `bulwark crashes`);
+  - online_device: a fresh image booted, provisioned and online (any device
+    ID: several devices can share one Stack, each on its own Modem).
 Every wait is bounded and waits on an event (a log line, a CLI answer).
 """
 import json
@@ -25,11 +27,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
-from update_harness import Device, Failure, Link  # noqa: E402
+from update_harness import DEVICE_HEX, Device, Failure, Link  # noqa: E402
 import harness as cloud_harness  # noqa: E402
 from harness import bulwark_broker  # noqa: E402,F401  (for tests that start another broker)
 
-DEVICE_ID = "BW00112233445566778899AABBCCDDEEFF"
+DEVICE_ID = "BW" + DEVICE_HEX.upper()
 POLL_S = 0.02
 
 
@@ -196,3 +198,15 @@ class CloudDevice:
 
     def kill(self):
         self.dev.kill()
+
+
+def online_device(tools, stack, modem, image, name, device_id=DEVICE_ID, timeout=300):
+    """Boots image (an unprovisioned device whose ID is device_id) on modem, provisions it
+    on stack (which registers it) and waits until it is online: its CloudDevice."""
+    device = CloudDevice(tools, image, name, modem, timeout=timeout)
+    device.wait_for("kernel", r"credentials: not provisioned \(key ready\)", 60)
+    out = device.provision(stack)
+    if f"registered {device_id} with {stack.cloud.url}" not in out:
+        raise Failure(f"provision did not register {device_id}:\n{out}")
+    device.wait_for("kernel", rf"cloud: online as {device_id}", 120)
+    return device

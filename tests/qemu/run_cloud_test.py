@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID, CloudDevice, Follow, Modem, Stack, bulwark_broker  # noqa: E402
+from cloud_harness import DEVICE_ID, Follow, Modem, Stack, bulwark_broker, online_device  # noqa: E402
 
 TICK = r"cloud-demo: tick (\d+)"
 
@@ -43,18 +43,13 @@ def ticks(text):
 class Run:
     """A provisioned device online, with its stack and modem."""
 
-    def __init__(self, tools, app):
+    def __init__(self, tools, app, timeout=300):
         args = tools.args
         self.tools = tools
         self.stack = Stack(tools.bulwark, args.bulwarkd, args.plugin, tools.path("stack"))
         self.modem = Modem(args.modem, tools.path("modem.log"))
-        image = tools.image("flash.bin", app, [])
-        self.device = CloudDevice(tools, image, "device", self.modem)
-        self.device.wait_for("kernel", r"credentials: not provisioned \(key ready\)", 60)
-        out = self.device.provision(self.stack)
-        if f"registered {DEVICE_ID} with {self.stack.cloud.url}" not in out:
-            raise Failure(f"provision did not register the device:\n{out}")
-        self.device.wait_for("kernel", rf"cloud: online as {DEVICE_ID}", 120)
+        self.device = online_device(tools, self.stack, self.modem, tools.image("flash.bin", app, []),
+                                    "device", timeout=timeout)
 
     def app_ticks(self):
         return ticks(self.device.dev.app_text())

@@ -45,8 +45,8 @@ STARTED = r"cloud-demo: started \(wake reason {reason},[^\n]*version {version}\)
 class Ota(run_cloud_test.Run):
     """A provisioned device online, and the OTA commands of the CLI."""
 
-    def __init__(self, tools, app):
-        super().__init__(tools, app)
+    def __init__(self, tools, app, timeout=300):
+        super().__init__(tools, app, timeout)
         self.key = os.path.join(self.stack.fleet, "update.key")
 
     def upload(self, elf, version, name, options=()):
@@ -54,7 +54,15 @@ class Ota(run_cloud_test.Run):
         return self.stack.cli_json("apps", "upload", bundle), bundle
 
     def deploy(self, app):
-        return self.stack.cli_json("deploy", "--app", str(app["id"]), "--device", DEVICE_ID)["id"]
+        return self.deploy_all(app, (DEVICE_ID,))[0]
+
+    def deploy_all(self, app, devices):
+        """`bulwark deploy` of app to the devices (one deployment each): their IDs, in order."""
+        argv = ["deploy", "--app", str(app["id"])]
+        for device in devices:
+            argv += ["--device", device]
+        out = self.stack.cli(*argv, "--json").stdout
+        return [json.loads(line)["id"] for line in out.splitlines() if line.strip()]
 
     def show(self, dep_id):
         return self.stack.cli_json("deployments", "show", str(dep_id))
@@ -225,12 +233,82 @@ def connection_down_bytes(run):
         return {int(m.group(1)): int(m.group(2)) for m in map(CONN_ENDED.search, f) if m}
 
 
+def link_down(run, kind):
+    """Cuts the link with the modem control command kind; the kernel's OTA counters
+    at the link down, the number of the connection that was cut, and the kernel log's
+    mark where the new connection came online."""
+    dev = run.device
+    at = run.kernel_mark()
+    conn = run.modem.stats()["connections"]
+    run.modem.control(kind)
+    dev.wait_for("kernel", r"cloud: link down", 60, start=at)
+    counters = tuple(int(x) for x in dev.wait_for("kernel", OTA_SO_FAR, 10, start=at).groups())
+    online = dev.wait_for("kernel", r"cloud: online as", 120, start=at)
+    return counters, conn, online.end()
+
+
+def cut_download(run, rng, version, name, cut_count):
+    """Uploads a 256 KiB update app B of version and deploys it; while it downloads, cuts
+    the link cut_count times, at evenly spaced shares of the bundle plus a random number
+    of bytes (every third cut corrupts a byte, the others drop the connection). The
+    downlink bytes from deploy to installed (or a final state), and the cuts: (kind, connection
+    number, kernel OTA counters at the link down)."""
+    tools = run.tools
+    elf = tools.app_elf(tools.args.app_b, version, name + ".elf", size=SIZE, seed=version)
+    app, _ = run.upload(elf, version, name + ".bwb")
+    cut = []
+    def go():
+        dep = run.deploy(app)
+        while True:
+            shown = run.show(dep)
+            if shown["state"] in INSTALLED or shown["final"]:
+                break
+            if len(cut) < cut_count and shown["state"] == "downloading" and \
+                    shown["bytes"] > (len(cut) + 1) * SIZE // (cut_count + 2):
+                kind = "corrupt" if len(cut) % 3 == 2 else "drop"
+                counters, conn, _ = link_down(run, f"{kind} down +{rng.randrange(1, 4 * PER_CHUNK)}")
+                cut.append((kind, conn, counters))
+            time.sleep(0.2)
+        if shown["state"] not in INSTALLED:
+            raise Failure(f"v{version}: {shown}")
+    return bytes_down_while(run, go), cut
+
+
+def idle_connection(run):
+    """Two cuts of an idle link: the second connection, whole, is what any connection
+    costs to set up (TLS resumption, CONNACK, SUBACK, PUBACK of STATUS, TIME). The
+    kernel's OTA counters at its end, its number and the PUBACKs it carried."""
+    first, _, online = link_down(run, "drop now")
+    run.device.wait_for("kernel", r"cloud: wall time set by the cloud", 30, start=online)
+    base, idle_conn, _ = link_down(run, "drop now")
+    return base, idle_conn, base[3] - first[3]
+
+
+def cut_waste(run, done, idle):
+    """Bytes that crossed the link for nothing on each cut connection of done
+    (cut_download's cuts, after idle_connection's answer idle), counted at the modem:
+    its downlink minus its setup (the idle connection's), its DEPLOY, its PUBACKs and
+    the CHUNKs the kernel wrote. Prints a line per cut; {kind: [bytes, ...]} and the
+    setup's bytes."""
+    before, idle_conn, idle_acks = idle
+    down = connection_down_bytes(run)
+    setup = down[idle_conn]
+    wasted = {"drop": [], "corrupt": []}
+    for kind, conn, counters in done:
+        chunks, data, dropped, acks = (x - y for x, y in zip(counters, before))
+        used = setup + DEPLOY_RECORD + (acks - idle_acks) * PUBACK_RECORD + chunks * CHUNK_OVERHEAD + data
+        waste = down[conn] - used
+        print(f"  {kind:7} connection {conn}: {down[conn]} bytes down, {chunks} chunks ({data} bytes) "
+              f"written, {dropped} dropped, {acks} PUBACKs: {waste} bytes crossed for nothing")
+        wasted[kind].append(waste)
+        before = counters
+    return wasted, setup
+
+
 def cuts(tools):
     """256 KiB over a throttled link, cut again and again: it completes, and each drop
-    costs at most one chunk's bytes twice, counted at the modem for each cut connection:
-    its downlink minus its setup (an idle connection's, measured), its DEPLOY, its PUBACKs
-    and the CHUNKs the kernel wrote (its counters at each link down). The apps are the
-    update test apps, which send nothing to the cloud."""
+    costs at most one chunk's bytes twice, counted at the modem for each cut connection
+    (cut_waste). The apps are the update test apps, which send nothing to the cloud."""
     a = tools.args
     rng = random.Random(a.seed)
     provisioned = tools.app_elf(a.app_a, 1, "a.elf")
@@ -238,68 +316,18 @@ def cuts(tools):
     try:
         dev = run.device
         run.modem.control("throttle 16000")
-
-        def link_down(kind):
-            """Cuts the link; the kernel's OTA counters at the link down, the
-            number of the connection that was cut, and the kernel log's mark
-            where the new connection came online."""
-            at = run.kernel_mark()
-            conn = run.modem.stats()["connections"]
-            run.modem.control(kind)
-            dev.wait_for("kernel", r"cloud: link down", 60, start=at)
-            counters = tuple(int(x) for x in dev.wait_for("kernel", OTA_SO_FAR, 10, start=at).groups())
-            online = dev.wait_for("kernel", r"cloud: online as", 120, start=at)
-            return counters, conn, online.end()
-
-        def download(version, name, cut_count):
-            elf = tools.app_elf(a.app_b, version, name + ".elf", size=SIZE, seed=version)
-            app, _ = run.upload(elf, version, name + ".bwb")
-            cut = []
-            def go():
-                dep = run.deploy(app)
-                while True:
-                    shown = run.show(dep)
-                    if shown["state"] in INSTALLED or shown["final"]:
-                        break
-                    if len(cut) < cut_count and shown["state"] == "downloading" and \
-                            shown["bytes"] > (len(cut) + 1) * SIZE // (cut_count + 2):
-                        kind = "corrupt" if len(cut) % 3 == 2 else "drop"
-                        counters, conn, _ = link_down(f"{kind} down +{rng.randrange(1, 4 * PER_CHUNK)}")
-                        cut.append((kind, conn, counters))
-                    time.sleep(0.2)
-                if shown["state"] not in INSTALLED:
-                    raise Failure(f"v{version}: {shown}")
-            return bytes_down_while(run, go), cut
-
-        clean, _ = download(2, "b2", 0)
+        clean, _ = cut_download(run, rng, 2, "b2", 0)
         dev.wait_for("app", UPDATE_APP.format(version=2), 60)
         dev.wait_for("kernel", r"update: app version 2 is healthy: trial over", 60)
-        # An idle connection, whole: its downlink is what any connection costs to set up
-        # (TLS resumption, CONNACK, SUBACK, PUBACK of STATUS, TIME).
-        first, _, online = link_down("drop now")
-        dev.wait_for("kernel", r"cloud: wall time set by the cloud", 30, start=online)
-        base, idle_conn, _ = link_down("drop now")
-        idle_acks = base[3] - first[3]
-        cut_total, done = download(3, "b3", 6)
+        idle = idle_connection(run)
+        cut_total, done = cut_download(run, rng, 3, "b3", 6)
         dev.wait_for("app", UPDATE_APP.format(version=3), 60)
         if len(done) != 6:
             raise Failure(f"only {len(done)} cuts landed in the download")
-        down = connection_down_bytes(run)
-        setup = down[idle_conn]
-        print(f"256 KiB: {clean} bytes down uncut, {cut_total} with {len(done)} cuts; "
-              f"a connection's setup costs {setup} bytes down ({idle_acks} PUBACK)")
-        worst = {"drop": 0, "corrupt": 0}
-        wasted = {"drop": [], "corrupt": []}
-        before = base
-        for kind, conn, counters in done:
-            chunks, data, dropped, acks = (x - y for x, y in zip(counters, before))
-            used = setup + DEPLOY_RECORD + (acks - idle_acks) * PUBACK_RECORD + chunks * CHUNK_OVERHEAD + data
-            waste = down[conn] - used
-            print(f"  {kind:7} connection {conn}: {down[conn]} bytes down, {chunks} chunks ({data} bytes) "
-                  f"written, {dropped} dropped, {acks} PUBACKs: {waste} bytes crossed for nothing")
-            wasted[kind].append(waste)
-            worst[kind] = max(worst[kind], waste)
-            before = counters
+        print(f"256 KiB: {clean} bytes down uncut, {cut_total} with {len(done)} cuts")
+        wasted, setup = cut_waste(run, done, idle)
+        print(f"a connection's setup costs {setup} bytes down ({idle[2]} PUBACK)")
+        worst = {kind: max(values, default=0) for kind, values in wasted.items()}
         for kind, values in wasted.items():
             print(f"re-fetched per {kind}: mean {sum(values) / len(values):.0f}, worst {max(values)} bytes "
                   f"(one chunk is {PER_CHUNK})")

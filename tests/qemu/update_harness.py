@@ -38,6 +38,7 @@ import shutil
 import time
 
 APP_SLOT = 0x80000000
+DEVICE_HEX = "00112233445566778899aabbccddeeff"   # the device ID images get unless told
 MARKER = b"BVERMARK"
 POLL_S = 0.005
 
@@ -104,10 +105,10 @@ class Tools:
                  *options, "-o", out)
         return out
 
-    def image(self, name, app_elf, update_keys):
+    def image(self, name, app_elf, update_keys, device_hex=DEVICE_HEX):
         out = self.path(name)
         argv = [self.emu, "image", "create", "--force", "--out", out, "--kernel", self.kernel,
-                "--device-id", "00112233445566778899aabbccddeeff"]
+                "--device-id", device_hex]
         if app_elf is not None:
             argv += ["--app", app_elf]
         for key in update_keys:
