@@ -7,6 +7,8 @@
 #                crashing v3 rolled back); freertos-demo with FREERTOS_KERNEL_PATH
 #   make test    build every target and run the whole suite (host + QEMU + sizes)
 #   make bench   print instruction counts and image sizes (no pass/fail)
+#   make stress-tests  every QEMU test STRESS_RUNS times (default 20; STRESS_TESTS
+#                a ctest regex to narrow it), naming any test that ever failed
 #   make soak    power-cut soak: SOAK_RUNS (default 200) random kill -9s of QEMU
 #                during local delivery and install (tests/qemu/kill_test.py), then
 #                SOAK_OTA_KILLS (default 40) during over-the-air downloads and
@@ -23,7 +25,7 @@ EMU := emu/bulwark-emu
 FREERTOS := -DFREERTOS_KERNEL_PATH=$(FREERTOS_KERNEL_PATH)
 QEMU_BUILD := $(BUILD)/qemu-an505
 
-.PHONY: all setup host qemu-an505 stm32u585 demo test bench soak clean
+.PHONY: all setup host qemu-an505 stm32u585 demo test bench soak stress-tests clean
 
 all: host qemu-an505 stm32u585
 
@@ -62,6 +64,9 @@ test: all
 
 bench: host qemu-an505 stm32u585
 	@scripts/bench.sh $(BUILD)
+
+stress-tests: host qemu-an505
+	@CTEST_PARALLEL=$(CTEST_PARALLEL) scripts/stress-tests.sh $(BUILD)
 
 SOAK_RUNS ?= 200
 SOAK_OTA_KILLS ?= 40
