@@ -38,6 +38,12 @@ engine on the device, connected through QEMU's UART2 socket.
   back by the maximum backoff, 30 s) and stays reachable meanwhile: `bulwark
   device status` answers over the link, and a good app delivered during the
   wait installs and runs.
+--scenario irq-park (needs --app-park, the app qt-update-park-irq): an app
+  whose initial stack pointer is 64 bytes above the base of app RAM crashes
+  inside its own interrupt handler; the kernel has no room to end that
+  interrupt below the app's stack, so it parks the app from its PendSV path
+  (issue 15 item 8) and stays reachable: `bulwark device status` answers over
+  the link, and app A version 2 delivered then installs and runs.
 --scenario freertos (needs --app-f, the FreeRTOS app freertos-update): a
   device running app A receives FreeRTOS app F version 2, which starts with
   wake reason 9, passes its checks (scheduler, tasks, timers at a 10 kHz
@@ -546,6 +552,42 @@ def scenario_reset_park(tools):
         device.kill()
 
 
+PARK_IRQ = r"\[kernel\] app restart: no room on the app's stack to end its interrupts: parked$"
+
+
+def scenario_irq_park(tools):
+    """An app that cannot be restarted (no room below its stack to end its
+    interrupt) is parked from the kernel's PendSV path; the kernel stays reachable."""
+    if tools.args.app_park is None:
+        raise Failure("--scenario irq-park needs --app-park")
+    key, pub = tools.keys("signer")
+    image = tools.image("flash.bin", tools.app_elf(tools.args.app_park, 1, "p1.elf"), [pub])
+    device = Device(tools, image, "irq-park", link=Link())
+    try:
+        device.wait_for("app", r"update-app: P started$", 10)
+        device.wait_for("kernel", r"crash class: secure-access in IRQ 50 handler", 10)
+        park = device.wait_for("kernel", PARK_IRQ, 10)
+        log("ok   P crashed inside its IRQ 50 with 64 bytes of stack: its restart is parked")
+        t0 = time.monotonic()
+        out = link_status(device)
+        if "update engine idle" not in out:
+            raise Failure(f"device status while parked:\n{out}")
+        log(f"ok   parked: `bulwark device status` answers ({out.strip()})")
+        good = tools.bundle(tools.app_elf(tools.args.app_a, 2, "a2.elf"), 2, key, "a2.bwb")
+        deliver_ok(tools, good, device.link, "a2", 2)
+        device.wait_for("app", APP_STARTED.format(name="A", version=2, reason=9), 20)
+        heartbeat_after(device, "A", "install")
+        after = device.kernel_text()[park.end():]
+        if after.count("app starting") != 1 or "app starting (wake reason 9)" not in after:
+            raise Failure("after the park, other app starts than the install's:\n" + after[-3000:])
+        if device.app_text().count("update-app: P started") != 1:
+            raise Failure("P started again after the park:\n" + device.app_text()[-3000:])
+        log(f"ok   and updatable: A version 2 delivered {time.monotonic() - t0:.1f} s after the park "
+            f"installs and runs (wake reason 9; the kernel ended P's IRQ 50 on A's stack)")
+    finally:
+        device.kill()
+
+
 FREERTOS_CHECKS = r"freertos-update: version {version}: (\d+) checks, (\d+) failed$"
 FREERTOS_HEAP = r"freertos-update: version {version}: free heap (\d+) bytes after start-up$"
 
@@ -655,15 +697,18 @@ def main():
     add_common_args(parser)
     parser.add_argument("--scenario", required=True,
                         choices=["deliver", "reject", "rollback", "reset-rollback", "reset-park",
-                                 "freertos"])
+                                 "freertos", "irq-park"])
     parser.add_argument("--app-f", default=None, metavar="qt-freertos-update.bin",
                         help="the FreeRTOS app of --scenario freertos")
+    parser.add_argument("--app-park", default=None, metavar="qt-update-park-irq.bin",
+                        help="the app of --scenario irq-park")
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     name = args.name or f"update.{args.scenario}"
     scenarios = {"deliver": scenario_deliver, "reject": scenario_reject,
                  "rollback": scenario_rollback, "reset-rollback": scenario_reset_rollback,
-                 "reset-park": scenario_reset_park, "freertos": scenario_freertos}
+                 "reset-park": scenario_reset_park, "freertos": scenario_freertos,
+                 "irq-park": scenario_irq_park}
     return run_scenario(args, name, scenarios[args.scenario])
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@
  *   3. the job is finished: the new app is installed and verified.
  * Prints the number of cases; any failure aborts with the case.
  *
- * Usage: test_update_sim <fixtures> <sector> <unit> <program_once 0|1> <scenario>
+ * Usage: test_update_sim <fixtures> <sector> <unit> <program_once 0|1> <scenario> [<cases>]
  * scenario: provisioned (v1 provisioned -> v2), installed (v2 -> v3),
- *           rollback (v3 on trial, found crash-looping -> v2).
+ *           rollback (v3 on trial, found crash-looping -> v2);
+ *           program_error and switch: see program_error_sweep and
+ *           switch_sweep (switch takes its exact number of cases).
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -321,9 +323,160 @@ static void program_error_sweep(void)
     free(start);
 }
 
+/* Runs bw_update_begin of bundle_v[3] (switch_sweep's cut workload). */
+static void begin_v3(void)
+{
+    uint32_t resume;
+    bw_update_diag why;
+    (void)bw_update_begin(bundle_v[3].data, BW_BUNDLE_HEAD_MAX, &resume, &why);
+}
+
+/* Whether the download bank holds exactly bundle b: its head, and each layer
+ * at its region offset after the head area. */
+static int bank_holds(const blob *b)
+{
+    bw_bundle_layout layout;
+    bw_manifest m;
+    bw_signature_block sig;
+    CHECK(bw_bundle_open(b->data, b->len, &layout, &m, &sig, NULL) == BW_OK, "bundle opens");
+    uint8_t op_bank = bw_update_current_state()->op_bank;
+    CHECK(op_bank == 0 || op_bank == 1, "a download names bank %u", op_bank);
+    const uint8_t *at = nor_sim_raw(sim) + bank[op_bank].offset;
+    uint32_t sector = nor_sim_device(sim)->sector_size;
+    uint32_t head_area = (BW_BUNDLE_HEAD_MAX + sector - 1u) / sector * sector;
+    if (memcmp(at, b->data, layout.layers_offset) != 0) {
+        return 0;
+    }
+    for (unsigned i = 0; i < m.layer_count; i++) {
+        if (memcmp(at + head_area + m.layers[i].region_offset,
+                   b->data + layout.layers_offset + m.layers[i].data_offset, m.layers[i].length) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Scenario switch (issue 15 item 4): bundle v2 is partly delivered (a third
+ * of its layer data, journaled), then the delivery switches to bundle v3 and
+ * the power is cut during each flash operation of v3's begin, with
+ * SWITCH_TEARS tear patterns (seeds) per operation. After each cut: the
+ * reboot leaves the provisioned v1 in the slot and reports it runs; v3 is
+ * then delivered whole from where begin says; before install the bank holds
+ * exactly v3's bytes (so no byte of v2 can pass for v3's); install runs v3
+ * on trial (no rollback) and the slot is v3's measured image; a reboot keeps
+ * it. The number of cases must be `expected` (argv[6]): every operation of
+ * begin is cut, with every tear pattern.
+ */
+#define SWITCH_TEARS 8u
+static void switch_sweep(unsigned long expected)
+{
+    const blob *v2 = &bundle_v[2], *v3 = &bundle_v[3];
+    uint8_t *old = malloc(APP_SLOT_SIZE), *v3_image = malloc(APP_SLOT_SIZE);
+    memcpy(old, nor_sim_raw(sim) + app_slot.offset, APP_SLOT_SIZE);
+    (void)boot();
+    uint32_t old_version = bw_update_current_state()->current_version;
+    uint32_t resume;
+    bw_update_diag why;
+    CHECK(bw_update_begin(v2->data, BW_BUNDLE_HEAD_MAX, &resume, &why) == BW_OK, "begin v2");
+    uint32_t part = resume + (uint32_t)(v2->len - resume) / 3u;
+    for (uint32_t off = resume; off < part; off += CHUNK) {
+        uint32_t n = part - off < CHUNK ? part - off : CHUNK;
+        CHECK(bw_update_write(off, v2->data + off, n, &why) == BW_OK, "write v2 at %u", off);
+    }
+    CHECK(bw_update_current_state()->op == BW_UPDATE_OP_DOWNLOADING
+          && bw_update_current_state()->op_progress > 0, "part of v2 journaled");
+    uint8_t *start = malloc(nor_sim_size(sim));
+    memcpy(start, nor_sim_raw(sim), nor_sim_size(sim));
+
+    /* The uncut switch: v3's image, and the number of operations of its begin. */
+    delivered = 0;
+    update_job(v3);
+    uint8_t digest[32], measured[32];
+    app_slot_digest(digest);
+    bundle_image_digest(v3, measured);
+    CHECK(memcmp(digest, measured, 32) == 0, "the uncut switch installs v3's measured image");
+    memcpy(v3_image, nor_sim_raw(sim) + app_slot.offset, APP_SLOT_SIZE);
+
+    unsigned long cases = 0;
+    unsigned tears[NOR_SIM_TEAR_ERASE_ALL + 1] = { 0 };
+    for (uint64_t cut = 0;; cut++) {
+        unsigned fired = 0;
+        for (uint64_t seed = 1; seed <= SWITCH_TEARS; seed++) {
+            memcpy(nor_sim_raw(sim), start, nor_sim_size(sim));
+            nor_sim_raw_written(sim);
+            nor_sim_power_on(sim);
+            nor_sim_set_seed(sim, seed * 7919u + cut);
+            (void)boot();
+            if (!run_cut(begin_v3, cut)) {
+                break;
+            }
+            fired++;
+            cases++;
+            nor_sim_cut_info info;
+            CHECK(nor_sim_last_cut(sim, &info), "cut recorded");
+            tears[info.tear]++;
+            nor_sim_power_on(sim);
+            bw_update_outcome outcome = boot();
+            CHECK(outcome == BW_UPDATE_RUN_APP, "after the cut at op %llu (tear %d) boot says %d",
+                  (unsigned long long)cut, (int)info.tear, (int)outcome);
+            CHECK(memcmp(nor_sim_raw(sim) + app_slot.offset, old, APP_SLOT_SIZE) == 0,
+                  "after the cut at op %llu the slot is not the old app", (unsigned long long)cut);
+            CHECK(bw_update_current_state()->current_version == old_version
+                  && bw_update_current_state()->trial == 0, "the old app, not on trial");
+            /* v3 delivered whole from where begin says (no cut). */
+            char text[160];
+            CHECK(bw_update_begin(v3->data, BW_BUNDLE_HEAD_MAX, &resume, &why) == BW_OK,
+                  "begin v3 after the cut at op %llu", (unsigned long long)cut);
+            for (uint32_t off = resume; off < v3->len; off += CHUNK) {
+                uint32_t n = v3->len - off < CHUNK ? (uint32_t)(v3->len - off) : CHUNK;
+                bw_err err = bw_update_write(off, v3->data + off, n, &why);
+                bw_update_describe(&why, text, sizeof text);
+                CHECK(err == BW_OK, "write v3 at %u after the cut at op %llu (tear %d, resumed at %u): %s",
+                      off, (unsigned long long)cut, (int)info.tear, resume, text);
+            }
+            bw_err err = bw_update_finish(&why);
+            bw_update_describe(&why, text, sizeof text);
+            CHECK(err == BW_OK, "finish v3 after the cut at op %llu (tear %d, resumed at %u): %s",
+                  (unsigned long long)cut, (int)info.tear, resume, text);
+            CHECK(bank_holds(v3), "before install, the bank is not v3's exact bytes (cut at op %llu, "
+                  "tear %d, resumed at %u)", (unsigned long long)cut, (int)info.tear, resume);
+            err = bw_update_install(&outcome, &why);
+            bw_update_describe(&why, text, sizeof text);
+            CHECK(err == BW_OK && outcome == BW_UPDATE_RUN_NEW_APP, "install v3 (cut at op %llu): %s",
+                  (unsigned long long)cut, text);
+            CHECK(memcmp(nor_sim_raw(sim) + app_slot.offset, v3_image, APP_SLOT_SIZE) == 0,
+                  "after install (cut at op %llu) the slot is not v3", (unsigned long long)cut);
+            outcome = boot();
+            CHECK(outcome != BW_UPDATE_RUN_ROLLED_BACK && job_is_done(3)
+                  && bw_update_current_state()->trial,
+                  "after install (cut at op %llu) a reboot does not run v3 on trial (%d)",
+                  (unsigned long long)cut, (int)outcome);
+        }
+        if (fired == 0) {
+            break;   /* begin makes fewer than cut+1 operations: all tried */
+        }
+        CHECK(fired == SWITCH_TEARS, "op %llu cut with some seeds only", (unsigned long long)cut);
+    }
+    printf("update sim: bundle switch v2 -> v3, sector %u, unit %u%s: %lu power cuts in begin "
+           "(%u tear patterns per operation; tears none %u, all %u, prefix %u, random %u; erase "
+           "prefix %u, random %u, all %u), 0 bricks\n",
+           nor_sim_device(sim)->sector_size, nor_sim_device(sim)->program_unit,
+           unit_ecc ? ", ECC" : "", cases, SWITCH_TEARS,
+           tears[NOR_SIM_TEAR_PROGRAM_NONE], tears[NOR_SIM_TEAR_PROGRAM_ALL],
+           tears[NOR_SIM_TEAR_PROGRAM_PREFIX], tears[NOR_SIM_TEAR_PROGRAM_RANDOM],
+           tears[NOR_SIM_TEAR_ERASE_PREFIX], tears[NOR_SIM_TEAR_ERASE_RANDOM],
+           tears[NOR_SIM_TEAR_ERASE_ALL]);
+    CHECK(cases == expected, "%lu cases, expected %lu", cases, expected);
+    free(start);
+    free(old);
+    free(v3_image);
+}
+
 int main(int argc, char **argv)
 {
-    CHECK(argc == 6, "usage: test_update_sim <fixtures> <sector> <unit> <program_once> <scenario>");
+    CHECK(argc == 6 || argc == 7,
+          "usage: test_update_sim <fixtures> <sector> <unit> <program_once> <scenario> [<cases>]");
     uint32_t sector = (uint32_t)strtoul(argv[2], NULL, 0);
     uint32_t unit = (uint32_t)strtoul(argv[3], NULL, 0);
     scenario = argv[5];
@@ -361,6 +514,12 @@ int main(int argc, char **argv)
     provision(&bundle_v[1]);
     if (strcmp(scenario, "program_error") == 0) {
         program_error_sweep();
+        nor_sim_destroy(sim);
+        return 0;
+    }
+    if (strcmp(scenario, "switch") == 0) {
+        CHECK(argc == 7, "scenario switch: the expected number of cases");
+        switch_sweep(strtoul(argv[6], NULL, 0));
         nor_sim_destroy(sim);
         return 0;
     }
