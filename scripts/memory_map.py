@@ -26,6 +26,8 @@ _PARTITION = re.compile(r"^BW_MAP_PARTITION\((\w+),\s*" + _NUMBER + r",\s*" + _N
 
 
 class Region:
+    """A span [base, end); for a partition, base is its offset from FLASH."""
+
     def __init__(self, name, base, size, script="none", attributes="-"):
         self.name, self.base, self.size = name, base, size
         self.script, self.attributes = script, attributes
