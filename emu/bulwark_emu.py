@@ -21,18 +21,29 @@ import sys
 import termios
 import zlib
 
-# Flash layout of the QEMU device (the authoritative description is docs/SPEC.md).
-FLASH_BASE = 0x80000000
-FLASH_SIZE = 16 * 1024 * 1024           # host file size; file offset = address - FLASH_BASE
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import memory_map  # noqa: E402  (port/qemu-an505/memory_map.def, the board's one map)
+
+# Flash layout of the QEMU device, from its memory map (described in docs/SPEC.md).
+MAP = memory_map.load("qemu-an505")
 ERASED = 0xFF                           # erased NOR flash reads 0xFF
-APP_SLOT = (0x80000000, 0x80100000)     # [start, end): non-secure app, 1 MiB
-KERNEL_SLOT = (0x80100000, 0x80200000)  # secure kernel, 1 MiB
-IMAGE_A = (0x80200000, 0x80310000)      # update image bank A (staging / last-known-good)
-IMAGE_B = (0x80310000, 0x80420000)      # update image bank B
-UPDATE_STATE = (0x80420000, 0x80430000)  # the update engine's journal
-CRASH_LOG = (0x80430000, 0x80440000)    # ring of crash records
-UNASSIGNED = (0x80440000, 0x80FFE000)   # not used yet (erased)
-IDENTITY_SECTOR = (0x80FFE000, 0x81000000)  # 8 KiB, identity record at its start
+
+
+def _span(region):
+    return (region.base, region.end)    # [start, end)
+
+
+FLASH_BASE = MAP["FLASH"].base
+FLASH_SIZE = MAP["FLASH"].size          # host file size; file offset = address - FLASH_BASE
+APP_SLOT = _span(MAP["APP_SLOT"])       # non-secure app
+KERNEL_SLOT = _span(MAP["KERNEL_SLOT"])  # secure kernel
+IMAGE_A = _span(MAP.partition_span("IMAGE_A"))   # update image bank A (staging / last-known-good)
+IMAGE_B = _span(MAP.partition_span("IMAGE_B"))   # update image bank B
+UPDATE_STATE = _span(MAP.partition_span("UPDATE_STATE"))  # the update engine's journal
+CRASH_LOG = _span(MAP.partition_span("CRASH_LOG"))        # ring of crash records
+CREDENTIALS = _span(MAP.partition_span("CREDENTIALS"))    # device key and certificates
+IDENTITY_SECTOR = _span(MAP["IDENTITY"])  # identity record at its start
+UNASSIGNED = (CREDENTIALS[1], IDENTITY_SECTOR[0])  # not used yet (erased)
 
 # Identity record: u32 magic, u32 version, 16-byte device identity, u32 CRC-32 (IEEE,
 # zlib.crc32) of the preceding 24 bytes; little endian.
@@ -45,7 +56,8 @@ SLOTS = {"app": APP_SLOT, "kernel": KERNEL_SLOT}
 REGIONS = [("app slot", APP_SLOT), ("kernel slot", KERNEL_SLOT),
            ("image bank A", IMAGE_A), ("image bank B", IMAGE_B),
            ("update state", UPDATE_STATE), ("crash log", CRASH_LOG),
-           ("unassigned area", UNASSIGNED), ("identity sector", IDENTITY_SECTOR)]
+           ("credentials", CREDENTIALS), ("unassigned area", UNASSIGNED),
+           ("identity sector", IDENTITY_SECTOR)]
 
 # ELF32 constants.
 ELF_HEADER = "<16sHHIIIIIHHHHHH"

@@ -1,5 +1,4 @@
-# qemu-an505 board description for the build (mirrors board.h).
-set(BW_BOARD_GATE_BASE 0x80100400)
+# qemu-an505 board description for the build (its map: memory_map.def).
 set(BW_BOARD_IRQ_COUNT 96)
 set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/board_qemu.c
@@ -9,4 +8,3 @@ set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/serial_links.c
   ${BW_PORT_DIR}/semihosting.c)
 set(BW_BOARD_APP_SOURCES ${PROJECT_SOURCE_DIR}/sdk/board/qemu-an505/board_app.c)
-set(BW_BOARD_APP_LD ${PROJECT_SOURCE_DIR}/sdk/ld/qemu-an505.ld)

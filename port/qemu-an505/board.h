@@ -1,10 +1,7 @@
 /*
- * QEMU mps2-an505 board: memory map and peripheral addresses.
- *
- * Flash is the 16 MiB PSRAM at 0x80000000, backed by a host file so that it
- * persists and a kill of QEMU is a real power cut (see docs/DESIGN.md and the
- * flash layout in docs/SPEC.md). Kernel RAM is SSRAM2 (secure), app RAM the
- * first 528 KiB of SSRAM3 (non-secure).
+ * QEMU mps2-an505 board: peripheral addresses, and the memory map from
+ * memory_map.def (see there, docs/DESIGN.md and the flash layout in
+ * docs/SPEC.md).
  */
 #ifndef BOARD_H
 #define BOARD_H
@@ -12,45 +9,14 @@
 #define BOARD_NAME               "qemu-an505"
 #define BOARD_BUNDLE_ID          1u   /* BW_BOARD_QEMU_AN505: bundles name the board they are for */
 
-/* Flash (PSRAM, file-backed) */
-#define BOARD_FLASH_BASE         0x80000000u
-#define BOARD_FLASH_SIZE         0x01000000u
-#define BOARD_APP_SLOT_BASE      0x80000000u
-#define BOARD_APP_SLOT_SIZE      0x00100000u
-#define BOARD_KERNEL_SLOT_BASE   0x80100000u
-#define BOARD_KERNEL_SLOT_SIZE   0x00100000u
-#define BOARD_IDENTITY_BASE      0x80FFE000u   /* provisioning sector: identity, keys */
-#define BOARD_IDENTITY_SIZE      0x00002000u
+/* The memory map (flash, slots, partitions, gate, RAM): generated into the
+ * build tree from memory_map.def, the one table of this board. */
+#include "memory_map.h"
 
 /* NOR rules the flash driver (flash_qemu.c) enforces on the whole window,
  * as on the U585: erase sector and program unit. */
 #define BOARD_FLASH_SECTOR_SIZE  0x2000u
 #define BOARD_FLASH_PROGRAM_UNIT 16u
-
-/* Partitions (bw_flash.h): offsets within the flash window, sector multiples.
- * The kernel slot and the identity sector are not partitions. */
-#define BOARD_PART_APP_SLOT_OFFSET      0x000000u
-#define BOARD_PART_APP_SLOT_SIZE        0x100000u
-#define BOARD_PART_IMAGE_A_OFFSET       0x200000u
-#define BOARD_PART_IMAGE_A_SIZE         0x110000u
-#define BOARD_PART_IMAGE_B_OFFSET       0x310000u
-#define BOARD_PART_IMAGE_B_SIZE         0x110000u
-#define BOARD_PART_UPDATE_STATE_OFFSET  0x420000u
-#define BOARD_PART_UPDATE_STATE_SIZE    0x010000u
-#define BOARD_PART_CRASH_LOG_OFFSET     0x430000u
-#define BOARD_PART_CRASH_LOG_SIZE       0x010000u
-#define BOARD_PART_CREDENTIALS_OFFSET   0x440000u   /* device key and certificates, 2 sectors */
-#define BOARD_PART_CREDENTIALS_SIZE     0x004000u
-
-/* The system-call gate: 8 bytes an entry, fixed forever (sdk/syscalls.def). */
-#define BOARD_GATE_BASE          (BOARD_KERNEL_SLOT_BASE + 0x400u)
-#define BOARD_GATE_SIZE          0x400u
-
-/* RAM */
-#define BOARD_KERNEL_RAM_BASE    0x38000000u   /* SSRAM2, secure alias */
-#define BOARD_KERNEL_RAM_SIZE    0x00040000u
-#define BOARD_APP_RAM_BASE       0x28200000u   /* SSRAM3, non-secure alias */
-#define BOARD_APP_RAM_SIZE       0x00084000u   /* 528 KiB */
 
 /* Memory protection controllers (secure alias) and their 1 KiB blocks */
 #define BOARD_MPC_SSRAM1         0x58007000u

@@ -1,5 +1,4 @@
-# stm32u585 board description for the build (mirrors board.h). Untested on hardware.
-set(BW_BOARD_GATE_BASE 0x0C108400)
+# stm32u585 board description for the build (its map: memory_map.def). Untested on hardware.
 set(BW_BOARD_IRQ_COUNT 126)
 set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/board_u585.c
@@ -10,4 +9,3 @@ set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/u585_console.c
   ${BW_PORT_DIR}/u585_rng.c)
 set(BW_BOARD_APP_SOURCES ${PROJECT_SOURCE_DIR}/sdk/board/stm32u585/board_app.c)
-set(BW_BOARD_APP_LD ${PROJECT_SOURCE_DIR}/sdk/ld/stm32u585.ld)

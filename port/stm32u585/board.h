@@ -1,19 +1,10 @@
 /*
- * STM32U585 board: memory map, peripheral addresses and interrupt numbers.
+ * STM32U585 board: peripheral addresses and interrupt numbers, and the
+ * memory map from memory_map.def.
  *
- * UNTESTED ON HARDWARE. This port builds and links with the map below; every
+ * UNTESTED ON HARDWARE. This port builds and links with the map in memory_map.def; every
  * address and bit was checked against RM0456 and ST's CMSIS device header
  * (stm32u585xx.h), but no chip has run it yet (see README.md).
- *
- * Flash (2 MiB, two 1 MiB banks of 8 KiB pages): bank 1 is the app's
- * (non-secure, 0x08000000-0x080FFFFF); bank 2 is the kernel's (secure alias
- * 0x0C100000-0x0C1FFFFF): boot stub, kernel slot, update journal, crash log,
- * device identity page. The split is made by the FLASH secure watermark
- * option bytes, set at provisioning and checked at boot (board_u585.c).
- *
- * RAM: the app owns SRAM1 + SRAM2 + the lower 256 KiB of SRAM3, contiguous at
- * 0x20000000 (512 KiB), and SRAM4 (16 KiB at 0x28000000): 528 KiB. The kernel
- * owns the upper 256 KiB of SRAM3 (secure alias 0x30080000) and BKPSRAM.
  *
  * Addresses of peripherals the kernel drives are their secure aliases.
  */
@@ -28,56 +19,20 @@
 #define BOARD_SECURE_ALIAS_OFFSET       0x10000000u
 #define BOARD_FLASH_SECURE_ALIAS_OFFSET 0x04000000u
 
-/* ---- flash ---- */
-#define BOARD_FLASH_BASE         0x0C000000u   /* secure alias of the whole array */
-#define BOARD_FLASH_SIZE         0x00200000u
+/* ---- the memory map ----
+ * Flash, slots, partitions, gate and RAM regions: generated into the build
+ * tree from memory_map.def, the one table of this board (see there). */
+#include "memory_map.h"
+
+/* ---- flash geometry ---- */
 #define BOARD_FLASH_BANK_SIZE    0x00100000u
 #define BOARD_FLASH_PAGE_SIZE    0x00002000u   /* 8 KiB erase unit */
 #define BOARD_FLASH_BANK_PAGES   128u
 
-#define BOARD_APP_SLOT_BASE      0x08000000u   /* bank 1, non-secure alias */
-#define BOARD_APP_SLOT_SIZE      0x00100000u
-
-#define BOARD_BOOT_BASE          0x0C100000u   /* bank 2, secure: the boot stub */
-#define BOARD_BOOT_SIZE          0x00008000u
-#define BOARD_KERNEL_SLOT_BASE   0x0C108000u
-#define BOARD_KERNEL_SLOT_SIZE   0x000DA000u   /* 872 KiB, up to 0x0C1E1FFF */
-#define BOARD_IDENTITY_BASE      0x0C1FE000u   /* last page of bank 2 */
-#define BOARD_IDENTITY_SIZE      0x00002000u
-
-/* The flash driver (u585_flash.c) and its partitions (port_flash_partition).
- * Offsets are from the start of the array (bank 1 at 0x08000000 NS, bank 2
- * at 0x0C100000 S). The update journal and the crash log sit in bank 2
- * between the kernel slot and the identity page. IMAGE_A/IMAGE_B have no
- * place: two 1 MiB image banks do not fit the internal flash next to the
- * app slot (they need the board's external OCTOSPI flash, a later issue). */
+/* The flash driver (u585_flash.c) and its partitions (port_flash_partition). */
 #define BOARD_FLASH_REGS_NS      0x40022000u   /* FLASH registers, non-secure alias */
 #define BOARD_FLASH_SECTOR_SIZE  BOARD_FLASH_PAGE_SIZE
 #define BOARD_FLASH_PROGRAM_UNIT 16u           /* a quad-word, programmed once between erases (ECC) */
-#define BOARD_PART_APP_SLOT_OFFSET      0x000000u   /* bank 1, 0x08000000-0x080FFFFF NS */
-#define BOARD_PART_APP_SLOT_SIZE        0x100000u
-/* The device credentials: the last two pages of what was the kernel slot. */
-#define BOARD_PART_CREDENTIALS_OFFSET   0x1E2000u   /* 0x0C1E2000-0x0C1E5FFF S, 16 KiB */
-#define BOARD_PART_CREDENTIALS_SIZE     0x004000u
-#define BOARD_PART_UPDATE_STATE_OFFSET  0x1E6000u   /* 0x0C1E6000-0x0C1EDFFF S, 32 KiB */
-#define BOARD_PART_UPDATE_STATE_SIZE    0x008000u
-#define BOARD_PART_CRASH_LOG_OFFSET     0x1EE000u   /* 0x0C1EE000-0x0C1FDFFF S, 64 KiB */
-#define BOARD_PART_CRASH_LOG_SIZE       0x010000u
-
-/* The system-call gate: 8 bytes an entry, fixed forever (sdk/syscalls.def). */
-#define BOARD_GATE_BASE          (BOARD_KERNEL_SLOT_BASE + 0x400u)
-#define BOARD_GATE_SIZE          0x400u
-
-/* ---- RAM ---- */
-#define BOARD_KERNEL_RAM_BASE    0x30080000u   /* upper half of SRAM3, secure alias */
-#define BOARD_KERNEL_RAM_SIZE    0x00040000u   /* its top 4 KiB is the boot stub's RAM */
-#define BOARD_BKPSRAM_BASE       0x50036400u   /* secure alias, 2 KiB; not linked yet */
-#define BOARD_BKPSRAM_SIZE       0x00000800u
-
-#define BOARD_APP_RAM_BASE       0x20000000u   /* SRAM1 + SRAM2 + lower half of SRAM3 */
-#define BOARD_APP_RAM_SIZE       0x00080000u   /* 512 KiB */
-#define BOARD_APP_SRAM4_BASE     0x28000000u   /* SRAM4, non-secure alias */
-#define BOARD_APP_SRAM4_SIZE     0x00004000u   /* 16 KiB: 528 KiB for the app in all */
 
 /* The SRAM banks as the block-based memory protection controllers see them. */
 #define BOARD_SRAM1_SIZE         0x00030000u   /* 192 KiB at 0x20000000, MPCBB1 */

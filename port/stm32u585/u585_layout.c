@@ -193,7 +193,7 @@ uint32_t u585_option_bytes_check(const u585_option_bytes *options)
     if (u585_watermark_secure_pages(options->secwm2r1, &first, &last) != BOARD_FLASH_BANK_PAGES) {
         findings |= U585_OPTION_KERNEL_BANK_OPEN;
     }
-    if ((options->secbootadd0r & FLASH_SECBOOTADD0R_ADDR_MASK) != BOARD_BOOT_BASE) {
+    if ((options->secbootadd0r & FLASH_SECBOOTADD0R_ADDR_MASK) != BOARD_BOOT_ROM_BASE) {
         findings |= U585_OPTION_BOOT_ADDRESS;
     }
     if ((options->optr & FLASH_OPTR_SRAM_RST) == 0u) {

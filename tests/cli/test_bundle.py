@@ -18,9 +18,14 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import memory_map  # noqa: E402  (the boards' one map)
+
 BULWARK = os.path.abspath(sys.argv[1])
 WORK = os.path.abspath(sys.argv[2])
-SLOT_BASE, SLOT_SIZE = 0x80000000, 0x100000
+MAP = memory_map.load("qemu-an505")
+SLOT_BASE, SLOT_SIZE = MAP["APP_SLOT"].base, MAP["APP_SLOT"].size
+APP_RAM = MAP["APP_RAM"].base
 MANIFEST_AT = 24
 LAYER_TABLE_AT = MANIFEST_AT + 116 + 40   # one region
 
@@ -68,7 +73,7 @@ def make_elf(path, segments):
         phdrs += struct.pack("<8I", 1, offset, address, address, len(content), len(content), 5, 4)
         blob += content
         offset += len(content)
-    phdrs += struct.pack("<8I", 1, offset, 0x28200000, SLOT_BASE + 0x9000, 0, 0x400, 6, 4)
+    phdrs += struct.pack("<8I", 1, offset, APP_RAM, SLOT_BASE + 0x9000, 0, 0x400, 6, 4)
     with open(os.path.join(WORK, path), "wb") as f:
         f.write(header + phdrs + blob)
 

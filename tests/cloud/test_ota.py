@@ -33,8 +33,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
 from harness import status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import memory_map  # noqa: E402  (the board's one map)
 
-SLOT = 0x80000000
+SLOT = memory_map.load("qemu-an505")["APP_SLOT"].base
 CHUNK_MAX = 1792
 from harness import check, failures  # noqa: E402
 

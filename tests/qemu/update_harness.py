@@ -33,11 +33,15 @@ import socket
 import struct
 import selectors
 import subprocess
+import sys
 import threading
 import shutil
 import time
 
-APP_SLOT = 0x80000000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import memory_map  # noqa: E402  (the board's one map)
+
+APP_SLOT = memory_map.load("qemu-an505")["APP_SLOT"].base
 DEVICE_HEX = "00112233445566778899aabbccddeeff"   # the device ID images get unless told
 MARKER = b"BVERMARK"
 POLL_S = 0.005

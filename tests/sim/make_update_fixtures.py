@@ -12,7 +12,10 @@ import struct
 import subprocess
 import sys
 
-APP_SLOT = 0x80000000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import memory_map  # noqa: E402  (the board's one map)
+
+APP_SLOT = memory_map.load("qemu-an505")["APP_SLOT"].base
 SIZES = {1: 48 * 1024, 2: 96 * 1024, 3: 40 * 1024}
 
 

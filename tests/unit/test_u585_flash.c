@@ -102,7 +102,7 @@ static void chip_reset(void)
     memset(&chip, 0, sizeof chip);
     memset(chip.array, 0xFF, sizeof chip.array);
     chip.optr = FLASH_OPTR_TZEN | FLASH_OPTR_SRAM_RST;
-    chip.secbootadd0r = BOARD_BOOT_BASE;
+    chip.secbootadd0r = BOARD_BOOT_ROM_BASE;
     chip.secwm1r1 = U585_SECWM1R1_PROVISIONED;
     chip.secwm2r1 = U585_SECWM2R1_PROVISIONED;
     chip.ns.cr = FLASH_CR_LOCK | OPTLOCK;   /* reset values */

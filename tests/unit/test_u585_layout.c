@@ -53,11 +53,12 @@ static void test_memory_map_adds_up(void **state)
     uint32_t sram3_ns = BOARD_APP_RAM_BASE + BOARD_SRAM1_SIZE + BOARD_SRAM2_SIZE;
     assert_int_equal(sram3_ns, 0x20040000u);
     assert_int_equal(BOARD_KERNEL_RAM_BASE, sram3_ns + BOARD_SRAM3_APP_SIZE + BOARD_SECURE_ALIAS_OFFSET);
-    assert_int_equal(BOARD_KERNEL_RAM_SIZE, BOARD_SRAM3_SIZE - BOARD_SRAM3_APP_SIZE);
+    assert_int_equal(BOARD_KERNEL_RAM_SIZE + BOARD_BOOT_RAM_SIZE, BOARD_SRAM3_SIZE - BOARD_SRAM3_APP_SIZE);
+    assert_int_equal(BOARD_BOOT_RAM_BASE, BOARD_KERNEL_RAM_BASE + BOARD_KERNEL_RAM_SIZE);
 
     assert_int_equal(BOARD_APP_SLOT_BASE + BOARD_FLASH_SECURE_ALIAS_OFFSET, BOARD_FLASH_BASE);
-    assert_int_equal(BOARD_BOOT_BASE, BOARD_FLASH_BASE + BOARD_FLASH_BANK_SIZE);
-    assert_int_equal(BOARD_KERNEL_SLOT_BASE, BOARD_BOOT_BASE + BOARD_BOOT_SIZE);
+    assert_int_equal(BOARD_BOOT_ROM_BASE, BOARD_FLASH_BASE + BOARD_FLASH_BANK_SIZE);
+    assert_int_equal(BOARD_KERNEL_SLOT_BASE, BOARD_BOOT_ROM_BASE + BOARD_BOOT_ROM_SIZE);
     assert_int_equal(BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE, 0x0C1E2000u);
     assert_int_equal(BOARD_FLASH_BASE + BOARD_PART_CREDENTIALS_OFFSET,
                      BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE);
@@ -77,7 +78,7 @@ static void test_memory_map_adds_up(void **state)
     assert_int_equal(BOARD_FLASH_SECTOR_SIZE, BOARD_FLASH_PAGE_SIZE);
     assert_int_equal(BOARD_FLASH_PROGRAM_UNIT, 16u);
     assert_int_equal(BOARD_IDENTITY_SIZE, BOARD_FLASH_PAGE_SIZE);
-    assert_int_equal(BOARD_GATE_BASE, 0x0C108400u);
+    assert_int_equal(BOARD_GATE_BASE, BOARD_KERNEL_SLOT_BASE + 0x400u);   /* kernel.ld's .gate */
     assert_int_equal(BOARD_FLASH_BANK_PAGES * BOARD_FLASH_PAGE_SIZE, BOARD_FLASH_BANK_SIZE);
 }
 
@@ -296,7 +297,7 @@ static void test_app_range_in_map(void **state)
 
 static const u585_option_bytes provisioned = {
     .optr = FLASH_OPTR_TZEN | FLASH_OPTR_SRAM_RST,
-    .secbootadd0r = BOARD_BOOT_BASE | 1u,   /* BOOT_LOCK set is fine */
+    .secbootadd0r = BOARD_BOOT_ROM_BASE | 1u,   /* BOOT_LOCK set is fine */
     .secwm1r1 = U585_SECWM1R1_PROVISIONED,
     .secwm2r1 = U585_SECWM2R1_PROVISIONED,
 };

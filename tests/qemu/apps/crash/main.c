@@ -26,6 +26,7 @@
 #include "bulwark_board.h"
 #include "bulwark_ext.h"
 #include "check.h"
+#include "memory_map.h"
 #include "mv_syscalls.h"
 
 /* The cases (CRASH_CASE). */
@@ -82,7 +83,7 @@ static volatile uint32_t crash_now;   /* 1: the handlers crash, 0: they count */
 
 /* ---- crash sites: `crash_site` labels the faulting instruction ---- */
 
-#define SECURE_RAM 0x38000000u
+#define SECURE_RAM BOARD_KERNEL_RAM_BASE
 
 #if CRASH_CASE == CASE_SECURE_WRITE || CRASH_CASE == CASE_IRQ_HANDLER \
     || CRASH_CASE == CASE_SVC_HANDLER || CRASH_CASE == CASE_RESERVED_PERIPHERAL

@@ -39,11 +39,12 @@
 #include "bulwark_board.h"
 #include "bw_freertos.h"
 #include "check.h"
+#include "memory_map.h"
 #include "freertos_checks.h"
 #include "mv_syscalls.h"
 
 
-#define KERNEL_RAM   0x38000000u
+#define KERNEL_RAM   BOARD_KERNEL_RAM_BASE
 #define RUNS         3u
 #define RUN_MAGIC    0x46524352u   /* "FRCR" */
 

@@ -28,6 +28,7 @@
 #include "bulwark_board.h"
 #include "bulwark_ext.h"
 #include "check.h"
+#include "memory_map.h"
 #include "mv_syscalls.h"
 
 /* The cases (HOSTILE_CASE). */
@@ -58,7 +59,7 @@
 
 #define TEST_IRQ 50u        /* a plain app interrupt (case 3) */
 #define NOTIFY_IRQ 64u      /* a notification center's interrupt */
-#define KERNEL_RAM 0x38000000u
+#define KERNEL_RAM BOARD_KERNEL_RAM_BASE
 #define UNMAPPED_NS 0x4FFF0000u
 #define FNC_RETURN 0xFEFFFFFFu
 #define EXC_RETURN_NS_THREAD_MSP 0xFFFFFFB8u

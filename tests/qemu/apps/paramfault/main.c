@@ -22,12 +22,15 @@
 
 #include "bulwark_board.h"
 #include "check.h"
+#include "memory_map.h"
 #include "mv_syscalls.h"
 
-#define APP_RAM_START 0x28200000u
-#define APP_RAM_END   0x28284000u   /* one past the last app RAM byte */
-#define APP_FLASH     0x80000000u
-#define APP_FLASH_END 0x80100000u
+#define APP_RAM_START BOARD_APP_RAM_BASE
+#define APP_RAM_END   (BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE)   /* one past the last app RAM byte */
+#define APP_FLASH     BOARD_APP_SLOT_BASE
+#define APP_FLASH_END (BOARD_APP_SLOT_BASE + BOARD_APP_SLOT_SIZE)
+#define KERNEL_RAM    BOARD_KERNEL_RAM_BASE
+#define NS_ALIAS(a)   ((a) - 0x10000000u)   /* SSRAM2's non-secure alias */
 #define FPGAIO_LED    0x40302000u
 #define NOTIFY_IRQ    64u
 
@@ -215,12 +218,12 @@ static void bad_pointers(const call_case *c)
 {
     /* Half the length (kept aligned): a range that starts inside and runs out. */
     uint32_t half = align_up(c->len / 2u, c->align);
-    bad_pointer(c, 0x38000000u, "kernel RAM (secure)");
-    bad_pointer(c, 0x28000000u, "kernel RAM (non-secure alias)");
-    bad_pointer(c, 0x38010000u, "kernel RAM (secure)");
-    bad_pointer(c, 0x80100000u, "kernel flash");
-    bad_pointer(c, 0x80100400u, "kernel gate (NSC)");
-    bad_pointer(c, 0x10000000u, "boot ROM");
+    bad_pointer(c, KERNEL_RAM, "kernel RAM (secure)");
+    bad_pointer(c, NS_ALIAS(KERNEL_RAM), "kernel RAM (non-secure alias)");
+    bad_pointer(c, KERNEL_RAM + 0x10000u, "kernel RAM (secure)");
+    bad_pointer(c, BOARD_KERNEL_SLOT_BASE, "kernel flash");
+    bad_pointer(c, BOARD_GATE_BASE, "kernel gate (NSC)");
+    bad_pointer(c, BOARD_BOOT_ROM_BASE, "boot ROM");
     bad_pointer(c, 0, "NULL");
     bad_pointer(c, 0x40200000u, "peripheral UART0");
     if (half != 0 && half < c->len) {   /* some lengths cannot straddle an aligned edge */
@@ -240,23 +243,23 @@ static void bad_pointers(const call_case *c)
 static void check_order(void)
 {
     /* Arguments by value before pointers. */
-    check_status(mvGetDeviceId((uint8_t *)0x38000000u, 33), MV_STATUS_INVALIDBUFFERSIZE,
+    check_status(mvGetDeviceId((uint8_t *)KERNEL_RAM, 33), MV_STATUS_INVALIDBUFFERSIZE,
                  "order: mvGetDeviceId bad length before bad pointer");
-    check_status(mvServerLoggingInit((uint8_t *)0x38000000u, 500), MV_STATUS_INVALIDBUFFERSIZE,
+    check_status(mvServerLoggingInit((uint8_t *)KERNEL_RAM, 500), MV_STATUS_INVALIDBUFFERSIZE,
                  "order: mvServerLoggingInit size before pointer");
     check_status(mvServerLoggingInit((uint8_t *)0x38000004u, 512), MV_STATUS_INVALIDBUFFERALIGNMENT,
                  "order: mvServerLoggingInit alignment before pointer");
     check_status(mvServerLoggingInit((uint8_t *)0, 0), MV_STATUS_INVALIDBUFFERSIZE,
                  "order: mvServerLoggingInit(NULL, 0) size first");
-    check_status(mvServerLog((const uint8_t *)0x38000000u, 1025), MV_STATUS_LOGMESSAGETOOLONG,
+    check_status(mvServerLog((const uint8_t *)KERNEL_RAM, 1025), MV_STATUS_LOGMESSAGETOOLONG,
                  "order: mvServerLog length before pointer");
-    check_status(mvPeriphPeek32(0x40200000u, (uint32_t *)0x38000000u), MV_STATUS_PERIPHERALACCESSFAULT,
+    check_status(mvPeriphPeek32(0x40200000u, (uint32_t *)KERNEL_RAM), MV_STATUS_PERIPHERALACCESSFAULT,
                  "order: mvPeriphPeek32 register before pointer");
     check_status(mvTempTriggerNotification((MvNotificationHandle)0x12345678u, MV_EVENTTYPE_NOEVENT, 0),
                  MV_STATUS_PARAMETERFAULT, "order: mvTempTriggerNotification type before handle");
     /* The ring: size, alignment and IRQ before the ring pointer. */
     MvNotificationHandle handle = 0;
-    struct MvNotificationSetup setup = { .irq = NOTIFY_IRQ, .buffer = (struct MvNotification *)0x38000000u,
+    struct MvNotificationSetup setup = { .irq = NOTIFY_IRQ, .buffer = (struct MvNotification *)KERNEL_RAM,
                                          .buffer_size = 40 };
     check_status(mvSetupNotifications(&setup, &handle), MV_STATUS_INVALIDBUFFERSIZE,
                  "order: ring size before ring pointer");
@@ -264,18 +267,18 @@ static void check_order(void)
                                           .buffer_size = 32 };
     check_status(mvSetupNotifications(&setup, &handle), MV_STATUS_INVALIDBUFFERALIGNMENT,
                  "order: ring alignment before ring pointer");
-    setup = (struct MvNotificationSetup){ .irq = 4, .buffer = (struct MvNotification *)0x38000000u,
+    setup = (struct MvNotificationSetup){ .irq = 4, .buffer = (struct MvNotification *)KERNEL_RAM,
                                           .buffer_size = 32 };
     check_status(mvSetupNotifications(&setup, &handle), MV_STATUS_INVALIDINTERRUPT,
                  "order: ring IRQ before ring pointer");
     /* Pointers before kernel state: logging is not set up yet, yet a bad
      * message pointer is a PARAMETERFAULT, and a good one UNAVAILABLE. */
-    check_status(mvServerLog((const uint8_t *)0x38000000u, 16), MV_STATUS_PARAMETERFAULT,
+    check_status(mvServerLog((const uint8_t *)KERNEL_RAM, 16), MV_STATUS_PARAMETERFAULT,
                  "order: mvServerLog pointer before logging state");
     check_status(mvServerLog(log_message, 16), MV_STATUS_UNAVAILABLE,
                  "mvServerLog with a good pointer before init is UNAVAILABLE");
     /* A handle pointer naming a bad handle still gets its pointer checked first. */
-    check_status(mvCloseNotifications((MvNotificationHandle *)0x38000000u), MV_STATUS_PARAMETERFAULT,
+    check_status(mvCloseNotifications((MvNotificationHandle *)KERNEL_RAM), MV_STATUS_PARAMETERFAULT,
                  "order: mvCloseNotifications pointer before handle");
 }
 

@@ -34,6 +34,7 @@
 #include "bulwark_board.h"
 #include "bulwark_ext.h"
 #include "check.h"
+#include "memory_map.h"
 #include "mv_syscalls.h"
 
 #define RUN_MAGIC 0x52535644u
@@ -54,22 +55,24 @@ typedef struct step {
 #define AIRCR_VECTKEY 0x05FA0000u
 #define AIRCR_SYSRESETREQ (1u << 2)
 
+#define KERNEL_RAM BOARD_KERNEL_RAM_BASE
+#define NS_ALIAS(a) ((a) - 0x10000000u)   /* SSRAM2/SSRAM3's non-secure alias */
 #define UART1_CTRL 0x40201008u   /* the kernel enabled its console: reads 3 when reachable */
 
 /* Keep in step with RESERVED_CRASHES in tests/qemu/CMakeLists.txt (one entry
  * per FAULT step, in this order). */
 static const step steps[] = {
-    { READ, 0x38000000u, "kernel RAM (secure)" },
-    { WRITE, 0x38000000u, "kernel RAM (secure)" },
-    { READ, 0x28000000u, "kernel RAM (non-secure alias)" },
-    { WRITE, 0x28000000u, "kernel RAM (non-secure alias)" },
-    { READ, 0x38010000u, "kernel RAM (secure)" },
-    { WRITE, 0x38010000u, "kernel RAM (secure)" },
-    { READ, 0x28284000u, "SSRAM3 past app RAM" },
-    { READ, 0x80100000u, "kernel flash" },
-    { WRITE, 0x80100000u, "kernel flash" },
-    { READ, 0x80FFE000u, "identity page" },
-    { WRITE, 0x80FFE000u, "identity page" },
+    { READ, KERNEL_RAM, "kernel RAM (secure)" },
+    { WRITE, KERNEL_RAM, "kernel RAM (secure)" },
+    { READ, NS_ALIAS(KERNEL_RAM), "kernel RAM (non-secure alias)" },
+    { WRITE, NS_ALIAS(KERNEL_RAM), "kernel RAM (non-secure alias)" },
+    { READ, KERNEL_RAM + 0x10000u, "kernel RAM (secure)" },
+    { WRITE, KERNEL_RAM + 0x10000u, "kernel RAM (secure)" },
+    { READ, BOARD_APP_RAM_BASE + BOARD_APP_RAM_SIZE, "SSRAM3 past app RAM" },
+    { READ, BOARD_KERNEL_SLOT_BASE, "kernel flash" },
+    { WRITE, BOARD_KERNEL_SLOT_BASE, "kernel flash" },
+    { READ, BOARD_IDENTITY_BASE, "identity page" },
+    { WRITE, BOARD_IDENTITY_BASE, "identity page" },
     { READ, UART1_CTRL, "kernel console UART1 CTRL" },
     { WRITE, 0x40201000u, "kernel console UART1 DATA ('#')" },
     { READ, 0x50201000u, "kernel console UART1 (secure alias)" },
@@ -93,9 +96,9 @@ static const step steps[] = {
     { WRITE, 0x50021108u, "system control SWRESET (SWRESETREQ)" },
     { READ, 0x40300000u, "SCC CFG_REG0" },
     { WRITE, 0x40300000u, "SCC CFG_REG0" },
-    { CALL, 0x80100801u, "kernel code" },
-    { CALL, 0x80100405u, "the gate, past an entry's SG" },
-    { CALL, 0x10000001u, "secure boot ROM" },
+    { CALL, BOARD_KERNEL_SLOT_BASE + 0x801u, "kernel code" },
+    { CALL, BOARD_GATE_BASE + 5u, "the gate, past an entry's SG" },
+    { CALL, BOARD_BOOT_ROM_BASE + 1u, "secure boot ROM" },
 };
 #define STEP_COUNT (sizeof steps / sizeof steps[0])
 
