@@ -3,7 +3,8 @@
  * show ID [--watch] [--json]` (docs/API.md, /v1/deployments). --watch
  * long-polls GET /v1/deployments/{id}?after_revision=R&wait=S and prints
  * each change until the deployment is final; its exit code is then 0 for
- * installed, 1 for refused, failed, rolled back or superseded.
+ * healthy (installed and through its trial), 1 for refused, failed, rolled
+ * back or superseded.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -117,10 +118,10 @@ static int deployments_show(int argc, char **argv)
         }
         bool final = json_is_true(json_object_get(d, "final"));
         const char *state = json_string_value(json_object_get(d, "state"));
-        bool installed = state != NULL && strcmp(state, "installed") == 0;
+        bool healthy = state != NULL && strcmp(state, "healthy") == 0;
         json_decref(d);
         if (!watch) return 0;
-        if (final) return installed ? 0 : 1;
+        if (final) return healthy ? 0 : 1;
     }
 }
 
@@ -128,7 +129,7 @@ static const cli_command deployments_commands[] = {
     { "list", "[--device ID] [--json] [--server URL] [--token T]",
       "deployments, newest first (of one device with --device)", deployments_list },
     { "show", "ID [--watch] [--json] [--server URL] [--token T]",
-      "one deployment; --watch follows it until final (exit 0 installed, 1 otherwise)", deployments_show },
+      "one deployment; --watch follows it until final (exit 0 healthy, 1 otherwise)", deployments_show },
 };
 
 const cli_group cli_group_deployments = {

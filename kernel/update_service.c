@@ -212,8 +212,9 @@ void update_service_poll(void)
 {
     if (engine_ready && bw_update_current_state()->trial && bw_crash_app_healthy()) {
         if (bw_update_app_healthy() == BW_OK) {
-            bw_log("update: app version %u is healthy: trial over",
-                   (unsigned)bw_update_current_state()->current_version);
+            uint32_t version = bw_update_current_state()->current_version;
+            bw_log("update: app version %u is healthy: trial over", (unsigned)version);
+            bw_ota_trial_over(version);
         }
     }
 }

@@ -10,7 +10,7 @@
  * - LOG batches are stored with dedup and gap accounting (store.c);
  * - CRASH records are stored once each after the §7 checks;
  * - FETCH and UPDATE (§15) go to ota.c; an online STATUS also re-sends
- *   DEPLOY while the device's deployment is not final.
+ *   DEPLOY while the device's deployment is neither installed nor final.
  * Messages arrive on the broker thread; REST requests on their own threads;
  * the store serialises both.
  */

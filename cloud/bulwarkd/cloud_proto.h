@@ -93,7 +93,8 @@ typedef enum cp_update_state {
     CP_UPDATE_FAILED,
     CP_UPDATE_ROLLED_BACK,
     CP_UPDATE_WAITING,
-    CP_UPDATE_STATE_MAX = CP_UPDATE_WAITING,
+    CP_UPDATE_HEALTHY,
+    CP_UPDATE_STATE_MAX = CP_UPDATE_HEALTHY,
 } cp_update_state;
 
 typedef struct cp_fetch {

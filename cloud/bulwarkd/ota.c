@@ -6,7 +6,7 @@
  *   and update-keys/NAME.pub, read at every upload), then its head (header,
  *   manifest, signature block) and each layer are stored once each, named by
  *   their SHA-256, in <db>.blobs/ (temp file, fsync, rename);
- * - DEPLOY to a device whose current deployment is not final;
+ * - DEPLOY to a device whose current deployment is neither installed nor final;
  * - FETCH answered with CHUNK read from the blobs by bundle offset: the head
  *   blob then the layer blobs in manifest order are the bundle's bytes;
  * - UPDATE applied to the deployment (store_apply_update).
@@ -236,7 +236,7 @@ void bwd_send_deploy(bwd *d, const char *device)
 {
     store_deployment dep;
     store_app app;
-    if (store_current_deployment(d->store, device, &dep, &app) != STORE_OK || dep.final) {
+    if (store_current_deployment(d->store, device, &dep, &app) != STORE_OK || dep.delivered) {
         return;
     }
     cp_deploy m = { .deployment_id = (uint32_t)dep.id, .app_version = app.app_version, .size = app.size,

@@ -701,25 +701,34 @@ json_t *store_crashes_json(store *s, const char *id)
 
 /* ---- apps and deployments ---- */
 
-/* States a deployment ends in (SPEC §15), as SQL and as a test. */
-#define FINAL_STATES "('installed', 'refused', 'failed', 'rolled_back', 'superseded')"
+/* States in which the device needs no more DEPLOY (SPEC §15): the final
+ * ones, and installed (the new app on trial: it ends healthy or rolled back). */
+#define DELIVERED_STATES "('installed', 'healthy', 'refused', 'failed', 'rolled_back', 'superseded')"
 
 static const char *const update_state_names[CP_UPDATE_STATE_MAX + 1] = {
     [CP_UPDATE_DOWNLOADING] = "downloading", [CP_UPDATE_DOWNLOADED] = "downloaded",
     [CP_UPDATE_INSTALLING] = "installing",   [CP_UPDATE_INSTALLED] = "installed",
     [CP_UPDATE_REFUSED] = "refused",         [CP_UPDATE_FAILED] = "failed",
     [CP_UPDATE_ROLLED_BACK] = "rolled_back", [CP_UPDATE_WAITING] = "waiting",
+    [CP_UPDATE_HEALTHY] = "healthy",
 };
 
+/* A final deployment changes no more. */
 static bool is_final(const char *state)
 {
-    static const char *const final[] = { "installed", "refused", "failed", "rolled_back", "superseded" };
+    static const char *const final[] = { "healthy", "refused", "failed", "rolled_back", "superseded" };
     for (size_t i = 0; i < sizeof final / sizeof final[0]; i++) {
         if (strcmp(state, final[i]) == 0) {
             return true;
         }
     }
     return false;
+}
+
+/* The end of a trial: reports that may follow installed. */
+static bool ends_trial(uint8_t state)
+{
+    return state == CP_UPDATE_HEALTHY || state == CP_UPDATE_ROLLED_BACK;
 }
 
 static void to_hex(const uint8_t *b, size_t n, char *out)
@@ -907,7 +916,7 @@ json_t *store_apps_json(store *s)
 static bool deploy_locked(store *s, int64_t app, const char *device, uint32_t size, int64_t now_ms, int64_t *id)
 {
     sqlite3_stmt *st = prepare(s, "UPDATE deployments SET current = 0, revision = revision + 1, updated_at = ?2,"
-                                  " state = CASE WHEN state IN " FINAL_STATES " THEN state ELSE 'superseded' END"
+                                  " state = CASE WHEN state IN " DELIVERED_STATES " THEN state ELSE 'superseded' END"
                                   " WHERE device = ?1 AND current = 1");
     if (st == NULL) {
         return false;
@@ -966,7 +975,8 @@ store_result store_current_deployment(store *s, const char *device, store_deploy
         if (sqlite3_step(st) == SQLITE_ROW) {
             dep->id = sqlite3_column_int64(st, 0);
             dep->app = sqlite3_column_int64(st, 1);
-            dep->final = is_final((const char *)sqlite3_column_text(st, 2));
+            const char *state = (const char *)sqlite3_column_text(st, 2);
+            dep->delivered = is_final(state) || strcmp(state, "installed") == 0;
             r = STORE_OK;
         }
         sqlite3_finalize(st);
@@ -1006,8 +1016,8 @@ static bool find_update_target(store *s, const char *device, const cp_update *u,
 
 store_result store_apply_update(store *s, const char *device, const cp_update *u, int64_t now_ms)
 {
-    /* Without its ID only a rollback is matched (the device restarted and forgot it). */
-    if (u->deployment_id == 0 && u->state != CP_UPDATE_ROLLED_BACK) {
+    /* Without its ID only a trial's end is matched (the device restarted and forgot it). */
+    if (u->deployment_id == 0 && !ends_trial(u->state)) {
         return STORE_NOT_FOUND;
     }
     const char *next = update_state_names[u->state];
@@ -1016,9 +1026,12 @@ store_result store_apply_update(store *s, const char *device, const cp_update *u
     char state[32];
     store_result r = STORE_NOT_FOUND;
     if (find_update_target(s, device, u, &id, state, sizeof state)) {
-        bool allowed = !is_final(state) || (strcmp(state, "installed") == 0 && u->state == CP_UPDATE_ROLLED_BACK);
+        bool installed = strcmp(state, "installed") == 0;
+        bool allowed = installed ? ends_trial(u->state) : !is_final(state);
         r = allowed ? STORE_ERROR : STORE_EXISTS;
-        sqlite3_stmt *st = allowed ? prepare(s, "UPDATE deployments SET state = ?2, bytes = ?3, reason = ?4,"
+        /* A trial's end says nothing of the bytes (0 after a restart): keep them. */
+        sqlite3_stmt *st = allowed ? prepare(s, "UPDATE deployments SET state = ?2,"
+                                                " bytes = CASE WHEN ?9 THEN bytes ELSE ?3 END, reason = ?4,"
                                                 " engine_error = ?5, manifest_error = ?6, rollback_cause = ?7,"
                                                 " revision = revision + 1, updated_at = ?8 WHERE id = ?1")
                                    : NULL;
@@ -1031,6 +1044,7 @@ store_result store_apply_update(store *s, const char *device, const cp_update *u
             sqlite3_bind_int64(st, 6, u->manifest_error);
             sqlite3_bind_int64(st, 7, u->rollback_cause);
             sqlite3_bind_int64(st, 8, now_ms);
+            sqlite3_bind_int(st, 9, ends_trial(u->state));
             if (sqlite3_step(st) == SQLITE_DONE) {
                 r = STORE_OK;
                 raise_deploy_seq(s);

@@ -93,7 +93,7 @@ typedef struct store_app {
 /* A device's current deployment (the one its target points at). */
 typedef struct store_deployment {
     int64_t id, app;
-    bool final;            /* installed, refused, failed, rolled_back (superseded is never current) */
+    bool delivered;        /* installed (on trial) or final: no more DEPLOY (superseded is never current) */
 } store_deployment;
 
 /* Adds an app (app->id is set). STORE_EXISTS, with app->id set to the
@@ -106,7 +106,7 @@ json_t *store_app_json(store *s, int64_t id);
 json_t *store_apps_json(store *s);
 
 /* Makes app the target of each of the n devices (all must exist): their
- * current deployments end (superseded unless already final) and new ones
+ * current deployments end (superseded unless installed or final) and new ones
  * start, pending; ids[i] gets device i's new deployment ID. One transaction. */
 store_result store_deploy(store *s, int64_t app, const char *const *devices, unsigned n, int64_t now_ms,
                           int64_t *ids);
@@ -114,9 +114,9 @@ store_result store_deploy(store *s, int64_t app, const char *const *devices, uns
 store_result store_current_deployment(store *s, const char *device, store_deployment *dep, store_app *app);
 
 /* Applies an UPDATE (§15) from device: by deployment ID, or for ID 0 and a
- * rolled-back report by the app version of the device's newest deployment of
- * it. A final deployment changes only from installed to rolled back; a
- * superseded one not at all. STORE_OK (applied), STORE_EXISTS (stale,
+ * trial's end (healthy, rolled back) by the app version of the device's
+ * newest deployment of it. An installed deployment changes only to healthy
+ * or rolled back (keeping its bytes); a final one not at all. STORE_OK (applied), STORE_EXISTS (stale,
  * ignored) or STORE_NOT_FOUND (no such deployment of this device). */
 store_result store_apply_update(store *s, const char *device, const cp_update *u, int64_t now_ms);
 

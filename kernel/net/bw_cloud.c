@@ -197,6 +197,11 @@ void bw_cloud_report_update(const bw_cloud_update *update, const char *text)
     c.update.state = SLOT_READY;
 }
 
+bool bw_cloud_update_in_flight(void)
+{
+    return c.online && (c.update.state != SLOT_EMPTY || c.update_next_len > 0);
+}
+
 /* Fills the crash slot with the next unsettled record, if any. */
 static void fill_crash(void)
 {

@@ -79,6 +79,10 @@ bw_err bw_cloud_fetch(const uint8_t *payload, size_t len);
  * and one reported while another is in flight waits for its PUBACK. */
 void bw_cloud_report_update(const bw_cloud_update *update, const char *text);
 
+/* OTA: true while a session is up and an UPDATE report has not been
+ * acknowledged yet (waiting or in flight). */
+bool bw_cloud_update_in_flight(void);
+
 typedef struct bw_cloud_counters {
     uint32_t published;          /* messages handed to the session (resends included) */
     uint32_t acked;

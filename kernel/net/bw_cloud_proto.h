@@ -140,6 +140,7 @@ typedef enum bw_cloud_update_state {
     BW_CLOUD_UPDATE_FAILED = 6,
     BW_CLOUD_UPDATE_ROLLED_BACK = 7,
     BW_CLOUD_UPDATE_WAITING = 8,
+    BW_CLOUD_UPDATE_HEALTHY = 9,
 } bw_cloud_update_state;
 
 typedef struct bw_cloud_update {

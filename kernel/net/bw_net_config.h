@@ -81,6 +81,12 @@
 #ifndef BW_OTA_RETRY_MS
 #define BW_OTA_RETRY_MS 10000
 #endif
+/* Before it installs, the device lets its UPDATE "installing" reach the
+ * cloud (its PUBACK) for at most this long: the install holds the kernel
+ * loop, and a report queued behind it would be replaced by the outcome. */
+#ifndef BW_OTA_NOTICE_MS
+#define BW_OTA_NOTICE_MS 3000
+#endif
 /* UPDATE downloading: at most this often (and at each tenth of the bundle). */
 #ifndef BW_OTA_PROGRESS_MS
 #define BW_OTA_PROGRESS_MS 2000

@@ -4,8 +4,9 @@
  * Phases: IDLE (no target) → HEAD (fetching [0, H) into the engine's staged
  * head) → DATA (fetching [expected, S) into the engine) → VERIFY (complete:
  * finish on the next poll) → POLITE (verified, waiting for the app or the
- * window) → INSTALL (on the next poll) → DONE (a final outcome was
- * reported). WAITING: the engine cannot take a bundle now (app on trial);
+ * window) → INSTALL (report installing) → ANNOUNCE (install once that
+ * report is acknowledged, or after BW_OTA_NOTICE_MS) → DONE (an outcome
+ * was reported; an installed app's trial end is reported later, healthy). WAITING: the engine cannot take a bundle now (app on trial);
  * retried when that changes.
  *
  * Requests: `req` holds the FETCHes in flight, consecutive ranges in order
@@ -22,7 +23,7 @@
 #include "bw_ota.h"
 #include "mbedtls/sha256.h"
 
-typedef enum phase { IDLE, HEAD, DATA, VERIFY, POLITE, INSTALL, DONE, WAITING } phase;
+typedef enum phase { IDLE, HEAD, DATA, VERIFY, POLITE, INSTALL, ANNOUNCE, DONE, WAITING } phase;
 
 typedef struct request {
     uint32_t offset;
@@ -39,6 +40,7 @@ static struct {
     unsigned req_count;
     uint32_t asked;
     uint64_t polite_until_ms;
+    uint64_t notice_until_ms;
     uint32_t installed_deployment;   /* the deployment whose app was installed (for a rollback) */
     uint32_t last_report_held;
     uint64_t last_report_ms;
@@ -46,6 +48,8 @@ static struct {
     uint32_t rollback_version;
     uint8_t rollback_cause;
     uint32_t rollback_crash;
+    bool healthy_pending;
+    uint32_t healthy_version;
     bw_ota_counters counters;
 } ota;
 
@@ -243,8 +247,9 @@ static void start(uint64_t now_ms)
 {
     const bw_update_state *st = bw_update_current_state();
     if (st->current_version == ota.deploy.app_version) {
-        ota.installed_deployment = ota.deploy.deployment_id;
-        final(BW_CLOUD_UPDATE_INSTALLED, NULL, ota.deploy.bundle_size, NULL);
+        ota.installed_deployment = st->trial ? ota.deploy.deployment_id : 0u;
+        final(st->trial ? BW_CLOUD_UPDATE_INSTALLED : BW_CLOUD_UPDATE_HEALTHY, NULL,
+              ota.deploy.bundle_size, NULL);
         return;
     }
     if (!bw_update_available() || st->trial) {
@@ -377,9 +382,15 @@ static void verify(uint64_t now_ms)
     }
 }
 
-static void install(void)
+static void announce(uint64_t now_ms)
 {
     report(BW_CLOUD_UPDATE_INSTALLING, NULL, ota.deploy.bundle_size, NULL);
+    ota.phase = ANNOUNCE;
+    ota.notice_until_ms = now_ms + BW_OTA_NOTICE_MS;
+}
+
+static void install(void)
+{
     bw_update_diag why = { 0 };
     bw_err err = ota.hooks.install != NULL ? ota.hooks.install(ota.hooks.ctx, &why) : BW_E_UNAVAILABLE;
     const bw_update_state *st = bw_update_current_state();
@@ -395,6 +406,28 @@ static void install(void)
         return;
     }
     final(BW_CLOUD_UPDATE_FAILED, &why, ota.deploy.bundle_size, NULL);
+}
+
+void bw_ota_trial_over(uint32_t version)
+{
+    ota.healthy_pending = true;
+    ota.healthy_version = version;
+}
+
+static void report_healthy(void)
+{
+    bool ours = ota.installed_deployment != 0 && ota.installed_deployment == ota.deploy.deployment_id;
+    bw_cloud_update u = {
+        .state = BW_CLOUD_UPDATE_HEALTHY,
+        .deployment_id = ota.installed_deployment,
+        .app_version = ota.healthy_version,
+        .held = ours ? ota.deploy.bundle_size : 0u,
+        .bundle_size = ours ? ota.deploy.bundle_size : 0u,
+    };
+    bw_cloud_report_update(&u, "the new app proved healthy: trial over");
+    ota.counters.reports++;
+    ota.healthy_pending = false;
+    ota.installed_deployment = 0;
 }
 
 void bw_ota_rolled_back(uint32_t version, uint8_t cause, uint32_t crash_sequence)
@@ -449,6 +482,9 @@ void bw_ota_poll(uint64_t now_ms)
     if (ota.rollback_pending) {
         report_rollback();
     }
+    if (ota.healthy_pending) {
+        report_healthy();
+    }
     switch (ota.phase) {
     case WAITING:
         if (bw_update_available() && !bw_update_current_state()->trial) {
@@ -473,7 +509,12 @@ void bw_ota_poll(uint64_t now_ms)
         break;
     }
     case INSTALL:
-        install();
+        announce(now_ms);
+        break;
+    case ANNOUNCE:
+        if (!bw_cloud_update_in_flight() || now_ms >= ota.notice_until_ms) {
+            install();
+        }
         break;
     default:
         break;

@@ -63,6 +63,11 @@ void bw_ota_poll(uint64_t now_ms);
  * (0: none). Callable from the supervisor with the kernel loop held. */
 void bw_ota_rolled_back(uint32_t version, uint8_t cause, uint32_t crash_sequence);
 
+/* The update service ended the trial of app `version`: it proved healthy.
+ * Reports UPDATE healthy (for the deployment that installed it, or by
+ * version after a restart). */
+void bw_ota_trial_over(uint32_t version);
+
 /* True while a verified bundle waits for its polite window. */
 bool bw_ota_install_pending(void);
 

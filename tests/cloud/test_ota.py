@@ -9,10 +9,11 @@ a key in FLEET/update-keys/ is trusted too; a layer shared by two bundles is
 stored once; a new deployment sends DEPLOY with the bundle's head hash, size
 and head length; FETCHes get the bundle's exact bytes at any offset and
 length, an out-of-range or unknown deployment gets its status; UPDATE progress
-and outcomes show in `bulwark deployments show --json` and `--watch` (exit 0
-installed, 1 refused / rolled back); DEPLOY is re-sent after STATUS online
-while not final and not after; a rollback reported with deployment ID 0 is
-matched by app version; a new deployment supersedes the old one; malformed
+and outcomes show in `bulwark deployments show --json` and `--watch`, which
+follows installed to healthy (exit 0) or rolled back (exit 1, bytes kept) and
+exits 1 at refused; DEPLOY is re-sent after STATUS online until installed and
+not after; a trial's end reported with deployment ID 0 (rolled back, healthy)
+is matched by app version; a new deployment supersedes the old one; malformed
 FETCH/UPDATE are ignored and counted. Prints the upload time of a 256 KiB
 bundle and the CHUNK rate to one device.
 
@@ -60,7 +61,7 @@ def update(state, dep, version, held, size, text=b"", engine=0, manifest=0, caus
                        len(text)) + text
 
 
-DOWNLOADING, DOWNLOADED, INSTALLING, INSTALLED, REFUSED, FAILED, ROLLED_BACK = range(1, 8)
+DOWNLOADING, DOWNLOADED, INSTALLING, INSTALLED, REFUSED, FAILED, ROLLED_BACK, WAITING, HEALTHY = range(1, 10)
 
 
 def next_msg(dev, kind, timeout=10):
@@ -250,20 +251,27 @@ def run_checks(cloud, cli, bulwark, env, devices, work):
     first = watch.stdout.readline()   # the state when it started
     for st_, held in ((DOWNLOADED, len(a)), (INSTALLING, len(a)), (INSTALLED, len(a))):
         d1.pub(f"bw/{d1_id}/up/update", update(st_, dep_id, 2, held, len(a)))
+    cloud.wait_for(lambda: cloud.api("GET", f"/v1/deployments/{dep_id}")[1].get("state") == "installed",
+                   "installed")
+    d1.pub(f"bw/{d1_id}/up/status", status(1, 12, 23, app=2))
+    r = chunk(d1, dep_id, 0, 8)   # barrier: bulwarkd handled the STATUS before this FETCH
+    _, skipped = next_msg(d1, "none", timeout=0.3)
+    check(r is not None and "deploy" not in skipped, "STATUS online after installed: no DEPLOY")
+    check(watch.poll() is None, "--watch goes on while the new app is on trial (installed)")
+    d1.pub(f"bw/{d1_id}/up/update", update(DOWNLOADING, dep_id, 2, 10, len(a)))
+    d1.pub(f"bw/{d1_id}/up/update", update(HEALTHY, dep_id, 2, len(a), len(a), b"trial over"))
     try:
         rest, _ = watch.communicate(timeout=15)
     except subprocess.TimeoutExpired:
         watch.kill()
         rest, _ = watch.communicate()
     states = [json.loads(x)["state"] for x in (first + rest).splitlines() if x.strip()]
-    check(watch.returncode == 0 and states[0] == "downloading" and states[-1] == "installed",
-          f"--watch follows to installed and exits 0 ({states}, exit {watch.returncode})")
+    check(watch.returncode == 0 and states[0] == "downloading" and "installed" in states
+          and states[-1] == "healthy" and "downloading" not in states[1:],
+          f"--watch follows through installed to healthy and exits 0; a late report changes nothing"
+          f" ({states}, exit {watch.returncode})")
     rc, out, _ = cli("deployments", "show", str(dep_id), "--watch")
-    check(rc == 0 and "installed" in out, "--watch on an installed deployment: exit 0 at once")
-    d1.pub(f"bw/{d1_id}/up/status", status(1, 12, 23, app=2))
-    r = chunk(d1, dep_id, 0, 8)   # barrier: bulwarkd handled the STATUS before this FETCH
-    _, skipped = next_msg(d1, "none", timeout=0.3)
-    check(r is not None and "deploy" not in skipped, "STATUS online after installed: no DEPLOY")
+    check(rc == 0 and "healthy" in out, "--watch on a healthy deployment: exit 0 at once")
 
     # ---- refused: exit 1, not offered again; a later deployment supersedes ----
     d2_id = cloud.new_device()
@@ -308,8 +316,11 @@ def run_checks(cloud, cli, bulwark, env, devices, work):
     cloud.wait_for(lambda: cloud.api("GET", f"/v1/deployments/{dep3}")[1].get("final"), "deployment 3 final")
     rc, out, _ = cli("deployments", "show", str(dep3), "--json")
     shown = json.loads(out) if rc == 0 else {}
-    check(shown.get("state") == "rolled_back" and shown.get("rollback_cause") == 1 and "HardFault" in shown.get("reason", ""),
-          f"rollback with deployment ID 0 matched by app version ({shown.get('state')})")
+    check(shown.get("state") == "rolled_back" and shown.get("rollback_cause") == 1 and "HardFault" in shown.get("reason", "")
+          and shown.get("bytes") == len(a),
+          f"rollback with deployment ID 0 matched by app version, bytes kept ({shown})")
+    rc, _, _ = cli("deployments", "show", str(dep3), "--watch")
+    check(rc == 1, f"--watch on a rolled-back deployment: exit 1 ({rc})")
     d3.pub(f"bw/{d3_id}/up/status", status(1, 51, 61, app=1))
     r = chunk(d3, dep3, 0, 8)
     _, skipped = next_msg(d3, "none", timeout=0.3)
@@ -322,7 +333,7 @@ def run_checks(cloud, cli, bulwark, env, devices, work):
     before = cloud.api("GET", "/v1/health")[1]["ota"]
     bad_fetches = [fetch(dep_id, 0, 0), fetch(dep_id, 0, CHUNK_MAX + 1), fetch(dep_id, 0, 16)[:11],
                    fetch(dep_id, 0, 16) + b"\0", b"\x02\x04" + fetch(dep_id, 0, 16)[2:]]
-    bad_updates = [update(9, dep_id, 2, 0, 1), update(DOWNLOADING, dep_id, 2, 5, 4),
+    bad_updates = [update(HEALTHY + 1, dep_id, 2, 0, 1), update(DOWNLOADING, dep_id, 2, 5, 4),
                    update(REFUSED, dep_id, 2, 0, 1, b"bad\x01text"), update(REFUSED, dep_id, 2, 0, 1, b"x" * 201),
                    update(REFUSED, dep_id, 2, 0, 1, b"abc")[:-1], update(REFUSED, dep_id, 2, 0, 1, cause=3),
                    update(REFUSED, dep_id, 2, 0, 1, "é".encode())]
@@ -335,7 +346,7 @@ def run_checks(cloud, cli, bulwark, env, devices, work):
     check(after["bad_fetch_ignored"] - before["bad_fetch_ignored"] == len(bad_fetches)
           and after["bad_update_ignored"] - before["bad_update_ignored"] == len(bad_updates),
           f"malformed FETCH ({len(bad_fetches)}) and UPDATE ({len(bad_updates)}) counted: {after}")
-    check(cloud.api("GET", f"/v1/deployments/{dep_id}")[1].get("state") == "installed",
+    check(cloud.api("GET", f"/v1/deployments/{dep_id}")[1].get("state") == "healthy",
           "malformed UPDATEs changed nothing")
 
     # ---- CHUNK serving rate to one device (FETCHes pipelined) ----

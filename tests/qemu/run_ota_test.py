@@ -4,11 +4,13 @@ QEMU device, the modem emulator, mosquitto, bulwarkd and the bulwark CLI.
 
 Scenarios (--scenario):
   deploy    cloud-demo runs as provisioned; v2 is uploaded and deployed:
-            `bulwark deployments show --watch` follows it to installed, the
-            device runs v2 (wake reason 9) and reports app version 2; then
-            v3, which crash-loops: the kernel rolls it back to v2, the
-            deployment ends rolled back with its cause, v3's crash decodes
-            from the cloud, and after a reconnect v3 is not offered again.
+            `bulwark deployments show --watch` follows it through installing
+            and installed (on trial) to healthy, the device runs v2 (wake
+            reason 9) and reports app version 2; then v3, which crash-loops:
+            the kernel rolls it back to v2, the deployment ends rolled back
+            with its cause and its bytes, v3's log lines up to its crash and
+            its decoded crash are in the cloud, and after a reconnect v3 is
+            not offered again.
   tamper    a layer altered in bulwarkd's blob store: the device refuses
             the bundle (layer hash) and says so; the old app runs on.
   polite    the bundle's polite window: cloud-demo restarts for the update
@@ -17,7 +19,7 @@ Scenarios (--scenario):
   cuts      a 256 KiB app over a 16 kB/s link with the connection dropped or
             corrupted at random bytes six times: it completes; a drop costs
             at most one chunk's bytes twice at the modem, a corrupted byte
-            at most the window of 4 chunks in flight.
+            at most the window of 4 chunks (and a PUBACK per QoS-1 slot) in flight.
   kill      kill -9 of QEMU at random instants of a download and its
             install, then a reboot: the device runs the old or the new app,
             resumes and completes.
@@ -36,6 +38,7 @@ from update_harness import Failure, Tools, add_common_args, run_scenario  # noqa
 from cloud_harness import DEVICE_ID, CloudDevice  # noqa: E402
 import run_cloud_test  # noqa: E402
 
+INSTALLED = ("installed", "healthy")   # the new app runs (on trial, or through it)
 STARTED = r"cloud-demo: started \(wake reason {reason},[^\n]*version {version}\)"
 
 
@@ -64,11 +67,13 @@ class Ota(run_cloud_test.Run):
         return p.returncode, states
 
     def wait_state(self, dep_id, state, timeout=120):
-        """Polls the deployment (bulwarkd's state, seen only through REST) until it is in state."""
+        """Polls the deployment (bulwarkd's state, seen only through REST) until it is in state
+        (a name, or a tuple of names)."""
+        states = (state,) if isinstance(state, str) else state
         end = time.monotonic() + timeout
         while True:
             shown = self.show(dep_id)
-            if shown["state"] == state:
+            if shown["state"] in states:
                 return shown
             if time.monotonic() > end:
                 raise Failure(f"deployment {dep_id} is {shown['state']}, not {state}: {shown}")
@@ -88,7 +93,7 @@ def deploy(tools):
         app2, _ = run.upload(a.app_v2, 2, "v2.bwb")
         dep2 = run.deploy(app2)
         code, states = run.watch(dep2)
-        if code != 0 or states[-1] != "installed" or "downloading" not in states:
+        if code != 0 or states[-1] != "healthy" or not {"downloading", "installing", "installed"} <= set(states):
             raise Failure(f"deployments show --watch: exit {code}, states {states}")
         dev.wait_for("app", STARTED.format(reason=9, version=2), 60)
         end = time.monotonic() + 30
@@ -104,10 +109,22 @@ def deploy(tools):
         dep3 = run.deploy(app3)
         dev.wait_for("app", STARTED.format(reason=9, version=3), 300, start=at)
         shown = run.wait_state(dep3, "rolled_back", 180)
-        if shown["rollback_cause"] != 1:
-            raise Failure(f"rolled back, but the cause is {shown['rollback_cause']}, not 1 (crash loop): {shown}")
+        if shown["rollback_cause"] != 1 or shown["bytes"] != shown["size"]:
+            raise Failure(f"rolled back, but not with cause 1 (crash loop) and every byte held: {shown}")
         dev.wait_for("app", STARTED.format(reason=8, version=2), 60, start=at)
         print(f"v3 rolled back to v2: {shown['reason'] or 'crash loop'}")
+        # Its last words: each run's lines up to the crash, kept by the kernel across the restarts.
+        end = time.monotonic() + 60
+        while True:
+            logs = run.stack.cli("logs", "--device", DEVICE_ID).stdout
+            last_words = len(re.findall(r"cloud-demo: storing a reading through a bad pointer", logs))
+            if last_words >= 3 and re.search(r"started \(wake reason 9,[^\n]*version 3\)", logs):
+                break
+            if time.monotonic() > end:
+                raise Failure(f"v3's lines before its crashes are not in the cloud ({last_words} seen):\n"
+                              f"{logs[-2000:]}")
+            time.sleep(0.5)
+        print(f"v3's last words reached the cloud: {last_words} runs logged their crash")
         decoded = run.stack.cli("crashes", "--device", DEVICE_ID, "--elf", a.app_v3).stdout
         if not re.search(r"#0 .*store_reading", decoded):
             raise Failure(f"v3's crash does not decode to store_reading:\n{decoded[-2000:]}")
@@ -158,7 +175,7 @@ def polite(tools):
         dep = run.deploy(app2)
         dev.wait_for("app", r"cloud-demo: an update is downloaded; restarting to apply it", 300)
         dev.wait_for("app", STARTED.format(reason=9, version=2), 60)
-        run.wait_state(dep, "installed", 60)
+        run.wait_state(dep, INSTALLED, 60)
         print("polite window 600 s: the app restarted for the update at once")
     finally:
         run.stop()
@@ -176,7 +193,7 @@ def polite(tools):
         heard = dev.wait_for("app", r"cloud-demo: an update is downloaded; not restarting for it", 300)
         dev.wait_for("app", r"cloud-demo: tick \d+", 10, start=heard.end())   # still running the old app
         dev.wait_for("app", STARTED.format(reason=9, version=2), 60, start=heard.end())
-        run.wait_state(dep, "installed", 60)
+        run.wait_state(dep, INSTALLED, 60)
         print("polite window 3 s: the stubborn app never restarted; installed when the window ran out")
     finally:
         run.stop()
@@ -188,6 +205,7 @@ CHUNK_OVERHEAD = PER_CHUNK - 1792
 WINDOW = 4   # BW_OTA_WINDOW: FETCHes in flight
 DEPLOY_RECORD = 107 + 29   # DEPLOY: 52 bytes + 49-byte topic + 6 of MQTT QoS 1 header, one TLS record
 PUBACK_RECORD = 4 + 29
+QOS1_SLOTS = 4   # bw_cloud's messages that may each await a PUBACK: status, crash, log, update
 UPDATE_APP = r"update-app: B version {version} started, wake reason 9$"
 OTA_SO_FAR = (r"cloud: OTA so far: (\d+) chunks \((\d+) bytes\) written, (\d+) dropped, "
               r"\d+ refetch rounds; (\d+) PUBACKs")
@@ -241,7 +259,7 @@ def cuts(tools):
                 dep = run.deploy(app)
                 while True:
                     shown = run.show(dep)
-                    if shown["final"]:
+                    if shown["state"] in INSTALLED or shown["final"]:
                         break
                     if len(cut) < cut_count and shown["state"] == "downloading" and \
                             shown["bytes"] > (len(cut) + 1) * SIZE // (cut_count + 2):
@@ -249,7 +267,7 @@ def cuts(tools):
                         counters, conn, _ = link_down(f"{kind} down +{rng.randrange(1, 4 * PER_CHUNK)}")
                         cut.append((kind, conn, counters))
                     time.sleep(0.2)
-                if shown["state"] != "installed":
+                if shown["state"] not in INSTALLED:
                     raise Failure(f"v{version}: {shown}")
             return bytes_down_while(run, go), cut
 
@@ -288,10 +306,12 @@ def cuts(tools):
         if worst["drop"] > PER_CHUNK:
             raise Failure(f"a drop cost {worst['drop']} bytes twice: more than one chunk")
         # A corrupted record ends the connection from the device's side: what was in flight behind
-        # it is lost too, at most the window of 4 FETCHes (more of it when the device reads slowly).
-        if worst["corrupt"] > WINDOW * PER_CHUNK:
+        # it is lost too, at most the window of 4 FETCHes (more of it when the device reads slowly)
+        # and a PUBACK for each QoS-1 slot of bw_cloud (status, crash, log, update).
+        bound = WINDOW * PER_CHUNK + QOS1_SLOTS * PUBACK_RECORD
+        if worst["corrupt"] > bound:
             raise Failure(f"a corrupted byte cost {worst['corrupt']} bytes twice: more than the window "
-                          f"of {WINDOW} chunks in flight")
+                          f"of {WINDOW} chunks and {QOS1_SLOTS} PUBACKs in flight ({bound})")
     finally:
         run.stop()
 
@@ -352,7 +372,7 @@ def kill(tools):
                     raise Failure(f"cut {cut} in the {phase} of v{version}: kernel says {failure.group(0)!r}")
                 run.device.wait_for("kernel", r"cloud: online as", 120)
                 print(f"cut {cut} in the {phase} of v{version}: rebooted into {running[0]} v{running[1]}")
-            shown = run.wait_state(dep, "installed", 300)
+            shown = run.wait_state(dep, INSTALLED, 300)
             run.device.wait_for("app", rf"update-app: B version {version} started", 60)
             if not trial_ended:
                 run.device.wait_for("kernel", trial_over, 60)

@@ -263,6 +263,64 @@ static void check_old_or_new(const uint8_t *old, const uint8_t *fresh, uint64_t 
           (unsigned long long)cut);
 }
 
+/*
+ * Scenario program_error (issue 15 item 3): a program fails (injected, flash
+ * untouched) at the n-th flash operation of a DATA write, for every n the
+ * write makes; the write reports a flash error, the same DATA sent again is
+ * accepted, and the download finishes, verifies and installs v2.
+ */
+static void program_error_sweep(void)
+{
+    const blob *b = &bundle_v[2];
+    uint8_t *start = malloc(nor_sim_size(sim));
+    memcpy(start, nor_sim_raw(sim), nor_sim_size(sim));
+    unsigned cases = 0;
+    for (uint64_t n = 0;; n++) {
+        memcpy(nor_sim_raw(sim), start, nor_sim_size(sim));
+        nor_sim_raw_written(sim);
+        (void)boot();
+        uint32_t resume;
+        bw_update_diag why;
+        CHECK(bw_update_begin(b->data, BW_BUNDLE_HEAD_MAX, &resume, &why) == BW_OK, "begin");
+        int failed = 0;
+        for (uint32_t off = resume, k = 0; off < b->len; off += CHUNK, k++) {
+            uint32_t len = b->len - off < CHUNK ? (uint32_t)(b->len - off) : CHUNK;
+            if (k == 3) {
+                uint64_t before = nor_sim_ops(sim);
+                nor_sim_arm_error(sim, n, BW_E_IO);
+                bw_err err = bw_update_write(off, b->data + off, len, &why);
+                nor_sim_arm_error(sim, 0, BW_OK);
+                if (err == BW_OK) {
+                    CHECK(nor_sim_ops(sim) - before <= n, "op %llu failed unseen", (unsigned long long)n);
+                    continue;
+                }
+                CHECK(why.error == BW_UPDATE_E_FLASH, "the failed write says flash (%d)", why.error);
+                failed = 1;
+            }
+            CHECK(bw_update_write(off, b->data + off, len, &why) == BW_OK, "write (again) at %u", off);
+        }
+        if (!failed) {
+            break;   /* the write makes fewer than n+1 operations: all tried */
+        }
+        cases++;
+        char text[160];
+        bw_err err = bw_update_finish(&why);
+        bw_update_describe(&why, text, sizeof text);
+        CHECK(err == BW_OK, "finish after a failed program at op %llu: %s", (unsigned long long)n, text);
+        bw_update_outcome outcome;
+        CHECK(bw_update_install(&outcome, &why) == BW_OK && outcome == BW_UPDATE_RUN_NEW_APP, "install");
+        uint8_t digest[32], expected[32];
+        app_slot_digest(digest);
+        bundle_image_digest(b, expected);
+        CHECK(memcmp(digest, expected, 32) == 0, "v2 installed after a failed program at op %llu",
+              (unsigned long long)n);
+    }
+    CHECK(cases >= 4, "a 1000-byte write programs at least 4 pieces (%u cases)", cases);
+    printf("update sim: program error at each of the %u operations of a write: resent, finished, "
+           "installed\n", cases);
+    free(start);
+}
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 6, "usage: test_update_sim <fixtures> <sector> <unit> <program_once> <scenario>");
@@ -301,6 +359,11 @@ int main(int argc, char **argv)
 
     /* The starting point of the scenario, built without cuts. */
     provision(&bundle_v[1]);
+    if (strcmp(scenario, "program_error") == 0) {
+        program_error_sweep();
+        nor_sim_destroy(sim);
+        return 0;
+    }
     uint32_t new_version = 2;
     if (strcmp(scenario, "installed") == 0 || strcmp(scenario, "rollback") == 0) {
         update_job(&bundle_v[2]);

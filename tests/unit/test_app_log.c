@@ -6,7 +6,11 @@
  *  - a line that finds no room (bytes or index) is counted lost and leaves a
  *    gap in the sequence; so does a line whose copy failed;
  *  - nothing is readable before its commit, nor anything after an
- *    uncommitted line; detach (app restart) counts the queued lines lost;
+ *    uncommitted line;
+ *  - detach (app restart) carries the committed queued lines into kernel RAM
+ *    up to BW_APP_LOG_CARRY_BYTES/LINES: they come out first, byte-exact,
+ *    whatever the next run does to its buffer; the rest, and uncommitted
+ *    lines, are counted lost;
  *  - the app scribbling over its buffer changes only the text read back.
  */
 #include <setjmp.h>
@@ -145,19 +149,51 @@ static void failed_copy_is_a_gap(void **state)
     assert_int_equal(bw_app_log_lost(), 1);
 }
 
-static void detach_counts_queued_lines(void **state)
+static void detach_carries_queued_lines(void **state)
 {
     (void)state;
     assert_int_equal(bw_app_log_attach(buf_addr(), BUF_SIZE), BW_OK);
-    assert_int_equal(put_line("one", 0), BW_OK);
-    assert_int_equal(put_line("two", 0), BW_OK);
-    assert_int_equal(bw_app_log_detach(), 2);
-    assert_int_equal(bw_app_log_lost(), 2);
+    assert_int_equal(put_line("one", 5), BW_OK);
+    assert_int_equal(put_line("two", 6), BW_OK);
+    assert_int_equal(bw_app_log_detach(), 0);
+    assert_int_equal(bw_app_log_lost(), 0);
+    memset(app_ram, 0xEE, BUF_SIZE);                /* the next run reuses its RAM */
+    assert_int_equal(bw_app_log_attach(buf_addr() + 2048, 512), BW_OK);
+    assert_int_equal(put_line("three", 7), BW_OK);
+    bw_app_log_line line;
+    assert_true(bw_app_log_peek(&line));
+    assert_true(line.carried);
+    assert_int_equal(line.uptime_ms, 5);
+    expect_line(0, "one");
+    expect_line(1, "two");
+    expect_line(2, "three");                        /* sequences go on across app runs */
+    assert_false(bw_app_log_peek(&line));
+}
+
+static void carry_is_bounded(void **state)
+{
+    (void)state;
+    static char big[BW_APP_LOG_CARRY_BYTES / 2 + 2];   /* a line of more than half the carry */
+    memset(big, 'b', sizeof big - 1);
+    assert_int_equal(bw_app_log_attach(buf_addr(), 4 * BW_APP_LOG_CARRY_BYTES), BW_OK);
+    assert_int_equal(put_line(big, 0), BW_OK);      /* 0: carried */
+    assert_int_equal(put_line(big, 0), BW_OK);      /* 1: no room left in the carry: lost */
+    assert_int_equal(put_line("small", 0), BW_OK);  /* 2: after a line that did not fit: lost too */
+    bw_app_log_line open;
+    assert_int_equal(bw_app_log_reserve(4, 0, &open), BW_OK);   /* 3: not committed: lost */
+    assert_int_equal(bw_app_log_detach(), 3);
+    assert_int_equal(bw_app_log_attach(buf_addr(), BUF_SIZE), BW_OK);
+    for (unsigned i = 0; i < BW_APP_LOG_CARRY_LINES + 2u; i++) {
+        assert_int_equal(put_line("x", 0), BW_OK);  /* 4..: the carry has one line already */
+    }
+    assert_int_equal(bw_app_log_detach(), 3);       /* 15 carried, 3 lost */
+    expect_line(0, big);
+    for (unsigned i = 0; i < BW_APP_LOG_CARRY_LINES - 1u; i++) {
+        expect_line(4 + i, "x");
+    }
     bw_app_log_line line;
     assert_false(bw_app_log_peek(&line));
-    assert_int_equal(bw_app_log_attach(buf_addr() + 2048, 512), BW_OK);
-    assert_int_equal(put_line("three", 0), BW_OK);
-    expect_line(2, "three");                        /* sequences go on across app runs */
+    assert_int_equal(bw_app_log_lost(), 6);
 }
 
 static void scribbled_buffer_changes_only_text(void **state)
@@ -184,7 +220,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(index_limit, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(commit_order, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(failed_copy_is_a_gap, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(detach_counts_queued_lines, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(detach_carries_queued_lines, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(carry_is_bounded, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(scribbled_buffer_changes_only_text, test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

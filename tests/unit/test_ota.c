@@ -5,7 +5,8 @@
  * bundles (tests/sim/make_update_fixtures.py) into a NOR flash model.
  * Promises checked:
  *  - a deployment downloads (head, hash check, begin, data), verifies,
- *    installs and reports downloading → downloaded → installing → installed;
+ *    installs and reports downloading → downloaded → installing → installed
+ *    (→ healthy when its trial ends);
  *  - no FETCH ever reaches past the expected offset + BW_OTA_WINDOW chunks,
  *    every FETCH names the deployment and lies inside the bundle;
  *  - chunks served out of order, twice, for another deployment, truncated,
@@ -19,7 +20,10 @@
  *    DEPLOY's is refused; a DEPLOY of the running version answers installed;
  *  - the polite window: the app is told and the install waits for
  *    mvRestart's request, or for the window's end;
- *  - an app on trial makes the device wait; a rollback is reported.
+ *  - UPDATE installing reaches the cloud before the install starts (or
+ *    BW_OTA_NOTICE_MS passes without its PUBACK, or the link is down);
+ *  - an app on trial makes the device wait; a rollback is reported; the
+ *    trial's end is reported healthy (by version after a restart).
  *
  * Usage: test_ota <fixtures directory> (made by the sim.update_fixtures test).
  */
@@ -146,11 +150,16 @@ static bw_err publish(void *ctx, const char *topic, const uint8_t *payload, size
     return BW_OK;
 }
 
+static bool hold_acks;   /* the cloud acknowledges nothing */
+
 /* One kernel-loop pass: the OTA client, the cloud layer, PUBACKs for all. */
 static void pass(void)
 {
     bw_ota_poll(now_ms);
     bw_cloud_pump(now_ms * 1000u);
+    if (hold_acks) {
+        return;
+    }
     for (size_t i = 0; i < unacked_count; i++) {
         bw_cloud_acked(unacked[i]);
     }
@@ -218,8 +227,9 @@ static void chunk(uint32_t deployment, const blob *b, uint32_t offset, uint32_t 
 typedef enum serve_mode { IN_ORDER, REVERSED, TWICE } serve_mode;
 
 /* Answers every FETCH not yet served (in the given way), then one pass;
- * repeats until no FETCH is left. Returns the passes made. */
-static unsigned serve(const blob *b, serve_mode mode, unsigned max_rounds)
+ * repeats until no FETCH is left. Returns the passes made. A complete
+ * download ends announced (UPDATE installing queued), not yet installed. */
+static unsigned serve_download(const blob *b, serve_mode mode, unsigned max_rounds)
 {
     unsigned rounds = 0;
     while (fetch_served < fetch_count && rounds < max_rounds) {
@@ -241,6 +251,16 @@ static unsigned serve(const blob *b, serve_mode mode, unsigned max_rounds)
         }
         rounds++;
     }
+    return rounds;
+}
+
+/* serve_download, then the passes that install (the installing report is
+ * acknowledged by the next pass). */
+static unsigned serve(const blob *b, serve_mode mode, unsigned max_rounds)
+{
+    unsigned rounds = serve_download(b, mode, max_rounds);
+    pass();
+    pass();
     return rounds;
 }
 
@@ -321,6 +341,7 @@ static int setup(void **state)
     fetch_count = fetch_served = report_count = unacked_count = 0;
     installs = downloaded_calls = 0;
     apply_request = false;
+    hold_acks = false;
     now_ms = 1000;
     bw_cloud_init(ID, 0xB0070001u, 0x00010000u);
     bw_ota_reset();
@@ -352,6 +373,7 @@ static void downloads_verifies_installs(void **state)
     assert_int_equal(last_state(), BW_CLOUD_UPDATE_INSTALLED);
     assert_true(reported(BW_CLOUD_UPDATE_DOWNLOADING));
     assert_true(reported(BW_CLOUD_UPDATE_DOWNLOADED));
+    assert_int_equal(state_of(report_count - 2u), BW_CLOUD_UPDATE_INSTALLING);   /* went out first */
     assert_int_equal(u32_at(reports[report_count - 1] + 4), 7);
     assert_int_equal(u32_at(reports[report_count - 1] + 8), 2);
     const bw_ota_counters *c = bw_ota_stats();
@@ -520,6 +542,8 @@ static void polite_window_waits_for_the_app(void **state)
     apply_request = true;                        /* mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE) */
     pass();
     pass();
+    assert_int_equal(installs, 0);               /* installing is on its way to the cloud */
+    pass();
     assert_int_equal(installs, 1);
     assert_int_equal(bw_update_current_state()->current_version, 2);
     assert_int_equal(last_state(), BW_CLOUD_UPDATE_INSTALLED);
@@ -536,6 +560,7 @@ static void polite_window_expires(void **state)
     pass();
     assert_int_equal(installs, 0);
     now_ms += 1500;
+    pass();
     pass();
     pass();
     assert_int_equal(installs, 1);
@@ -591,6 +616,74 @@ static void running_version_trial_and_rollback(void **state)
     assert_int_equal(bw_update_current_state()->current_version, 3);
 }
 
+static void installing_waits_for_its_ack_at_most_the_notice(void **state)
+{
+    (void)state;
+    hold_acks = true;
+    deploy(22, 2, &v2);
+    serve_download(&v2, IN_ORDER, 1000);
+    pass();
+    assert_true(bw_cloud_update_in_flight());    /* reports queue behind the first one */
+    assert_int_equal(installs, 0);               /* no PUBACK yet */
+    now_ms += BW_OTA_NOTICE_MS - 1u;
+    pass();
+    assert_int_equal(installs, 0);
+    now_ms += 1u;
+    pass();
+    assert_int_equal(installs, 1);               /* the notice is over: install anyway */
+    assert_int_equal(bw_update_current_state()->current_version, 2);
+}
+
+static void installing_offline_does_not_wait(void **state)
+{
+    (void)state;
+    deploy(23, 2, &v2);
+    serve_download(&v2, IN_ORDER, 1000);
+    disconnect();
+    pass();
+    assert_int_equal(installs, 1);
+    connect();
+    assert_int_equal(last_state(), BW_CLOUD_UPDATE_INSTALLED);   /* the latest report, once online */
+}
+
+static void trial_end_is_reported_healthy(void **state)
+{
+    (void)state;
+    deploy(24, 2, &v2);
+    serve(&v2, IN_ORDER, 1000);
+    assert_int_equal(last_state(), BW_CLOUD_UPDATE_INSTALLED);
+    assert_int_equal(bw_update_app_healthy(), BW_OK);
+    bw_ota_trial_over(2);
+    pass();
+    const uint8_t *r = reports[report_count - 1];
+    assert_int_equal(r[2], BW_CLOUD_UPDATE_HEALTHY);
+    assert_int_equal(u32_at(r + 4), 24);
+    assert_int_equal(u32_at(r + 8), 2);
+    assert_int_equal(u32_at(r + 12), v2.len);
+    /* The same target again (a reconnect): healthy at once, nothing fetched. */
+    size_t before = fetch_count;
+    deploy(25, 2, &v2);
+    pass();
+    assert_int_equal(fetch_count, before);
+    assert_int_equal(last_state(), BW_CLOUD_UPDATE_HEALTHY);
+    assert_int_equal(u32_at(reports[report_count - 1] + 4), 25);
+}
+
+static void trial_end_after_a_restart_names_the_version(void **state)
+{
+    (void)state;
+    deploy(26, 2, &v2);
+    serve(&v2, IN_ORDER, 1000);
+    bw_ota_reset();                              /* a kernel restart: the deployment is forgotten */
+    bw_ota_init(&(bw_ota_hooks){ .install = install });
+    bw_ota_trial_over(2);
+    pass();
+    const uint8_t *r = reports[report_count - 1];
+    assert_int_equal(r[2], BW_CLOUD_UPDATE_HEALTHY);
+    assert_int_equal(u32_at(r + 4), 0);          /* the cloud matches it by version */
+    assert_int_equal(u32_at(r + 8), 2);
+}
+
 static void latest_report_wins(void **state)
 {
     (void)state;
@@ -626,6 +719,10 @@ int main(int argc, char **argv)
     memcpy(trusted.public_key, raw.data, 65);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(downloads_verifies_installs, setup, teardown),
+        cmocka_unit_test_setup_teardown(installing_waits_for_its_ack_at_most_the_notice, setup, teardown),
+        cmocka_unit_test_setup_teardown(installing_offline_does_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(trial_end_is_reported_healthy, setup, teardown),
+        cmocka_unit_test_setup_teardown(trial_end_after_a_restart_names_the_version, setup, teardown),
         cmocka_unit_test_setup_teardown(out_of_order_and_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_are_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_truncated_and_malicious_chunks, setup, teardown),

@@ -216,7 +216,7 @@ static void write_start_stub(uint32_t stub, uint32_t reset_frame, uint32_t entry
 
 /* Stacks one deactivation frame per active app interrupt below `top` (see
  * the file comment); returns the lowest frame's address, or `top` if no app
- * interrupt is active. Parks if the chain does not fit in app RAM. */
+ * interrupt is active; 0 if the chain does not fit in app RAM. */
 static uint32_t stack_deactivation_chain(uint32_t top)
 {
     uint32_t sp = top;
@@ -226,10 +226,7 @@ static uint32_t stack_deactivation_chain(uint32_t top)
             continue;
         }
         if (sp - BOARD_APP_RAM_BASE < FRAME_BYTES + 8u) {
-            bw_log("app restart: no room on the app's stack to end its interrupts: parked");
-            for (;;) {
-                __asm volatile("wfi");
-            }
+            return 0;
         }
         /* The first frame stacked is the last one popped: back to thread mode. */
         uint32_t lr = sp == top ? EXC_RETURN_APP_TO_THREAD : EXC_RETURN_APP_TO_HANDLER;
@@ -315,6 +312,11 @@ uint32_t arch_app_prepare(void)
 
     uint32_t reset_frame = sp - FRAME_BYTES;
     uint32_t first = stack_deactivation_chain(reset_frame);
+    if (first == 0) {
+        /* Parked like every other refusal: the kernel loop keeps running. */
+        bw_log("app restart: no room on the app's stack to end its interrupts: parked");
+        return app_parked();
+    }
     /* Below the frames and the chain's bx lr stub: the start stub. */
     uint32_t stub = first - 8u - START_STUB_BYTES;
     if (stub - BOARD_APP_RAM_BASE >= BOARD_APP_RAM_SIZE) {

@@ -111,6 +111,7 @@ void arch_supervision_init(void)
 void arch_supervision_app_entered(void)
 {
     watch.masked = false;
+    healthy_seen = false;   /* this run's healthy moment is its own: the tick pends the loop then */
     app_running = true;
 }
 

@@ -25,8 +25,9 @@
 typedef struct bw_app_log_line {
     uint32_t sequence;
     uint32_t uptime_ms;   /* kernel uptime when the line was accepted */
-    uint32_t offset;      /* into the app's buffer */
+    uint32_t offset;      /* into the app's buffer (or the carry, when carried) */
     uint32_t length;
+    bool carried;         /* kept by the kernel from an earlier app run */
 } bw_app_log_line;
 
 /* Forgets everything, sequence numbers included. Kernel start only. */
@@ -39,8 +40,11 @@ bw_err bw_app_log_attach(uintptr_t base, uint32_t size);
 /* True while a buffer is attached. ISR-safe. */
 bool bw_app_log_attached(void);
 
-/* The app is being restarted: its buffer is gone, and every line still
- * queued is counted lost. Returns how many that was. */
+/* The app is being restarted: its buffer is about to go. The committed lines
+ * still queued are carried into kernel RAM, oldest first, as many as fit
+ * (BW_APP_LOG_CARRY_BYTES/LINES, with lines carried from earlier runs);
+ * the rest, and any line not committed, are counted lost. Returns how many
+ * that was. Carried lines come out of peek/read/pop before the new run's. */
 uint32_t bw_app_log_detach(void);
 
 /* Reserves room for a line of length bytes and gives it the next sequence
@@ -60,7 +64,8 @@ void bw_app_log_commit(const bw_app_log_line *line, bool complete);
  * none or the oldest reserved line is not committed yet. Kernel loop. */
 bool bw_app_log_peek(bw_app_log_line *line);
 
-/* Copies that line's text (line->length bytes) out of the app's buffer. */
+/* Copies that line's text (line->length bytes) out of the app's buffer, or
+ * out of the carry for a carried line. */
 bw_err bw_app_log_read(const bw_app_log_line *line, uint8_t *dst);
 
 /* Removes the oldest queued line (the one bw_app_log_peek gave). */

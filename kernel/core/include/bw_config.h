@@ -65,6 +65,16 @@
 #define BW_APP_LOG_LINES 128
 #endif
 
+/* The app's last words: at an app restart the lines still queued are copied
+ * into kernel RAM (up to this many bytes and lines, oldest first) before its
+ * buffer goes, so a crash does not take the lines that led up to it. */
+#ifndef BW_APP_LOG_CARRY_BYTES
+#define BW_APP_LOG_CARRY_BYTES 2048
+#endif
+#ifndef BW_APP_LOG_CARRY_LINES
+#define BW_APP_LOG_CARRY_LINES 16
+#endif
+
 /* Open mvRequestNetwork requests and mvOpenSystemNotification subscriptions
  * (each a fixed table; an open beyond it fails, bw_network.h). */
 #ifndef BW_NETWORK_REQUESTS_MAX

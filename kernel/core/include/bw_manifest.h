@@ -278,6 +278,12 @@ typedef bw_err (*bw_region_read_fn)(void *context, uint32_t offset, uint8_t *buf
 bw_err bw_region_measure(bw_region_read_fn read_fn, void *context, uint32_t size,
                          uint8_t *scratch, size_t scratch_len, uint8_t digest[BW_SHA256_SIZE]);
 
+/* bw_manifest_signing_hash of a manifest of len bytes read through read_fn in
+ * scratch-sized pieces (a manifest stored in flash): the bundle's identity. */
+bw_err bw_manifest_signing_hash_read(bw_region_read_fn read_fn, void *context, uint32_t len,
+                                     uint8_t *scratch, size_t scratch_len,
+                                     uint8_t hash[BW_SHA256_SIZE]);
+
 /* Compares a measured digest with region `index`'s expected measurement. */
 bw_err bw_manifest_check_measurement(const bw_manifest *m, unsigned index,
                                      const uint8_t digest[BW_SHA256_SIZE], bw_manifest_diag *why);

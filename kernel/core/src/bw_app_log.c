@@ -7,6 +7,11 @@
  * always the `size - used` that follow `write`. The index is a ring of
  * BW_APP_LOG_LINES entries in sequence order, oldest at `first`; every
  * field is changed under port_irq_lock.
+ *
+ * The carry holds lines saved from earlier app runs at detach: their text
+ * packed from carry.text[0] in sequence order (entry offsets index it),
+ * oldest first; it is only touched by detach and the kernel loop's reader,
+ * and the queue's lines always come after it.
  */
 #include <string.h>
 
@@ -39,10 +44,19 @@ static struct {
     uint32_t lost;
 } q;
 
+static struct {
+    entry entries[BW_APP_LOG_CARRY_LINES];
+    uint32_t count;
+    uint32_t used;
+    uint8_t text[BW_APP_LOG_CARRY_BYTES];
+} carry;
+
 static entry *entry_at(uint32_t nth)
 {
     return &q.entries[(q.first + nth) % BW_APP_LOG_LINES];
 }
+
+static void pop_locked(void);
 
 /* Drops every queued line (lock held); those not yet dropped count as lost. */
 static void drop_all(void)
@@ -62,6 +76,7 @@ void bw_app_log_reset(void)
 {
     uint32_t state = port_irq_lock();
     memset(&q, 0, sizeof q);
+    memset(&carry, 0, sizeof carry);
     port_irq_unlock(state);
 }
 
@@ -85,10 +100,36 @@ bool bw_app_log_attached(void)
     return q.attached;
 }
 
+/* Copies the queue's committed lines into the carry while they fit, each
+ * popped from the queue once copied; stops at the first that does not fit
+ * or is not committed (lock held). */
+static void carry_queued(void)
+{
+    while (q.count > 0 && carry.count < BW_APP_LOG_CARRY_LINES) {
+        entry *e = entry_at(0);
+        if (e->state == ENTRY_DROPPED) {
+            pop_locked();
+            continue;
+        }
+        if (e->state != ENTRY_READY || e->length > BW_APP_LOG_CARRY_BYTES - carry.used
+            || bw_app_copy_in(carry.text + carry.used, q.base + e->offset, e->length) != BW_OK) {
+            return;
+        }
+        entry *c = &carry.entries[carry.count++];
+        *c = *e;
+        c->offset = carry.used;
+        carry.used += e->length;
+        pop_locked();
+    }
+}
+
 uint32_t bw_app_log_detach(void)
 {
     uint32_t state = port_irq_lock();
     uint32_t before = q.lost;
+    if (q.attached) {
+        carry_queued();
+    }
     drop_all();
     uint32_t dropped = q.lost - before;
     q.attached = false;
@@ -171,7 +212,7 @@ void bw_app_log_commit(const bw_app_log_line *line, bool complete)
     port_irq_unlock(state);
 }
 
-/* Removes the oldest entry (lock held). */
+/* Removes the oldest entry of the queue (lock held). */
 static void pop_locked(void)
 {
     if (q.count == 0) {
@@ -190,6 +231,13 @@ bool bw_app_log_peek(bw_app_log_line *line)
 {
     bool found = false;
     uint32_t state = port_irq_lock();
+    if (carry.count > 0) {
+        const entry *e = &carry.entries[0];
+        *line = (bw_app_log_line){ .sequence = e->sequence, .uptime_ms = e->uptime_ms,
+                                   .offset = e->offset, .length = e->length, .carried = true };
+        port_irq_unlock(state);
+        return true;
+    }
     while (q.count > 0 && entry_at(0)->state == ENTRY_DROPPED) {
         pop_locked();
     }
@@ -205,16 +253,40 @@ bool bw_app_log_peek(bw_app_log_line *line)
 
 bw_err bw_app_log_read(const bw_app_log_line *line, uint8_t *dst)
 {
+    if (line->carried) {
+        if (carry.count == 0 || line->sequence != carry.entries[0].sequence) {
+            return BW_E_UNAVAILABLE;
+        }
+        memcpy(dst, carry.text, carry.entries[0].length);
+        return BW_OK;
+    }
     if (!q.attached || line->offset > q.size || line->length > q.size - line->offset) {
         return BW_E_UNAVAILABLE;
     }
     return bw_app_copy_in(dst, q.base + line->offset, line->length);
 }
 
+/* Removes the oldest carried line, moving the rest down. */
+static void pop_carried(void)
+{
+    uint32_t n = carry.entries[0].length;
+    memmove(carry.text, carry.text + n, carry.used - n);
+    carry.used -= n;
+    carry.count--;
+    for (uint32_t i = 0; i < carry.count; i++) {
+        carry.entries[i] = carry.entries[i + 1u];
+        carry.entries[i].offset -= n;
+    }
+}
+
 void bw_app_log_pop(void)
 {
     uint32_t state = port_irq_lock();
-    pop_locked();
+    if (carry.count > 0) {
+        pop_carried();
+    } else {
+        pop_locked();
+    }
     port_irq_unlock(state);
 }
 

@@ -500,24 +500,52 @@ bw_err bw_manifest_key_id(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
     return BW_OK;
 }
 
-bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
-                                uint8_t hash[BW_SHA256_SIZE])
+bw_err bw_manifest_signing_hash_read(bw_region_read_fn read_fn, void *context, uint32_t len,
+                                     uint8_t *scratch, size_t scratch_len,
+                                     uint8_t hash[BW_SHA256_SIZE])
 {
+    if (read_fn == NULL || scratch == NULL || scratch_len == 0) {
+        return BW_E_INVALID;
+    }
     mbedtls_sha256_context sha;
     mbedtls_sha256_init(&sha);
+    bw_err err = BW_OK;
     int rc = mbedtls_sha256_starts(&sha, 0);
     if (rc == 0) {
         rc = mbedtls_sha256_update(&sha, (const unsigned char *)BW_MANIFEST_SIGNING_PREFIX,
                                        BW_MANIFEST_SIGNING_PREFIX_SIZE);
     }
-    if (rc == 0) {
-        rc = mbedtls_sha256_update(&sha, manifest, len);
+    for (uint32_t done = 0; rc == 0 && err == BW_OK && done < len;) {
+        uint32_t n = len - done < scratch_len ? len - done : (uint32_t)scratch_len;
+        err = read_fn(context, done, scratch, n);
+        if (err == BW_OK) {
+            rc = mbedtls_sha256_update(&sha, scratch, n);
+        }
+        done += n;
     }
-    if (rc == 0) {
+    if (rc == 0 && err == BW_OK) {
         rc = mbedtls_sha256_finish(&sha, hash);
     }
     mbedtls_sha256_free(&sha);
-    return rc == 0 ? BW_OK : BW_E_IO;
+    return err != BW_OK ? err : rc == 0 ? BW_OK : BW_E_IO;
+}
+
+/* Reads a manifest held in memory (bw_manifest_signing_hash). */
+static bw_err memory_read(void *context, uint32_t offset, uint8_t *buf, uint32_t len)
+{
+    memcpy(buf, (const uint8_t *)context + offset, len);
+    return BW_OK;
+}
+
+bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
+                                uint8_t hash[BW_SHA256_SIZE])
+{
+    uint8_t scratch[64];
+    if (len > UINT32_MAX) {
+        return BW_E_SIZE;
+    }
+    return bw_manifest_signing_hash_read(memory_read, (void *)(uintptr_t)manifest, (uint32_t)len,
+                                         scratch, sizeof scratch, hash);
 }
 
 /* p256-m draws randomness through PSA's psa_generate_random, but only to

@@ -604,6 +604,76 @@ static uint8_t download_bank(void)
     return eng.state.current_bank == BW_BANK_NONE ? BW_BANK_A : (uint8_t)(eng.state.current_bank ^ 1u);
 }
 
+/* Whether flash [offset, offset+len) of p holds exactly data. */
+static bw_err flash_equals(const bw_flash_partition *p, uint32_t offset, const uint8_t *data,
+                           uint32_t len, int *equal)
+{
+    *equal = 1;
+    for (uint32_t i = 0; *equal && i < len; i += COPY_CHUNK) {
+        uint32_t n = len - i < COPY_CHUNK ? len - i : COPY_CHUNK;
+        bw_err err = bw_flash_read(p, offset + i, chunk_buf2, n);
+        if (err != BW_OK) {
+            return err;
+        }
+        *equal = memcmp(chunk_buf2, data + i, n) == 0;
+    }
+    return BW_OK;
+}
+
+/* Whether the journal's download in `bank` is of the bundle whose head is
+ * `head`: the bank holds the same bundle header and a manifest with the same
+ * signed digest (bw_manifest_signing_hash: what the signature covers, and
+ * through the layer hashes every image byte). *identical: the whole head,
+ * signature block included, is the same too. The journal names a bank's
+ * download only once its head is wholly written (bw_update_begin). */
+static bw_err bank_holds_bundle(uint8_t bank, const uint8_t *head, const bw_bundle_layout *layout,
+                                int *same, int *identical)
+{
+    *same = 0;
+    *identical = 0;
+    if ((eng.state.op != BW_UPDATE_OP_DOWNLOADING && eng.state.op != BW_UPDATE_OP_DOWNLOADED)
+        || eng.state.op_bank != bank) {
+        return BW_OK;
+    }
+    const bw_flash_partition *b = bank_part(bank);
+    int header_same = 0;
+    bw_err err = flash_equals(b, 0, head, layout->manifest_offset, &header_same);
+    if (err != BW_OK || !header_same) {
+        return err;
+    }
+    uint8_t want[BW_SHA256_SIZE], have[BW_SHA256_SIZE];
+    region_reader reader = { b, layout->manifest_offset };
+    err = bw_manifest_signing_hash(head + layout->manifest_offset, layout->manifest_size, want);
+    if (err == BW_OK) {
+        err = bw_manifest_signing_hash_read(region_read, &reader, layout->manifest_size, chunk_buf2,
+                                            sizeof chunk_buf2, have);
+    }
+    if (err != BW_OK) {
+        return err;
+    }
+    *same = memcmp(want, have, sizeof want) == 0;
+    return *same ? flash_equals(b, 0, head, layout->layers_offset, identical) : BW_OK;
+}
+
+/* Journals that `bank` holds nothing the engine relies on (no download, no
+ * last-known-good app) before it is rewritten; no record when none named it. */
+static bw_err release_bank(uint8_t bank)
+{
+    int download = (eng.state.op == BW_UPDATE_OP_DOWNLOADING || eng.state.op == BW_UPDATE_OP_DOWNLOADED)
+                   && eng.state.op_bank == bank;
+    if (!download && eng.state.lkg_bank != bank) {
+        return BW_OK;
+    }
+    eng.state.op = BW_UPDATE_OP_NONE;
+    eng.state.op_bank = BW_BANK_NONE;
+    eng.state.op_progress = 0;
+    if (eng.state.lkg_bank == bank) {
+        eng.state.lkg_bank = BW_BANK_NONE;
+        eng.state.lkg_version = 0;
+    }
+    return save_state();
+}
+
 bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
                        bw_update_diag *why)
 {
@@ -634,44 +704,43 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     uint32_t image = head_area_size(b);
     uint32_t sector = sector_of(b);
 
-    /* The same bundle, partly or wholly received: resume. */
-    int same = 0;
-    if ((eng.state.op == BW_UPDATE_OP_DOWNLOADING || eng.state.op == BW_UPDATE_OP_DOWNLOADED)
-        && eng.state.op_bank == bank) {
-        same = 1;
-        for (uint32_t i = 0; same && i < head_len; i += COPY_CHUNK) {
-            uint32_t n = head_len - i < COPY_CHUNK ? head_len - i : COPY_CHUNK;
-            err = bw_flash_read(b, i, chunk_buf2, n);
-            if (err != BW_OK) {
-                return fail(why, BW_UPDATE_E_FLASH, err);
-            }
-            same = memcmp(chunk_buf2, head + i, n) == 0;
-        }
+    int same = 0, identical = 0;
+    err = bank_holds_bundle(bank, head, &layout, &same, &identical);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
     }
     eng.layout = layout;
     eng.manifest = m;
     eng.piece_fill = 0;
-    if (same && eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
-        eng.begun = 1;
-        eng.receiving = 0;
-        eng.next_stream = m.layer_data_size;
-        *resume_offset = layout.bundle_size;
-        return BW_OK;
-    }
-    if (!same) {
-        err = erase_always(b, 0, image);
+    if (!identical) {
+        /* Journal first: the bank's old download (or last-known-good) is
+         * released before its head changes, so no record ever names a bank
+         * whose head is not the bundle its image belongs to. The same bundle
+         * under another head (re-signed) keeps its progress. */
+        bw_update_state kept = eng.state;
+        err = release_bank(bank);
+        if (err == BW_OK) {
+            err = erase_always(b, 0, image);
+        }
         if (err == BW_OK) {
             err = program_padded(b, 0, head, head_len);
         }
         if (err == BW_OK) {
-            eng.state.op = BW_UPDATE_OP_DOWNLOADING;
+            eng.state.op = same ? kept.op : BW_UPDATE_OP_DOWNLOADING;
             eng.state.op_bank = bank;
-            eng.state.op_progress = 0;
+            eng.state.op_progress = same ? kept.op_progress : 0u;
             err = save_state();
         }
         if (err != BW_OK) {
             return fail(why, BW_UPDATE_E_FLASH, err);
         }
+    }
+    if (eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
+        eng.begun = 1;
+        eng.receiving = 0;
+        eng.next_stream = m.layer_data_size;
+        *resume_offset = layout.bundle_size;
+        return BW_OK;
     }
     /* Progress is in pages. The sector holding the resume page keeps its
      * pages (flush_piece checks those it is asked to program again); the
@@ -808,7 +877,8 @@ static bw_err rewind_resumed_sector(void)
 
 /* Programs the pending piece (padded with 0xFF). In the sector resumed mid-way
  * a piece may have been programmed after the journal's record: one that
- * already holds exactly these bytes is left alone. */
+ * already holds exactly these bytes is left alone. On a failure the piece
+ * stays pending (its bytes are still held), unless the stream was rewound. */
 static bw_err flush_piece(void)
 {
     if (eng.piece_fill == 0) {
@@ -818,19 +888,19 @@ static bw_err flush_piece(void)
     uint32_t at = head_area_size(b) + eng.piece_offset;
     bool resumed = eng.resumed_sector != NO_SECTOR && eng.piece_offset - eng.resumed_sector < sector_of(b);
     memset(eng.piece + eng.piece_fill, 0xFF, PIECE - eng.piece_fill);
-    eng.piece_fill = 0;
     bw_err err = BW_OK;
+    int done = 0;
     if (resumed) {
         _Static_assert(PIECE == COPY_CHUNK, "a piece is read in one chunk");
         err = bw_flash_read(b, at, chunk_buf, PIECE);
-        if (err == BW_OK && memcmp(chunk_buf, eng.piece, PIECE) == 0) {
-            return BW_OK;   /* programmed whole before the cut */
-        }
+        done = err == BW_OK && memcmp(chunk_buf, eng.piece, PIECE) == 0;   /* programmed before the cut */
     }
-    if (err == BW_OK) {
+    if (err == BW_OK && !done) {
         err = bw_flash_program(b, at, eng.piece, PIECE);
     }
-    if (err == BW_E_INVALID && resumed) {
+    if (err == BW_OK) {
+        eng.piece_fill = 0;
+    } else if (err == BW_E_INVALID && resumed) {
         bw_err rewind = rewind_resumed_sector();
         return rewind == BW_OK ? BW_E_INVALID : rewind;
     }
@@ -845,8 +915,13 @@ static bw_err journal_progress(void)
     bool complete = eng.next_stream == eng.manifest.layer_data_size;
     if (done > eng.state.op_progress
         && (done - eng.state.op_progress >= BW_UPDATE_PROGRESS_PAGES || complete)) {
+        uint16_t before = eng.state.op_progress;
         eng.state.op_progress = (uint16_t)done;
-        return save_state();
+        bw_err err = save_state();
+        if (err != BW_OK) {
+            eng.state.op_progress = before;   /* not recorded: the next write tries again */
+        }
+        return err;
     }
     return BW_OK;
 }
@@ -869,8 +944,15 @@ bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_upda
     if (!eng.receiving || eng.state.op != BW_UPDATE_OP_DOWNLOADING) {
         return fail(why, BW_UPDATE_E_NO_DOWNLOAD, BW_E_UNAVAILABLE);
     }
-    if (offset != eng.layout.layers_offset + eng.next_stream
-        || len > eng.manifest.layer_data_size - eng.next_stream) {
+    /* A resend of data the engine partly holds (a write that failed midway)
+     * is taken from the first byte it does not hold. */
+    uint32_t expected = eng.layout.layers_offset + eng.next_stream;
+    if (offset < expected && len >= expected - offset) {
+        data += expected - offset;
+        len -= expected - offset;
+        offset = expected;
+    }
+    if (offset != expected || len > eng.manifest.layer_data_size - eng.next_stream) {
         return fail(why, BW_UPDATE_E_OFFSET, BW_E_INVALID);
     }
     while (len > 0) {
@@ -893,15 +975,18 @@ bw_err bw_update_write(uint32_t offset, const uint8_t *data, size_t len, bw_upda
         n = n < len ? n : (uint32_t)len;
         memcpy(eng.piece + in_piece, data, n);
         eng.piece_fill = in_piece + n;
-        eng.next_stream += n;
-        data += n;
-        len -= n;
         if (eng.piece_fill == PIECE || n == layer_left) {
             bw_err err = flush_piece();
             if (err != BW_OK) {
+                if (!eng.rewound) {
+                    eng.piece_fill = in_piece;   /* these n bytes are not held: expected again */
+                }
                 return write_failed(why, err);
             }
         }
+        eng.next_stream += n;   /* held: programmed, or pending in the piece */
+        data += n;
+        len -= n;
     }
     bw_err err = journal_progress();
     return err == BW_OK ? BW_OK : fail(why, BW_UPDATE_E_FLASH, err);
