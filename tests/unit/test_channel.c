@@ -5,16 +5,23 @@
  *  - an HTTP request the kernel judges itself is answered at once;
  *  - a relayed request: pieces out, response pieces in, headers and body
  *    read back; a response too large for the receive buffer; a lying one;
- *  - a lost link: CHANNELNOTCONNECTED, NETWORKDISCONNECTED, CHANNELCLOSED.
+ *  - a lost link: CHANNELNOTCONNECTED, NETWORKDISCONNECTED, CHANNELCLOSED;
+ *  - through the cloud layer (§16): HTTP_REQUEST pieces on bw/D/up/http at
+ *    QoS 0 after STATUS, a full session loses no piece, HTTP_RESPONSE pieces
+ *    from bw/D/down/http answer the request; stray and malformed ones are
+ *    counted and change nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
 #include "bw_channel.h"
+#include "bw_cloud.h"
 #include "bw_http.h"
+#include "bw_http_relay.h"
 #include "bw_network.h"
 #include "bw_syscalls.h"
 #include "test_support.h"
@@ -287,6 +294,117 @@ static void too_large_and_lies(void **state)
     test_support_check_port_use();
 }
 
+#define DEVICE "BW00112233445566778899AABBCCDDEEFF"
+
+static struct {
+    char topic[BW_CLOUD_TOPIC_MAX];
+    uint8_t payload[BW_CLOUD_HTTP_HEADER + BW_CLOUD_HTTP_PIECE_MAX];
+    size_t len;
+    uint8_t qos;
+} published[8];
+static size_t published_count;
+static bool session_full;
+
+static bw_err record(void *ctx, const char *topic, const uint8_t *payload, size_t len, uint8_t qos, uint16_t *id)
+{
+    (void)ctx;
+    if (session_full) {
+        return BW_E_FULL;
+    }
+    assert_true(published_count < 8 && len <= sizeof published[0].payload);
+    snprintf(published[published_count].topic, BW_CLOUD_TOPIC_MAX, "%s", topic);
+    memcpy(published[published_count].payload, payload, len);
+    published[published_count].len = len;
+    published[published_count].qos = qos;
+    *id = (uint16_t)++published_count;
+    return BW_OK;
+}
+
+static uint32_t u32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* An HTTP_RESPONSE payload for request_id: the stream bytes at offset. */
+static size_t response_piece(uint8_t *out, uint32_t request_id, uint32_t offset, uint32_t total,
+                             const uint8_t *bytes, uint16_t len)
+{
+    uint8_t h[16] = { 1, 0x84, (uint8_t)len, (uint8_t)(len >> 8) };
+    for (int i = 0; i < 4; i++) {
+        h[4 + i] = (uint8_t)(request_id >> 8 * i);
+        h[8 + i] = (uint8_t)(offset >> 8 * i);
+        h[12 + i] = (uint8_t)(total >> 8 * i);
+    }
+    memcpy(out, h, 16);
+    memcpy(out + 16, bytes, len);
+    return 16u + len;
+}
+
+static void through_the_cloud_layer(void **state)
+{
+    (void)state;
+    published_count = 0;
+    session_full = false;
+    bw_cloud_init(DEVICE, 1, 0x00010000u);
+    MvChannelHandle h = open_http();
+    struct MvHttpRequest r = get_request("https://127.0.0.1/relay", "POST", NULL, 0);
+    r.body = (struct MvSizedString){ .data = in_app("ping", 4), .length = 4 };
+    assert_int_equal(send(h, r), MV_STATUS_OKAY);
+    bw_cloud_pump(0);                                   /* offline: nothing */
+    assert_int_equal(published_count, 0);
+    bw_cloud_connected(7, record, NULL);
+    session_full = true;                                /* nothing taken: nothing lost */
+    bw_cloud_pump(0);
+    session_full = false;
+    bw_cloud_pump(0);
+    assert_int_equal(published_count, 2);
+    assert_string_equal(published[0].topic, "bw/" DEVICE "/up/status");
+    assert_string_equal(published[1].topic, "bw/" DEVICE "/up/http");
+    assert_int_equal(published[1].qos, 0);
+    const uint8_t *p = published[1].payload;
+    uint32_t total = 16 + 4 + 23 + 4;
+    assert_int_equal(published[1].len, 16 + total);
+    assert_int_equal(p[0], 1);
+    assert_int_equal(p[1], BW_CLOUD_TYPE_HTTP_REQUEST);
+    assert_int_equal(p[2] | p[3] << 8, total);
+    uint32_t id = u32_at(p + 4);
+    assert_int_not_equal(id, 0);
+    assert_int_equal(u32_at(p + 8), 0);
+    assert_int_equal(u32_at(p + 12), total);
+    assert_memory_equal(p + 16 + 16, "POSThttps://127.0.0.1/relayping", 31);
+    assert_int_equal(u32_at(p + 16 + 12), 512);         /* the response capacity */
+    bw_cloud_pump(0);                                   /* sent once */
+    assert_int_equal(published_count, 2);
+
+    const char *down = "bw/" DEVICE "/down/http";
+    uint8_t stream[16 + 2 + 4 + 2] = { 0, 0, 201, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 4, 0 };
+    memcpy(stream + 18, "A: bok", 6);
+    uint8_t msg[64];
+    bw_http_relay_counters before = *bw_http_relay_stats();
+    uint32_t bad_before = bw_cloud_stats()->bad_messages;
+    size_t n = response_piece(msg, id + 1, 0, sizeof stream, stream, sizeof stream);
+    bw_cloud_received(down, msg, n, 0);                 /* nobody waits for it */
+    n = response_piece(msg, id, 0, sizeof stream, stream, 20);
+    bw_cloud_received(down, msg, n - 1, 0);             /* length disagrees: ignored whole */
+    bw_cloud_received(down, msg, n, 0);
+    struct MvHttpResponseData d;
+    assert_int_equal(data_of(h, &d), MV_STATUS_RESPONSENOTPRESENT);
+    n = response_piece(msg, id, 20, sizeof stream, stream + 20, sizeof stream - 20);
+    bw_cloud_received(down, msg, n, 0);
+    assert_int_equal(data_of(h, &d), MV_STATUS_OKAY);
+    assert_int_equal(d.result, MV_HTTPRESULT_OK);
+    assert_int_equal(d.status_code, 201);
+    assert_int_equal(d.body_length, 2);
+    assert_int_equal(bw_sys_read_http_response_body(h, 0, OUT, 2), MV_STATUS_OKAY);
+    assert_memory_equal(OUT, "ok", 2);
+    bw_cloud_received(down, msg, n, 0);                 /* a repeat after the end: dropped */
+    assert_int_equal(bw_http_relay_stats()->pieces_received, before.pieces_received + 2);
+    assert_int_equal(bw_http_relay_stats()->pieces_dropped, before.pieces_dropped + 2);
+    assert_int_equal(bw_http_relay_stats()->pieces_refused, before.pieces_refused);
+    assert_int_equal(bw_cloud_stats()->bad_messages, bad_before + 1);
+    test_support_check_port_use();
+}
+
 static void link_lost(void **state)
 {
     (void)state;
@@ -316,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(relayed, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(too_large_and_lies, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(link_lost, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(through_the_cloud_layer, test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
