@@ -138,6 +138,7 @@ static void perform(bwd *d, const char *device, uint32_t request_id, const cp_ht
     r.headers = malloc(r.capacity + 1u);
     CURL *curl = curl_easy_init();
     struct curl_slist *list = NULL;
+    struct curl_slist *connect_to = NULL;
     bool ok = url != NULL && method != NULL && r.headers != NULL && curl != NULL;
     const uint8_t *h = q->headers;
     for (unsigned i = 0; ok && i < q->header_count; i++) {
@@ -173,6 +174,10 @@ static void perform(bwd *d, const char *device, uint32_t request_id, const cp_ht
         if (d->config.http_ca[0] != '\0') {
             curl_easy_setopt(curl, CURLOPT_CAINFO, d->config.http_ca);
         }
+        if (d->config.http_connect_to[0] != '\0') {
+            connect_to = curl_slist_append(NULL, d->config.http_connect_to);
+            curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+        }
         rc = curl_easy_perform(curl);
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     }
@@ -200,6 +205,7 @@ static void perform(bwd *d, const char *device, uint32_t request_id, const cp_ht
         }
     }
     curl_slist_free_all(list);
+    curl_slist_free_all(connect_to);
     if (curl != NULL) {
         curl_easy_cleanup(curl);
     }
