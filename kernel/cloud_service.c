@@ -29,6 +29,7 @@
 #include "bw_modem.h"
 #include "bw_mqtt.h"
 #include "bw_network.h"
+#include "bw_http_relay.h"
 #include "bw_ota.h"
 #include "bw_port.h"
 #include "bw_random.h"
@@ -245,6 +246,7 @@ void cloud_service_work(void)
     }
     uint64_t now = now_ms();
     bw_ota_poll(now);   /* also offline: a polite window ends, a download completes */
+    bw_http_relay_poll(port_time_us());   /* HTTP requests past their deadline end */
     bw_modem_poll((uint32_t)now);
     bw_modem_status modem;
     bw_modem_status_get(&modem);

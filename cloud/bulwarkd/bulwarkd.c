@@ -10,7 +10,8 @@
  * - LOG batches are stored with dedup and gap accounting (store.c);
  * - CRASH records are stored once each after the §7 checks;
  * - FETCH and UPDATE (§15) go to ota.c; an online STATUS also re-sends
- *   DEPLOY while the device's deployment is neither installed nor final.
+ *   DEPLOY while the device's deployment is neither installed nor final;
+ * - HTTP_REQUEST pieces (§16) go to http.c, which performs on worker threads.
  * Messages arrive on the broker thread; REST requests on their own threads;
  * the store serialises both.
  */
@@ -133,6 +134,8 @@ static void on_message(void *context, const char *topic, const uint8_t *payload,
         bwd_handle_fetch(d, id, payload, len);
     } else if (strcmp(kind, "update") == 0) {
         bwd_handle_update(d, id, payload, len);
+    } else if (strcmp(kind, "http") == 0) {
+        bwd_handle_http(d, id, payload, len);
     } else {
         d->counters.unknown_topic++;
     }
@@ -184,6 +187,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    bwd_http_init();
     char err[512];
     d.store = store_open(d.config.db_path, err, sizeof err);
     if (d.store == NULL) {

@@ -32,6 +32,8 @@ typedef struct bwd_config {
     char token[256];                  /* admin token (fleet admin.token) */
     char client_id[24];               /* MQTT client ID: its persistent session on the broker */
     char share_group[65];             /* "": subscribe bw/+/up/#; else $share/<group>/bw/+/up/# */
+    char http_ca[BWD_PATH_MAX];       /* CA bundle for apps' HTTPS requests (§16); "": the system's */
+    char http_connect_to[256];        /* "": none; else CURLOPT_CONNECT_TO's HOST:PORT:CONNECT-HOST:CONNECT-PORT */
 } bwd_config;
 
 typedef struct bwd_counters {
@@ -40,6 +42,9 @@ typedef struct bwd_counters {
     /* §15 */
     atomic_ulong uploads, fetches, chunks_sent, chunks_refused, bad_fetch, updates, bad_update, stale_update,
         unmatched_update, deploy_sent;
+    /* §16 */
+    atomic_ulong http_requests, http_ok, http_failed, http_too_large, http_busy, http_bad_piece, http_bad_request,
+        http_pieces_sent, http_publish_failed;
 } bwd_counters;
 
 typedef struct bwd {
@@ -87,6 +92,15 @@ void bwd_send_deploy(bwd *d, const char *device);
 /* Handles FETCH and UPDATE payloads from a registered device (§15). */
 void bwd_handle_fetch(bwd *d, const char *device, const uint8_t *payload, size_t len);
 void bwd_handle_update(bwd *d, const char *device, const uint8_t *payload, size_t len);
+
+/* ---- the HTTP relay (http.c, §16) ---- */
+
+/* Once, before any thread starts: libcurl's global state. */
+void bwd_http_init(void);
+
+/* Handles an HTTP_REQUEST piece from a registered device; a complete request
+ * is performed on a worker thread, which publishes the response. */
+void bwd_handle_http(bwd *d, const char *device, const uint8_t *payload, size_t len);
 
 /* Wall clock, ms since 1970. */
 int64_t bwd_now_ms(void);

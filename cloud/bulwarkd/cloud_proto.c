@@ -2,6 +2,8 @@
  * Decoders and encoders for docs/SPEC.md §13.2 and §15 (see cloud_proto.h).
  * Every length is checked before the bytes it covers are read.
  */
+#include <stdbool.h>
+
 #include "cloud_proto.h"
 
 static uint16_t le16(const uint8_t *p)
@@ -241,4 +243,182 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
     out[13] = (uint8_t)(l >> 8);
     out[14] = 0;
     out[15] = 0;
+}
+
+/* ---- §16: the HTTP relay ---- */
+
+static void put_le16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out)
+{
+    cp_result r = check_head(p, len, CP_TYPE_HTTP_REQUEST);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len < CP_HTTP_HEADER) {
+        return CP_ERR_SHORT;
+    }
+    cp_http_piece h = { .length = le16(p + 2), .request_id = le32(p + 4), .offset = le32(p + 8),
+                        .total = le32(p + 12), .data = p + CP_HTTP_HEADER };
+    if (len != CP_HTTP_HEADER + (size_t)h.length) {
+        return CP_ERR_LENGTH;
+    }
+    if (h.request_id == 0 || h.length == 0 || h.length > CP_HTTP_PIECE_MAX
+        || (uint64_t)h.offset + h.length > h.total || h.total > CP_HTTP_STREAM_MAX) {
+        return CP_ERR_RANGE;
+    }
+    *out = h;
+    return CP_OK;
+}
+
+static bool is_token(uint8_t c)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        return true;
+    }
+    for (const char *e = extra; *e != '\0'; e++) {
+        if ((uint8_t)*e == c) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "Name: value": a token, ':', then visible ASCII, space or tab. */
+static bool header_ok(const uint8_t *h, size_t n)
+{
+    size_t i = 0;
+    while (i < n && h[i] != ':') {
+        if (!is_token(h[i])) {
+            return false;
+        }
+        i++;
+    }
+    if (i == 0 || i == n) {
+        return false;
+    }
+    for (i++; i < n; i++) {
+        if (!((h[i] >= 0x20 && h[i] < 0x7f) || h[i] == '\t')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool url_ok(const uint8_t *u, size_t n)
+{
+    static const char scheme[] = "https://";
+    if (n <= sizeof scheme - 1) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = u[i];
+        uint8_t lower = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+        if (i < sizeof scheme - 1 ? lower != (uint8_t)scheme[i] : (c <= 0x20 || c >= 0x7f)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool method_ok(const uint8_t *m, size_t n)
+{
+    static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS" };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        size_t k = 0;
+        while (methods[i][k] != '\0' && k < n && (uint8_t)methods[i][k] == m[k]) {
+            k++;
+        }
+        if (k == n && methods[i][k] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *out)
+{
+    if (p == NULL || len < CP_HTTP_HEAD) {
+        return CP_ERR_SHORT;
+    }
+    cp_http_request r = { .method_length = p[0], .header_count = p[1], .url_length = le16(p + 2),
+                          .timeout_ms = le32(p + 4), .body_length = le32(p + 8), .capacity = le32(p + 12) };
+    if (r.header_count > CP_HTTP_HEADERS_MAX || r.method_length > CP_HTTP_METHOD_MAX
+        || r.url_length > CP_HTTP_URL_MAX) {
+        return CP_ERR_RANGE;
+    }
+    size_t at = CP_HTTP_HEAD + 2u * r.header_count;
+    if (len < at) {
+        return CP_ERR_SHORT;
+    }
+    uint64_t total = (uint64_t)at + r.method_length + r.url_length + r.body_length;
+    for (unsigned i = 0; i < r.header_count; i++) {
+        r.header_length[i] = le16(p + CP_HTTP_HEAD + 2u * i);
+        if (r.header_length[i] > CP_HTTP_HEADER_LINE_MAX) {
+            return CP_ERR_RANGE;
+        }
+        total += r.header_length[i];
+    }
+    if (total != len) {
+        return CP_ERR_LENGTH;
+    }
+    r.method = p + at;
+    r.url = r.method + r.method_length;
+    r.headers = r.url + r.url_length;
+    const uint8_t *h = r.headers;
+    bool headers_ok = true;
+    for (unsigned i = 0; i < r.header_count; i++) {
+        headers_ok = headers_ok && header_ok(h, r.header_length[i]);
+        h += r.header_length[i];
+    }
+    r.body = h;
+    if (!url_ok(r.url, r.url_length)) {
+        r.verdict = CP_HTTP_UNSUPPORTED_URI_SCHEME;
+    } else if (!method_ok(r.method, r.method_length)) {
+        r.verdict = CP_HTTP_UNSUPPORTED_METHOD;
+    } else if (!headers_ok) {
+        r.verdict = CP_HTTP_INVALID_HEADERS;
+    } else if (r.timeout_ms < CP_HTTP_TIMEOUT_MIN_MS || r.timeout_ms > CP_HTTP_TIMEOUT_MAX_MS) {
+        r.verdict = CP_HTTP_INVALID_TIMEOUT;
+    } else {
+        r.verdict = CP_HTTP_OK;
+    }
+    *out = r;
+    return CP_OK;
+}
+
+void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+                                 uint8_t out[CP_HTTP_HEADER])
+{
+    out[0] = CP_VERSION;
+    out[1] = CP_TYPE_HTTP_RESPONSE;
+    put_le16(out + 2, length);
+    put_le32(out + 4, request_id);
+    put_le32(out + 8, offset);
+    put_le32(out + 12, total);
+}
+
+size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint16_t count,
+                                    const uint16_t *lengths, uint32_t body_length,
+                                    uint8_t out[CP_HTTP_HEAD + 2 * CP_HTTP_HEADERS_MAX])
+{
+    uint32_t header_bytes = 0;
+    count = count <= CP_HTTP_HEADERS_MAX ? count : CP_HTTP_HEADERS_MAX;
+    for (unsigned i = 0; i < count; i++) {
+        put_le16(out + CP_HTTP_HEAD + 2u * i, lengths[i]);
+        header_bytes += lengths[i];
+    }
+    out[0] = (uint8_t)result;
+    out[1] = 0;
+    put_le16(out + 2, status);
+    put_le16(out + 4, count);
+    put_le16(out + 6, 0);
+    put_le32(out + 8, header_bytes);
+    put_le32(out + 12, body_length);
+    return CP_HTTP_HEAD + 2u * count;
 }

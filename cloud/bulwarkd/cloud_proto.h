@@ -1,7 +1,8 @@
 /*
  * The cloud protocol's binary messages (docs/SPEC.md §13.2), as bulwarkd sees
  * them: strict decoders for what devices send (STATUS, LOG, CRASH; FETCH and
- * UPDATE of §15) and the encoders for TIME, DEPLOY and CHUNK. Pure functions over caller buffers: no allocation, no I/O,
+ * UPDATE of §15, HTTP_REQUEST of §16) and the encoders for TIME, DEPLOY,
+ * CHUNK and HTTP_RESPONSE. Pure functions over caller buffers: no allocation, no I/O,
  * so the fuzz target (tests/fuzz/fuzz_cloud_proto.c) runs them as they are.
  *
  * A decoder accepts a payload whole or refuses it whole: wrong version or
@@ -22,6 +23,8 @@
 #define CP_TYPE_UPDATE 5u
 #define CP_TYPE_DEPLOY 0x82u
 #define CP_TYPE_CHUNK 0x83u
+#define CP_TYPE_HTTP_REQUEST 6u      /* §16 */
+#define CP_TYPE_HTTP_RESPONSE 0x84u
 
 #define CP_STATUS_SIZE 40u
 #define CP_LOG_HEADER 12u
@@ -38,6 +41,16 @@
 #define CP_UPDATE_TEXT_MAX 200u
 #define CP_DEPLOY_SIZE 52u
 #define CP_HEAD_MAX 4196u           /* 100 + the largest manifest (§6) */
+#define CP_HTTP_HEADER 16u          /* §16.1: a piece's header */
+#define CP_HTTP_PIECE_MAX 1792u     /* stream bytes in one piece */
+#define CP_HTTP_HEAD 16u            /* §16.2/§16.3: a stream's head, before its length table */
+#define CP_HTTP_HEADERS_MAX 32u
+#define CP_HTTP_METHOD_MAX 7u
+#define CP_HTTP_URL_MAX 2048u
+#define CP_HTTP_HEADER_LINE_MAX 1024u
+#define CP_HTTP_TIMEOUT_MIN_MS 100u
+#define CP_HTTP_TIMEOUT_MAX_MS 60000u
+#define CP_HTTP_STREAM_MAX 65552u   /* a request stream: 16 + the largest send buffer */
 #define CP_WAKE_REASON_MAX 64u   /* enum MvWakeReason values stay far below this */
 
 typedef enum cp_result {
@@ -120,6 +133,35 @@ typedef struct cp_deploy {
     uint8_t head_hash[32];
 } cp_deploy;
 
+/* HTTP results (§16.4, enum MvHttpResult). */
+typedef enum cp_http_result {
+    CP_HTTP_OK = 0,
+    CP_HTTP_UNSUPPORTED_URI_SCHEME = 1,
+    CP_HTTP_UNSUPPORTED_METHOD = 2,
+    CP_HTTP_INVALID_HEADERS = 3,
+    CP_HTTP_INVALID_TIMEOUT = 4,
+    CP_HTTP_REQUEST_FAILED = 5,
+    CP_HTTP_RESPONSE_TOO_LARGE = 6,
+} cp_http_result;
+
+/* A piece of an HTTP stream (§16.1); data points into the payload. */
+typedef struct cp_http_piece {
+    uint32_t request_id, offset, total;
+    uint16_t length;
+    const uint8_t *data;
+} cp_http_piece;
+
+/* A whole request stream (§16.2), pointers into it; verdict: what the
+ * request's fields allow (CP_HTTP_OK: perform it). */
+typedef struct cp_http_request {
+    uint8_t method_length, header_count;
+    uint16_t url_length;
+    uint32_t timeout_ms, body_length, capacity;
+    uint16_t header_length[CP_HTTP_HEADERS_MAX];
+    const uint8_t *method, *url, *headers, *body;   /* headers: the lines back to back */
+    cp_http_result verdict;
+} cp_http_request;
+
 /* A short name for a result ("bad length", ...), for logs and counters. */
 const char *cp_result_text(cp_result r);
 
@@ -155,5 +197,26 @@ void cp_encode_deploy(const cp_deploy *d, uint8_t out[CP_DEPLOY_SIZE]);
  * (length is written only with CP_CHUNK_OK; the bytes follow the header). */
 void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint32_t offset, uint16_t length,
                             uint8_t out[CP_CHUNK_HEADER]);
+
+/* Decodes an HTTP_REQUEST piece: 16 + L bytes, L 1..CP_HTTP_PIECE_MAX,
+ * request ID not 0, offset + L <= total <= CP_HTTP_STREAM_MAX. */
+cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out);
+
+/* Decodes a whole request stream: its head and table add up to len exactly,
+ * header count <= 32, method <= 7, URL <= 2048, each header line <= 1024 bytes
+ * (CP_ERR_SHORT, CP_ERR_LENGTH, CP_ERR_RANGE otherwise); then judges its
+ * fields into out->verdict as the kernel does (https://, method, header
+ * syntax, timeout). */
+cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *out);
+
+/* Writes an HTTP_RESPONSE piece's header (16 bytes; the bytes follow it). */
+void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+                                 uint8_t out[CP_HTTP_HEADER]);
+
+/* Writes a response stream's head and length table (16 + 2 * count bytes,
+ * count <= CP_HTTP_HEADERS_MAX) into out; returns its length. */
+size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint16_t count,
+                                    const uint16_t *lengths, uint32_t body_length,
+                                    uint8_t out[CP_HTTP_HEAD + 2 * CP_HTTP_HEADERS_MAX]);
 
 #endif

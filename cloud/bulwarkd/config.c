@@ -5,7 +5,11 @@
  * config file (--config F or $BULWARKD_CONFIG; "key = value" lines), the
  * fleet directory's fleet.conf, then defaults. Keys are the long flag names
  * with '_' for '-': fleet, api_listen, db, registry, broker_host,
- * broker_port, log_retention, time_interval, client_id, share_group.
+ * broker_port, log_retention, time_interval, client_id, share_group,
+ * http_ca (the CA bundle apps' HTTPS requests are verified against, SPEC
+ * §16; "": the system's), http_connect_to (HOST:PORT:CONNECT-HOST:CONNECT-PORT:
+ * requests for HOST:PORT go to the other address, the name and its
+ * certificate still checked: libcurl's CURLOPT_CONNECT_TO; tests use it).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,15 +21,16 @@
 #include "bulwarkd.h"
 
 enum { K_FLEET, K_API_LISTEN, K_DB, K_REGISTRY, K_BROKER_HOST, K_BROKER_PORT, K_LOG_RETENTION, K_TIME_INTERVAL,
-       K_CLIENT_ID, K_SHARE_GROUP, K_COUNT };
+       K_CLIENT_ID, K_SHARE_GROUP, K_HTTP_CA, K_HTTP_CONNECT_TO, K_COUNT };
 static const char *const key_names[K_COUNT] = { "fleet", "api_listen", "db", "registry", "broker_host",
                                                 "broker_port", "log_retention", "time_interval",
-                                                "client_id", "share_group" };
+                                                "client_id", "share_group", "http_ca", "http_connect_to" };
 static const char *const env_names[K_COUNT] = { "BULWARKD_FLEET", "BULWARKD_API_LISTEN", "BULWARKD_DB",
                                                 "BULWARKD_REGISTRY", "BULWARKD_BROKER_HOST",
                                                 "BULWARKD_BROKER_PORT", "BULWARKD_LOG_RETENTION",
                                                 "BULWARKD_TIME_INTERVAL", "BULWARKD_CLIENT_ID",
-                                                "BULWARKD_SHARE_GROUP" };
+                                                "BULWARKD_SHARE_GROUP", "BULWARKD_HTTP_CA",
+                                                "BULWARKD_HTTP_CONNECT_TO" };
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
@@ -126,6 +131,7 @@ static int usage(void)
             "usage: bulwarkd [--config FILE] [--fleet DIR] [--api-listen [HOST:]PORT] [--db PATH]\n"
             "                [--registry FILE] [--broker-host H] [--broker-port P] [--log-retention N]\n"
             "                [--time-interval S] [--client-id ID] [--share-group NAME]\n"
+            "                [--http-ca FILE] [--http-connect-to HOST:PORT:CONNECT-HOST:CONNECT-PORT]\n"
             "  defaults: fleet ., api_listen 127.0.0.1:8470, db FLEET/bulwarkd.db,\n"
             "  registry FLEET/registry.list, broker 127.0.0.1:8883, log_retention 10000, time_interval 3600,\n"
             "  client_id bulwarkd, share_group none (several bulwarkd on one broker: one group, each its own ID)\n");
@@ -145,6 +151,8 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
         { "time-interval", required_argument, NULL, K_TIME_INTERVAL },
         { "client-id", required_argument, NULL, K_CLIENT_ID },
         { "share-group", required_argument, NULL, K_SHARE_GROUP },
+        { "http-ca", required_argument, NULL, K_HTTP_CA },
+        { "http-connect-to", required_argument, NULL, K_HTTP_CONNECT_TO },
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -189,6 +197,8 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
     put(s, K_TIME_INTERVAL, "3600");
     put(s, K_CLIENT_ID, "bulwarkd");
     put(s, K_SHARE_GROUP, "");
+    put(s, K_HTTP_CA, "");
+    put(s, K_HTTP_CONNECT_TO, "");
 
     memset(config, 0, sizeof *config);
     snprintf(config->fleet_dir, sizeof config->fleet_dir, "%s", s->value[K_FLEET]);
@@ -229,6 +239,8 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
     }
     snprintf(config->client_id, sizeof config->client_id, "%.23s", s->value[K_CLIENT_ID]);
     snprintf(config->share_group, sizeof config->share_group, "%.64s", s->value[K_SHARE_GROUP]);
+    snprintf(config->http_ca, sizeof config->http_ca, "%s", s->value[K_HTTP_CA]);
+    snprintf(config->http_connect_to, sizeof config->http_connect_to, "%.255s", s->value[K_HTTP_CONNECT_TO]);
     if (s->set[K_DB]) {
         snprintf(config->db_path, sizeof config->db_path, "%s", s->value[K_DB]);
     } else {

@@ -15,6 +15,7 @@
 #include "bw_app_log.h"
 #include "bw_cloud.h"
 #include "bw_crash.h"
+#include "bw_http_relay.h"
 #include "bw_kernel.h"
 #include "bw_network.h"
 #include "bw_ota.h"
@@ -170,13 +171,14 @@ void bw_cloud_disconnected(void)
     bw_ota_disconnected();
 }
 
-bw_err bw_cloud_fetch(const uint8_t *payload, size_t len)
+/* Publishes payload at QoS 0 on bw/D/<suffix>, once this session's STATUS is out. */
+static bw_err publish_qos0(const char *suffix, const uint8_t *payload, size_t len)
 {
     char topic[BW_CLOUD_TOPIC_MAX];
     if (!c.online || c.publish == NULL || !c.status_out) {
         return BW_E_UNAVAILABLE;
     }
-    if (bw_cloud_topic(topic, c.device_id, "up/fetch") == 0) {
+    if (bw_cloud_topic(topic, c.device_id, suffix) == 0) {
         return BW_E_INVALID;
     }
     uint16_t id = 0;
@@ -185,6 +187,16 @@ bw_err bw_cloud_fetch(const uint8_t *payload, size_t len)
         c.counters.published++;
     }
     return err;
+}
+
+bw_err bw_cloud_fetch(const uint8_t *payload, size_t len)
+{
+    return publish_qos0("up/fetch", payload, len);
+}
+
+static bw_err publish_http(const uint8_t *payload, size_t len)
+{
+    return publish_qos0("up/http", payload, len);
 }
 
 void bw_cloud_report_update(const bw_cloud_update *update, const char *text)
@@ -298,6 +310,7 @@ void bw_cloud_pump(uint64_t now_us)
     if (!send(&c.update)) {
         return;
     }
+    bw_http_relay_pump(publish_http);   /* an app waits on these: before crash records and logs */
     if (c.crash.state == SLOT_EMPTY) {
         fill_crash();
     }
@@ -363,6 +376,7 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         { "down/time", BW_CLOUD_TYPE_TIME },
         { "down/deploy", BW_CLOUD_TYPE_DEPLOY },
         { "down/chunk", BW_CLOUD_TYPE_CHUNK },
+        { "down/http", BW_CLOUD_TYPE_HTTP_RESPONSE },
     };
     bw_cloud_down down;
     uint8_t type = 0;
@@ -377,6 +391,8 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         set_time(&down, now_us);
     } else if (type == BW_CLOUD_TYPE_DEPLOY) {
         bw_ota_deploy(&down.deploy, now_us / 1000u);
+    } else if (type == BW_CLOUD_TYPE_HTTP_RESPONSE) {
+        bw_http_relay_received(&down.http);
     } else {
         bw_ota_chunk(&down.chunk, now_us / 1000u);
     }

@@ -7,7 +7,9 @@
  * It owns four outgoing slots, one message each (status, crash, log, and
  * update: the OTA client's latest UPDATE report, docs/SPEC.md §15), in
  * kernel RAM: a message leaves its slot only on its PUBACK, so a connection
- * lost with messages in flight sends them again on the next one. It does
+ * lost with messages in flight sends them again on the next one. HTTP
+ * request pieces (bw_http_relay.h, §16) go at QoS 0 on bw/D/up/http and
+ * HTTP_RESPONSE pieces from bw/D/down/http go to the relay. It does
  * not own the connection: the caller says when a session is up or gone and
  * hands it the publish function of that session. Kernel loop only.
  */

@@ -145,6 +145,29 @@ static bw_err decode_chunk(const uint8_t *payload, size_t len, bw_cloud_down *ou
     return BW_OK;
 }
 
+static bw_err decode_http(const uint8_t *payload, size_t len, bw_cloud_down *out)
+{
+    if (len < BW_CLOUD_HTTP_HEADER) {
+        return BW_E_SIZE;
+    }
+    bw_cloud_http_piece h = {
+        .length = get_u16(payload + 2),
+        .request_id = get_u32(payload + 4),
+        .offset = get_u32(payload + 8),
+        .total = get_u32(payload + 12),
+        .data = payload + BW_CLOUD_HTTP_HEADER,
+    };
+    if (h.request_id == 0 || h.length == 0 || h.length > BW_CLOUD_HTTP_PIECE_MAX
+        || (uint64_t)h.offset + h.length > h.total) {
+        return BW_E_INVALID;
+    }
+    if (len != BW_CLOUD_HTTP_HEADER + (size_t)h.length) {
+        return BW_E_SIZE;
+    }
+    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_HTTP_RESPONSE, .http = h };
+    return BW_OK;
+}
+
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out)
 {
     if (len < 2) {
@@ -158,6 +181,9 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     }
     if (payload[1] == BW_CLOUD_TYPE_CHUNK) {
         return decode_chunk(payload, len, out);
+    }
+    if (payload[1] == BW_CLOUD_TYPE_HTTP_RESPONSE) {
+        return decode_http(payload, len, out);
     }
     if (payload[1] != BW_CLOUD_TYPE_TIME) {
         return BW_E_INVALID;
@@ -184,6 +210,16 @@ void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t len
     put_u16(out + 2, length);
     put_u32(out + 4, deployment_id);
     put_u32(out + 8, offset);
+}
+
+void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
+{
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_HTTP_REQUEST;
+    put_u16(out + 2, piece->length);
+    put_u32(out + 4, piece->request_id);
+    put_u32(out + 8, piece->offset);
+    put_u32(out + 12, piece->total);
 }
 
 size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,

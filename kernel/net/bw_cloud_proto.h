@@ -22,6 +22,8 @@
 #define BW_CLOUD_TYPE_UPDATE      5u
 #define BW_CLOUD_TYPE_DEPLOY      0x82u
 #define BW_CLOUD_TYPE_CHUNK       0x83u
+#define BW_CLOUD_TYPE_HTTP_REQUEST  6u     /* §16 */
+#define BW_CLOUD_TYPE_HTTP_RESPONSE 0x84u
 
 #define BW_CLOUD_STATUS_SIZE      40u
 #define BW_CLOUD_LOG_HEADER       12u
@@ -43,6 +45,8 @@
 #define BW_CLOUD_UPDATE_MAX       (BW_CLOUD_UPDATE_HEADER + BW_CLOUD_UPDATE_TEXT_MAX)
 #define BW_CLOUD_HEAD_MAX         4196u    /* BW_BUNDLE_HEAD_MAX: a DEPLOY's head length bound */
 #define BW_CLOUD_SHA256_SIZE      32u
+#define BW_CLOUD_HTTP_HEADER      16u      /* §16.1: a piece's header */
+#define BW_CLOUD_HTTP_PIECE_MAX   1792u    /* stream bytes in one piece */
 
 typedef struct bw_cloud_status {
     bool online;
@@ -110,21 +114,37 @@ typedef struct bw_cloud_chunk {
     const uint8_t *data;
 } bw_cloud_chunk;
 
+/* A piece of an HTTP stream (§16.1): data points into the decoded payload. */
+typedef struct bw_cloud_http_piece {
+    uint32_t request_id;     /* ≠ 0 */
+    uint32_t offset;
+    uint32_t total;          /* offset + length ≤ total */
+    uint16_t length;         /* 1 .. BW_CLOUD_HTTP_PIECE_MAX */
+    const uint8_t *data;
+} bw_cloud_http_piece;
+
 /* A message from the cloud, as decoded. */
 typedef struct bw_cloud_down {
-    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY or _CHUNK */
+    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY, _CHUNK or _HTTP_RESPONSE */
     uint64_t utc_ms;         /* TIME */
     bw_cloud_deploy deploy;  /* DEPLOY */
     bw_cloud_chunk chunk;    /* CHUNK */
+    bw_cloud_http_piece http; /* HTTP_RESPONSE */
 } bw_cloud_down;
 
 /* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
  * protocol version, BW_E_INVALID for an unknown type or a field out of range
  * (a time before 2020, non-zero reserved bytes, a DEPLOY whose head does not
  * fit §6's bounds or its bundle, a CHUNK of an unknown status, longer than
- * BW_CLOUD_CHUNK_MAX or carrying bytes with a non-OK status), BW_E_SIZE for
- * a length its type does not have (a CHUNK: exactly 16 + its length). */
+ * BW_CLOUD_CHUNK_MAX or carrying bytes with a non-OK status; an HTTP_RESPONSE
+ * piece with request ID 0, length 0 or above BW_CLOUD_HTTP_PIECE_MAX, or
+ * passing its stream's end), BW_E_SIZE for a length its type does not have
+ * (a CHUNK or an HTTP_RESPONSE: exactly 16 + its length). */
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out);
+
+/* Writes an HTTP_REQUEST piece's header (BW_CLOUD_HTTP_HEADER bytes) for
+ * piece->length stream bytes, which the caller puts right after it. */
+void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
 
 /* Writes FETCH (BW_CLOUD_FETCH_SIZE bytes) for length bytes at offset. */
 void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,

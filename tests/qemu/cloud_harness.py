@@ -85,7 +85,7 @@ class Modem:
 class Stack:
     """`bulwark fleet init`, the broker and bulwarkd, in work/."""
 
-    def __init__(self, bulwark, bulwarkd, plugin, work):
+    def __init__(self, bulwark, bulwarkd, plugin, work, bulwarkd_args=()):
         self.bulwark = bulwark
         self.work = work
         self.fleet = os.path.join(work, "fleet")
@@ -95,7 +95,7 @@ class Stack:
         if p.returncode != 0:
             raise Failure(f"bulwark fleet init: {p.stdout}{p.stderr}")
         self.cloud = cloud_harness.Cloud(os.path.join(work, "cloud"), bulwarkd, plugin,
-                                         fleet_dir=self.fleet)
+                                         fleet_dir=self.fleet, extra_args=bulwarkd_args)
         self.broker_port = self.cloud.port
         self.env = dict(os.environ, BULWARK_SERVER=self.cloud.url, BULWARK_TOKEN=self.cloud.token,
                         BULWARK_CONFIG="/dev/null")

@@ -93,7 +93,7 @@ static void time_decoding(void **state)
     msg[0] = 2;
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_VERSION);
     msg[0] = 1;
-    msg[1] = 0x84;                    /* a type this version does not know */
+    msg[1] = 0x85;                    /* a type this version does not know */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
     msg[1] = 0x82;                    /* DEPLOY, with TIME's length */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_SIZE);
@@ -225,6 +225,38 @@ static void fetch_and_update_encoding(void **state)
     assert_int_equal(bw_cloud_encode_update(&u, NULL, out), 24);
 }
 
+/* §16.1: HTTP_RESPONSE decoding and HTTP_REQUEST's header. */
+static void http_pieces(void **state)
+{
+    (void)state;
+    uint8_t msg[16 + 3] = { 1, 0x84, 3, 0, 7, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 'a', 'b', 'c' };
+    bw_cloud_down down;
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_OK);
+    assert_int_equal(down.type, BW_CLOUD_TYPE_HTTP_RESPONSE);
+    assert_int_equal(down.http.request_id, 7);
+    assert_int_equal(down.http.offset, 2);
+    assert_int_equal(down.http.total, 5);
+    assert_int_equal(down.http.length, 3);
+    assert_ptr_equal(down.http.data, msg + 16);
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg - 1, &down), BW_E_SIZE);
+    msg[12] = 4;                      /* ends past its stream */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    msg[12] = 5;
+    msg[4] = 0;                       /* request ID 0 */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    msg[4] = 7;
+    msg[2] = 0;                       /* an empty piece */
+    assert_int_equal(bw_cloud_decode_down(msg, 16, &down), BW_E_INVALID);
+    msg[2] = 0x01;
+    msg[3] = 0x07;                    /* 1793 bytes: above BW_CLOUD_HTTP_PIECE_MAX */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    uint8_t head[BW_CLOUD_HTTP_HEADER];
+    bw_cloud_http_piece piece = { .request_id = 0x01020304u, .offset = 5, .total = 0x10000u, .length = 1792 };
+    bw_cloud_encode_http_request(&piece, head);
+    static const uint8_t expected[16] = { 1, 6, 0x00, 0x07, 4, 3, 2, 1, 5, 0, 0, 0, 0, 0, 1, 0 };
+    assert_memory_equal(head, expected, sizeof expected);
+}
+
 static void topics(void **state)
 {
     (void)state;
@@ -248,6 +280,7 @@ int main(void)
         cmocka_unit_test(deploy_decoding),
         cmocka_unit_test(chunk_decoding),
         cmocka_unit_test(fetch_and_update_encoding),
+        cmocka_unit_test(http_pieces),
         cmocka_unit_test(topics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,4 +38,9 @@ bw_err bw_app_copy_out(uintptr_t app_dst, const void *src, size_t len);
  * range is app-writable. BW_E_FAULT and nothing written otherwise. */
 bw_err bw_app_zero(uintptr_t app_dst, size_t len);
 
+/* Copies len bytes of app memory from app_src to app_dst, byte by byte in
+ * ascending order, after checking the source is app-readable and the
+ * destination app-writable. BW_E_FAULT and nothing written otherwise. */
+bw_err bw_app_copy_within(uintptr_t app_dst, uintptr_t app_src, size_t len);
+
 #endif

@@ -84,6 +84,60 @@
 #define BW_SYSTEM_NOTIFICATIONS_MAX 8
 #endif
 
+/* ---- channels and HTTP (bw_channel.h, bw_http.h; docs/DESIGN.md "Channels") ---- */
+
+/* ABI: channels open at once (mvOpenChannel: TOOMANYCHANNELS beyond). */
+#ifndef BW_CHANNELS_MAX
+#define BW_CHANNELS_MAX 4
+#endif
+
+/* ABI: opens allowed in any one second (RATELIMITED beyond). */
+#ifndef BW_CHANNEL_OPENS_PER_SECOND
+#define BW_CHANNEL_OPENS_PER_SECOND 8
+#endif
+
+/* ABI: a channel buffer's address and length are multiples of this (length
+ * nonzero), and its length is at most BW_CHANNEL_BUFFER_MAX. */
+#ifndef BW_CHANNEL_BUFFER_ALIGN
+#define BW_CHANNEL_BUFFER_ALIGN 512
+#endif
+#ifndef BW_CHANNEL_BUFFER_MAX
+#define BW_CHANNEL_BUFFER_MAX 65536
+#endif
+
+/* Longest endpoint name an open looks at (longer: UNKNOWNCHANNELENDPOINT). */
+#ifndef BW_CHANNEL_ENDPOINT_MAX
+#define BW_CHANNEL_ENDPOINT_MAX 64
+#endif
+
+/* ABI: headers of one HTTP request (TOOMANYELEMENTS beyond) or response. */
+#ifndef BW_HTTP_HEADERS_MAX
+#define BW_HTTP_HEADERS_MAX 32
+#endif
+
+/* ABI: an HTTP request's URL and one header line, in bytes (INVALIDHEADERS,
+ * REQUESTFAILED beyond). */
+#ifndef BW_HTTP_URL_MAX
+#define BW_HTTP_URL_MAX 2048
+#endif
+#ifndef BW_HTTP_HEADER_MAX
+#define BW_HTTP_HEADER_MAX 1024
+#endif
+
+/* ABI: the accepted timeout_ms range of an HTTP request (INVALIDTIMEOUT). */
+#ifndef BW_HTTP_TIMEOUT_MIN_MS
+#define BW_HTTP_TIMEOUT_MIN_MS 100
+#endif
+#ifndef BW_HTTP_TIMEOUT_MAX_MS
+#define BW_HTTP_TIMEOUT_MAX_MS 60000
+#endif
+
+/* The device gives up on a response (REQUESTFAILED) this long after the
+ * request's own timeout: the relay's round trip on top of the server's. */
+#ifndef BW_HTTP_GRACE_MS
+#define BW_HTTP_GRACE_MS 10000
+#endif
+
 /* Longest kernel console line, prefix and newline included (a stack buffer);
  * longer lines are cut and end in "...". */
 #ifndef BW_LOG_LINE_MAX

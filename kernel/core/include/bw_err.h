@@ -19,6 +19,18 @@ typedef enum bw_err {
     BW_E_UNAVAILABLE,  /* not available here or now (e.g. from an interrupt) */
     BW_E_IO,           /* the hardware failed (entropy, flash) */
     BW_E_INVALID,      /* any other invalid argument */
+    /* channels and their requests (bw_channel.h, bw_http.h) */
+    BW_E_CHANNELS,     /* every channel is open */
+    BW_E_CHANNEL_TYPE, /* a channel type the kernel does not carry */
+    BW_E_ENDPOINT,     /* an endpoint no relay serves */
+    BW_E_CLOSED,       /* the channel is no longer connected */
+    BW_E_OFFLINE,      /* the cloud link is not connected */
+    BW_E_RATE,         /* too many opens in the last second */
+    BW_E_NOT_PRESENT,  /* no response (yet) */
+    BW_E_ALREADY,      /* the channel's one request was already sent */
+    BW_E_INDEX,        /* an index past the last element */
+    BW_E_OFFSET,       /* an offset past the end */
+    BW_E_ELEMENTS,     /* more elements than allowed */
 } bw_err;
 
 #endif

@@ -30,6 +30,14 @@ bw_err bw_sys_handle_value(const void *app_handle, uint32_t *value);
  * close() retires; then 0 is written back. PARAMETERFAULT, or close's error. */
 enum MvStatus bw_sys_close_app_handle(uintptr_t app_handle, bw_err (*close)(uint32_t handle));
 
+/* Writes a new handle to the app's handle_out (checked writable already). */
+enum MvStatus bw_sys_give_handle(uintptr_t app_handle_out, uint32_t handle);
+
+/* Fails the build unless impl has exactly the prototype of app_call. */
+#define BW_SAME_PROTOTYPE(app_call, impl) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&app_call), __typeof__(&impl)), \
+                   #impl " must match the prototype of " #app_call)
+
 /* mvNoOp: OKAY. */
 enum MvStatus bw_sys_no_op(void);
 
@@ -117,5 +125,37 @@ enum MvStatus bw_sys_open_system_notification(const struct MvOpenSystemNotificat
                                               MvSystemEventHandle *handle_out);
 /* mvCloseSystemNotification: retires *handle and writes 0 back. */
 enum MvStatus bw_sys_close_system_notification(MvSystemEventHandle *handle);
+
+/* ---- channels and HTTP (bw_syscalls_channel.c; bw_channel.h, bw_http.h) ---- */
+
+/* mvOpenChannel: PARAMETERFAULT (params, handle_out), UNSUPPORTEDSTRUCTUREVERSION,
+ * then bw_channel_open's checks: UNKNOWNCHANNELTYPE, UNKNOWNCHANNELENDPOINT,
+ * INVALIDBUFFERSIZE, INVALIDBUFFERALIGNMENT, PARAMETERFAULT, BUFFERALREADYINUSE,
+ * INVALIDHANDLE, NETWORKNOTCONNECTED, RATELIMITED, TOOMANYCHANNELS. */
+enum MvStatus bw_sys_open_channel(const struct MvOpenChannelParams *params, MvChannelHandle *handle_out);
+/* mvCloseChannel: retires *handle and writes 0 back. PARAMETERFAULT, INVALIDHANDLE. */
+enum MvStatus bw_sys_close_channel(MvChannelHandle *handle);
+/* mvGetChannelClosureReason. PARAMETERFAULT, INVALIDHANDLE. */
+enum MvStatus bw_sys_get_channel_closure_reason(MvChannelHandle handle, enum MvClosureReason *reason_out);
+/* mvReadChannel / mvReadChannelComplete / mvWriteChannelStream / mvWriteChannel
+ * (OPAQUEBYTES; UNAVAILABLE on an HTTP channel): PARAMETERFAULT, INVALIDHANDLE,
+ * CHANNELCLOSED, INVALIDBUFFERSIZE (complete: more than unread; write: does not fit). */
+enum MvStatus bw_sys_read_channel(MvChannelHandle handle, uint8_t **data_out, uint32_t *length_out);
+enum MvStatus bw_sys_read_channel_complete(MvChannelHandle handle, uint32_t consumed);
+enum MvStatus bw_sys_write_channel_stream(MvChannelHandle handle, const uint8_t *data, uint32_t len,
+                                          uint32_t *written_out);
+enum MvStatus bw_sys_write_channel(MvChannelHandle handle, const uint8_t *data, uint32_t len,
+                                   uint32_t *available_out);
+/* mvSendHttpRequest: PARAMETERFAULT, TOOMANYELEMENTS (> BW_HTTP_HEADERS_MAX
+ * headers), then bw_http_send's: INVALIDHANDLE, UNAVAILABLE, CHANNELCLOSED,
+ * REQUESTALREADYSENT, PARAMETERFAULT, INVALIDBUFFERSIZE. */
+enum MvStatus bw_sys_send_http_request(MvChannelHandle handle, const struct MvHttpRequest *request);
+/* mvReadHttpResponseData/Header/Body: PARAMETERFAULT, INVALIDHANDLE, UNAVAILABLE,
+ * RESPONSENOTPRESENT, CHANNELCLOSED, INDEXINVALID, OFFSETINVALID. */
+enum MvStatus bw_sys_read_http_response_data(MvChannelHandle handle, struct MvHttpResponseData *response_out);
+enum MvStatus bw_sys_read_http_response_header(MvChannelHandle handle, uint32_t index, uint8_t *buf,
+                                               uint32_t size);
+enum MvStatus bw_sys_read_http_response_body(MvChannelHandle handle, uint32_t offset, uint8_t *buf,
+                                             uint32_t size);
 
 #endif

@@ -61,3 +61,20 @@ bw_err bw_app_zero(uintptr_t app_dst, size_t len)
     }
     return BW_OK;
 }
+
+bw_err bw_app_copy_within(uintptr_t app_dst, uintptr_t app_src, size_t len)
+{
+    bw_err err = bw_app_check_range(app_src, len, BW_ACCESS_READ);
+    if (err == BW_OK) {
+        err = bw_app_check_range(app_dst, len, BW_ACCESS_READWRITE);
+    }
+    if (err != BW_OK) {
+        return err;
+    }
+    const volatile unsigned char *from = (const volatile unsigned char *)app_src;
+    volatile unsigned char *to = (volatile unsigned char *)app_dst;
+    for (size_t i = 0; i < len; i++) {
+        to[i] = from[i];
+    }
+    return BW_OK;
+}

@@ -6,6 +6,7 @@
  * (bw_app_log.h), which claims it under its lock.
  */
 #include "bw_app_log.h"
+#include "bw_channel.h"
 #include "bw_crash.h"
 #include "bw_crypto.h"
 #include "bw_handles.h"
@@ -30,6 +31,7 @@ bw_err bw_kernel_init(void)
     bw_notify_reset();
     bw_app_log_reset();
     bw_network_reset();
+    bw_channel_reset();
     forget_app_run(MV_WAKEREASON_COLDBOOT);
     bw_crash_init();
     (void)bw_crypto_init();   /* cannot fail: hands a static arena to mbedTLS */
@@ -45,6 +47,7 @@ void bw_kernel_app_starting(enum MvWakeReason reason)
         bw_log("app log: %u queued line%s lost with the app's previous run", (unsigned)dropped,
                dropped == 1 ? "" : "s");
     }
+    bw_channel_app_starting();
     bw_network_app_starting();
     forget_app_run(reason);
     bw_crash_app_starting();

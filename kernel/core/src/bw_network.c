@@ -6,6 +6,7 @@
  * status, reasons and wall-time offset are single words or a 64-bit pair
  * written under port_irq_lock.
  */
+#include "bw_channel.h"
 #include "bw_config.h"
 #include "bw_handles.h"
 #include "bw_network.h"
@@ -187,8 +188,12 @@ void bw_network_set_status(enum MvNetworkStatus status)
 {
     uint32_t state = port_irq_lock();
     bool changed = status != link_status;
+    bool lost = changed && link_status == MV_NETWORKSTATUS_CONNECTED;
     link_status = status;
     port_irq_unlock(state);
+    if (lost) {
+        bw_channel_link_down();   /* the channels' CHANNELNOTCONNECTED go first */
+    }
     if (changed) {
         notify_all(requests, BW_NETWORK_REQUESTS_MAX, true, 0, MV_EVENTTYPE_NETWORKSTATUSCHANGED);
         notify_all(subscriptions, BW_SYSTEM_NOTIFICATIONS_MAX, false, MV_SYSTEMNOTIFICATIONSOURCE_NETWORK,

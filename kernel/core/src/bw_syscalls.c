@@ -64,8 +64,8 @@ enum MvStatus bw_status_from_err(bw_err err)
     case BW_E_FAULT:       return MV_STATUS_PARAMETERFAULT;
     case BW_E_SIZE:        return MV_STATUS_INVALIDBUFFERSIZE;
     case BW_E_ALIGN:       return MV_STATUS_INVALIDBUFFERALIGNMENT;
-    /* The only fixed table the app can fill today is the notification
-     * centers'; channels will need their own status (TOOMANYCHANNELS). */
+    /* The fixed tables the app fills are the notification centers' and the
+     * network's; channels have their own status (BW_E_CHANNELS). */
     case BW_E_FULL:        return MV_STATUS_TOOMANYNOTIFICATIONBUFFERS;
     case BW_E_IN_USE:      return MV_STATUS_BUFFERALREADYINUSE;
     case BW_E_HANDLE:      return MV_STATUS_INVALIDHANDLE;
@@ -75,6 +75,17 @@ enum MvStatus bw_status_from_err(bw_err err)
     case BW_E_UNAVAILABLE: return MV_STATUS_UNAVAILABLE;
     case BW_E_IO:          return MV_STATUS_INTERNALERROR;
     case BW_E_INVALID:     return MV_STATUS_PARAMETERFAULT;
+    case BW_E_CHANNELS:    return MV_STATUS_TOOMANYCHANNELS;
+    case BW_E_CHANNEL_TYPE: return MV_STATUS_UNKNOWNCHANNELTYPE;
+    case BW_E_ENDPOINT:    return MV_STATUS_UNKNOWNCHANNELENDPOINT;
+    case BW_E_CLOSED:      return MV_STATUS_CHANNELCLOSED;
+    case BW_E_OFFLINE:     return MV_STATUS_NETWORKNOTCONNECTED;
+    case BW_E_RATE:        return MV_STATUS_RATELIMITED;
+    case BW_E_NOT_PRESENT: return MV_STATUS_RESPONSENOTPRESENT;
+    case BW_E_ALREADY:     return MV_STATUS_REQUESTALREADYSENT;
+    case BW_E_INDEX:       return MV_STATUS_INDEXINVALID;
+    case BW_E_OFFSET:      return MV_STATUS_OFFSETINVALID;
+    case BW_E_ELEMENTS:    return MV_STATUS_TOOMANYELEMENTS;
     }
     return MV_STATUS_INTERNALERROR;
 }

@@ -18,8 +18,7 @@ SAME_PROTOTYPE(mvGetNetworkReasons, bw_sys_get_network_reasons);
 SAME_PROTOTYPE(mvOpenSystemNotification, bw_sys_open_system_notification);
 SAME_PROTOTYPE(mvCloseSystemNotification, bw_sys_close_system_notification);
 
-/* Writes a new handle to the app's handle_out (checked writable already). */
-static enum MvStatus give_handle(uintptr_t app_handle_out, uint32_t handle)
+enum MvStatus bw_sys_give_handle(uintptr_t app_handle_out, uint32_t handle)
 {
     void *value = (void *)(uintptr_t)handle;
     return bw_status_from_err(bw_app_copy_out(app_handle_out, &value, sizeof value));
@@ -48,7 +47,7 @@ enum MvStatus bw_sys_request_network(const struct MvRequestNetworkParams *params
     if (err != BW_OK) {
         return bw_status_from_err(err);
     }
-    enum MvStatus status = give_handle((uintptr_t)handle_out, handle);
+    enum MvStatus status = bw_sys_give_handle((uintptr_t)handle_out, handle);
     if (status != MV_STATUS_OKAY) {
         (void)bw_network_release(handle);
     }
@@ -124,7 +123,7 @@ enum MvStatus bw_sys_open_system_notification(const struct MvOpenSystemNotificat
     if (err != BW_OK) {
         return bw_status_from_err(err);
     }
-    enum MvStatus status = give_handle((uintptr_t)handle_out, handle);
+    enum MvStatus status = bw_sys_give_handle((uintptr_t)handle_out, handle);
     if (status != MV_STATUS_OKAY) {
         (void)bw_system_notification_close(handle);
     }

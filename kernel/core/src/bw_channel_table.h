@@ -1,0 +1,63 @@
+/*
+ * The channel table, shared by bw_channel.c (open, close, byte rings) and
+ * bw_http.c (the HTTP exchange of a channel). Private to the kernel core.
+ *
+ * An entry is free while handle is 0 and not claimed. Fields change only
+ * under port_irq_lock; readers take a snapshot under it.
+ */
+#ifndef BW_CHANNEL_TABLE_H
+#define BW_CHANNEL_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bw_config.h"
+#include "mv_syscalls.h"
+
+typedef enum http_state {
+    HTTP_IDLE,        /* no request yet */
+    HTTP_BUILDING,    /* mvSendHttpRequest is writing the send buffer */
+    HTTP_SENDING,     /* the relay takes the serialized request piece by piece */
+    HTTP_WAITING,     /* all sent; response pieces arrive */
+    HTTP_DONE,        /* data.result says how it ended; readable */
+} http_state;
+
+typedef struct bw_http_exchange {
+    http_state state;
+    uint32_t request_id;
+    uint32_t request_len;     /* serialized bytes at the start of the send buffer */
+    uint32_t sent;            /* of them, handed to the relay */
+    uint64_t deadline_us;     /* REQUESTFAILED if not DONE by then */
+    uint32_t total;           /* response stream length (0 until its first piece) */
+    uint32_t received;        /* response stream bytes taken so far */
+    uint32_t prefix;          /* response head + length table: not stored */
+    struct MvHttpResponseData data;
+    uint16_t header_len[BW_HTTP_HEADERS_MAX];
+} bw_http_exchange;
+
+typedef struct bw_channel_entry {
+    uint32_t handle;          /* 0: free (unless claimed) */
+    bool claimed;             /* an open is filling it in */
+    bool connected;
+    enum MvClosureReason reason;
+    uint32_t center;
+    uint32_t tag;
+    uint32_t type;
+    uintptr_t rx;
+    uint32_t rx_len;
+    uintptr_t tx;
+    uint32_t tx_len;
+    uint32_t rx_read;         /* free-running ring indices (OPAQUEBYTES) */
+    uint32_t rx_write;
+    uint32_t tx_read;
+    uint32_t tx_write;
+    bw_http_exchange http;
+} bw_channel_entry;
+
+extern bw_channel_entry bw_channel_entries[BW_CHANNELS_MAX];
+
+/* The entry a live channel handle names, or NULL. The caller re-checks
+ * entry->handle == handle under port_irq_lock before trusting it. */
+bw_channel_entry *bw_channel_entry_of(uint32_t handle);
+
+#endif
