@@ -21,7 +21,8 @@
  *    mvReleaseNetwork retires it (0 written back, INVALIDHANDLE after);
  *    mvOpenSystemNotification takes NETWORK and UPDATE, refuses another
  *    source; handles of both kinds are dead after the app restart;
- *  - calls not implemented yet are UNAVAILABLE and write nothing;
+ *  - calls not implemented yet are UNAVAILABLE and write nothing; a refused
+ *    mvOpenChannel writes no handle;
  *  - the gate returns with every APSR flag clear (N Z C V Q and the GE bits,
  *    all set before the call) and r1-r3/r12 zero, and widens a narrow
  *    argument itself: mvServerLog's uint16_t length passed with garbage in
@@ -297,8 +298,9 @@ static void check_unavailable(void)
 {
     MvChannelHandle channel = (MvChannelHandle)0x5A5A5A5Au;
     struct MvOpenChannelParams channel_params = { .version = 1 };
-    check_status(mvOpenChannel(&channel_params, &channel), MV_STATUS_UNAVAILABLE, "mvOpenChannel");
-    check_u32((uint32_t)(uintptr_t)channel, 0x5A5A5A5Au, "mvOpenChannel writes no handle");
+    check_status(mvOpenChannel(&channel_params, &channel), MV_STATUS_UNKNOWNCHANNELENDPOINT,
+                 "mvOpenChannel with no endpoint");
+    check_u32((uint32_t)(uintptr_t)channel, 0x5A5A5A5Au, "refused mvOpenChannel writes no handle");
 
     check_status(mvSystemLedEnable(1), MV_STATUS_UNAVAILABLE, "mvSystemLedEnable");
     check_status(mvPowerSave(MV_POWERSAVINGMODE_SLEEP), MV_STATUS_UNAVAILABLE, "mvPowerSave");
