@@ -1,12 +1,14 @@
 /*
- * http-demo: an app that reaches its own HTTPS server through the kernel's
- * cloud link (docs/SPEC.md §16), the flow of Microvisor's HTTP example.
+ * http-demo's steps, shared by the bare-metal app (main.c) and its FreeRTOS
+ * variant (main_freertos.c): an app that reaches its own HTTPS server
+ * through the kernel's cloud link (docs/SPEC.md §16), the flow of
+ * Microvisor's HTTP example.
  *
  * A notification center on IRQ 65 (the app's choice) takes every event;
  * its interrupt handler only looks at the event type and sets a flag
- * (CHANNELDATAREADABLE, CHANNELNOTCONNECTED, NETWORKSTATUSCHANGED) and
- * never calls the kernel. The main loop runs the steps below one after the
- * other, each on a fresh HTTP channel once the network is connected: it
+ * (CHANNELDATAREADABLE, CHANNELNOTCONNECTED, NETWORKSTATUSCHANGED), tells
+ * the variant (http_demo_woken) and never calls the kernel. The steps run
+ * one after the other, each on a fresh HTTP channel once the network is connected: it
  * opens the channel, sends the request, waits for a flag, then reads the
  * response's status, headers and body (or, after CHANNELNOTCONNECTED, the
  * closure reason) and closes the channel. Steps:
@@ -22,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bulwark_board.h"
+#include "http_demo.h"
 #include "mv_syscalls.h"
 
 #ifndef HTTP_DEMO_HOST
@@ -59,6 +61,7 @@ void IRQ65_Handler(void)
         notify_index = (notify_index + 1u) % NOTIFY_SLOTS;
         slot = &notifications[notify_index];
     }
+    http_demo_woken();
 }
 
 typedef struct step {
@@ -87,7 +90,7 @@ static void wait_connected(void)
             return;
         }
         while (network_events == seen) {
-            __asm volatile("wfi");
+            http_demo_wait();
         }
     }
 }
@@ -150,7 +153,7 @@ static void run(const step *s, MvNotificationHandle center)
     status = mvSendHttpRequest(channel, &request);
     printf("http-demo: %s: sent %s %s (status %u)\n", s->name, s->method, url, (unsigned)status);
     while (status == MV_STATUS_OKAY && readable_events == readable && notconnected_events == notconnected) {
-        __asm volatile("wfi");
+        http_demo_wait();
     }
     if (notconnected_events != notconnected) {
         enum MvClosureReason reason = MV_CLOSUREREASON_NONE;
@@ -163,7 +166,7 @@ static void run(const step *s, MvNotificationHandle center)
     printf("http-demo: %s: closed (status %u)\n", s->name, (unsigned)status);
 }
 
-int main(void)
+void http_demo_run(void)
 {
     MvNotificationHandle center = 0;
     struct MvNotificationSetup setup = {
@@ -181,7 +184,4 @@ int main(void)
         run(&steps[i], center);
     }
     printf("http-demo: done\n");
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }

@@ -115,12 +115,12 @@ static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
         "bad_fetch_ignored", (json_int_t)k->bad_fetch, "updates", (json_int_t)k->updates,
         "bad_update_ignored", (json_int_t)k->bad_update, "stale_update_ignored", (json_int_t)k->stale_update,
         "unmatched_update_ignored", (json_int_t)k->unmatched_update, "deploy_sent", (json_int_t)k->deploy_sent);
-    json_t *http = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_t *http = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "requests", (json_int_t)k->http_requests, "ok", (json_int_t)k->http_ok,
         "failed", (json_int_t)k->http_failed, "too_large", (json_int_t)k->http_too_large,
         "busy_refused", (json_int_t)k->http_busy, "bad_piece_ignored", (json_int_t)k->http_bad_piece,
         "bad_request", (json_int_t)k->http_bad_request, "pieces_sent", (json_int_t)k->http_pieces_sent,
-        "publish_failed", (json_int_t)k->http_publish_failed);
+        "publish_failed", (json_int_t)k->http_publish_failed, "abandoned", (json_int_t)k->http_abandoned);
     return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
         "status", "ok", "broker_connected", broker_connected(d->broker), "schema_version",
         store_schema_version(d->store), "ota", ota, "http", http, "counters",

@@ -96,6 +96,7 @@ static void handle_status(bwd *d, const char *id, const uint8_t *payload, size_t
         return;
     }
     store_apply_status(d->store, id, &status, bwd_now_ms());
+    bwd_http_abandon(d, id);   /* one STATUS per connection: the previous one ended */
     if (status.online) {
         send_time(d, id);
         bwd_send_deploy(d, id);

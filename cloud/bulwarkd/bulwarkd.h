@@ -44,7 +44,7 @@ typedef struct bwd_counters {
         unmatched_update, deploy_sent;
     /* §16 */
     atomic_ulong http_requests, http_ok, http_failed, http_too_large, http_busy, http_bad_piece, http_bad_request,
-        http_pieces_sent, http_publish_failed;
+        http_pieces_sent, http_publish_failed, http_abandoned;
 } bwd_counters;
 
 typedef struct bwd {
@@ -101,6 +101,9 @@ void bwd_http_init(void);
 /* Handles an HTTP_REQUEST piece from a registered device; a complete request
  * is performed on a worker thread, which publishes the response. */
 void bwd_handle_http(bwd *d, const char *device, const uint8_t *payload, size_t len);
+
+/* The device's connection ended (a STATUS came): its requests are abandoned. */
+void bwd_http_abandon(bwd *d, const char *device);
 
 /* Wall clock, ms since 1970. */
 int64_t bwd_now_ms(void);

@@ -7,8 +7,12 @@
  *
  * At most BWD_HTTP_MAX requests (BWD_HTTP_PER_DEVICE per device) are being
  * assembled or performed; one more is answered REQUESTFAILED at once.
+ * A device's STATUS (offline, or online: a new connection) abandons its
+ * requests: one being assembled is dropped, one being performed is stopped
+ * and its response never sent (it would reach nobody, §16.4).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,7 @@
 typedef struct slot {
     bool used;
     bool running;             /* complete: a worker performs it */
+    atomic_bool abandoned;    /* set while running: the device's connection ended */
     char device[BWD_DEVICE_ID_LEN + 1];
     uint32_t request_id, total, received;
     uint8_t *stream;
@@ -55,7 +60,8 @@ void bwd_http_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void publish_stream(bwd *d, const char *device, uint32_t request_id, const uint8_t *stream,
+/* Publishes a response stream in pieces; false if a piece could not be. */
+static bool publish_stream(bwd *d, const char *device, uint32_t request_id, const uint8_t *stream,
                            uint32_t total)
 {
     char topic[64];
@@ -67,11 +73,12 @@ static void publish_stream(bwd *d, const char *device, uint32_t request_id, cons
         memcpy(piece + CP_HTTP_HEADER, stream + at, n);
         if (broker_publish(d->broker, topic, piece, CP_HTTP_HEADER + n, 0) != 0) {
             d->counters.http_publish_failed++;
-            return;
+            return false;
         }
         d->counters.http_pieces_sent++;
         at += n;
     }
+    return true;
 }
 
 /* A head-only response carrying result. */
@@ -113,6 +120,16 @@ static size_t on_header(char *text, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* libcurl's progress callback: non-zero stops a transfer nobody waits for. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return atomic_load((const atomic_bool *)ctx) ? 1 : 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     response *r = ctx;
@@ -129,8 +146,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* Performs a checked request; answers the device. */
-static void perform(bwd *d, const char *device, uint32_t request_id, const cp_http_request *q)
+/* Performs a checked request; answers the device unless *abandoned. */
+static void perform(bwd *d, const char *device, uint32_t request_id, const cp_http_request *q,
+                    atomic_bool *abandoned)
 {
     response r = { .capacity = q->capacity < BWD_HTTP_RESPONSE_MAX ? q->capacity : BWD_HTTP_RESPONSE_MAX };
     char *url = calloc(1, q->url_length + 1u);
@@ -171,6 +189,9 @@ static void perform(bwd *d, const char *device, uint32_t request_id, const cp_ht
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abandoned);
         if (d->config.http_ca[0] != '\0') {
             curl_easy_setopt(curl, CURLOPT_CAINFO, d->config.http_ca);
         }
@@ -181,7 +202,11 @@ static void perform(bwd *d, const char *device, uint32_t request_id, const cp_ht
         rc = curl_easy_perform(curl);
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     }
-    if (r.too_large) {
+    if (atomic_load(abandoned)) {
+        d->counters.http_abandoned++;
+        fprintf(stderr, "bulwarkd: %s: HTTP request %u abandoned: the device's connection ended\n", device,
+                (unsigned)request_id);
+    } else if (r.too_large) {
         answer(d, device, request_id, CP_HTTP_RESPONSE_TOO_LARGE);
     } else if (rc != CURLE_OK) {
         fprintf(stderr, "bulwarkd: %s: HTTP request %u failed: %s\n", device, (unsigned)request_id,
@@ -199,8 +224,9 @@ static void perform(bwd *d, const char *device, uint32_t request_id, const cp_ht
         } else {
             memcpy(stream, head, n);
             memcpy(stream + n, r.headers, r.used + r.body_length);
-            publish_stream(d, device, request_id, stream, total);
-            d->counters.http_ok++;
+            if (publish_stream(d, device, request_id, stream, total)) {
+                d->counters.http_ok++;
+            }
             free(stream);
         }
     }
@@ -235,7 +261,7 @@ static void *worker(void *arg)
     } else if (q.verdict != CP_HTTP_OK) {
         answer(j.d, s->device, s->request_id, q.verdict);
     } else {
-        perform(j.d, s->device, s->request_id, &q);
+        perform(j.d, s->device, s->request_id, &q, &s->abandoned);
     }
     release(j.slot);
     return NULL;
@@ -260,6 +286,25 @@ static size_t find(const char *device, uint32_t request_id, bool first, bool *bu
     }
     *busy = first && (free_slot == BWD_HTTP_MAX || mine >= BWD_HTTP_PER_DEVICE);
     return first && !*busy ? free_slot : BWD_HTTP_MAX;
+}
+
+void bwd_http_abandon(bwd *d, const char *device)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < BWD_HTTP_MAX; i++) {
+        slot *s = &slots[i];
+        if (!s->used || strcmp(s->device, device) != 0) {
+            continue;
+        }
+        if (s->running) {
+            atomic_store(&s->abandoned, true);   /* the worker counts it and releases the slot */
+        } else {
+            free(s->stream);
+            *s = (slot){ 0 };
+            d->counters.http_abandoned++;
+        }
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 void bwd_handle_http(bwd *d, const char *device, const uint8_t *payload, size_t len)

@@ -71,3 +71,15 @@ add_test(NAME qemu.freertos-update
     --app-f $<TARGET_FILE_DIR:qt-freertos-update>/qt-freertos-update.bin
     --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/freertos-update)
 set_tests_properties(qemu.freertos-update PROPERTIES TIMEOUT 90 LABELS qemu SKIP_RETURN_CODE 77)
+
+# http-demo's FreeRTOS variant (apps/http-demo/main_freertos.c): the same
+# steps through bulwarkd to a local HTTPS server, in a task woken by the
+# notification ISR through a semaphore, another task running meanwhile.
+add_test(NAME qemu.http.story-freertos
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_http_test.py ${BW_UPDATE_TEST_ARGS} --freertos
+    --app $<TARGET_FILE:http-demo-freertos>
+    --bulwarkd ${BW_HOST_TOOLS_DIR}/cloud/bulwarkd/bulwarkd
+    --plugin ${BW_HOST_TOOLS_DIR}/cloud/broker/bw_registry_plugin.so
+    --modem ${BW_HOST_TOOLS_DIR}/emu/modem/bulwark-modem
+    --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/http.story-freertos)
+set_tests_properties(qemu.http.story-freertos PROPERTIES TIMEOUT 240 LABELS qemu SKIP_RETURN_CODE 77)

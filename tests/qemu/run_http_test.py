@@ -12,16 +12,21 @@ The app's steps (apps/http-demo/main.c) and what is checked:
   big    a body larger than the app's receive buffer: RESPONSETOOLARGE (6);
   slow   the link is cut while the server holds the answer: the app gets
          CHANNELNOTCONNECTED with closure reason NETWORKDISCONNECTED (3);
+         bulwarkd, told by the device's will, abandons the request: once the
+         server answers, nothing is sent (counted `abandoned`, not `ok`);
   again  once the link is back, a new channel's GET succeeds (kernel up).
-bulwarkd's /v1/health counts what it relayed.
+bulwarkd's /v1/health counts what it relayed: exactly 3 responses sent
+(hello, echo, again), 1 too large, 1 abandoned.
 """
 import argparse
 import http.server
 import os
+import re
 import ssl
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
@@ -150,22 +155,49 @@ def http_story(tools):
         at = len(device.dev.app_text())
         modem.control("network lost")
         device.wait_for("app", r"http-demo: slow: channel not connected \(closure reason 3\)", 60, start=at)
+        wait_until(lambda: not device_online(stack), 60, "bulwarkd to see the device offline")
         server.release.set()
+        wait_until(lambda: http_counters(stack)["abandoned"] == 1, 60, "bulwarkd to abandon /slow")
         modem.control("network back")
         device.wait_for("app", r"http-demo: again: result 0 status 200", 120, start=at)
         device.wait_for("app", r"http-demo: done", 30, start=at)
         print("slow: CHANNELNOTCONNECTED on a link cut; again: a new channel works once the link is back")
 
-        health = stack.cloud.api("GET", "/v1/health")[1]["http"]
-        if health["ok"] < 3 or health["too_large"] != 1 or health["bad_piece_ignored"] != 0:
+        health = http_counters(stack)
+        if (health["ok"] != 3 or health["too_large"] != 1 or health["abandoned"] != 1
+                or health["bad_piece_ignored"] != 0):
             raise Failure(f"bulwarkd's HTTP counters: {health}")
         print(f"bulwarkd http counters: {health}")
+        if tools.args.freertos:
+            device.wait_for("app", r"http-demo: the counter task ran [1-9][0-9]* times meanwhile", 30)
+            text = device.dev.app_text()
+            if not re.search(r"^http-demo: FreeRTOS V[^ ]+$", text, re.M):
+                raise Failure(f"no FreeRTOS version line:\n{text}")
+            print("freertos: " + " | ".join(l for l in text.splitlines() if "FreeRTOS" in l or "counter" in l))
     finally:
         if device is not None:
             device.kill()
         modem.stop()
         stack.stop()
         server.stop()
+
+
+def http_counters(stack):
+    return stack.cloud.api("GET", "/v1/health")[1]["http"]
+
+
+def device_online(stack):
+    listed = stack.cli_json("devices", "list")["devices"]
+    return any(d["id"] == DEVICE_ID and d["online"] for d in listed)
+
+
+def wait_until(condition, timeout, what):
+    """Polls bulwarkd's state (no event to wait on from outside) until condition()."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise Failure(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 def main():
@@ -175,12 +207,15 @@ def main():
     parser.add_argument("--bulwarkd", required=True)
     parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
     parser.add_argument("--modem", required=True, metavar="bulwark-modem")
+    parser.add_argument("--freertos", action="store_true",
+                        help="the app is http-demo-freertos: also check its task lines")
     args = parser.parse_args()
     for tool in (args.bulwarkd, args.plugin, args.modem):
         if not os.path.exists(tool):
             print(f"SKIP qemu.http: no host tool {tool} (build the host target first: make host)")
             return 77
-    return run_scenario(args, "qemu.http.story", http_story)
+    name = "qemu.http.story-freertos" if args.freertos else "qemu.http.story"
+    return run_scenario(args, name, http_story)
 
 
 if __name__ == "__main__":
