@@ -13,7 +13,11 @@ Figures, printed as "bench: NAME VALUE" lines, for a 256 KiB update app:
   3. deploy -> installed: from `bulwark deploy` to bulwarkd's deployment
      state installed (`bulwark deployments show`, polled), and to the new
      app's first line;
-  4. host CPU over a download (utime + stime from /proc/PID/stat, clock
+  4. the same clean download at a slower rate (SLOW_RATE) and with the modem
+     unthrottled: what the emulated link itself carries (QEMU moves host ->
+     guest UART bytes one per main-loop turn), the ceiling a goodput by time
+     is measured against;
+  5. host CPU over a download (utime + stime from /proc/PID/stat, clock
      ticks): bulwarkd per device with one device and with three downloading
      at once (each on its own throttled modem), mosquitto per chunk served;
      and bulwarkd's CPU with the device online and idle, for scale.
@@ -34,6 +38,7 @@ from cloud_harness import DEVICE_ID, Modem, online_device  # noqa: E402
 import run_ota_test as ota  # noqa: E402
 
 RATE = 16000          # bytes/s each way at the modem emulator
+SLOW_RATE = 8000      # a second, slower cellular-like rate
 IDLE_S = 10           # the idle window for bulwarkd's baseline
 INSTALLING = r"update: verified, installing version {version} \(over the air\)"
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
@@ -182,6 +187,27 @@ class Bench:
                " ".join(f"{100 * size / b:.1f}" for b in got.down))
         self.cpu("3dev", got, 3)
 
+    def rate_download(self, version, rate, name):
+        """Figure 4: a clean download of version at rate (0: unthrottled)."""
+        run, dev = self.run, self.run.device
+        app, bundle = self.app(version)
+        size = os.path.getsize(bundle)
+        run.modem.control(f"throttle {rate}")
+        at_kernel = run.kernel_mark()
+        start = Meter(run, [run.modem])
+        run.deploy(app)
+        dev.wait_for("kernel", INSTALLING.format(version=version), 600, start=at_kernel)
+        got = Meter(run, [run.modem]).since(start)
+        figure(f"ota_{name}_link_rate", rate)
+        figure(f"ota_{name}_download_s", f"{got.seconds:.2f}")
+        figure(f"ota_{name}_goodput_by_bytes_pct", f"{100 * size / got.down[0]:.1f}")
+        if rate:
+            figure(f"ota_{name}_goodput_by_time_pct", f"{100 * size / (rate * got.seconds):.1f}")
+        else:
+            figure(f"ota_{name}_down_bytes_per_s", f"{got.down[0] / got.seconds:.0f}")
+        dev.wait_for("kernel", rf"update: app version {version} is healthy: trial over", 120, start=at_kernel)
+        run.modem.control(f"throttle {RATE}")
+
     def stop(self):
         for part in [d.kill for d in self.devices] + [m.stop for m in self.modems]:
             part()
@@ -204,6 +230,11 @@ def main():
         b.clean_download()
         b.cut_download()
         b.three_devices()
+        for part in [d.kill for d in b.devices] + [m.stop for m in b.modems]:
+            part()   # the other devices' QEMUs would share the host with the next downloads
+        b.devices, b.modems = [], []
+        b.rate_download(5, SLOW_RATE, "slow")
+        b.rate_download(6, 0, "unthrottled")
     except Failure as e:
         print(f"bench_ota: {e}", file=sys.stderr)
         return 1
