@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # make bench: prints figures, no pass/fail.
 #  - guest instructions (QEMU -icount shift=0: one instruction = 1 ns of
-#    virtual time) for an mvNoOp round trip and from reset to the app's main;
+#    virtual time) for an mvNoOp round trip, from an event to the app's
+#    notification ISR, and from reset to the app's main;
 #  - crash supervision: instructions from an app's faulting instruction to
 #    its Reset_Handler (restart in place), counted exactly from a QEMU
 #    one-instruction-per-block trace, and the size of a crash record;
 #  - updates: signature check, BEGIN/FINISH/install instructions and the
 #    flash work (sectors erased, bytes programmed per partition) of a 256 KiB
 #    app delivered over the local link (needs the host CLI: make host);
-#  - cloud: log lines per second one bulwarkd ingests from 50 devices;
+#  - cloud: log lines per second one bulwarkd ingests from 50 devices, and
+#    apps' HTTPS requests it relays per second (50 devices, then 1);
 #  - cloud link of one QEMU device (modem emulator, TLS, MQTT, mosquitto,
 #    bulwarkd): TLS handshake instructions (full, resumed), up bytes per
 #    app log line, the kernel's crypto arena and stack high-water marks;
@@ -38,6 +40,9 @@ done
 figure() { sed -n "s/^bench: $1 //p" "$work/app.log"; }
 echo "== Guest instructions (qemu-an505, -icount shift=0,sleep=off) =="
 printf '%-44s %12s\n' "mvNoOp round trip (goal <= 60)" "$(figure noop_insns)"
+printf '%-44s %12s\n' "event -> app ISR (goal <= 500)" "$(figure notify_insns)"
+printf '%-44s %12s\n' "  (mvTempTriggerNotification call -> ISR)" ""
+printf '%-44s %12s\n' "  that call with its ISR, to its return" "$(figure notify_call_insns)"
 printf '%-44s %12s\n' "reset -> app main (boot 2: stub+kernel+SDK)" "$(figure boot_insns)"
 printf '%-44s %12s\n' "  (FPGAIO counter ticks per 1000 insns)" "$(figure counter_ticks_per_1000_insns)"
 
@@ -123,6 +128,16 @@ if [ -x "$h/cloud/bulwarkd/bulwarkd" ]; then
     echo "bench: the ingest benchmark failed" >&2; cat "$work/ingest.txt" >&2; exit 1; }
   printf '%-44s %12s\n' "log lines stored per second (one bulwarkd)" "$(sed -n 's/^bench: ingest_lines_per_s //p' "$work/ingest.txt")"
   printf '%-44s %12s\n' "  (lines stored, 50 devices, 48-byte lines)" "$(sed -n 's/^bench: ingest_lines //p' "$work/ingest.txt")"
+  # Apps' HTTPS requests relayed (tests/bench/bench_http.py, SPEC §16): 50
+  # simulated devices, one request at a time each; then one device alone.
+  for n in 50 1; do
+    BENCH_HTTP_DEVICES=$n python3 "$top/tests/bench/bench_http.py" "$h/cloud/bulwarkd/bulwarkd" \
+      "$h/cloud/broker/bw_registry_plugin.so" "$h/tests/cloud/sim_device" "$work/http$n" > "$work/http$n.txt" 2>&1 || {
+      echo "bench: the HTTP relay benchmark failed" >&2; cat "$work/http$n.txt" >&2; exit 1; }
+    hf() { sed -n "s/^bench: http_$1 //p" "$work/http$n.txt"; }
+    printf '%-44s %12s\n' "HTTP requests relayed per second, $n device(s)" "$(hf requests_per_s)"
+    printf '%-44s %12s\n' "  bulwarkd CPU per request (ms)" "$(hf bulwarkd_cpu_ms_per_request)"
+  done
 else
   echo "(skipped: no bulwarkd at $h/cloud/bulwarkd; make host)"
 fi

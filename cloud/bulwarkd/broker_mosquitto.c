@@ -109,6 +109,9 @@ broker *broker_start(const broker_config *config, char *err, size_t err_size)
     if (rc == MOSQ_ERR_SUCCESS) {
         mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
         mosquitto_threaded_set(b->mosq, true);   /* publishes come from the API's threads */
+        /* Small messages (an answer right after a PUBACK) go out at once:
+         * Nagle's algorithm held each until the broker's delayed ACK. */
+        mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1);
         rc = mosquitto_tls_set(b->mosq, config->ca_file, NULL, config->cert_file, config->key_file, NULL);
     }
     if (rc == MOSQ_ERR_SUCCESS) {
