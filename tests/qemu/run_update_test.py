@@ -515,6 +515,21 @@ def scenario_reset_rollback(tools):
         device.kill()
 
 
+def reachable_while_parked(tools, device, key, want, app_at=0):
+    """A parked device answers `bulwark device status` (its output has want) and
+    installs a good app A version 2 delivered then: the seconds from the
+    status to A's start with wake reason 9."""
+    t0 = time.monotonic()
+    out = link_status(device)
+    if want not in out:
+        raise Failure(f"device status while parked:\n{out}")
+    log(f"ok   parked: `bulwark device status` answers ({out.strip()})")
+    good = tools.bundle(tools.app_elf(tools.args.app_a, 2, "a2.elf"), 2, key, "a2.bwb")
+    deliver_ok(tools, good, device.link, "a2", 2)
+    device.wait_for("app", APP_STARTED.format(name="A", version=2, reason=9), 20, app_at)
+    return time.monotonic() - t0
+
+
 def scenario_reset_park(tools):
     """A reset loop with no last-known-good app parks it; the kernel stays reachable."""
     key, _pub, _image, device = provision(tools, "park", version=UNCONFIRMED, monitor=True)
@@ -531,15 +546,7 @@ def scenario_reset_park(tools):
         held = device.wait_for("kernel", r"app start held back 30000 ms \(crash backoff\)", 5, at)
         log("ok   3 resets while the provisioned app ran: no good app to roll back to, parked "
             "(its start held back 30 s)")
-        t0 = time.monotonic()
-        out = link_status(device)
-        if "app version 0, update engine idle" not in out:
-            raise Failure(f"device status while parked:\n{out}")
-        log(f"ok   parked: `bulwark device status` answers ({out.strip()})")
-        good = tools.bundle(tools.app_elf(tools.args.app_a, 2, "a2.elf"), 2, key, "a2.bwb")
-        deliver_ok(tools, good, device.link, "a2", 2)
-        device.wait_for("app", APP_STARTED.format(name="A", version=2, reason=9), 20, app_at)
-        waited = time.monotonic() - t0
+        waited = reachable_while_parked(tools, device, key, "app version 0, update engine idle", app_at)
         if waited >= 30:
             raise Failure(f"the delivery took {waited:.1f} s: the parked wait ran out first")
         starts = device.kernel_text()[held.end():]
@@ -568,21 +575,14 @@ def scenario_irq_park(tools):
         device.wait_for("kernel", r"crash class: secure-access in IRQ 50 handler", 10)
         park = device.wait_for("kernel", PARK_IRQ, 10)
         log("ok   P crashed inside its IRQ 50 with 64 bytes of stack: its restart is parked")
-        t0 = time.monotonic()
-        out = link_status(device)
-        if "update engine idle" not in out:
-            raise Failure(f"device status while parked:\n{out}")
-        log(f"ok   parked: `bulwark device status` answers ({out.strip()})")
-        good = tools.bundle(tools.app_elf(tools.args.app_a, 2, "a2.elf"), 2, key, "a2.bwb")
-        deliver_ok(tools, good, device.link, "a2", 2)
-        device.wait_for("app", APP_STARTED.format(name="A", version=2, reason=9), 20)
+        waited = reachable_while_parked(tools, device, key, "update engine idle")
         heartbeat_after(device, "A", "install")
         after = device.kernel_text()[park.end():]
         if after.count("app starting") != 1 or "app starting (wake reason 9)" not in after:
             raise Failure("after the park, other app starts than the install's:\n" + after[-3000:])
         if device.app_text().count("update-app: P started") != 1:
             raise Failure("P started again after the park:\n" + device.app_text()[-3000:])
-        log(f"ok   and updatable: A version 2 delivered {time.monotonic() - t0:.1f} s after the park "
+        log(f"ok   and updatable: A version 2 delivered {waited:.1f} s after the park "
             f"installs and runs (wake reason 9; the kernel ended P's IRQ 50 on A's stack)")
     finally:
         device.kill()

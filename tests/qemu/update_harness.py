@@ -214,7 +214,7 @@ class Device:
     """One boot of the flash image on QEMU (killed, never left running)."""
 
     def __init__(self, tools, image, name, link=None, icount=False, timeout=120, monitor=False,
-                 modem_port=None):
+                 modem_port=None, extra=()):
         self.tools = tools
         self.name = name
         self.app_log = tools.path(name + "-app.log")
@@ -238,6 +238,8 @@ class Device:
             if os.path.exists(self.monitor):
                 os.remove(self.monitor)
             argv += ["--monitor", self.monitor]
+        if extra:
+            argv += ["--extra", *extra]   # QEMU's own arguments, last
         cmd = shlex.split(tools.run(*argv).stdout.strip())
         self.out = open(self.qemu_log, "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
