@@ -303,10 +303,10 @@ static int hello(link_session *s, device_status *st, bool print)
     }
     st->op = a.payload[1];
     st->flags = a.payload[2];
-    st->app_version = bw_link_get32(a.payload + 4);
-    st->highest_version = bw_link_get32(a.payload + 8);
-    st->expected_offset = bw_link_get32(a.payload + 12);
-    st->kernel_version = bw_link_get32(a.payload + 20);
+    st->app_version = bw_get32(a.payload + 4);
+    st->highest_version = bw_get32(a.payload + 8);
+    st->expected_offset = bw_get32(a.payload + 12);
+    st->kernel_version = bw_get32(a.payload + 20);
     memset(st->device_id, 0, sizeof st->device_id);
     for (size_t i = 0; i < 34u; i++) {
         uint8_t c = a.payload[28 + i];
@@ -350,7 +350,7 @@ static int begin(link_session *s, const delivery *d, uint32_t *resume)
     for (uint32_t at = 0; at < d->head_len;) {
         uint32_t n = d->head_len - at < BW_LINK_DATA_MAX ? d->head_len - at : BW_LINK_DATA_MAX;
         uint8_t p[4 + BW_LINK_DATA_MAX];
-        bw_link_put32(p, at);
+        bw_put32(p, at);
         memcpy(p + 4, d->bundle + at, n);
         link_result r = request(s, BW_LINK_HEAD, p, 4u + n, &a);
         if (r != LINK_OK) {
@@ -362,7 +362,7 @@ static int begin(link_session *s, const delivery *d, uint32_t *resume)
         at += n;
     }
     uint8_t p[4];
-    bw_link_put32(p, d->head_len);
+    bw_put32(p, d->head_len);
     link_result r = request(s, BW_LINK_BEGIN, p, sizeof p, &a);
     if (r != LINK_OK) {
         return link_failure(r, "BEGIN", s->timeout_ms);
@@ -374,7 +374,7 @@ static int begin(link_session *s, const delivery *d, uint32_t *resume)
     if (a.type != BW_LINK_ACK || a.len < BW_LINK_ACK_SIZE) {
         return refused(&a, "the bundle");
     }
-    *resume = bw_link_get32(a.payload);
+    *resume = bw_get32(a.payload);
     if (*resume < d->head_len || *resume > d->end) {
         fprintf(stderr, "bulwark: the device asks for offset %u, outside the bundle's %u bytes\n",
                 (unsigned)*resume, (unsigned)d->end);
@@ -397,7 +397,7 @@ static int send_data(link_session *s, const delivery *d, uint32_t from)
     while (at < d->end) {
         uint32_t n = d->end - at < BW_LINK_DATA_MAX ? d->end - at : BW_LINK_DATA_MAX;
         uint8_t p[4 + BW_LINK_DATA_MAX];
-        bw_link_put32(p, at);
+        bw_put32(p, at);
         memcpy(p + 4, d->bundle + at, n);
         answer a;
         link_result r = request(s, BW_LINK_DATA, p, 4u + n, &a);
@@ -416,7 +416,7 @@ static int send_data(link_session *s, const delivery *d, uint32_t from)
             continue;
         }
         if (a.type == BW_LINK_NACK && a.len >= BW_LINK_NACK_FIXED && a.payload[0] == BW_LINK_NACK_ENGINE) {
-            uint32_t expected = bw_link_get32(a.payload + 4);
+            uint32_t expected = bw_get32(a.payload + 4);
             if (a.payload[1] == BW_UPDATE_E_NO_DOWNLOAD) {
                 return -1;
             }
@@ -439,8 +439,8 @@ static bool prepare(const uint8_t *bundle, size_t len, delivery *d)
     d->end = (uint32_t)len;
     d->version = 0;
     if (len >= BW_BUNDLE_HEADER_SIZE) {
-        head = (uint64_t)BW_BUNDLE_HEADER_SIZE + bw_link_get32(bundle + 8) + BW_SIGNATURE_BLOCK_SIZE;
-        uint32_t stated = bw_link_get32(bundle + 16);
+        head = (uint64_t)BW_BUNDLE_HEADER_SIZE + bw_get32(bundle + 8) + BW_SIGNATURE_BLOCK_SIZE;
+        uint32_t stated = bw_get32(bundle + 16);
         if (stated < d->end && stated >= head) {
             d->end = stated;    /* trailing bytes are not the device's business */
         }
@@ -521,7 +521,7 @@ static int deliver(link_session *s, const delivery *d, bool install)
     if (a.type != BW_LINK_ACK || a.len < BW_LINK_ACK_SIZE) {
         return refused(&a, "the install");
     }
-    printf("installed: the device now runs app version %u\n", (unsigned)bw_link_get32(a.payload));
+    printf("installed: the device now runs app version %u\n", (unsigned)bw_get32(a.payload));
     return 0;
 }
 
@@ -681,7 +681,7 @@ static int read_request(link_session *s, uint8_t *csr, size_t max, size_t *len)
     for (uint32_t at = 0; at == 0 || at < total;) {
         uint8_t p[4];
         answer a;
-        bw_link_put32(p, at);
+        bw_put32(p, at);
         link_result r = request(s, BW_LINK_CSR_READ, p, sizeof p, &a);
         if (r != LINK_OK) {
             return link_failure(r, "CSR_READ", s->timeout_ms);
@@ -690,7 +690,7 @@ static int read_request(link_session *s, uint8_t *csr, size_t max, size_t *len)
             return refused(&a, "to give its certificate request");
         }
         uint32_t n = a.len - BW_LINK_CHUNK_FIXED;
-        total = bw_link_get32(a.payload);
+        total = bw_get32(a.payload);
         if (total > max || n > total - at) {
             fprintf(stderr, "bulwark: the device's certificate request is too long (%u bytes)\n",
                     (unsigned)total);
@@ -710,7 +710,7 @@ static int send_item(link_session *s, uint8_t item, const uint8_t *data, size_t 
     for (size_t at = 0; at < len; at += step) {
         size_t n = len - at < step ? len - at : step;
         uint8_t p[BW_LINK_PAYLOAD_MAX] = { item };
-        bw_link_put32(p + 4, (uint32_t)at);
+        bw_put32(p + 4, (uint32_t)at);
         memcpy(p + BW_LINK_PROV_FIXED, data + at, n);
         answer a;
         link_result r = request(s, BW_LINK_PROV_DATA, p, BW_LINK_PROV_FIXED + n, &a);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "lib_elf.h"
 
 #define EI_NIDENT 16
@@ -12,20 +13,9 @@
 #define PHDR_SIZE 32
 #define PT_LOAD 1
 
-static uint16_t le16(const uint8_t *p)
+bool elf_read_header(const uint8_t *data, size_t len, elf_header *h, char *reason, size_t reason_size)
 {
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-bool elf_read_segments(const uint8_t *data, size_t len, elf_image *out, char *reason,
-                       size_t reason_size)
-{
-    memset(out, 0, sizeof *out);
+    memset(h, 0, sizeof *h);
     if (len < EI_NIDENT || memcmp(data, "\x7f" "ELF", 4) != 0) {
         snprintf(reason, reason_size, "not an ELF file");
         return false;
@@ -42,15 +32,30 @@ bool elf_read_segments(const uint8_t *data, size_t len, elf_image *out, char *re
         snprintf(reason, reason_size, "ELF header is truncated");
         return false;
     }
-    uint16_t type = le16(data + 16);
-    if (type != 2) {
-        snprintf(reason, reason_size, "not an executable ELF file (type %u)", type);
+    *h = (elf_header){
+        .type = bw_get16(data + 16), .machine = bw_get16(data + 18), .entry = bw_get32(data + 24),
+        .phoff = bw_get32(data + 28), .shoff = bw_get32(data + 32), .phentsize = bw_get16(data + 42),
+        .phnum = bw_get16(data + 44), .shentsize = bw_get16(data + 46), .shnum = bw_get16(data + 48),
+    };
+    return true;
+}
+
+bool elf_read_segments(const uint8_t *data, size_t len, elf_image *out, char *reason,
+                       size_t reason_size)
+{
+    memset(out, 0, sizeof *out);
+    elf_header h;
+    if (!elf_read_header(data, len, &h, reason, reason_size)) {
         return false;
     }
-    out->entry = le32(data + 24);
-    uint32_t phoff = le32(data + 28);
-    uint16_t phentsize = le16(data + 42);
-    uint16_t phnum = le16(data + 44);
+    if (h.type != 2) {
+        snprintf(reason, reason_size, "not an executable ELF file (type %u)", h.type);
+        return false;
+    }
+    out->entry = h.entry;
+    uint32_t phoff = h.phoff;
+    uint16_t phentsize = h.phentsize;
+    uint16_t phnum = h.phnum;
     if (phnum == 0) {
         snprintf(reason, reason_size, "ELF file has no program headers");
         return false;
@@ -65,8 +70,8 @@ bool elf_read_segments(const uint8_t *data, size_t len, elf_image *out, char *re
     }
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *ph = data + phoff + i * PHDR_SIZE;
-        uint32_t p_type = le32(ph), p_offset = le32(ph + 4), p_paddr = le32(ph + 12);
-        uint32_t p_filesz = le32(ph + 16);
+        uint32_t p_type = bw_get32(ph), p_offset = bw_get32(ph + 4), p_paddr = bw_get32(ph + 12);
+        uint32_t p_filesz = bw_get32(ph + 16);
         if (p_type != PT_LOAD || p_filesz == 0) {
             continue;
         }

@@ -24,6 +24,20 @@ typedef struct elf_image {
     elf_segment segments[ELF_MAX_SEGMENTS];   /* in program header order */
 } elf_image;
 
+/* The fields of an ELF32 little-endian file header the CLI reads. */
+typedef struct elf_header {
+    uint16_t type, machine;
+    uint32_t entry;
+    uint32_t phoff, shoff;
+    uint16_t phentsize, phnum, shentsize, shnum;
+} elf_header;
+
+/* Checks data[0..len) is an ELF32 little-endian file with a whole header and
+ * reads it. False with a reason ("not an ELF file", 64-bit, big-endian,
+ * truncated). The one header reader of elf_read_segments and
+ * lib_elf_symbols.c. */
+bool elf_read_header(const uint8_t *data, size_t len, elf_header *h, char *reason, size_t reason_size);
+
 /* Parses the ELF in data[0..len): header, program headers and every PT_LOAD
  * segment with file bytes, each checked to lie inside the file. False with a
  * reason for anything else (not ELF, 64-bit, big-endian, truncated, ...). */

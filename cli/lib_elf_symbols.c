@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_bytes.h"
+#include "lib_elf.h"
 #include "lib_elf_symbols.h"
 
-#define ELF_HEADER_SIZE 52u
 #define PHDR_SIZE 32u
 #define SHDR_SIZE 40u
 #define SYM_SIZE 16u
@@ -41,16 +42,6 @@ struct elf_symbols {
     size_t symbol_count;
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool fits(size_t len, uint64_t offset, uint64_t size)
 {
     return offset <= len && size <= len - offset;
@@ -69,26 +60,25 @@ elf_symbols *elf_symbols_load(const uint8_t *data, size_t len, char *reason, siz
     if (s == NULL) {
         return fail(NULL, reason, reason_size, "out of memory");
     }
-    if (len < ELF_HEADER_SIZE || memcmp(data, "\x7f" "ELF", 4) != 0) {
-        return fail(s, reason, reason_size, "not an ELF file");
+    elf_header h;
+    if (!elf_read_header(data, len, &h, reason, reason_size)) {
+        elf_symbols_free(s);   /* the reason is written */
+        return NULL;
     }
-    if (data[4] != 1 || data[5] != 1) {
-        return fail(s, reason, reason_size, "not a 32-bit little-endian ELF file");
-    }
-    if (le16(data + 18) != EM_ARM) {
+    if (h.machine != EM_ARM) {
         return fail(s, reason, reason_size, "not an ARM ELF file");
     }
-    uint32_t phoff = le32(data + 28), shoff = le32(data + 32);
-    uint16_t phentsize = le16(data + 42), phnum = le16(data + 44);
-    uint16_t shentsize = le16(data + 46), shnum = le16(data + 48);
+    uint32_t phoff = h.phoff, shoff = h.shoff;
+    uint16_t phentsize = h.phentsize, phnum = h.phnum;
+    uint16_t shentsize = h.shentsize, shnum = h.shnum;
 
     if (phnum != 0 && (phentsize < PHDR_SIZE || !fits(len, phoff, (uint64_t)phnum * phentsize))) {
         return fail(s, reason, reason_size, "truncated or malformed program headers");
     }
     for (uint16_t i = 0; i < phnum; i++) {
         const uint8_t *ph = data + phoff + (size_t)i * phentsize;
-        uint32_t vaddr = le32(ph + 8), memsz = le32(ph + 20), flags = le32(ph + 24);
-        if (le32(ph) != PT_LOAD || !(flags & PF_X) || memsz == 0) {
+        uint32_t vaddr = bw_get32(ph + 8), memsz = bw_get32(ph + 20), flags = bw_get32(ph + 24);
+        if (bw_get32(ph) != PT_LOAD || !(flags & PF_X) || memsz == 0) {
             continue;
         }
         if (s->segment_count == MAX_SEGMENTS) {
@@ -104,20 +94,20 @@ elf_symbols *elf_symbols_load(const uint8_t *data, size_t len, char *reason, siz
     const uint8_t *symtab = NULL;
     for (uint16_t i = 0; i < shnum && symtab == NULL; i++) {
         const uint8_t *sh = data + shoff + (size_t)i * shentsize;
-        if (le32(sh + 4) == SHT_SYMTAB) {
+        if (bw_get32(sh + 4) == SHT_SYMTAB) {
             symtab = sh;
         }
     }
     if (symtab == NULL) {
         return fail(s, reason, reason_size, "no symbol table (stripped?)");
     }
-    uint32_t sym_off = le32(symtab + 16), sym_size = le32(symtab + 20), link = le32(symtab + 24);
-    uint32_t entsize = le32(symtab + 36);
+    uint32_t sym_off = bw_get32(symtab + 16), sym_size = bw_get32(symtab + 20), link = bw_get32(symtab + 24);
+    uint32_t entsize = bw_get32(symtab + 36);
     if (entsize < SYM_SIZE || !fits(len, sym_off, sym_size) || link >= shnum) {
         return fail(s, reason, reason_size, "malformed symbol table");
     }
     const uint8_t *strsh = data + shoff + (size_t)link * shentsize;
-    uint32_t str_off = le32(strsh + 16), str_size = le32(strsh + 20);
+    uint32_t str_off = bw_get32(strsh + 16), str_size = bw_get32(strsh + 20);
     if (!fits(len, str_off, str_size) || str_size == 0 || data[str_off + str_size - 1] != '\0') {
         return fail(s, reason, reason_size, "malformed symbol string table");
     }
@@ -129,7 +119,7 @@ elf_symbols *elf_symbols_load(const uint8_t *data, size_t len, char *reason, siz
     }
     for (size_t i = 0; i < count; i++) {
         const uint8_t *sym = data + sym_off + i * entsize;
-        uint32_t name = le32(sym), value = le32(sym + 4), size = le32(sym + 8);
+        uint32_t name = bw_get32(sym), value = bw_get32(sym + 4), size = bw_get32(sym + 8);
         unsigned type = sym[12] & 0xFu;
         if ((type != STT_FUNC && type != STT_NOTYPE) || name == 0 || name >= str_size) {
             continue;

@@ -93,7 +93,7 @@ static void answer(uint8_t type, uint16_t seq, const uint8_t *payload, size_t le
 static void ack(uint16_t seq, uint32_t value)
 {
     uint8_t p[BW_LINK_ACK_SIZE] = {0};
-    bw_link_put32(p, value);
+    bw_put32(p, value);
     p[4] = bw_update_current_state()->op;
     answer(BW_LINK_ACK, seq, p, sizeof p);
 }
@@ -108,7 +108,7 @@ static void nack(uint16_t seq, bw_link_nack_code code, const bw_update_diag *why
         p[1] = (uint8_t)why->error;
         p[2] = (uint8_t)why->manifest.error;
     }
-    bw_link_put32(p + 4, value);
+    bw_put32(p + 4, value);
     size_t n = strlen(text);
     n = n < BW_LINK_REASON_MAX ? n : BW_LINK_REASON_MAX;
     memcpy(p + BW_LINK_NACK_FIXED, text, n);
@@ -164,13 +164,13 @@ static void status(uint16_t seq)
                      | (bw_update_available() ? BW_LINK_STATUS_UPDATES : 0u)
                      | (bw_credentials_have_key() ? BW_LINK_STATUS_KEY_READY : 0u)
                      | (bw_credentials_provisioned() ? BW_LINK_STATUS_PROVISIONED : 0u));
-    bw_link_put32(p + 4, st->current_version);
-    bw_link_put32(p + 8, st->highest_version);
-    bw_link_put32(p + 12, expected);
-    bw_link_put32(p + 16, head_held());
-    bw_link_put32(p + 20, BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
+    bw_put32(p + 4, st->current_version);
+    bw_put32(p + 8, st->highest_version);
+    bw_put32(p + 12, expected);
+    bw_put32(p + 16, head_held());
+    bw_put32(p + 20, BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
                                                 BW_KERNEL_VERSION_PATCH));
-    bw_link_put16(p + 24, BW_LINK_DATA_MAX);
+    bw_put16(p + 24, BW_LINK_DATA_MAX);
     _Static_assert(28u + BW_DEVICE_ID_LEN + 2u == BW_LINK_STATUS_SIZE, "STATUS layout");
     put_device_id(p + 28);
     answer(BW_LINK_STATUS, seq, p, sizeof p);
@@ -209,7 +209,7 @@ static void on_head(uint16_t seq, const uint8_t *p, uint16_t len)
         return;
     }
     uint32_t held = 0;
-    bw_err err = bw_update_head_put(bw_link_get32(p), p + 4, len - 4u, &held);
+    bw_err err = bw_update_head_put(bw_get32(p), p + 4, len - 4u, &held);
     if (err == BW_E_SIZE) {
         char text[96];
         bw_format(text, sizeof text, "bundle head longer than %u bytes", (unsigned)BW_BUNDLE_HEAD_MAX);
@@ -231,7 +231,7 @@ static void on_begin(uint16_t seq, const uint8_t *p, uint16_t len)
         nack(seq, BW_LINK_NACK_PAYLOAD, NULL, held, "BEGIN needs a 4-byte head length");
         return;
     }
-    uint32_t head_len = bw_link_get32(p);
+    uint32_t head_len = bw_get32(p);
     if (head_len != held || head_len == 0) {
         char text[96];
         bw_format(text, sizeof text, "BEGIN for a %" PRIu32 "-byte head, %" PRIu32 " bytes received",
@@ -273,7 +273,7 @@ static void on_data(uint16_t seq, const uint8_t *p, uint16_t len)
         return;
     }
     bw_update_diag why;
-    uint32_t offset = bw_link_get32(p);
+    uint32_t offset = bw_get32(p);
     if (bw_update_write(offset, p + 4, len - 4u, &why) != BW_OK) {
         char what[48];
         bw_format(what, sizeof what, "data at offset %" PRIu32 " refused", offset);
@@ -342,7 +342,7 @@ static void on_csr_read(uint16_t seq, const uint8_t *p, uint16_t len)
         nack(seq, BW_LINK_NACK_PAYLOAD, NULL, 0, "CSR_READ needs a 4-byte offset");
         return;
     }
-    uint32_t offset = bw_link_get32(p);
+    uint32_t offset = bw_get32(p);
     if (offset == 0) {
         char id[BW_DEVICE_ID_LEN];
         link.csr_len = 0;
@@ -366,7 +366,7 @@ static void on_csr_read(uint16_t seq, const uint8_t *p, uint16_t len)
     }
     uint8_t out[BW_LINK_CHUNK_FIXED + BW_LINK_DATA_MAX];
     size_t n = link.csr_len - offset < BW_LINK_DATA_MAX ? link.csr_len - offset : BW_LINK_DATA_MAX;
-    bw_link_put32(out, (uint32_t)link.csr_len);
+    bw_put32(out, (uint32_t)link.csr_len);
     memcpy(out + BW_LINK_CHUNK_FIXED, link.csr + offset, n);
     answer(BW_LINK_CHUNK, seq, out, BW_LINK_CHUNK_FIXED + n);
 }
@@ -379,7 +379,7 @@ static void on_prov_data(uint16_t seq, const uint8_t *p, uint16_t len)
         return;
     }
     uint32_t held = 0;
-    bw_err err = bw_credentials_draft_put((bw_cred_item)p[0], bw_link_get32(p + 4),
+    bw_err err = bw_credentials_draft_put((bw_cred_item)p[0], bw_get32(p + 4),
                                           p + BW_LINK_PROV_FIXED, len - BW_LINK_PROV_FIXED, &held);
     if (err != BW_OK) {
         char text[96];

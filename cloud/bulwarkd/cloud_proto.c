@@ -4,17 +4,8 @@
  */
 #include <stdbool.h>
 
+#include "bw_bytes.h"
 #include "cloud_proto.h"
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 const char *cp_result_text(cp_result r)
 {
@@ -49,19 +40,19 @@ cp_result cp_decode_status(const uint8_t *p, size_t len, cp_status *out)
     if (len != CP_STATUS_SIZE) {
         return CP_ERR_LENGTH;
     }
-    if (p[2] > 1 || p[3] >= CP_WAKE_REASON_MAX || le32(p + 36) != 0) {
+    if (p[2] > 1 || p[3] >= CP_WAKE_REASON_MAX || bw_get32(p + 36) != 0) {
         return CP_ERR_RANGE;
     }
     out->online = p[2];
     out->wake_reason = p[3];
-    out->boot_id = le32(p + 4);
-    out->connection_id = le32(p + 8);
-    out->kernel_version = le32(p + 12);
-    out->app_version = le32(p + 16);
-    out->uptime_s = le32(p + 20);
-    out->lost_lines = le32(p + 24);
-    out->crash_count = le32(p + 28);
-    out->newest_crash_seq = le32(p + 32);
+    out->boot_id = bw_get32(p + 4);
+    out->connection_id = bw_get32(p + 8);
+    out->kernel_version = bw_get32(p + 12);
+    out->app_version = bw_get32(p + 16);
+    out->uptime_s = bw_get32(p + 20);
+    out->lost_lines = bw_get32(p + 24);
+    out->crash_count = bw_get32(p + 28);
+    out->newest_crash_seq = bw_get32(p + 32);
     return CP_OK;
 }
 
@@ -77,8 +68,8 @@ cp_result cp_decode_log(const uint8_t *p, size_t len, cp_log *out)
     if (len > CP_LOG_MAX) {
         return CP_ERR_LENGTH;
     }
-    uint16_t count = le16(p + 2);
-    uint32_t first = le32(p + 8);
+    uint16_t count = bw_get16(p + 2);
+    uint32_t first = bw_get32(p + 8);
     if (count == 0 || (uint64_t)first + count - 1u > UINT32_MAX) {
         return CP_ERR_RANGE;
     }
@@ -87,7 +78,7 @@ cp_result cp_decode_log(const uint8_t *p, size_t len, cp_log *out)
         if (len - at < CP_LOG_LINE_HEADER) {
             return CP_ERR_LENGTH;
         }
-        uint16_t line_len = le16(p + at + 4);
+        uint16_t line_len = bw_get16(p + at + 4);
         if (line_len > CP_LOG_LINE_MAX) {
             return CP_ERR_RANGE;
         }
@@ -101,7 +92,7 @@ cp_result cp_decode_log(const uint8_t *p, size_t len, cp_log *out)
         return CP_ERR_LENGTH;
     }
     out->count = count;
-    out->boot_id = le32(p + 4);
+    out->boot_id = bw_get32(p + 4);
     out->first_seq = first;
     out->lines = p + CP_LOG_HEADER;
     out->lines_len = len - CP_LOG_HEADER;
@@ -112,10 +103,10 @@ void cp_log_line_at(const cp_log *log, unsigned i, cp_log_line *out)
 {
     const uint8_t *at = log->lines;
     for (unsigned k = 0; k < i; k++) {
-        at += CP_LOG_LINE_HEADER + le16(at + 4);
+        at += CP_LOG_LINE_HEADER + bw_get16(at + 4);
     }
-    out->uptime_ms = le32(at);
-    out->length = le16(at + 4);
+    out->uptime_ms = bw_get32(at);
+    out->length = bw_get16(at + 4);
     out->text = at + CP_LOG_LINE_HEADER;
 }
 
@@ -128,10 +119,10 @@ cp_result cp_decode_crash(const uint8_t *p, size_t len, cp_crash *out)
     if (len != CP_CRASH_SIZE) {
         return CP_ERR_LENGTH;
     }
-    if (le16(p + 2) != 0) {
+    if (bw_get16(p + 2) != 0) {
         return CP_ERR_RANGE;
     }
-    out->boot_id = le32(p + 4);
+    out->boot_id = bw_get32(p + 4);
     out->record = p + 8;
     return CP_OK;
 }
@@ -147,13 +138,6 @@ void cp_encode_time(uint64_t utc_ms, uint8_t out[CP_TIME_SIZE])
     }
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
 cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out)
 {
     cp_result r = check_head(p, len, CP_TYPE_FETCH);
@@ -163,13 +147,13 @@ cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out)
     if (len != CP_FETCH_SIZE) {
         return CP_ERR_LENGTH;
     }
-    uint16_t length = le16(p + 2);
+    uint16_t length = bw_get16(p + 2);
     if (length == 0 || length > CP_CHUNK_MAX) {
         return CP_ERR_RANGE;
     }
     out->length = length;
-    out->deployment_id = le32(p + 4);
-    out->offset = le32(p + 8);
+    out->deployment_id = bw_get32(p + 4);
+    out->offset = bw_get32(p + 8);
     return CP_OK;
 }
 
@@ -183,14 +167,14 @@ cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_c
     if (len < CP_UPDATE_HEADER) {
         return CP_ERR_SHORT;
     }
-    uint16_t text_length = le16(p + 22);
+    uint16_t text_length = bw_get16(p + 22);
     if (text_length > CP_UPDATE_TEXT_MAX) {
         return CP_ERR_RANGE;
     }
     if (len != CP_UPDATE_HEADER + (size_t)text_length) {
         return CP_ERR_LENGTH;
     }
-    uint32_t held = le32(p + 12), size = le32(p + 16);
+    uint32_t held = bw_get32(p + 12), size = bw_get32(p + 16);
     if (p[2] < CP_UPDATE_DOWNLOADING || p[2] > CP_UPDATE_STATE_MAX || p[3] >= engine_error_count
         || p[20] >= manifest_error_count || p[21] > 2 || held > size) {
         return CP_ERR_RANGE;
@@ -203,8 +187,8 @@ cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_c
     }
     out->state = p[2];
     out->engine_error = p[3];
-    out->deployment_id = le32(p + 4);
-    out->app_version = le32(p + 8);
+    out->deployment_id = bw_get32(p + 4);
+    out->app_version = bw_get32(p + 8);
     out->bytes_held = held;
     out->size = size;
     out->manifest_error = p[20];
@@ -220,10 +204,10 @@ void cp_encode_deploy(const cp_deploy *d, uint8_t out[CP_DEPLOY_SIZE])
     out[1] = CP_TYPE_DEPLOY;
     out[2] = 0;
     out[3] = 0;
-    put_le32(out + 4, d->deployment_id);
-    put_le32(out + 8, d->app_version);
-    put_le32(out + 12, d->size);
-    put_le32(out + 16, d->head_length);
+    bw_put32(out + 4, d->deployment_id);
+    bw_put32(out + 8, d->app_version);
+    bw_put32(out + 12, d->size);
+    bw_put32(out + 16, d->head_length);
     for (unsigned i = 0; i < 32; i++) {
         out[20 + i] = d->head_hash[i];
     }
@@ -237,8 +221,8 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
     out[1] = CP_TYPE_CHUNK;
     out[2] = (uint8_t)status;
     out[3] = 0;
-    put_le32(out + 4, deployment_id);
-    put_le32(out + 8, offset);
+    bw_put32(out + 4, deployment_id);
+    bw_put32(out + 8, offset);
     out[12] = (uint8_t)l;
     out[13] = (uint8_t)(l >> 8);
     out[14] = 0;
@@ -246,12 +230,6 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
 }
 
 /* ---- §16: the HTTP relay ---- */
-
-static void put_le16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
 
 cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out)
 {
@@ -262,8 +240,8 @@ cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out)
     if (len < CP_HTTP_HEADER) {
         return CP_ERR_SHORT;
     }
-    cp_http_piece h = { .length = le16(p + 2), .request_id = le32(p + 4), .offset = le32(p + 8),
-                        .total = le32(p + 12), .data = p + CP_HTTP_HEADER };
+    cp_http_piece h = { .length = bw_get16(p + 2), .request_id = bw_get32(p + 4), .offset = bw_get32(p + 8),
+                        .total = bw_get32(p + 12), .data = p + CP_HTTP_HEADER };
     if (len != CP_HTTP_HEADER + (size_t)h.length) {
         return CP_ERR_LENGTH;
     }
@@ -346,8 +324,8 @@ cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *
     if (p == NULL || len < CP_HTTP_HEAD) {
         return CP_ERR_SHORT;
     }
-    cp_http_request r = { .method_length = p[0], .header_count = p[1], .url_length = le16(p + 2),
-                          .timeout_ms = le32(p + 4), .body_length = le32(p + 8), .capacity = le32(p + 12) };
+    cp_http_request r = { .method_length = p[0], .header_count = p[1], .url_length = bw_get16(p + 2),
+                          .timeout_ms = bw_get32(p + 4), .body_length = bw_get32(p + 8), .capacity = bw_get32(p + 12) };
     if (r.header_count > CP_HTTP_HEADERS_MAX || r.method_length > CP_HTTP_METHOD_MAX
         || r.url_length > CP_HTTP_URL_MAX) {
         return CP_ERR_RANGE;
@@ -358,7 +336,7 @@ cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *
     }
     uint64_t total = (uint64_t)at + r.method_length + r.url_length + r.body_length;
     for (unsigned i = 0; i < r.header_count; i++) {
-        r.header_length[i] = le16(p + CP_HTTP_HEAD + 2u * i);
+        r.header_length[i] = bw_get16(p + CP_HTTP_HEAD + 2u * i);
         if (r.header_length[i] > CP_HTTP_HEADER_LINE_MAX) {
             return CP_ERR_RANGE;
         }
@@ -397,10 +375,10 @@ void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t 
 {
     out[0] = CP_VERSION;
     out[1] = CP_TYPE_HTTP_RESPONSE;
-    put_le16(out + 2, length);
-    put_le32(out + 4, request_id);
-    put_le32(out + 8, offset);
-    put_le32(out + 12, total);
+    bw_put16(out + 2, length);
+    bw_put32(out + 4, request_id);
+    bw_put32(out + 8, offset);
+    bw_put32(out + 12, total);
 }
 
 size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint16_t count,
@@ -410,15 +388,15 @@ size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint
     uint32_t header_bytes = 0;
     count = count <= CP_HTTP_HEADERS_MAX ? count : CP_HTTP_HEADERS_MAX;
     for (unsigned i = 0; i < count; i++) {
-        put_le16(out + CP_HTTP_HEAD + 2u * i, lengths[i]);
+        bw_put16(out + CP_HTTP_HEAD + 2u * i, lengths[i]);
         header_bytes += lengths[i];
     }
     out[0] = (uint8_t)result;
     out[1] = 0;
-    put_le16(out + 2, status);
-    put_le16(out + 4, count);
-    put_le16(out + 6, 0);
-    put_le32(out + 8, header_bytes);
-    put_le32(out + 12, body_length);
+    bw_put16(out + 2, status);
+    bw_put16(out + 4, count);
+    bw_put16(out + 6, 0);
+    bw_put32(out + 8, header_bytes);
+    bw_put32(out + 12, body_length);
     return CP_HTTP_HEAD + 2u * count;
 }

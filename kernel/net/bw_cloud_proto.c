@@ -5,24 +5,8 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_cloud_proto.h"
-
-static void put_u16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    put_u16(p, v);
-    put_u16(p + 2, v >> 16);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 void bw_cloud_encode_status(const bw_cloud_status *status, uint8_t out[BW_CLOUD_STATUS_SIZE])
 {
@@ -31,14 +15,14 @@ void bw_cloud_encode_status(const bw_cloud_status *status, uint8_t out[BW_CLOUD_
     out[1] = BW_CLOUD_TYPE_STATUS;
     out[2] = status->online ? 1u : 0u;
     out[3] = status->wake_reason;
-    put_u32(out + 4, status->boot_id);
-    put_u32(out + 8, status->connection_id);
-    put_u32(out + 12, status->kernel_version);
-    put_u32(out + 16, status->app_version);
-    put_u32(out + 20, status->uptime_s);
-    put_u32(out + 24, status->log_lines_lost);
-    put_u32(out + 28, status->crashes_since_boot);
-    put_u32(out + 32, status->newest_crash_sequence);
+    bw_put32(out + 4, status->boot_id);
+    bw_put32(out + 8, status->connection_id);
+    bw_put32(out + 12, status->kernel_version);
+    bw_put32(out + 16, status->app_version);
+    bw_put32(out + 20, status->uptime_s);
+    bw_put32(out + 24, status->log_lines_lost);
+    bw_put32(out + 28, status->crashes_since_boot);
+    bw_put32(out + 32, status->newest_crash_sequence);
 }
 
 void bw_cloud_encode_crash(uint32_t boot_id, const uint8_t record[BW_CLOUD_CRASH_RECORD],
@@ -46,8 +30,8 @@ void bw_cloud_encode_crash(uint32_t boot_id, const uint8_t record[BW_CLOUD_CRASH
 {
     out[0] = BW_CLOUD_VERSION;
     out[1] = BW_CLOUD_TYPE_CRASH;
-    put_u16(out + 2, 0);
-    put_u32(out + 4, boot_id);
+    bw_put16(out + 2, 0);
+    bw_put32(out + 4, boot_id);
     memcpy(out + 8, record, BW_CLOUD_CRASH_RECORD);
 }
 
@@ -63,9 +47,9 @@ bw_err bw_cloud_log_begin(bw_cloud_log_batch *batch, uint8_t *buf, size_t cap,
     *batch = (bw_cloud_log_batch){ .buf = buf, .cap = cap, .len = BW_CLOUD_LOG_HEADER, .count = 0 };
     buf[0] = BW_CLOUD_VERSION;
     buf[1] = BW_CLOUD_TYPE_LOG;
-    put_u16(buf + 2, 0);
-    put_u32(buf + 4, boot_id);
-    put_u32(buf + 8, first_sequence);
+    bw_put16(buf + 2, 0);
+    bw_put32(buf + 4, boot_id);
+    bw_put32(buf + 8, first_sequence);
     return BW_OK;
 }
 
@@ -76,8 +60,8 @@ uint8_t *bw_cloud_log_add(bw_cloud_log_batch *batch, uint32_t uptime_ms, size_t 
         return NULL;
     }
     uint8_t *line = batch->buf + batch->len;
-    put_u32(line, uptime_ms);
-    put_u16(line + 4, (uint32_t)len);
+    bw_put32(line, uptime_ms);
+    bw_put16(line + 4, (uint32_t)len);
     batch->len += BW_CLOUD_LOG_LINE_HEADER + len;
     batch->count++;
     return line + BW_CLOUD_LOG_LINE_HEADER;
@@ -88,13 +72,8 @@ size_t bw_cloud_log_finish(bw_cloud_log_batch *batch)
     if (batch->count == 0) {
         return 0;
     }
-    put_u16(batch->buf + 2, batch->count);
+    bw_put16(batch->buf + 2, batch->count);
     return batch->len;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
 }
 
 static bw_err decode_deploy(const uint8_t *payload, size_t len, bw_cloud_down *out)
@@ -103,10 +82,10 @@ static bw_err decode_deploy(const uint8_t *payload, size_t len, bw_cloud_down *o
         return BW_E_SIZE;
     }
     bw_cloud_deploy d = {
-        .deployment_id = get_u32(payload + 4),
-        .app_version = get_u32(payload + 8),
-        .bundle_size = get_u32(payload + 12),
-        .head_len = get_u32(payload + 16),
+        .deployment_id = bw_get32(payload + 4),
+        .app_version = bw_get32(payload + 8),
+        .bundle_size = bw_get32(payload + 12),
+        .head_len = bw_get32(payload + 16),
     };
     memcpy(d.head_sha256, payload + 20, BW_CLOUD_SHA256_SIZE);
     bool no_target = d.deployment_id == 0 && d.app_version == 0 && d.bundle_size == 0
@@ -114,7 +93,7 @@ static bw_err decode_deploy(const uint8_t *payload, size_t len, bw_cloud_down *o
     /* A head is header (24) + manifest + signature block (76), the layers follow it. */
     bool target = d.deployment_id != 0 && d.head_len > 100u && d.head_len <= BW_CLOUD_HEAD_MAX
                   && d.bundle_size > d.head_len;
-    if (get_u16(payload + 2) != 0 || !(no_target || target)) {
+    if (bw_get16(payload + 2) != 0 || !(no_target || target)) {
         return BW_E_INVALID;
     }
     *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_DEPLOY, .deploy = d };
@@ -128,12 +107,12 @@ static bw_err decode_chunk(const uint8_t *payload, size_t len, bw_cloud_down *ou
     }
     bw_cloud_chunk c = {
         .status = payload[2],
-        .deployment_id = get_u32(payload + 4),
-        .offset = get_u32(payload + 8),
-        .length = get_u16(payload + 12),
+        .deployment_id = bw_get32(payload + 4),
+        .offset = bw_get32(payload + 8),
+        .length = bw_get16(payload + 12),
         .data = payload + BW_CLOUD_CHUNK_HEADER,
     };
-    if (payload[3] != 0 || get_u16(payload + 14) != 0 || c.status > BW_CLOUD_CHUNK_UNREADABLE
+    if (payload[3] != 0 || bw_get16(payload + 14) != 0 || c.status > BW_CLOUD_CHUNK_UNREADABLE
         || c.length > BW_CLOUD_CHUNK_MAX || (c.status != BW_CLOUD_CHUNK_OK && c.length != 0)
         || (c.status == BW_CLOUD_CHUNK_OK && c.length == 0)) {
         return BW_E_INVALID;
@@ -151,10 +130,10 @@ static bw_err decode_http(const uint8_t *payload, size_t len, bw_cloud_down *out
         return BW_E_SIZE;
     }
     bw_cloud_http_piece h = {
-        .length = get_u16(payload + 2),
-        .request_id = get_u32(payload + 4),
-        .offset = get_u32(payload + 8),
-        .total = get_u32(payload + 12),
+        .length = bw_get16(payload + 2),
+        .request_id = bw_get32(payload + 4),
+        .offset = bw_get32(payload + 8),
+        .total = bw_get32(payload + 12),
         .data = payload + BW_CLOUD_HTTP_HEADER,
     };
     if (h.request_id == 0 || h.length == 0 || h.length > BW_CLOUD_HTTP_PIECE_MAX
@@ -194,7 +173,7 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     if (payload[2] != 0 || payload[3] != 0) {
         return BW_E_INVALID;
     }
-    uint64_t ms = (uint64_t)get_u32(payload + 4) | (uint64_t)get_u32(payload + 8) << 32;
+    uint64_t ms = (uint64_t)bw_get32(payload + 4) | (uint64_t)bw_get32(payload + 8) << 32;
     if (ms < BW_CLOUD_TIME_MIN_MS || ms > UINT64_MAX / 1000u) {
         return BW_E_INVALID;
     }
@@ -207,19 +186,19 @@ void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t len
 {
     out[0] = BW_CLOUD_VERSION;
     out[1] = BW_CLOUD_TYPE_FETCH;
-    put_u16(out + 2, length);
-    put_u32(out + 4, deployment_id);
-    put_u32(out + 8, offset);
+    bw_put16(out + 2, length);
+    bw_put32(out + 4, deployment_id);
+    bw_put32(out + 8, offset);
 }
 
 void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
 {
     out[0] = BW_CLOUD_VERSION;
     out[1] = BW_CLOUD_TYPE_HTTP_REQUEST;
-    put_u16(out + 2, piece->length);
-    put_u32(out + 4, piece->request_id);
-    put_u32(out + 8, piece->offset);
-    put_u32(out + 12, piece->total);
+    bw_put16(out + 2, piece->length);
+    bw_put32(out + 4, piece->request_id);
+    bw_put32(out + 8, piece->offset);
+    bw_put32(out + 12, piece->total);
 }
 
 size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,
@@ -231,13 +210,13 @@ size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,
     out[1] = BW_CLOUD_TYPE_UPDATE;
     out[2] = update->state;
     out[3] = update->engine_error;
-    put_u32(out + 4, update->deployment_id);
-    put_u32(out + 8, update->app_version);
-    put_u32(out + 12, update->held);
-    put_u32(out + 16, update->bundle_size);
+    bw_put32(out + 4, update->deployment_id);
+    bw_put32(out + 8, update->app_version);
+    bw_put32(out + 12, update->held);
+    bw_put32(out + 16, update->bundle_size);
     out[20] = update->manifest_error;
     out[21] = update->rollback_cause;
-    put_u16(out + 22, (uint32_t)n);
+    bw_put16(out + 22, (uint32_t)n);
     if (n > 0) {
         memcpy(out + BW_CLOUD_UPDATE_HEADER, text, n);
     }

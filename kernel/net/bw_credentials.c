@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
@@ -85,30 +86,6 @@ static struct {
 
 /* ---- little-endian fields ---- */
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
 static uint8_t *body(void)
 {
     return store.record + BW_CRED_HEADER_SIZE;
@@ -136,11 +113,11 @@ static bool printable(const uint8_t *text, uint32_t len)
 /* Checks the header at rec (HEADER_SIZE bytes read). */
 static bool header_ok(const uint8_t *rec, record_view *v)
 {
-    v->body_len = get32(rec + H_BODY_LEN);
-    v->flags = get32(rec + H_FLAGS);
-    return get32(rec + H_MAGIC) == BW_CRED_MAGIC && get16(rec + H_FORMAT) == BW_CRED_FORMAT
-        && get16(rec + H_HEADER_SIZE) == BW_CRED_HEADER_SIZE
-        && get32(rec + H_CRC) == bw_crc32(rec, H_CRC) && get32(rec + H_RESERVED) == 0
+    v->body_len = bw_get32(rec + H_BODY_LEN);
+    v->flags = bw_get32(rec + H_FLAGS);
+    return bw_get32(rec + H_MAGIC) == BW_CRED_MAGIC && bw_get16(rec + H_FORMAT) == BW_CRED_FORMAT
+        && bw_get16(rec + H_HEADER_SIZE) == BW_CRED_HEADER_SIZE
+        && bw_get32(rec + H_CRC) == bw_crc32(rec, H_CRC) && bw_get32(rec + H_RESERVED) == 0
         && (v->flags & ~BW_CRED_FLAG_PROVISIONED) == 0
         && v->body_len >= BW_CRED_BODY_FIXED && v->body_len <= BW_CRED_BODY_MAX
         && BW_CRED_HEADER_SIZE + v->body_len <= store.sector_size;
@@ -151,11 +128,11 @@ static bool body_ok(const uint8_t *rec, record_view *v)
 {
     const uint8_t *b = rec + BW_CRED_HEADER_SIZE;
     v->key_count = b[B_KEY_COUNT];
-    v->port = get16(b + B_PORT);
-    v->cert_len = get16(b + B_CERT_LEN);
-    v->ca_len = get16(b + B_CA_LEN);
+    v->port = bw_get16(b + B_PORT);
+    v->cert_len = bw_get16(b + B_CERT_LEN);
+    v->ca_len = bw_get16(b + B_CA_LEN);
     v->host_len = b[B_HOST_LEN];
-    if (get32(rec + H_BODY_CRC) != bw_crc32(b, v->body_len) || b[B_PUBLIC] != 0x04u
+    if (bw_get32(rec + H_BODY_CRC) != bw_crc32(b, v->body_len) || b[B_PUBLIC] != 0x04u
         || b[B_RESERVED] != 0 || b[B_RESERVED + 1u] != 0 || b[B_RESERVED + 2u] != 0
         || v->key_count > BW_CRED_UPDATE_KEYS_MAX || v->cert_len > BW_CRED_CERT_MAX
         || v->ca_len > BW_CRED_CA_MAX || v->host_len >= BW_CRED_HOST_MAX
@@ -194,7 +171,7 @@ static void load(void)
     uint32_t seq[SECTORS];
     for (unsigned s = 0; s < SECTORS; s++) {
         valid[s] = read_sector(s, &v[s]);
-        seq[s] = get32(store.record + H_SEQUENCE);
+        seq[s] = bw_get32(store.record + H_SEQUENCE);
     }
     store.have_key = false;
     store.sequence = 0;
@@ -220,14 +197,14 @@ static bw_err write_record(const record_view *v)
     unsigned target = store.have_key ? 1u - store.sector : 0u;
     uint8_t *rec = store.record;
     memset(rec, 0, BW_CRED_HEADER_SIZE);
-    put32(rec + H_MAGIC, BW_CRED_MAGIC);
-    put16(rec + H_FORMAT, BW_CRED_FORMAT);
-    put16(rec + H_HEADER_SIZE, BW_CRED_HEADER_SIZE);
-    put32(rec + H_SEQUENCE, seq);
-    put32(rec + H_BODY_LEN, v->body_len);
-    put32(rec + H_FLAGS, v->flags);
-    put32(rec + H_BODY_CRC, bw_crc32(body(), v->body_len));
-    put32(rec + H_CRC, bw_crc32(rec, H_CRC));
+    bw_put32(rec + H_MAGIC, BW_CRED_MAGIC);
+    bw_put16(rec + H_FORMAT, BW_CRED_FORMAT);
+    bw_put16(rec + H_HEADER_SIZE, BW_CRED_HEADER_SIZE);
+    bw_put32(rec + H_SEQUENCE, seq);
+    bw_put32(rec + H_BODY_LEN, v->body_len);
+    bw_put32(rec + H_FLAGS, v->flags);
+    bw_put32(rec + H_BODY_CRC, bw_crc32(body(), v->body_len));
+    bw_put32(rec + H_CRC, bw_crc32(rec, H_CRC));
     uint32_t unit = store.program_unit;
     uint32_t padded = (v->body_len + unit - 1u) & ~(unit - 1u);
     memset(body() + v->body_len, 0xFF, padded - v->body_len);
@@ -598,9 +575,9 @@ static bw_err commit(const char id[BW_DEVICE_ID_LEN], char *reason, size_t size)
                key_count * BW_CRED_PUBLIC_SIZE);
     }
     b[B_KEY_COUNT] = (uint8_t)key_count;
-    put16(b + B_PORT, port);
-    put16(b + B_CERT_LEN, (uint16_t)store.draft.cert_len);
-    put16(b + B_CA_LEN, (uint16_t)store.draft.ca_len);
+    bw_put16(b + B_PORT, port);
+    bw_put16(b + B_CERT_LEN, (uint16_t)store.draft.cert_len);
+    bw_put16(b + B_CA_LEN, (uint16_t)store.draft.ca_len);
     b[B_HOST_LEN] = (uint8_t)host_len;
     memset(b + B_RESERVED, 0, 3);
     uint8_t *at = b + BW_CRED_BODY_FIXED;

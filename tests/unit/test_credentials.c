@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "bw_bytes.h"
 #include "bw_credentials.h"
 #include "bw_crypto.h"
 #include "bw_random.h"
@@ -28,11 +29,6 @@ static nor_sim *sim;
 static bw_flash_partition part;
 static uint8_t csr[BW_CRED_CSR_MAX], cert[2048], ca[2048];
 static size_t csr_len, cert_len, ca_len;
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int setup(void **state)
 {
@@ -99,14 +95,14 @@ static void test_first_boot_makes_one_key(void **state)
     memcpy(key, bw_credentials_public_key(), sizeof key);
     const uint8_t *raw = nor_sim_raw(sim);
     /* SPEC §12 header */
-    assert_int_equal(le32(raw), 0x52435742u);
+    assert_int_equal(bw_get32(raw), 0x52435742u);
     assert_int_equal(raw[4] | raw[5] << 8, 1);
     assert_int_equal(raw[6] | raw[7] << 8, 32);
-    assert_int_equal(le32(raw + 8), 1);
-    assert_int_equal(le32(raw + 12), BW_CRED_BODY_FIXED);
-    assert_int_equal(le32(raw + 16), 0);
-    assert_int_equal(le32(raw + 20), (uint32_t)crc32(0, raw + 32, BW_CRED_BODY_FIXED));
-    assert_int_equal(le32(raw + 28), (uint32_t)crc32(0, raw, 28));
+    assert_int_equal(bw_get32(raw + 8), 1);
+    assert_int_equal(bw_get32(raw + 12), BW_CRED_BODY_FIXED);
+    assert_int_equal(bw_get32(raw + 16), 0);
+    assert_int_equal(bw_get32(raw + 20), (uint32_t)crc32(0, raw + 32, BW_CRED_BODY_FIXED));
+    assert_int_equal(bw_get32(raw + 28), (uint32_t)crc32(0, raw, 28));
     assert_memory_equal(raw + 32 + 32, key, sizeof key);
     assert_int_equal(raw[32 + 32], 0x04);
     assert_int_equal(raw[SECTOR], 0xFF);   /* B untouched */
@@ -149,8 +145,8 @@ static void test_commit_and_ab_selection(void **state)
     assert_memory_equal(bw_credentials_certificate(&len), cert, cert_len);
     assert_int_equal(len, cert_len);
     assert_memory_equal(bw_credentials_ca_certificate(&len), ca, ca_len);
-    assert_int_equal(le32(nor_sim_raw(sim) + SECTOR + 8), 2);   /* B holds the new one */
-    assert_int_equal(le32(nor_sim_raw(sim) + 16 + SECTOR), BW_CRED_FLAG_PROVISIONED);
+    assert_int_equal(bw_get32(nor_sim_raw(sim) + SECTOR + 8), 2);   /* B holds the new one */
+    assert_int_equal(bw_get32(nor_sim_raw(sim) + 16 + SECTOR), BW_CRED_FLAG_PROVISIONED);
 
     /* Provision again: the certificate changes, the key never. */
     make_cert("ca", 3);

@@ -11,25 +11,18 @@
 
 #include <cmocka.h>
 
+#include "bw_bytes.h"
 #include "bw_identity.h"
 
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static void make_record(uint8_t record[BW_IDENTITY_RECORD_SIZE], uint32_t magic, uint32_t version)
 {
-    put_le32(record, magic);
-    put_le32(record + 4, version);
+    bw_put32(record, magic);
+    bw_put32(record + 4, version);
     for (int i = 0; i < 16; i++) {
         record[8 + i] = (uint8_t)(0xA0 + i);
     }
-    put_le32(record + 24, bw_crc32(record, 24));
+    bw_put32(record + 24, bw_crc32(record, 24));
 }
 
 static void test_crc32_check_value(void **state)

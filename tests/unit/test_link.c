@@ -63,10 +63,10 @@ static size_t raw_body(uint8_t *body, uint8_t type, uint8_t version, uint16_t se
 {
     body[0] = type;
     body[1] = version;
-    bw_link_put16(body + 2, seq);
-    bw_link_put16(body + 4, length_field);
+    bw_put16(body + 2, seq);
+    bw_put16(body + 4, length_field);
     memcpy(body + 6, payload, len);
-    bw_link_put32(body + 6 + len, bw_link_crc32(0, body, 6 + len));
+    bw_put32(body + 6 + len, bw_crc32_update(0, body, 6 + len));
     return 6 + len + 4;
 }
 
@@ -91,10 +91,10 @@ static void test_crc32_matches_zlib(void **state)
 {
     (void)state;
     const uint8_t *check = (const uint8_t *)"123456789";
-    assert_int_equal(bw_link_crc32(0, check, 9), 0xCBF43926u);
-    assert_int_equal(bw_link_crc32(bw_link_crc32(0, check, 4), check + 4, 5), 0xCBF43926u);
-    assert_int_equal(bw_link_crc32(0, check, 9), bw_crc32(check, 9));
-    assert_int_equal(bw_link_crc32(0, NULL, 0), 0u);
+    assert_int_equal(bw_crc32_update(0, check, 9), 0xCBF43926u);
+    assert_int_equal(bw_crc32_update(bw_crc32_update(0, check, 4), check + 4, 5), 0xCBF43926u);
+    assert_int_equal(bw_crc32_update(0, check, 9), bw_crc32(check, 9));
+    assert_int_equal(bw_crc32_update(0, NULL, 0), 0u);
 }
 
 static void test_round_trip_with_escapes(void **state)

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "bw_bytes.h"
 #include "mbedtls/sha256.h"
 #include "p256-m/p256-m.h"
 #include "psa/crypto.h"
@@ -88,14 +89,6 @@ static void expect_manifest_error(const bw_manifest *m, bw_manifest_error expect
     bw_manifest_diag why;
     assert_int_equal(bw_manifest_parse(bytes, n, &parsed, &why), expected_err);
     assert_int_equal(why.error, expected);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
 }
 
 static void describe_has(const bw_manifest_diag *why, const char *text)
@@ -392,7 +385,7 @@ static void test_header_and_head(void **state)
 #define MUTATE(offset, value, expected)                                 \
     do {                                                                \
         memcpy(bad, head, len);                                         \
-        put_le32(bad + (offset), (value));                              \
+        bw_put32(bad + (offset), (value));                              \
         assert_int_equal(open_reason(bad, len, &why), (expected));      \
     } while (0)
     MUTATE(0, 0x464D5742u, BW_MANIFEST_E_BUNDLE_MAGIC);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bw_bytes.h"
 #include "bw_err.h"
 
 #define BW_IDENTITY_RECORD_SIZE 28u
@@ -25,9 +26,6 @@
 #define BW_KEYS_MAX             4u
 #define BW_KEY_POINT_SIZE       65u
 #define BW_KEYS_RECORD_MAX      (12u + BW_KEYS_MAX * BW_KEY_POINT_SIZE + 4u)
-
-/* CRC-32 (IEEE 802.3, as zlib.crc32) of len bytes. */
-uint32_t bw_crc32(const uint8_t *data, size_t len);
 
 /* Copies the identity out of a record read from flash. BW_E_IO if the record
  * is erased, corrupt or of another version. */

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bw_bytes.h"
+
 /* ---- wire constants (docs/SPEC.md §9) ---- */
 
 #define BW_LINK_VERSION        1u
@@ -130,36 +132,7 @@ bw_link_event bw_link_decode_byte(bw_link_decoder *d, uint8_t byte, bw_link_fram
 size_t bw_link_encode(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len,
                       uint8_t *out, size_t size);
 
-/* CRC-32 (IEEE, as zlib.crc32) continued over len more bytes: start with
- * crc = 0, pass the previous result to continue. */
-uint32_t bw_link_crc32(uint32_t crc, const uint8_t *data, size_t len);
-
 /* Short fixed text for a frame error, e.g. "bad CRC". */
 const char *bw_link_error_text(bw_link_error error);
-
-/* Little-endian field helpers for payloads. */
-static inline uint32_t bw_link_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline void bw_link_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static inline void bw_link_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static inline uint16_t bw_link_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_app_mem.h"
 #include "bw_channel_table.h"
 #include "bw_http.h"
@@ -19,28 +20,6 @@
 #define BOUNCE 64u
 
 static uint32_t next_request_id;
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v);
-    put16(p + 2, v >> 16);
-}
-
-static uint32_t get16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return get16(p) | get16(p + 2) << 16;
-}
 
 /* ---- request checks, on copied bytes ---- */
 
@@ -168,12 +147,12 @@ static bw_err serialize(uintptr_t tx, const struct MvHttpRequest *r, const struc
     uint32_t n = r->num_headers;
     head[0] = (uint8_t)r->method.length;
     head[1] = (uint8_t)n;
-    put16(head + 2, r->url.length);
-    put32(head + 4, r->timeout_ms);
-    put32(head + 8, r->body.length);
-    put32(head + 12, 0);   /* the capacity, filled in by the caller */
+    bw_put16(head + 2, r->url.length);
+    bw_put32(head + 4, r->timeout_ms);
+    bw_put32(head + 8, r->body.length);
+    bw_put32(head + 12, 0);   /* the capacity, filled in by the caller */
     for (uint32_t i = 0; i < n; i++) {
-        put16(head + BW_HTTP_REQUEST_HEAD + 2u * i, headers[i].length);
+        bw_put16(head + BW_HTTP_REQUEST_HEAD + 2u * i, headers[i].length);
     }
     uint32_t at = BW_HTTP_REQUEST_HEAD + 2u * n;
     bw_err err = bw_app_copy_out(tx, head, at);
@@ -289,7 +268,7 @@ bw_err bw_http_send(uint32_t handle, const struct MvHttpRequest *request,
         err = serialize(tx, request, headers, &result);
     }
     uint8_t capacity[4];
-    put32(capacity, rx_len);
+    bw_put32(capacity, rx_len);
     if (err == BW_OK) {
         err = bw_app_copy_out(tx + 12u, capacity, sizeof capacity);
     }
@@ -438,11 +417,11 @@ static bool take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, 
         return false;
     }
     uint32_t result = data[0];
-    uint32_t count = get16(data + 4);
-    uint32_t header_bytes = get32(data + 8);
-    uint32_t body = get32(data + 12);
+    uint32_t count = bw_get16(data + 4);
+    uint32_t header_bytes = bw_get32(data + 8);
+    uint32_t body = bw_get32(data + 12);
     uint32_t prefix = BW_HTTP_RESPONSE_HEAD + 2u * count;
-    if (result > MV_HTTPRESULT_RESPONSETOOLARGE || data[1] != 0 || get16(data + 6) != 0
+    if (result > MV_HTTPRESULT_RESPONSETOOLARGE || data[1] != 0 || bw_get16(data + 6) != 0
         || count > BW_HTTP_HEADERS_MAX || len < prefix
         || (uint64_t)prefix + header_bytes + body != total
         || (result != MV_HTTPRESULT_OK && total != BW_HTTP_RESPONSE_HEAD)) {
@@ -450,7 +429,7 @@ static bool take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, 
     }
     uint32_t sum = 0;
     for (uint32_t i = 0; i < count; i++) {
-        e->http.header_len[i] = (uint16_t)get16(data + BW_HTTP_RESPONSE_HEAD + 2u * i);
+        e->http.header_len[i] = (uint16_t)bw_get16(data + BW_HTTP_RESPONSE_HEAD + 2u * i);
         sum += e->http.header_len[i];
     }
     if (sum != header_bytes) {
@@ -459,7 +438,7 @@ static bool take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, 
     e->http.total = total;
     e->http.prefix = prefix;
     e->http.data = (struct MvHttpResponseData){ .result = (enum MvHttpResult)result,
-                                                .status_code = get16(data + 2),
+                                                .status_code = bw_get16(data + 2),
                                                 .num_headers = count, .body_length = body };
     return true;
 }

@@ -8,18 +8,6 @@
 
 _Static_assert(BW_LINK_FRAME_MAX == 526u, "bw_link_error_text names the frame limit");
 
-uint32_t bw_link_crc32(uint32_t crc, const uint8_t *data, size_t len)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= data[i];
-        for (int bit = 0; bit < 8; bit++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
 void bw_link_decoder_init(bw_link_decoder *d)
 {
     d->fill = 0;
@@ -57,17 +45,17 @@ static bw_link_event frame_end(bw_link_decoder *d, bw_link_frame *frame, bw_link
         e = BW_LINK_E_SHORT;
     } else {
         uint32_t body = fill - BW_LINK_CRC_SIZE;
-        if (bw_link_get32(d->buf + body) != bw_link_crc32(0, d->buf, body)) {
+        if (bw_get32(d->buf + body) != bw_crc32_update(0, d->buf, body)) {
             e = BW_LINK_E_CRC;
-        } else if (bw_link_get16(d->buf + 4) != body - BW_LINK_HEADER_SIZE) {
+        } else if (bw_get16(d->buf + 4) != body - BW_LINK_HEADER_SIZE) {
             e = BW_LINK_E_LENGTH;
         } else if (d->buf[1] != BW_LINK_VERSION) {
             e = BW_LINK_E_VERSION;
         } else {
             frame->type = d->buf[0];
-            frame->seq = bw_link_get16(d->buf + 2);
+            frame->seq = bw_get16(d->buf + 2);
             frame->len = (uint16_t)(body - BW_LINK_HEADER_SIZE);
-            frame->crc = bw_link_get32(d->buf + body);
+            frame->crc = bw_get32(d->buf + body);
             frame->payload = d->buf + BW_LINK_HEADER_SIZE;
             return BW_LINK_EVENT_FRAME;
         }
@@ -132,10 +120,10 @@ size_t bw_link_encode(uint8_t type, uint16_t seq, const uint8_t *payload, size_t
         return 0;
     }
     uint8_t header[BW_LINK_HEADER_SIZE] = { type, BW_LINK_VERSION };
-    bw_link_put16(header + 2, seq);
-    bw_link_put16(header + 4, (uint16_t)len);
+    bw_put16(header + 2, seq);
+    bw_put16(header + 4, (uint16_t)len);
     uint8_t crc[BW_LINK_CRC_SIZE];
-    bw_link_put32(crc, bw_link_crc32(bw_link_crc32(0, header, sizeof header), payload, len));
+    bw_put32(crc, bw_crc32_update(bw_crc32_update(0, header, sizeof header), payload, len));
 
     size_t at = 0;
     out[at++] = BW_LINK_END;

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "mbedtls/sha256.h"
 #include "p256-m/p256-m.h"
 #include "psa/crypto.h"
@@ -38,16 +39,6 @@ enum {
     MF_DEBUG_KEY = 48,    /* 65 bytes */
     MF_RESERVED_2 = 113,  /* 3 bytes */
 };
-
-static uint16_t load_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static bool all_zero(const uint8_t *p, size_t len)
 {
@@ -95,19 +86,19 @@ bw_err bw_bundle_parse_header(const uint8_t *bytes, size_t len, bw_bundle_layout
         return fail(why, BW_E_INVALID, BW_MANIFEST_E_TRUNCATED, 0, 0, 0, BW_BUNDLE_HEADER_SIZE);
     }
     /* The magic is checked first so that garbage shorter than a header is named as such. */
-    if (len >= 4 && load_le32(bytes) != BW_BUNDLE_MAGIC) {
-        return fail(why, BW_E_INVALID, BW_MANIFEST_E_BUNDLE_MAGIC, 0, 0, load_le32(bytes), 0);
+    if (len >= 4 && bw_get32(bytes) != BW_BUNDLE_MAGIC) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_BUNDLE_MAGIC, 0, 0, bw_get32(bytes), 0);
     }
     if (len < BW_BUNDLE_HEADER_SIZE) {
         return fail(why, BW_E_SIZE, BW_MANIFEST_E_TRUNCATED, 0, 0, (uint32_t)len,
                     BW_BUNDLE_HEADER_SIZE);
     }
-    uint16_t format = load_le16(bytes + 4);
-    uint16_t header_size = load_le16(bytes + 6);
-    uint32_t manifest_size = load_le32(bytes + 8);
-    uint32_t signature_size = load_le32(bytes + 12);
-    uint32_t bundle_size = load_le32(bytes + 16);
-    uint32_t reserved = load_le32(bytes + 20);
+    uint16_t format = bw_get16(bytes + 4);
+    uint16_t header_size = bw_get16(bytes + 6);
+    uint32_t manifest_size = bw_get32(bytes + 8);
+    uint32_t signature_size = bw_get32(bytes + 12);
+    uint32_t bundle_size = bw_get32(bytes + 16);
+    uint32_t reserved = bw_get32(bytes + 20);
 
     if (format != BW_BUNDLE_FORMAT_VERSION) {
         return fail(why, BW_E_VERSION, BW_MANIFEST_E_FORMAT_VERSION, 0, 0, format,
@@ -146,12 +137,12 @@ bw_err bw_bundle_parse_header(const uint8_t *bytes, size_t len, bw_bundle_layout
 
 static bw_err parse_policies(const uint8_t *b, bw_manifest *m, bw_manifest_diag *why)
 {
-    m->crash.restart_min_ms = load_le32(b + MF_RESTART_MIN);
-    m->crash.restart_max_ms = load_le32(b + MF_RESTART_MAX);
-    m->crash.stack_bytes = load_le32(b + MF_STACK_BYTES);
-    m->update.polite_seconds = load_le32(b + MF_POLITE);
-    m->connectivity.grace_seconds = load_le32(b + MF_GRACE);
-    m->connectivity.min_checkin_seconds = load_le32(b + MF_CHECKIN);
+    m->crash.restart_min_ms = bw_get32(b + MF_RESTART_MIN);
+    m->crash.restart_max_ms = bw_get32(b + MF_RESTART_MAX);
+    m->crash.stack_bytes = bw_get32(b + MF_STACK_BYTES);
+    m->update.polite_seconds = bw_get32(b + MF_POLITE);
+    m->connectivity.grace_seconds = bw_get32(b + MF_GRACE);
+    m->connectivity.min_checkin_seconds = bw_get32(b + MF_CHECKIN);
 
     if (m->crash.restart_max_ms > BW_RESTART_MS_MAX) {
         return fail(why, BW_E_SIZE, BW_MANIFEST_E_RESTART_LIMIT, 0, 0, m->crash.restart_max_ms,
@@ -198,7 +189,7 @@ static bw_err parse_regions(const uint8_t *table, bw_manifest *m, bw_manifest_di
         const uint8_t *e = table + i * BW_MANIFEST_REGION_ENTRY_SIZE;
         bw_manifest_region *r = &m->regions[i];
         r->id = e[0];
-        r->size = load_le32(e + 4);
+        r->size = bw_get32(e + 4);
         memcpy(r->measurement, e + 8, BW_SHA256_SIZE);
         uint32_t entry_offset = BW_MANIFEST_FIXED_SIZE + i * BW_MANIFEST_REGION_ENTRY_SIZE;
         if (!all_zero(e + 1, 3)) {
@@ -239,8 +230,8 @@ static bw_err parse_layers(const uint8_t *table, uint32_t table_offset, bw_manif
         bw_manifest_layer *l = &m->layers[i];
         l->type = e[0];
         l->region = e[1];
-        l->region_offset = load_le32(e + 4);
-        l->length = load_le32(e + 8);
+        l->region_offset = bw_get32(e + 4);
+        l->length = bw_get32(e + 8);
         memcpy(l->fetch_hash, e + 12, BW_SHA256_SIZE);
         if (!all_zero(e + 2, 2)) {
             return fail(why, BW_E_INVALID, BW_MANIFEST_E_RESERVED,
@@ -282,12 +273,12 @@ bw_err bw_manifest_parse(const uint8_t *bytes, size_t len, bw_manifest *out,
     if (bytes == NULL || out == NULL) {
         return fail(why, BW_E_INVALID, BW_MANIFEST_E_TRUNCATED, 0, 0, 0, BW_MANIFEST_FIXED_SIZE);
     }
-    if (len >= 4 && load_le32(bytes) != BW_MANIFEST_MAGIC) {
-        return fail(why, BW_E_INVALID, BW_MANIFEST_E_MANIFEST_MAGIC, 0, 0, load_le32(bytes), 0);
+    if (len >= 4 && bw_get32(bytes) != BW_MANIFEST_MAGIC) {
+        return fail(why, BW_E_INVALID, BW_MANIFEST_E_MANIFEST_MAGIC, 0, 0, bw_get32(bytes), 0);
     }
-    if (len >= 6 && load_le16(bytes + MF_VERSION) != BW_MANIFEST_VERSION) {
+    if (len >= 6 && bw_get16(bytes + MF_VERSION) != BW_MANIFEST_VERSION) {
         return fail(why, BW_E_VERSION, BW_MANIFEST_E_MANIFEST_VERSION, 0, 0,
-                    load_le16(bytes + MF_VERSION), BW_MANIFEST_VERSION);
+                    bw_get16(bytes + MF_VERSION), BW_MANIFEST_VERSION);
     }
     if (len < BW_MANIFEST_FIXED_SIZE) {
         return fail(why, BW_E_SIZE, BW_MANIFEST_E_TRUNCATED, 0, 0, (uint32_t)clamp_size(len),
@@ -299,13 +290,13 @@ bw_err bw_manifest_parse(const uint8_t *bytes, size_t len, bw_manifest *out,
     }
     memset(out, 0, sizeof *out);
     out->version = BW_MANIFEST_VERSION;
-    out->size = load_le16(bytes + MF_SIZE);
+    out->size = bw_get16(bytes + MF_SIZE);
     if (out->size != len) {
         return fail(why, BW_E_SIZE, BW_MANIFEST_E_MANIFEST_LENGTH, 0, 0, out->size, (uint32_t)len);
     }
-    out->app_version = load_le32(bytes + MF_APP_VERSION);
-    out->min_kernel_version = load_le32(bytes + MF_MIN_KERNEL);
-    out->board = load_le16(bytes + MF_BOARD);
+    out->app_version = bw_get32(bytes + MF_APP_VERSION);
+    out->min_kernel_version = bw_get32(bytes + MF_MIN_KERNEL);
+    out->board = bw_get16(bytes + MF_BOARD);
     out->region_count = bytes[MF_REGION_COUNT];
     out->layer_count = bytes[MF_LAYER_COUNT];
 
@@ -355,14 +346,14 @@ bw_err bw_signature_parse(const uint8_t *bytes, size_t len, bw_signature_block *
         return fail(why, BW_E_SIZE, BW_MANIFEST_E_SIGNATURE_SIZE, 0, 0, (uint32_t)clamp_size(len),
                     BW_SIGNATURE_BLOCK_SIZE);
     }
-    out->algorithm = load_le16(bytes);
+    out->algorithm = bw_get16(bytes);
     if (out->algorithm != BW_SIGNATURE_ALG_ECDSA_P256_SHA256) {
         return fail(why, BW_E_VERSION, BW_MANIFEST_E_SIGNATURE_ALG, 0, 0, out->algorithm,
                     BW_SIGNATURE_ALG_ECDSA_P256_SHA256);
     }
-    if (load_le16(bytes + 2) != 0) {
+    if (bw_get16(bytes + 2) != 0) {
         return fail(why, BW_E_INVALID, BW_MANIFEST_E_SIGNATURE_RESERVED, 0, 0,
-                    load_le16(bytes + 2), 0);
+                    bw_get16(bytes + 2), 0);
     }
     memcpy(out->key_id, bytes + 4, BW_KEY_ID_SIZE);
     memcpy(out->signature, bytes + 12, BW_SIGNATURE_SIZE);
@@ -409,20 +400,6 @@ uint32_t bw_bundle_layer_file_offset(const bw_bundle_layout *layout, const bw_ma
 
 /* ---- encoding ---- */
 
-static void store_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 size_t bw_manifest_encode(const bw_manifest *m, uint8_t *out, size_t size)
 {
     if (m->region_count > BW_MANIFEST_MAX_REGIONS || m->layer_count > BW_MANIFEST_MAX_LAYERS) {
@@ -434,34 +411,34 @@ size_t bw_manifest_encode(const bw_manifest *m, uint8_t *out, size_t size)
         return 0;
     }
     memset(out, 0, total);
-    store_le32(out + MF_MAGIC, BW_MANIFEST_MAGIC);
-    store_le16(out + MF_VERSION, BW_MANIFEST_VERSION);
-    store_le16(out + MF_SIZE, (uint16_t)total);
-    store_le32(out + MF_APP_VERSION, m->app_version);
-    store_le32(out + MF_MIN_KERNEL, m->min_kernel_version);
-    store_le16(out + MF_BOARD, m->board);
+    bw_put32(out + MF_MAGIC, BW_MANIFEST_MAGIC);
+    bw_put16(out + MF_VERSION, BW_MANIFEST_VERSION);
+    bw_put16(out + MF_SIZE, (uint16_t)total);
+    bw_put32(out + MF_APP_VERSION, m->app_version);
+    bw_put32(out + MF_MIN_KERNEL, m->min_kernel_version);
+    bw_put16(out + MF_BOARD, m->board);
     out[MF_REGION_COUNT] = m->region_count;
     out[MF_LAYER_COUNT] = m->layer_count;
-    store_le32(out + MF_RESTART_MIN, m->crash.restart_min_ms);
-    store_le32(out + MF_RESTART_MAX, m->crash.restart_max_ms);
-    store_le32(out + MF_STACK_BYTES, m->crash.stack_bytes);
-    store_le32(out + MF_POLITE, m->update.polite_seconds);
-    store_le32(out + MF_GRACE, m->connectivity.grace_seconds);
-    store_le32(out + MF_CHECKIN, m->connectivity.min_checkin_seconds);
+    bw_put32(out + MF_RESTART_MIN, m->crash.restart_min_ms);
+    bw_put32(out + MF_RESTART_MAX, m->crash.restart_max_ms);
+    bw_put32(out + MF_STACK_BYTES, m->crash.stack_bytes);
+    bw_put32(out + MF_POLITE, m->update.polite_seconds);
+    bw_put32(out + MF_GRACE, m->connectivity.grace_seconds);
+    bw_put32(out + MF_CHECKIN, m->connectivity.min_checkin_seconds);
     out[MF_DEBUG_FLAGS] = m->debug.debuggable ? BW_DEBUG_FLAG_DEBUGGABLE : 0;
     memcpy(out + MF_DEBUG_KEY, m->debug.public_key, BW_PUBLIC_KEY_SIZE);
     for (unsigned i = 0; i < m->region_count; i++) {
         uint8_t *e = out + BW_MANIFEST_FIXED_SIZE + i * BW_MANIFEST_REGION_ENTRY_SIZE;
         e[0] = m->regions[i].id;
-        store_le32(e + 4, m->regions[i].size);
+        bw_put32(e + 4, m->regions[i].size);
         memcpy(e + 8, m->regions[i].measurement, BW_SHA256_SIZE);
     }
     for (unsigned i = 0; i < m->layer_count; i++) {
         uint8_t *e = out + layer_table + i * BW_MANIFEST_LAYER_ENTRY_SIZE;
         e[0] = m->layers[i].type;
         e[1] = m->layers[i].region;
-        store_le32(e + 4, m->layers[i].region_offset);
-        store_le32(e + 8, m->layers[i].length);
+        bw_put32(e + 4, m->layers[i].region_offset);
+        bw_put32(e + 8, m->layers[i].length);
         memcpy(e + 12, m->layers[i].fetch_hash, BW_SHA256_SIZE);
     }
     return total;
@@ -471,18 +448,18 @@ void bw_bundle_encode_header(uint32_t manifest_size, uint32_t bundle_size,
                              uint8_t out[BW_BUNDLE_HEADER_SIZE])
 {
     memset(out, 0, BW_BUNDLE_HEADER_SIZE);
-    store_le32(out, BW_BUNDLE_MAGIC);
-    store_le16(out + 4, BW_BUNDLE_FORMAT_VERSION);
-    store_le16(out + 6, BW_BUNDLE_HEADER_SIZE);
-    store_le32(out + 8, manifest_size);
-    store_le32(out + 12, BW_SIGNATURE_BLOCK_SIZE);
-    store_le32(out + 16, bundle_size);
+    bw_put32(out, BW_BUNDLE_MAGIC);
+    bw_put16(out + 4, BW_BUNDLE_FORMAT_VERSION);
+    bw_put16(out + 6, BW_BUNDLE_HEADER_SIZE);
+    bw_put32(out + 8, manifest_size);
+    bw_put32(out + 12, BW_SIGNATURE_BLOCK_SIZE);
+    bw_put32(out + 16, bundle_size);
 }
 
 void bw_signature_encode(const bw_signature_block *sig, uint8_t out[BW_SIGNATURE_BLOCK_SIZE])
 {
     memset(out, 0, BW_SIGNATURE_BLOCK_SIZE);
-    store_le16(out, sig->algorithm);
+    bw_put16(out, sig->algorithm);
     memcpy(out + 4, sig->key_id, BW_KEY_ID_SIZE);
     memcpy(out + 12, sig->signature, BW_SIGNATURE_SIZE);
 }

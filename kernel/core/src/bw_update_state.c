@@ -10,28 +10,16 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_identity.h"
 #include "bw_update_state.h"
 
 #define RECORD_MAGIC   0xB7u
 #define RECORD_FORMAT  1u
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void encode(const bw_update_state *s, uint8_t r[BW_UPDATE_STATE_RECORD_SIZE])
 {
-    put32(r, s->seq);
+    bw_put32(r, s->seq);
     r[4] = RECORD_MAGIC;
     r[5] = RECORD_FORMAT;
     r[6] = s->op;
@@ -44,22 +32,22 @@ static void encode(const bw_update_state *s, uint8_t r[BW_UPDATE_STATE_RECORD_SI
     r[13] = (uint8_t)(s->op_progress >> 8);
     r[14] = s->rollback_cause;
     r[15] = 0;
-    put32(r + 16, s->current_version);
-    put32(r + 20, s->lkg_version);
-    put32(r + 24, s->highest_version);
-    put32(r + 28, bw_crc32(r, 28));
+    bw_put32(r + 16, s->current_version);
+    bw_put32(r + 20, s->lkg_version);
+    bw_put32(r + 24, s->highest_version);
+    bw_put32(r + 28, bw_crc32(r, 28));
 }
 
 static int decode(const uint8_t r[BW_UPDATE_STATE_RECORD_SIZE], bw_update_state *s)
 {
-    if (r[4] != RECORD_MAGIC || r[5] != RECORD_FORMAT || get32(r + 28) != bw_crc32(r, 28)) {
+    if (r[4] != RECORD_MAGIC || r[5] != RECORD_FORMAT || bw_get32(r + 28) != bw_crc32(r, 28)) {
         return 0;
     }
     *s = (bw_update_state){
-        .seq = get32(r), .op = r[6], .op_bank = r[7], .current_bank = r[8], .lkg_bank = r[9],
+        .seq = bw_get32(r), .op = r[6], .op_bank = r[7], .current_bank = r[8], .lkg_bank = r[9],
         .trial = r[10], .op_progress = (uint16_t)(r[12] | r[13] << 8),
-        .rollback_cause = r[14], .current_version = get32(r + 16), .lkg_version = get32(r + 20),
-        .highest_version = get32(r + 24),
+        .rollback_cause = r[14], .current_version = bw_get32(r + 16), .lkg_version = bw_get32(r + 20),
+        .highest_version = bw_get32(r + 24),
     };
     return 1;
 }
