@@ -337,11 +337,17 @@ static void start_ok(const bw_stream *below, const bw_tls_credentials *creds)
     }
 }
 
+/* Random text that openssl s_server never takes for a command: it reads its
+ * stdin in pieces (2048 bytes once the client asked for that fragment
+ * length) and acts on a piece's first letter ('q' closes the connection,
+ * 'Q' quits, "r\n" renegotiates, 'P' sends plaintext, ...): that broke the
+ * stream in about 1 run of 15. */
 static void random_text(char *out, size_t len)
 {
+    static const char safe[] = "abdefghijlmnotuvwxyz0123456789";
     assert_int_equal(getrandom(out, len, 0), (ssize_t)len);
     for (size_t i = 0; i < len; i++) {
-        out[i] = (char)('a' + (unsigned char)out[i] % 26);
+        out[i] = safe[(unsigned char)out[i] % (sizeof safe - 1)];
     }
 }
 
@@ -370,6 +376,9 @@ static size_t recv_exact(const tcp *t, uint8_t *buf, size_t len)
     while (got < len && now_ms() < end) {
         int32_t n = up->recv(up->ctx, buf + got, len - got);
         if (n < 0) {
+            bw_tls_status st;
+            bw_tls_status_get(&st);
+            printf("recv failed after %zu bytes: %s (mbedTLS %d)\n", got, st.reason, st.mbedtls_err);
             break;
         }
         if (n == 0) {
@@ -564,7 +573,11 @@ static void test_handshake_data_resume(void **state)
     }
     printf("slowest poll of a full handshake %.2f ms; one P-256 scalar multiplication %.2f ms\n",
            (double)slowest_full / 1e6, (double)best / 1e6);
-    assert_true(slowest_full * 2 < best);
+    /* A ratio of host CPU times, printed, not asserted: it moves with the
+     * host's load (it failed 1 run in 10 with other builds running). That
+     * each poll does a bounded slice is checked exactly by the ECC slice
+     * count of the full handshake above. */
+    printf("slowest handshake poll / one scalar multiplication: %.2f\n", (double)slowest_full / (double)best);
     mbedtls_ecp_group_free(&grp);
     mbedtls_ecp_point_free(&r);
     mbedtls_mpi_free(&m);
