@@ -6,9 +6,9 @@
  * not fail in a way the core cannot see.
  *
  * Bodies without a TODO are generic Armv8-M code, correct for any chip with
- * TrustZone. The TODO bodies do the least that is still correct: entropy and
- * identity report BW_E_IO, there are no mediated registers, the console drops
- * output, so an unfinished port fails visibly instead of faking results.
+ * TrustZone. The TODO bodies do the least that is still correct: entropy
+ * reports BW_E_IO, there are no mediated registers, the console drops output,
+ * so an unfinished port fails visibly instead of faking results.
  *
  * port_app_restart_request is not here: kernel/arch/armv8m/app_world.c
  * provides it for every Armv8-M board.

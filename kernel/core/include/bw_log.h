@@ -23,21 +23,7 @@
 #include <stdint.h>
 
 #include "bw_config.h"
-
-#if defined(__GNUC__)
-#define BW_PRINTF_LIKE(format_index, first_arg) \
-    __attribute__((format(printf, format_index, first_arg)))
-#else
-#define BW_PRINTF_LIKE(format_index, first_arg)
-#endif
-
-/* Formats into out (size bytes, NUL-terminated when size > 0, never overrun).
- * Returns the length the whole text would have had, as snprintf does, so a
- * result >= size means it was cut. Reentrant; ISR-safe. */
-size_t bw_format(char *out, size_t size, const char *fmt, ...) BW_PRINTF_LIKE(3, 4);
-
-/* bw_format with a va_list (consumed). */
-size_t bw_vformat(char *out, size_t size, const char *fmt, va_list args) BW_PRINTF_LIKE(3, 0);
+#include "bw_format.h"
 
 /* Writes one kernel console line: "[kernel] " + formatted text + "\n", at most
  * BW_LOG_LINE_MAX bytes in all (a longer text is cut and ends in "...").

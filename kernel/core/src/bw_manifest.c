@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bw_bytes.h"
+#include "bw_format.h"
 #include "mbedtls/sha256.h"
 #include "p256-m/p256-m.h"
 #include "psa/crypto.h"
@@ -752,265 +753,206 @@ const char *bw_manifest_error_text(bw_manifest_error error)
     return error_texts[error];
 }
 
-/* A bounded text builder: appends never overrun, the result is always terminated. */
-typedef struct text {
-    char *out;
-    size_t size;
-    size_t len;
-} text;
-
-static void put_str(text *t, const char *s)
+/* A key ID as lowercase hex, into s. */
+static const char *key_id_text(char s[2 * BW_KEY_ID_SIZE + 1], const uint8_t id[BW_KEY_ID_SIZE])
 {
-    for (; *s != '\0'; s++) {
-        if (t->len + 1 < t->size) {
-            t->out[t->len++] = *s;
-        }
-    }
-    if (t->size > 0) {
-        t->out[t->len] = '\0';
-    }
-}
-
-static void put_uint(text *t, uint32_t v, unsigned base)
-{
-    char digits[16];
-    size_t n = 0;
-    do {
-        digits[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v != 0);
-    char s[20];
-    size_t i = 0;
-    if (base == 16) {
-        s[i++] = '0';
-        s[i++] = 'x';
-    }
-    while (n > 0) {
-        s[i++] = digits[--n];
-    }
-    s[i] = '\0';
-    put_str(t, s);
-}
-
-static void put_key_id(text *t, const uint8_t id[BW_KEY_ID_SIZE])
-{
-    char s[2 * BW_KEY_ID_SIZE + 1];
     for (unsigned i = 0; i < BW_KEY_ID_SIZE; i++) {
-        s[2 * i] = "0123456789abcdef"[id[i] >> 4];
-        s[2 * i + 1] = "0123456789abcdef"[id[i] & 15];
+        (void)bw_format(s + 2 * i, 3, "%02x", id[i]);
     }
-    s[2 * BW_KEY_ID_SIZE] = '\0';
-    put_str(t, s);
+    return s;
 }
 
-static void put_kernel_version(text *t, uint32_t v)
-{
-    put_uint(t, v >> 24, 10);
-    put_str(t, ".");
-    put_uint(t, (v >> 16) & 0xFFu, 10);
-    put_str(t, ".");
-    put_uint(t, v & 0xFFFFu, 10);
-}
-
-static void put_board(text *t, uint32_t board)
+/* A board's name, or "board N" for an ID this reader does not know, into s. */
+static const char *board_text(char s[24], uint32_t board)
 {
     const char *name = board <= UINT16_MAX ? bw_manifest_board_name((uint16_t)board) : NULL;
     if (name != NULL) {
-        put_str(t, name);
+        (void)bw_format(s, 24, "%s", name);
     } else {
-        put_str(t, "board ");
-        put_uint(t, board, 10);
+        (void)bw_format(s, 24, "board %lu", (unsigned long)board);
     }
-}
-
-/* "<a><n><b>": the common "layer 2 is empty" shape. */
-static void put_indexed(text *t, const char *a, uint32_t n, const char *b)
-{
-    put_str(t, a);
-    put_uint(t, n, 10);
-    put_str(t, b);
+    return s;
 }
 
 size_t bw_manifest_describe(const bw_manifest_diag *why, char *out, size_t size)
 {
-    text t = { out, size, 0 };
-    put_str(&t, "");
+    if (size > 0) {
+        out[0] = '\0';
+    }
     if (why == NULL) {
         return 0;
     }
     const uint32_t v = why->value, lim = why->limit;
+    char key[2 * BW_KEY_ID_SIZE + 1];
+    char board[2][24];
+    size_t n = 0;
     switch (why->error) {
     case BW_MANIFEST_E_TRUNCATED:
-        put_indexed(&t, "bundle is truncated: ", v, " bytes where at least ");
-        put_indexed(&t, "", lim, " are needed");
+        n = bw_format(out, size, "bundle is truncated: %lu bytes where at least %lu are needed",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_TRAILING_DATA:
-        put_indexed(&t, "bundle has ", v - lim, " bytes after its last layer (the header says ");
-        put_indexed(&t, "", lim, " bytes)");
+        n = bw_format(out, size, "bundle has %lu bytes after its last layer (the header says %lu bytes)",
+                      (unsigned long)(v - lim), (unsigned long)lim);
         break;
     case BW_MANIFEST_E_BUNDLE_MAGIC:
-        put_str(&t, "not a Bulwark bundle (bad magic ");
-        put_uint(&t, v, 16);
-        put_str(&t, ")");
+        n = bw_format(out, size, "not a Bulwark bundle (bad magic 0x%lx)", (unsigned long)v);
         break;
     case BW_MANIFEST_E_FORMAT_VERSION:
-        put_indexed(&t, "bundle format version ", v, " is not supported (this reader knows 1)");
+        n = bw_format(out, size, "bundle format version %lu is not supported (this reader knows 1)",
+                      (unsigned long)v);
         break;
     case BW_MANIFEST_E_HEADER_SIZE:
-        put_indexed(&t, "bundle header size ", v, " is wrong (expected 24)");
+        n = bw_format(out, size, "bundle header size %lu is wrong (expected 24)", (unsigned long)v);
         break;
     case BW_MANIFEST_E_MANIFEST_SIZE:
-        put_indexed(&t, "manifest size ", v, " is out of range (");
-        put_indexed(&t, "", BW_MANIFEST_FIXED_SIZE, " to ");
-        put_indexed(&t, "", lim, " bytes)");
+        n = bw_format(out, size, "manifest size %lu is out of range (%lu to %lu bytes)",
+                      (unsigned long)v, (unsigned long)BW_MANIFEST_FIXED_SIZE, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_SIGNATURE_SIZE:
-        put_indexed(&t, "signature block size ", v, " is wrong (expected 76)");
+        n = bw_format(out, size, "signature block size %lu is wrong (expected 76)", (unsigned long)v);
         break;
     case BW_MANIFEST_E_BUNDLE_SIZE:
-        put_indexed(&t, "bundle size ", v, " in the header disagrees with its layers (");
-        put_indexed(&t, "", lim, " bytes)");
+        n = bw_format(out, size, "bundle size %lu in the header disagrees with its layers (%lu bytes)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_MANIFEST_VERSION:
-        put_indexed(&t, "manifest version ", v, " is not supported (this reader knows 1)");
+        n = bw_format(out, size, "manifest version %lu is not supported (this reader knows 1)",
+                      (unsigned long)v);
         break;
     case BW_MANIFEST_E_MANIFEST_LENGTH:
-        put_indexed(&t, "manifest length is inconsistent (", v, " bytes stated or implied, ");
-        put_indexed(&t, "", lim, " present)");
+        n = bw_format(out, size, "manifest length is inconsistent (%lu bytes stated or implied, %lu present)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_RESERVED:
-        put_indexed(&t, "manifest reserved field at byte ", why->index, " is not zero");
+        n = bw_format(out, size, "manifest reserved field at byte %lu is not zero",
+                      (unsigned long)why->index);
         break;
     case BW_MANIFEST_E_BOARD:
-        put_indexed(&t, "unknown target board id ", v, "");
+        n = bw_format(out, size, "unknown target board id %lu", (unsigned long)v);
         break;
     case BW_MANIFEST_E_REGION_COUNT:
-        put_indexed(&t, "region count ", v, " is out of range (1 to ");
-        put_indexed(&t, "", lim, ")");
+        n = bw_format(out, size, "region count %lu is out of range (1 to %lu)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_REGION_ID:
-        put_indexed(&t, "region ", why->index, " has unknown id ");
-        put_uint(&t, v, 10);
+        n = bw_format(out, size, "region %lu has unknown id %lu",
+                      (unsigned long)why->index, (unsigned long)v);
         break;
     case BW_MANIFEST_E_REGION_DUPLICATE:
-        put_indexed(&t, "regions ", why->index, " and ");
-        put_indexed(&t, "", why->other, " name the same region");
+        n = bw_format(out, size, "regions %lu and %lu name the same region",
+                      (unsigned long)why->index, (unsigned long)why->other);
         break;
     case BW_MANIFEST_E_REGION_SIZE:
-        put_indexed(&t, "region ", why->index, " size ");
-        put_uint(&t, v, 10);
-        put_str(&t, " is out of range (a non-zero multiple of 4096, at most ");
-        put_indexed(&t, "", lim, ")");
+        n = bw_format(out, size, "region %lu size %lu is out of range (a non-zero multiple of 4096, at most "
+                      "%lu)",
+                      (unsigned long)why->index, (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_LAYER_COUNT:
-        put_indexed(&t, "layer count ", v, " is out of range (1 to ");
-        put_indexed(&t, "", lim, ")");
+        n = bw_format(out, size, "layer count %lu is out of range (1 to %lu)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_LAYER_TYPE:
-        put_indexed(&t, "layer ", why->index, " has unknown type ");
-        put_uint(&t, v, 10);
+        n = bw_format(out, size, "layer %lu has unknown type %lu",
+                      (unsigned long)why->index, (unsigned long)v);
         break;
     case BW_MANIFEST_E_LAYER_REGION:
-        put_indexed(&t, "layer ", why->index, " targets region ");
-        put_indexed(&t, "", v, ", which the manifest does not define");
+        n = bw_format(out, size, "layer %lu targets region %lu, which the manifest does not define",
+                      (unsigned long)why->index, (unsigned long)v);
         break;
     case BW_MANIFEST_E_LAYER_EMPTY:
-        put_indexed(&t, "layer ", why->index, " is empty");
+        n = bw_format(out, size, "layer %lu is empty", (unsigned long)why->index);
         break;
     case BW_MANIFEST_E_LAYER_OUTSIDE:
-        put_indexed(&t, "layer ", why->index, " extends past the end of its region (ends at ");
-        put_uint(&t, v, 16);
-        put_str(&t, ", region is ");
-        put_uint(&t, lim, 16);
-        put_str(&t, " bytes)");
+        n = bw_format(out, size, "layer %lu extends past the end of its region (ends at 0x%lx, region is "
+                      "0x%lx bytes)",
+                      (unsigned long)why->index, (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_LAYER_OVERLAP:
-        put_indexed(&t, "layers ", why->index, " and ");
-        put_indexed(&t, "", why->other, " overlap");
+        n = bw_format(out, size, "layers %lu and %lu overlap",
+                      (unsigned long)why->index, (unsigned long)why->other);
         break;
     case BW_MANIFEST_E_RESTART_ORDER:
-        put_indexed(&t, "crash restart minimum ", v, " ms exceeds the maximum ");
-        put_indexed(&t, "", lim, " ms");
+        n = bw_format(out, size, "crash restart minimum %lu ms exceeds the maximum %lu ms",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_RESTART_LIMIT:
-        put_indexed(&t, "crash restart maximum ", v, " ms is too long (at most ");
-        put_indexed(&t, "", lim, " ms)");
+        n = bw_format(out, size, "crash restart maximum %lu ms is too long (at most %lu ms)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_STACK_BYTES:
-        put_indexed(&t, "crash report stack bytes ", v, " out of range (a multiple of 4, at most ");
-        put_indexed(&t, "", lim, ")");
+        n = bw_format(out, size, "crash report stack bytes %lu out of range (a multiple of 4, at most %lu)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_DEBUG_FLAGS:
-        put_str(&t, "unknown debug policy flags ");
-        put_uint(&t, v, 16);
+        n = bw_format(out, size, "unknown debug policy flags 0x%lx", (unsigned long)v);
         break;
     case BW_MANIFEST_E_DEBUG_KEY:
-        put_str(&t, (v & BW_DEBUG_FLAG_DEBUGGABLE) != 0
-                        ? "debuggable but the debug key is not an uncompressed P-256 key"
-                        : "not debuggable but a debug key is present");
+        n = bw_format(out, size, "%s",
+                      (v & BW_DEBUG_FLAG_DEBUGGABLE) != 0
+                          ? "debuggable but the debug key is not an uncompressed P-256 key"
+                          : "not debuggable but a debug key is present");
         break;
     case BW_MANIFEST_E_POLITE_LIMIT:
-        put_indexed(&t, "polite-update window ", v, " s is too long (at most ");
-        put_indexed(&t, "", lim, " s)");
+        n = bw_format(out, size, "polite-update window %lu s is too long (at most %lu s)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_GRACE_LIMIT:
-        put_indexed(&t, "connectivity grace ", v, " s is too long (at most ");
-        put_indexed(&t, "", lim, " s)");
+        n = bw_format(out, size, "connectivity grace %lu s is too long (at most %lu s)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_CHECKIN_LIMIT:
-        put_indexed(&t, "minimum check-in interval ", v, " s is too long (at most ");
-        put_indexed(&t, "", lim, " s)");
+        n = bw_format(out, size, "minimum check-in interval %lu s is too long (at most %lu s)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_SIGNATURE_ALG:
-        put_indexed(&t, "signature algorithm ", v, " is not supported (this reader knows 1)");
+        n = bw_format(out, size, "signature algorithm %lu is not supported (this reader knows 1)",
+                      (unsigned long)v);
         break;
     case BW_MANIFEST_E_UNKNOWN_KEY:
-        put_str(&t, "unknown key: the bundle is signed by key id ");
-        put_key_id(&t, why->key_id);
-        put_str(&t, ", which is not trusted");
+        n = bw_format(out, size, "unknown key: the bundle is signed by key id %s, which is not trusted",
+                      key_id_text(key, why->key_id));
         break;
     case BW_MANIFEST_E_BAD_SIGNATURE:
-        put_str(&t, "bad signature: the manifest does not verify with key id ");
-        put_key_id(&t, why->key_id);
+        n = bw_format(out, size, "bad signature: the manifest does not verify with key id %s",
+                      key_id_text(key, why->key_id));
         break;
     case BW_MANIFEST_E_TRUSTED_KEY:
-        put_indexed(&t, "trusted key ", why->index, " is not a valid P-256 public key");
+        n = bw_format(out, size, "trusted key %lu is not a valid P-256 public key",
+                      (unsigned long)why->index);
         break;
     case BW_MANIFEST_E_BOARD_MISMATCH:
-        put_str(&t, "bundle is for ");
-        put_board(&t, v);
-        put_str(&t, ", this device is ");
-        put_board(&t, lim);
+        n = bw_format(out, size, "bundle is for %s, this device is %s",
+                      board_text(board[0], v), board_text(board[1], lim));
         break;
     case BW_MANIFEST_E_KERNEL_TOO_OLD:
-        put_str(&t, "bundle needs kernel ");
-        put_kernel_version(&t, v);
-        put_str(&t, " or newer, this kernel is ");
-        put_kernel_version(&t, lim);
+        n = bw_format(out, size, "bundle needs kernel %lu.%lu.%lu or newer, this kernel is %lu.%lu.%lu",
+                      (unsigned long)(v >> 24), (unsigned long)((v >> 16) & 0xFFu),
+                      (unsigned long)(v & 0xFFFFu), (unsigned long)(lim >> 24),
+                      (unsigned long)((lim >> 16) & 0xFFu), (unsigned long)(lim & 0xFFFFu));
         break;
     case BW_MANIFEST_E_REGION_MISMATCH:
-        put_indexed(&t, "region ", why->index, " is ");
-        put_uint(&t, v, 10);
-        put_indexed(&t, " bytes, the device's is ", lim, "");
+        n = bw_format(out, size, "region %lu is %lu bytes, the device's is %lu",
+                      (unsigned long)why->index, (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_ROLLBACK:
-        put_indexed(&t, "app version ", v, " is older than the minimum ");
-        put_indexed(&t, "", lim, " (anti-rollback)");
+        n = bw_format(out, size, "app version %lu is older than the minimum %lu (anti-rollback)",
+                      (unsigned long)v, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_LAYER_INDEX:
-        put_indexed(&t, "no layer ", why->index, " (the manifest has ");
-        put_indexed(&t, "", lim, ")");
+        n = bw_format(out, size, "no layer %lu (the manifest has %lu)",
+                      (unsigned long)why->index, (unsigned long)lim);
         break;
     case BW_MANIFEST_E_LAYER_HASH:
-        put_indexed(&t, "layer ", why->index,
-                    " was tampered with: its bytes do not match its fetch hash");
+        n = bw_format(out, size, "layer %lu was tampered with: its bytes do not match its fetch hash",
+                      (unsigned long)why->index);
         break;
     case BW_MANIFEST_E_MEASUREMENT:
-        put_indexed(&t, "region ", why->index, " does not match its measurement hash");
+        n = bw_format(out, size, "region %lu does not match its measurement hash", (unsigned long)why->index);
         break;
     default:
-        put_str(&t, bw_manifest_error_text(why->error));
+        n = bw_format(out, size, "%s", bw_manifest_error_text(why->error));
         break;
     }
-    return t.len;
+    return n < size ? n : (size > 0 ? size - 1 : 0);   /* the length written */
 }

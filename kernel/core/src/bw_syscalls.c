@@ -163,8 +163,6 @@ enum MvStatus bw_sys_get_pclk2(uint32_t *hz_out)
 
 enum MvStatus bw_sys_get_device_id(uint8_t *buf, uint32_t len)
 {
-    static const char hex[] = "0123456789ABCDEF";
-
     if (len != BW_DEVICE_ID_LEN) {
         return MV_STATUS_INVALIDBUFFERSIZE;
     }
@@ -173,17 +171,9 @@ enum MvStatus bw_sys_get_device_id(uint8_t *buf, uint32_t len)
     if (err != BW_OK) {
         return bw_status_from_err(err);
     }
-    uint8_t identity[BW_DEVICE_IDENTITY_BYTES];
-    if (bw_device_identity(identity) != BW_OK) {
+    char id[BW_DEVICE_ID_LEN];
+    if (bw_device_id_text(id) != BW_OK) {
         return MV_STATUS_UNAVAILABLE;   /* not provisioned */
-    }
-
-    uint8_t id[BW_DEVICE_ID_LEN];
-    id[0] = 'B';
-    id[1] = 'W';
-    for (size_t i = 0; i < BW_DEVICE_IDENTITY_BYTES; i++) {
-        id[2 + 2 * i] = (uint8_t)hex[identity[i] >> 4];
-        id[3 + 2 * i] = (uint8_t)hex[identity[i] & 0xFu];
     }
     return copy_out_status(app_buf, id, sizeof id);
 }
