@@ -26,7 +26,7 @@ get_property(BW_HOSTILE_CASES GLOBAL PROPERTY BW_HOSTILE_CASES)
 foreach(case IN LISTS BW_HOSTILE_CASES)
   string(REPLACE "_" "-" app "qt-hostile-${case}")
   if(case STREQUAL "nested_calls")
-    bw_qemu_test(hostile.${case} APP ${app} TIMEOUT 20 ARGS --icount-warp
+    bw_qemu_test(hostile.${case} APP ${app} TIMEOUT 40 ARGS --icount-warp
       --expect-app "^hostile: [0-9]+ checks, 0 failed$"
       --reject-kernel "app crash" --reject-kernel "KERNEL"
       --expect-kernel-count "app starting \\(wake reason 0\\)=1"
@@ -46,7 +46,7 @@ foreach(case IN LISTS BW_HOSTILE_CASES)
     math(EXPR crashes "${crashes} + ${count}")
     list(APPEND seen_checks --expect-kernel-count "crash class: ${what} \\(=${count}")
   endforeach()
-  bw_qemu_test(hostile.${case} APP ${app} TIMEOUT 20 ARGS --icount-warp
+  bw_qemu_test(hostile.${case} APP ${app} TIMEOUT 40 ARGS --icount-warp
     --expect-app "^hostile: [0-9]+ checks, 0 failed$"
     --expect-kernel-count "app crash:=${crashes}"
     ${seen_checks}
