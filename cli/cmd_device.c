@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bw_bytes.h"
 #include "bw_link.h"
 #include "bw_manifest.h"
 #include "bw_update.h"

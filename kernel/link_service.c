@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_board.h"
 #include "bw_config.h"
 #include "bw_credentials.h"

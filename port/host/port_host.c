@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_identity.h"
 #include "port_host.h"
 

@@ -28,10 +28,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
 sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
 import harness  # noqa: E402
 from run_http_test import HOST, make_ca  # noqa: E402
+from bench_ota import TICK_S, cpu_s  # noqa: E402  (host CPU from /proc)
 
 DEVICES = int(os.environ.get("BENCH_HTTP_DEVICES", "50"))
 REQUESTS = int(os.environ.get("BENCH_HTTP_REQUESTS", "20"))
-TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 BODY = b"hello from the test server"
 
 
@@ -58,11 +58,6 @@ def check_answer(dev, line, request_id):
 def need(ok, what):
     if not ok:
         raise SystemExit(f"bench_http: not {what}")
-
-
-def cpu_s(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_S
 
 
 class Server:

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "bw_bytes.h"
 #include "bw_identity.h"
 #include "bw_link.h"
 

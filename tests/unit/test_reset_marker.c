@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "bw_bytes.h"
 #include "bw_config.h"
 #include "bw_crash.h"
 #include "bw_crash_log.h"

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bw_bytes.h"
 #include "bw_err.h"
 
 #define BW_IDENTITY_RECORD_SIZE 28u

@@ -20,8 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bw_bytes.h"
-
 /* ---- wire constants (docs/SPEC.md §9) ---- */
 
 #define BW_LINK_VERSION        1u

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_crash_record.h"
 #include "bw_identity.h"
 

@@ -4,6 +4,7 @@
  * "bad CRC", whatever its fields say), then the length field against the
  * bytes received, then the version.
  */
+#include "bw_bytes.h"
 #include "bw_link.h"
 
 _Static_assert(BW_LINK_FRAME_MAX == 526u, "bw_link_error_text names the frame limit");

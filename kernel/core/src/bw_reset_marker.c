@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "bw_bytes.h"
 #include "bw_identity.h"
 #include "bw_reset_marker.h"
 

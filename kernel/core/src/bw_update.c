@@ -31,6 +31,7 @@
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_config.h"
 #include "bw_identity.h"
 #include "bw_update.h"
