@@ -45,6 +45,10 @@ static bool range_blank(const bw_crash_log *log, uint32_t offset, uint32_t len, 
     for (uint32_t done = 0; done < len;) {
         uint32_t n = len - done < BLANK_CHUNK ? len - done : BLANK_CHUNK;
         *err = bw_flash_read(log->partition, offset + done, chunk, n);
+        if (*err == BW_E_TORN) {
+            *err = BW_OK;   /* half-written by a cut: not blank */
+            return false;
+        }
         if (*err != BW_OK) {
             return false;
         }
@@ -68,6 +72,9 @@ static bw_err read_commit(const bw_crash_log *log, uint32_t slot, commit_unit *c
 {
     bw_err err = bw_flash_read(log->partition, slot_offset(log, slot) + BW_CRASH_RECORD_SIZE,
                                commit, COMMIT_SIZE);
+    if (err == BW_E_TORN) {
+        return BW_E_INVALID;   /* a commit unit the cut tore: not committed */
+    }
     if (err != BW_OK) {
         return err;
     }
@@ -83,6 +90,9 @@ static bw_err read_record(const bw_crash_log *log, uint32_t slot, const commit_u
 {
     uint8_t bytes[BW_CRASH_RECORD_SIZE];
     bw_err err = bw_flash_read(log->partition, slot_offset(log, slot), bytes, sizeof bytes);
+    if (err == BW_E_TORN) {
+        return BW_E_INVALID;   /* a torn record */
+    }
     if (err != BW_OK) {
         return err;
     }
