@@ -38,6 +38,9 @@ struct nor_sim {
     jmp_buf *cut_handler;
     bool have_last_cut;
     nor_sim_cut_info last_cut;
+    struct {                  /* the last cut operation's range before it (nor_sim_retear) */
+        uint8_t *data, *wanted, *programmed, *torn;
+    } before;
 };
 
 static bool is_pow2(uint32_t v)
@@ -316,6 +319,67 @@ static bw_err sim_read(void *context, uint32_t offset, void *buf, uint32_t len)
     return BW_OK;
 }
 
+/* Keeps what a cut operation's range held (and, for a program, the data it
+ * asked for), so nor_sim_retear can tear it again another way. */
+static void keep_before_cut(nor_sim *sim, uint32_t offset, uint32_t len, const uint8_t *data)
+{
+    uint32_t unit = sim->device.program_unit;
+    free(sim->before.data);
+    free(sim->before.wanted);
+    free(sim->before.programmed);
+    free(sim->before.torn);
+    sim->before.data = malloc(len + 1u);
+    sim->before.wanted = data != NULL ? malloc(len + 1u) : NULL;
+    sim->before.programmed = malloc(len / unit + 1u);
+    sim->before.torn = malloc(len / unit + 1u);
+    if (sim->before.data == NULL || (data != NULL && sim->before.wanted == NULL)
+        || sim->before.programmed == NULL || sim->before.torn == NULL) {
+        fprintf(stderr, "nor_sim: out of memory\n");
+        abort();
+    }
+    memcpy(sim->before.data, sim->data + offset, len);
+    if (data != NULL) {
+        memcpy(sim->before.wanted, data, len);
+    }
+    memcpy(sim->before.programmed, sim->unit_programmed + offset / unit, len / unit);
+    memcpy(sim->before.torn, sim->unit_torn + offset / unit, len / unit);
+}
+
+/* Tears the cut operation (its range as keep_before_cut left it). */
+static nor_sim_tear apply_tear(nor_sim *sim, uint64_t index, nor_sim_op op, uint32_t offset,
+                               uint32_t len)
+{
+    uint64_t rng = tear_rng(sim, index);
+    nor_sim_tear tear;
+    if (op == NOR_SIM_OP_PROGRAM) {
+        tear = tear_program(sim, &rng, offset, sim->before.wanted, len);
+        mark_programmed(sim, offset, len, 1);   /* ECC written or spoiled */
+    } else {
+        tear = tear_erase(sim, &rng, offset);
+        mark_erased_units(sim, offset);
+    }
+    mark_torn_units(sim, offset, len, sim->before.data, sim->before.wanted);
+    return tear;
+}
+
+bool nor_sim_retear(nor_sim *sim, unsigned choice)
+{
+    nor_sim_cut_info *cut = &sim->last_cut;
+    if (!sim->have_last_cut || cut->tear == NOR_SIM_TEAR_NOTHING) {
+        return false;
+    }
+    uint32_t unit = sim->device.program_unit;
+    memcpy(sim->data + cut->offset, sim->before.data, cut->len);
+    memcpy(sim->unit_programmed + cut->offset / unit, sim->before.programmed, cut->len / unit);
+    memcpy(sim->unit_torn + cut->offset / unit, sim->before.torn, cut->len / unit);
+    unsigned kept = sim->tear_choice;
+    sim->tear_choice = choice;
+    cut->tear = apply_tear(sim, cut->op_index, cut->op, cut->offset, cut->len);
+    sim->tear_choice = kept;
+    sim->powered = false;
+    return true;
+}
+
 static bw_err sim_program(void *context, uint32_t offset, const void *buf, uint32_t len)
 {
     nor_sim *sim = context;
@@ -327,13 +391,8 @@ static bw_err sim_program(void *context, uint32_t offset, const void *buf, uint3
     if (sim->cut_armed && sim->cut_op == index) {
         nor_sim_tear tear = NOR_SIM_TEAR_NOTHING;
         if (err == BW_OK) {
-            uint64_t rng = tear_rng(sim, index);
-            uint8_t *old = malloc(len != 0 ? len : 1u);
-            memcpy(old, sim->data + offset, len);
-            tear = tear_program(sim, &rng, offset, buf, len);
-            mark_programmed(sim, offset, len, 1);   /* ECC written or spoiled */
-            mark_torn_units(sim, offset, len, old, buf);
-            free(old);
+            keep_before_cut(sim, offset, len, buf);
+            tear = apply_tear(sim, index, NOR_SIM_OP_PROGRAM, offset, len);
         }
         cut_power(sim, index, NOR_SIM_OP_PROGRAM, offset, len, tear);
     }
@@ -358,14 +417,8 @@ static bw_err sim_erase(void *context, uint32_t offset)
     if (sim->cut_armed && sim->cut_op == index) {
         nor_sim_tear tear = NOR_SIM_TEAR_NOTHING;
         if (err == BW_OK) {
-            uint64_t rng = tear_rng(sim, index);
-            uint32_t n = sim->device.sector_size;
-            uint8_t *old = malloc(n);
-            memcpy(old, sim->data + offset, n);
-            tear = tear_erase(sim, &rng, offset);
-            mark_erased_units(sim, offset);
-            mark_torn_units(sim, offset, n, old, NULL);
-            free(old);
+            keep_before_cut(sim, offset, sim->device.sector_size, NULL);
+            tear = apply_tear(sim, index, NOR_SIM_OP_ERASE, offset, sim->device.sector_size);
         }
         cut_power(sim, index, NOR_SIM_OP_ERASE, offset, sim->device.sector_size, tear);
     }
@@ -424,6 +477,10 @@ void nor_sim_destroy(nor_sim *sim)
         free(sim->erase_counts);
         free(sim->unit_programmed);
         free(sim->unit_torn);
+        free(sim->before.data);
+        free(sim->before.wanted);
+        free(sim->before.programmed);
+        free(sim->before.torn);
         free(sim);
     }
 }

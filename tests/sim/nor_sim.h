@@ -192,6 +192,13 @@ void nor_sim_set_tear(nor_sim *sim, unsigned choice);
 /* Tear patterns nor_sim_set_tear cycles through for a program (6 covers all). */
 #define NOR_SIM_TEAR_CHOICES 6u
 
+/* Tears the last cut operation again with tear choice `choice` (as
+ * nor_sim_set_tear), from what its range held before it: the flash is as if
+ * that cut had torn this way. Call right after the cut (before power-on and
+ * any other device call); the power stays off. False if there was no cut or
+ * the cut request was invalid (nothing to tear). */
+bool nor_sim_retear(nor_sim *sim, unsigned choice);
+
 /* The whole state a power cut leaves (contents, programmed and torn units),
  * saved and put back, e.g. to try many recoveries of one cut. Restoring
  * powers the model on with no cut armed. */
