@@ -164,6 +164,9 @@ uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t
 void arch_nmi(void);
 void arch_nmi(void)
 {
+    if (board_nmi()) {
+        return;   /* the board's own (e.g. a flash ECC error a read reports) */
+    }
     bw_log("KERNEL: NMI (secure watchdog: the kernel stopped feeding it) at %lu ms: resetting",
            (unsigned long)(port_time_us() / 1000u));
     reset_noting(MV_WAKEREASON_MICROVISORWATCHDOG);
