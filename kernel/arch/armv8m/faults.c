@@ -36,6 +36,7 @@
 #include "armv8m.h"
 #include "armv8m_port.h"
 #include "board.h"
+#include "bw_board.h"
 #include "bw_crash_record.h"
 #include "bw_log.h"
 #include "bw_port.h"
