@@ -2,26 +2,33 @@
  * Power-cut sweep of the update engine (bw_update.c) on the NOR model.
  *
  * Promise: no update, interrupted at any instant, leaves a device that does
- * not boot a good app. For a scenario (an update from the provisioned app,
- * an update from an installed app, a rollback), the whole job runs once per
- * flash operation N with the power cut during operation N (torn program or
- * torn erase); then, after each cut:
- *   1. reboot (bw_update_boot finishes an interrupted copy): the app slot
- *      measures as exactly the old or the new app; optionally the power is
- *      cut a second time during that recovery, and the reboot repeated;
+ * not boot a good app, and no flash error during the recovery starts an
+ * unverified slot. For a scenario (an update from the provisioned app, an
+ * update from an installed app, a rollback), the whole job runs once per
+ * flash operation N with the power cut during operation N, torn with several
+ * patterns (see sweep_cuts); then, after each cut:
+ *   1. reboot (bw_update_boot finishes an interrupted copy): the outcome is
+ *      one the scenario allows and names the app the slot holds, byte for
+ *      byte; the power is cut again during that recovery, and read, program
+ *      and erase errors are injected into it (see after_cut);
  *   2. a download resumed after the cut lost at most BW_UPDATE_PROGRESS_PAGES
  *      + 1 pages (256 B) of what was delivered, i.e. less than one OTA chunk
  *      (1792 B); on ECC flash, a torn program in the resumed sector may
  *      later send the stream back once more, to that sector's start (the
  *      engine answers BW_UPDATE_E_OFFSET), and never elsewhere;
  *   3. the job is finished: the new app is installed and verified.
+ * On the ECC geometry a unit a cut left half-written reads as BW_E_TORN (the
+ * U585's ECC NMI); the recovery boots that hit one are counted.
  * Prints the number of cases; any failure aborts with the case.
  *
- * Usage: test_update_sim <fixtures> <sector> <unit> <program_once 0|1> <scenario> [<cases>]
+ * Usage: test_update_sim <fixtures> <sector> <unit> <program_once 0|1> <scenario>
+ *        [<cases> [<shard> <shards>]]
  * scenario: provisioned (v1 provisioned -> v2), installed (v2 -> v3),
  *           rollback (v3 on trial, found crash-looping -> v2);
  *           program_error and switch: see program_error_sweep and
- *           switch_sweep (switch takes its exact number of cases).
+ *           switch_sweep (switch takes its exact number of cases);
+ * for the first three, <cases> is the least number of flash operations the
+ * job must make, and the sweep does the first cuts c with c % shards == shard.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -750,8 +757,8 @@ int main(int argc, char **argv)
     CHECK(stats.cases == stats.program_cases + stats.erase_cases
           && stats.cases >= first_cuts && stats.read_errors == stats.cases, "case counts");
     printf("update sim: scenario %s, sector %u, unit %u%s, shard %u/%u: the job makes %llu flash "
-           "operations; %llu power cuts (%llu first "
-           "cuts x tear patterns: %llu program, %llu erase), %llu second cuts during recovery, %llu recoveries with an injected read error, %llu with an "
+           "operations; %llu power cuts (%llu cases of a first "
+           "cut and a tear pattern: %llu program, %llu erase), %llu second cuts during recovery, %llu recoveries with an injected read error, %llu with an "
            "injected program/erase error (%llu parked, then finished), %llu recovery boots hit an "
            "ECC error (torn unit), %u resumed downloads sent back to a sector's start, 0 bricks\n",
            scenario, sector, unit, unit_ecc ? ", ECC" : "", shard, shards, (unsigned long long)job_ops,
