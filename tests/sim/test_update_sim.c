@@ -487,8 +487,10 @@ static void switch_sweep(unsigned long expected)
  *     a copy have the same recovery, so together they cut every operation
  *     of it, and no recovery operation count is capped); for the other
  *     patterns at one operation, varying from case to case;
- *   - a read error (one read, its index varying from case to case) and a
- *     program or erase error are injected into the recovery: it either
+ *   - read errors (one in the journal's load, one in the first reads after
+ *     it, where a bank's head is read, one anywhere after it; their places
+ *     varying from case to case) and a program or
+ *     erase error are injected into the recovery, one per boot: it either
  *     succeeds as above or fails with NO_GOOD_APP (parked, never "run");
  *     the next boot then checks as above;
  *   - the job is finished from there: the new app is installed, verified.
@@ -567,6 +569,17 @@ static void recovery_with_error(const nor_sim_snapshot *cut_state, uint64_t cut,
     check_recovery(boot(), "the boot after an injected error", cut, tear);
 }
 
+/* Reads a load of the journal makes from the flash as `at` holds it. */
+static uint64_t journal_reads(const nor_sim_snapshot *at)
+{
+    nor_sim_snapshot_restore(sim, at);
+    bw_update_journal journal;
+    bw_update_state state;
+    uint64_t before = nor_sim_get_stats(sim).reads;
+    CHECK(bw_update_state_load(&journal, &state_part, &state) == BW_OK, "journal load");
+    return nor_sim_get_stats(sim).reads - before;
+}
+
 /* Everything after the first cut at op `cut` (torn with pattern `tear`). */
 static void after_cut(uint64_t cut, unsigned tear)
 {
@@ -597,10 +610,22 @@ static void after_cut(uint64_t cut, unsigned tear)
         stats.second_cuts++;
     }
 
+    /* Read errors: one in the journal's load, one in the rest of the recovery
+     * (the journal's reads would otherwise take nearly every one). */
     uint64_t reads = after.reads - before.reads;
-    armed_read_error = reads != 0 ? (cut * 7u + tear) % reads : 0;
+    uint64_t journal = journal_reads(cut_state);
+    armed_read_error = (cut + tear) % journal;
     recovery_with_error(cut_state, cut, tear, 1);
     stats.read_errors++;
+    if (reads > journal) {
+        /* the job's first reads (a bank's head: is it trusted?), then anywhere */
+        uint64_t after_journal[2] = { (cut + tear) % 4u, (cut * 7u + tear) % (reads - journal) };
+        for (unsigned i = 0; i < 2; i++) {
+            armed_read_error = journal + after_journal[i] % (reads - journal);
+            recovery_with_error(cut_state, cut, tear, 1);
+            stats.read_errors++;
+        }
+    }
     if (recovery_ops != 0) {
         armed_op_error = (cut * 3u + tear) % recovery_ops;
         recovery_with_error(cut_state, cut, tear, 0);
@@ -755,7 +780,7 @@ int main(int argc, char **argv)
     CHECK(first_cuts == (job_ops - shard + shards - 1u) / shards, "%llu first cuts of %llu operations",
           (unsigned long long)first_cuts, (unsigned long long)job_ops);
     CHECK(stats.cases == stats.program_cases + stats.erase_cases
-          && stats.cases >= first_cuts && stats.read_errors == stats.cases, "case counts");
+          && stats.cases >= first_cuts && stats.read_errors >= stats.cases, "case counts");
     printf("update sim: scenario %s, sector %u, unit %u%s, shard %u/%u: the job makes %llu flash "
            "operations; %llu power cuts (%llu cases of a first "
            "cut and a tear pattern: %llu program, %llu erase), %llu second cuts during recovery, %llu recoveries with an injected read error, %llu with an "
