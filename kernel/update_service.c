@@ -89,9 +89,11 @@ static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash
     }
     arch_kernel_loop_release(hold);
     if (err != BW_OK) {
+        arch_app_slot_set_verified(outcome != BW_UPDATE_NO_GOOD_APP);
         log_failure("no rollback", &why);
         return err;
     }
+    arch_app_slot_set_verified(true);
     bw_log("update: crash loop: rolled back to app version %u",
            (unsigned)bw_update_current_state()->current_version);
     bw_crash_set_app_version(bw_update_current_state()->current_version);
@@ -176,12 +178,21 @@ static bw_err install(bw_update_diag *why_out)
     bw_crash_app_pause(true);
     bw_err err = bw_update_install(&outcome, &why);
     const bw_update_state *state = bw_update_current_state();
+    if (err != BW_OK && outcome == BW_UPDATE_NO_GOOD_APP) {
+        /* The copy into the slot failed part-way: never resume that app. */
+        log_failure("install failed part-way, the app is parked", &why);
+        arch_app_slot_set_verified(false);
+        arch_app_restart(MV_WAKEREASON_APPLICATIONUPDATE);
+        *why_out = why;
+        return err;
+    }
     if (err != BW_OK && outcome != BW_UPDATE_RUN_ROLLED_BACK) {
         bw_crash_app_pause(false);
         log_failure("install failed, the app keeps running", &why);
         *why_out = why;
         return err;
     }
+    arch_app_slot_set_verified(true);
     if (outcome == BW_UPDATE_RUN_ROLLED_BACK) {
         bw_log("update: the installed app did not verify: rolled back to version %u",
                (unsigned)state->current_version);

@@ -35,6 +35,12 @@ void board_irq(uint32_t irqn);
  * chip) or resets the chip itself. Once, from arch_init. */
 void board_watchdog_start(uint32_t timeout_ms);
 
+/* The secure NMI's board sources, first: true when the board handled it and
+ * the kernel goes on (the U585: a flash ECC double error during a kernel
+ * flash read, which that read then reports as BW_E_TORN); false otherwise
+ * (the secure watchdog: the kernel logs and resets). NMI context. */
+bool board_nmi(void);
+
 /* Restarts the secure watchdog's countdown. ISR-safe; called every
  * supervision tick. */
 void board_watchdog_feed(void);

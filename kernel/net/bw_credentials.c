@@ -147,14 +147,23 @@ static bool body_ok(const uint8_t *rec, record_view *v)
     return provisioned ? all : none;
 }
 
-/* Reads the record of a sector into store.record; true if it is valid. */
-static bool read_sector(unsigned sector, record_view *v)
+/* Reads the record of a sector into store.record: BW_OK if it is valid,
+ * BW_E_INVALID if not (blank, garbage, or torn by a cut: a BW_E_TORN read
+ * too), any other error if the flash failed (nothing is known then). */
+static bw_err read_sector(unsigned sector, record_view *v)
 {
     uint32_t at = sector * store.sector_size;
-    return bw_flash_read(store.part, at, store.record, BW_CRED_HEADER_SIZE) == BW_OK
-        && header_ok(store.record, v)
-        && bw_flash_read(store.part, at + BW_CRED_HEADER_SIZE, body(), v->body_len) == BW_OK
-        && body_ok(store.record, v);
+    bw_err err = bw_flash_read(store.part, at, store.record, BW_CRED_HEADER_SIZE);
+    if (err == BW_OK && !header_ok(store.record, v)) {
+        return BW_E_INVALID;
+    }
+    if (err == BW_OK) {
+        err = bw_flash_read(store.part, at + BW_CRED_HEADER_SIZE, body(), v->body_len);
+    }
+    if (err == BW_OK && !body_ok(store.record, v)) {
+        return BW_E_INVALID;
+    }
+    return err == BW_E_TORN ? BW_E_INVALID : err;
 }
 
 /* Serial order of sequence numbers: a is newer than b (wraps). */
@@ -163,28 +172,38 @@ static bool newer(uint32_t a, uint32_t b)
     return (int32_t)(a - b) > 0;
 }
 
-/* Loads the newest valid record into store.record (have_key false if none). */
-static void load(void)
+/* Loads the newest valid record into store.record (have_key false if none).
+ * A read error other than a torn record is returned: whether a key exists
+ * is then unknown, and none may be made (it would overwrite the real one). */
+static bw_err load(void)
 {
     record_view v[SECTORS];
     bool valid[SECTORS];
     uint32_t seq[SECTORS];
+    bw_err failed = BW_OK;
     for (unsigned s = 0; s < SECTORS; s++) {
-        valid[s] = read_sector(s, &v[s]);
+        bw_err err = read_sector(s, &v[s]);
+        valid[s] = err == BW_OK;
+        failed = err != BW_OK && err != BW_E_INVALID ? err : failed;
         seq[s] = bw_get32(store.record + H_SEQUENCE);
     }
     store.have_key = false;
     store.sequence = 0;
     memset(store.host, 0, sizeof store.host);
     unsigned pick = valid[1] && (!valid[0] || newer(seq[1], seq[0])) ? 1u : 0u;
-    if (!valid[pick] || !read_sector(pick, &store.view)) {
+    bw_err err = failed;
+    if (err == BW_OK && valid[pick]) {
+        err = read_sector(pick, &store.view);
+    }
+    if (err != BW_OK || !valid[pick]) {
         memset(store.record, 0xFF, sizeof store.record);
-        return;
+        return err == BW_E_INVALID ? BW_OK : err;
     }
     store.have_key = true;
     store.sector = pick;
     store.sequence = seq[pick];
     memcpy(store.host, body() + BW_CRED_BODY_FIXED, store.view.host_len);
+    return BW_OK;
 }
 
 /* ---- writing ---- */
@@ -219,7 +238,8 @@ static bw_err write_record(const record_view *v)
     if (err == BW_OK) {
         err = bw_flash_program(store.part, at, rec, BW_CRED_HEADER_SIZE);
     }
-    load();
+    bw_err reload = load();
+    err = err != BW_OK ? err : reload;
     if (err == BW_OK && (!store.have_key || store.sequence != seq)) {
         err = BW_E_IO;   /* it does not read back */
     }
@@ -260,9 +280,9 @@ bw_err bw_credentials_boot(const bw_flash_partition *p, bool *created)
     store.part = p;
     store.sector_size = sector;
     store.program_unit = unit;
-    load();
-    if (store.have_key) {
-        return BW_OK;
+    bw_err loaded = load();
+    if (loaded != BW_OK || store.have_key) {
+        return loaded;   /* a read error: no key this boot, and none made */
     }
     memset(store.record, 0, BW_CRED_HEADER_SIZE + BW_CRED_BODY_FIXED);
     bw_err err = make_key();

@@ -209,6 +209,11 @@ void board_watchdog_start(uint32_t timeout_ms)
     WDOG_LOCK(BOARD_SECURE_WATCHDOG) = 0;
 }
 
+bool board_nmi(void)
+{
+    return false;   /* the only NMI here is the watchdog's */
+}
+
 void board_watchdog_feed(void)
 {
     WDOG_LOCK(BOARD_SECURE_WATCHDOG) = WDOG_UNLOCK_KEY;

@@ -219,6 +219,11 @@ void board_watchdog_start(uint32_t timeout_ms)
     U585_REG(BOARD_IWDG + IWDG_KR) = IWDG_KR_RELOAD;
 }
 
+bool board_nmi(void)
+{
+    return u585_flash_ecc_nmi();
+}
+
 void board_watchdog_feed(void)
 {
     U585_REG(BOARD_IWDG + IWDG_KR) = IWDG_KR_RELOAD;

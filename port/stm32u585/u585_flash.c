@@ -160,7 +160,24 @@ static void end(const u585_flash_place *place)
     io->write32(place->cr, FLASH_CR_LOCK);
 }
 
-/* Reads len bytes at offset. BW_E_SIZE past the array. */
+/* A kernel read is under way (its ECC NMI is expected), and whether the NMI
+ * saw a double error during it. Only the kernel loop and boot code read. */
+static volatile bool reading;
+static volatile bool read_torn;
+
+bool u585_flash_ecc_nmi(void)
+{
+    if (io == NULL || !reading || (io->read32(BOARD_FLASH_REGS + FLASH_ECCR) & FLASH_ECCR_ECCD) == 0u) {
+        return false;
+    }
+    io->write32(BOARD_FLASH_REGS + FLASH_ECCR, FLASH_ECCR_ECCD);   /* rc_w1 */
+    read_torn = true;
+    return true;
+}
+
+/* Reads len bytes at offset. BW_E_SIZE past the array; BW_E_TORN when a
+ * quad-word read raised an ECC double error (NMI, u585_flash_ecc_nmi): the
+ * copy ran to its end with whatever the bus returned, which is dropped. */
 static bw_err u585_flash_read(void *context, uint32_t offset, void *buf, uint32_t len)
 {
     (void)context;
@@ -171,6 +188,8 @@ static bw_err u585_flash_read(void *context, uint32_t offset, void *buf, uint32_
         return BW_E_SIZE;
     }
     uint8_t *out = buf;
+    read_torn = false;
+    reading = true;
     while (len > 0u) {
         u585_flash_place place;
         (void)u585_flash_locate(offset, &place);
@@ -180,7 +199,8 @@ static bw_err u585_flash_read(void *context, uint32_t offset, void *buf, uint32_
         out += run;
         len -= run;
     }
-    return BW_OK;
+    reading = false;
+    return read_torn ? BW_E_TORN : BW_OK;
 }
 
 static bool all_erased(const uint8_t *bytes, uint32_t len)

@@ -19,6 +19,7 @@
 #ifndef U585_FLASH_H
 #define U585_FLASH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bw_err.h"
@@ -54,6 +55,13 @@ typedef struct u585_flash_io {
  * before the flash is used (host tests call it again with their model);
  * counters restart at zero. Kernel loop / boot code only, as every call here. */
 bw_err u585_flash_init(const u585_flash_io *io, uint32_t *findings);
+
+/* The board's NMI handler calls this first: true when FLASH_ECCR says an
+ * ECC double error (ECCD) happened during a kernel read through this driver;
+ * ECCD is cleared and that read returns BW_E_TORN (a quad-word a power cut
+ * left half-written, bw_flash.h). False otherwise (ECCD outside such a read,
+ * e.g. an instruction fetch, stays for the NMI's reset path to report). */
+bool u585_flash_ecc_nmi(void);
 
 /* The whole array as one device (partitions are windows of it). Its
  * operations return BW_E_UNAVAILABLE until u585_flash_init succeeded. */

@@ -191,6 +191,8 @@
 #define FLASH_CR_EOPIE           (1u << 24)
 #define FLASH_CR_ERRIE           (1u << 25)
 #define FLASH_CR_LOCK            (1u << 31)
+#define FLASH_ECCR               0x30u       /* ECC errors (one register for both worlds) */
+#define FLASH_ECCR_ECCD          (1u << 31)  /* double error detected (NMI); rc_w1 */
 #define FLASH_OPTR               0x40u
 #define FLASH_SECBOOTADD0R       0x4Cu
 #define FLASH_SECWM1R1           0x50u

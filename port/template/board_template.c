@@ -33,6 +33,11 @@ void board_watchdog_start(uint32_t timeout_ms)
 }
 
 /* Restarts the secure watchdog's countdown. ISR-safe. */
+bool board_nmi(void)
+{
+    return false;   /* TODO(port): a source of NMI the board handles (flash ECC) */
+}
+
 void board_watchdog_feed(void)
 {
     /* TODO: reload the watchdog. */

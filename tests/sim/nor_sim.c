@@ -20,6 +20,11 @@ struct nor_sim {
     uint64_t *erase_counts;   /* one per sector */
     bool program_once;        /* ECC flash: see nor_sim_config */
     uint8_t *unit_programmed; /* program_once: 1 per unit programmed since its erase */
+    uint8_t *unit_torn;       /* program_once: 1 per unit a cut left half-written (ECC error) */
+    unsigned tear_choice;     /* 0: seeded; k >= 1: pattern k-1 of the operation's kind */
+    bool read_error_armed;
+    uint64_t read_error_at;   /* stats.reads numbering of the read that fails */
+    bw_err read_error_once;
     uint64_t seed;
     uint64_t ops;
     nor_sim_stats stats;
@@ -33,6 +38,9 @@ struct nor_sim {
     jmp_buf *cut_handler;
     bool have_last_cut;
     nor_sim_cut_info last_cut;
+    struct {                  /* the last cut operation's range before it (nor_sim_retear) */
+        uint8_t *data, *wanted, *programmed, *torn;
+    } before;
 };
 
 static bool is_pow2(uint32_t v)
@@ -83,6 +91,13 @@ static bw_err check_program(const nor_sim *sim, uint32_t offset, const uint8_t *
     return BW_OK;
 }
 
+static void clear_torn_units(nor_sim *sim, uint32_t offset, uint32_t len)
+{
+    if (sim->program_once) {
+        memset(sim->unit_torn + offset / sim->device.program_unit, 0, len / sim->device.program_unit);
+    }
+}
+
 /* program_once bookkeeping after a torn erase: a unit that reads all 0xFF
  * counts as erased (programmable), any other as programmed. */
 static void mark_erased_units(nor_sim *sim, uint32_t offset)
@@ -99,6 +114,7 @@ static void mark_erased_units(nor_sim *sim, uint32_t offset)
 
 void nor_sim_raw_written(nor_sim *sim)
 {
+    clear_torn_units(sim, 0, sim->device.size);
     for (uint32_t offset = 0; offset < sim->device.size; offset += sim->device.sector_size) {
         mark_erased_units(sim, offset);
     }
@@ -129,7 +145,8 @@ static nor_sim_tear tear_program(nor_sim *sim, uint64_t *rng, uint32_t offset,
                                  const uint8_t *src, uint32_t len)
 {
     uint8_t *dst = sim->data + offset;
-    switch (splitmix64(rng) % 4) {
+    uint64_t pick = sim->tear_choice != 0 ? (sim->tear_choice - 1u) % 6u : splitmix64(rng) % 4;
+    switch (pick) {
     case 0:
         return NOR_SIM_TEAR_PROGRAM_NONE;
     case 1:
@@ -146,12 +163,41 @@ static nor_sim_tear tear_program(nor_sim *sim, uint64_t *rng, uint32_t offset,
         }
         return NOR_SIM_TEAR_PROGRAM_PREFIX;
     }
-    default:
+    case 3:
         for (uint32_t i = 0; i < len; i++) {
             uint8_t done = (uint8_t)splitmix64(rng);
             dst[i] = (uint8_t)(dst[i] & ~((uint8_t)(dst[i] & ~src[i]) & done));
         }
         return NOR_SIM_TEAR_PROGRAM_RANDOM;
+    case 4: {
+        /* Every transition but one (a random one of them). */
+        uint64_t wanted = 0;
+        for (uint32_t i = 0; i < len; i++) {
+            wanted += (uint64_t)__builtin_popcount((uint8_t)(dst[i] & ~src[i]));
+        }
+        uint64_t skip = wanted != 0 ? splitmix64(rng) % wanted : 0;
+        for (uint32_t i = 0; i < len; i++) {
+            for (unsigned bit = 0; bit < 8; bit++) {
+                uint8_t m = (uint8_t)(1u << bit);
+                if ((dst[i] & m) != 0 && (src[i] & m) == 0 && skip-- != 0) {
+                    dst[i] = (uint8_t)(dst[i] & ~m);
+                }
+            }
+        }
+        return NOR_SIM_TEAR_PROGRAM_ALL_BUT_ONE;
+    }
+    default: {
+        /* The end first: transitions from a random bit position to the end. */
+        uint64_t start = splitmix64(rng) % ((uint64_t)len * 8u + 1u);
+        for (uint32_t i = 0; i < len; i++) {
+            uint64_t first_bit = (uint64_t)i * 8u;
+            uint8_t done = start <= first_bit      ? 0xFFu
+                         : start >= first_bit + 8u ? 0x00u
+                         : (uint8_t)~((1u << (start - first_bit)) - 1u);
+            dst[i] = (uint8_t)(dst[i] & ~((uint8_t)(dst[i] & ~src[i]) & done));
+        }
+        return NOR_SIM_TEAR_PROGRAM_SUFFIX;
+    }
     }
 }
 
@@ -159,7 +205,7 @@ static nor_sim_tear tear_erase(nor_sim *sim, uint64_t *rng, uint32_t offset)
 {
     uint8_t *dst = sim->data + offset;
     uint32_t n = sim->device.sector_size;
-    switch (splitmix64(rng) % 3) {
+    switch (sim->tear_choice != 0 ? (sim->tear_choice - 1u) % 3u : splitmix64(rng) % 3) {
     case 0:
         memset(dst, 0xFF, (size_t)(splitmix64(rng) % ((uint64_t)n + 1u)));
         return NOR_SIM_TEAR_ERASE_PREFIX;
@@ -210,6 +256,44 @@ static uint64_t tear_rng(const nor_sim *sim, uint64_t op_index)
     return state;
 }
 
+/* Whether [offset, offset+len) touches a unit a cut left half-written. */
+static bool reads_torn_unit(const nor_sim *sim, uint32_t offset, uint32_t len)
+{
+    if (!sim->program_once || len == 0) {
+        return false;
+    }
+    uint32_t unit = sim->device.program_unit;
+    for (uint32_t u = offset / unit; u <= (offset + len - 1u) / unit; u++) {
+        if (sim->unit_torn[u]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ECC after a cut operation on [offset, offset+len): a unit that holds
+ * neither what it held before (old) nor what the operation asked for
+ * (wanted; NULL: all 0xFF, an erase) was partly written, and its ECC no
+ * longer matches. */
+static void mark_torn_units(nor_sim *sim, uint32_t offset, uint32_t len, const uint8_t *old,
+                            const uint8_t *wanted)
+{
+    if (!sim->program_once) {
+        return;
+    }
+    uint32_t unit = sim->device.program_unit;
+    for (uint32_t at = 0; at < len; at += unit) {
+        const uint8_t *now = sim->data + offset + at;
+        bool as_old = memcmp(now, old + at, unit) == 0;
+        bool as_wanted = true;
+        for (uint32_t i = 0; i < unit && as_wanted; i++) {
+            as_wanted = now[i] == (wanted != NULL ? wanted[at + i] : 0xFFu);
+        }
+        uint8_t *torn = &sim->unit_torn[(offset + at) / unit];
+        *torn = as_wanted ? 0u : as_old ? *torn : 1u;   /* untouched: as it was */
+    }
+}
+
 static bw_err sim_read(void *context, uint32_t offset, void *buf, uint32_t len)
 {
     nor_sim *sim = context;
@@ -218,13 +302,82 @@ static bw_err sim_read(void *context, uint32_t offset, void *buf, uint32_t len)
     if (sim->read_error != BW_OK) {
         return sim->read_error;
     }
+    if (sim->read_error_armed && sim->read_error_at == sim->stats.reads - 1u) {
+        sim->read_error_armed = false;
+        return sim->read_error_once;
+    }
     if (!in_device(sim, offset, len)) {
         return BW_E_SIZE;
+    }
+    if (reads_torn_unit(sim, offset, len)) {
+        sim->stats.ecc_errors++;
+        return BW_E_TORN;   /* the chip: an ECC double error, the NMI */
     }
     if (len != 0) {
         memcpy(buf, sim->data + offset, len);
     }
     return BW_OK;
+}
+
+/* Keeps what a cut operation's range held (and, for a program, the data it
+ * asked for), so nor_sim_retear can tear it again another way. */
+static void keep_before_cut(nor_sim *sim, uint32_t offset, uint32_t len, const uint8_t *data)
+{
+    uint32_t unit = sim->device.program_unit;
+    free(sim->before.data);
+    free(sim->before.wanted);
+    free(sim->before.programmed);
+    free(sim->before.torn);
+    sim->before.data = malloc(len + 1u);
+    sim->before.wanted = data != NULL ? malloc(len + 1u) : NULL;
+    sim->before.programmed = malloc(len / unit + 1u);
+    sim->before.torn = malloc(len / unit + 1u);
+    if (sim->before.data == NULL || (data != NULL && sim->before.wanted == NULL)
+        || sim->before.programmed == NULL || sim->before.torn == NULL) {
+        fprintf(stderr, "nor_sim: out of memory\n");
+        abort();
+    }
+    memcpy(sim->before.data, sim->data + offset, len);
+    if (data != NULL) {
+        memcpy(sim->before.wanted, data, len);
+    }
+    memcpy(sim->before.programmed, sim->unit_programmed + offset / unit, len / unit);
+    memcpy(sim->before.torn, sim->unit_torn + offset / unit, len / unit);
+}
+
+/* Tears the cut operation (its range as keep_before_cut left it). */
+static nor_sim_tear apply_tear(nor_sim *sim, uint64_t index, nor_sim_op op, uint32_t offset,
+                               uint32_t len)
+{
+    uint64_t rng = tear_rng(sim, index);
+    nor_sim_tear tear;
+    if (op == NOR_SIM_OP_PROGRAM) {
+        tear = tear_program(sim, &rng, offset, sim->before.wanted, len);
+        mark_programmed(sim, offset, len, 1);   /* ECC written or spoiled */
+    } else {
+        tear = tear_erase(sim, &rng, offset);
+        mark_erased_units(sim, offset);
+    }
+    mark_torn_units(sim, offset, len, sim->before.data, sim->before.wanted);
+    return tear;
+}
+
+bool nor_sim_retear(nor_sim *sim, unsigned choice)
+{
+    nor_sim_cut_info *cut = &sim->last_cut;
+    if (!sim->have_last_cut || cut->tear == NOR_SIM_TEAR_NOTHING) {
+        return false;
+    }
+    uint32_t unit = sim->device.program_unit;
+    memcpy(sim->data + cut->offset, sim->before.data, cut->len);
+    memcpy(sim->unit_programmed + cut->offset / unit, sim->before.programmed, cut->len / unit);
+    memcpy(sim->unit_torn + cut->offset / unit, sim->before.torn, cut->len / unit);
+    unsigned kept = sim->tear_choice;
+    sim->tear_choice = choice;
+    cut->tear = apply_tear(sim, cut->op_index, cut->op, cut->offset, cut->len);
+    sim->tear_choice = kept;
+    sim->powered = false;
+    return true;
 }
 
 static bw_err sim_program(void *context, uint32_t offset, const void *buf, uint32_t len)
@@ -238,9 +391,8 @@ static bw_err sim_program(void *context, uint32_t offset, const void *buf, uint3
     if (sim->cut_armed && sim->cut_op == index) {
         nor_sim_tear tear = NOR_SIM_TEAR_NOTHING;
         if (err == BW_OK) {
-            uint64_t rng = tear_rng(sim, index);
-            tear = tear_program(sim, &rng, offset, buf, len);
-            mark_programmed(sim, offset, len, 1);   /* ECC written or spoiled */
+            keep_before_cut(sim, offset, len, buf);
+            tear = apply_tear(sim, index, NOR_SIM_OP_PROGRAM, offset, len);
         }
         cut_power(sim, index, NOR_SIM_OP_PROGRAM, offset, len, tear);
     }
@@ -265,9 +417,8 @@ static bw_err sim_erase(void *context, uint32_t offset)
     if (sim->cut_armed && sim->cut_op == index) {
         nor_sim_tear tear = NOR_SIM_TEAR_NOTHING;
         if (err == BW_OK) {
-            uint64_t rng = tear_rng(sim, index);
-            tear = tear_erase(sim, &rng, offset);
-            mark_erased_units(sim, offset);
+            keep_before_cut(sim, offset, sim->device.sector_size, NULL);
+            tear = apply_tear(sim, index, NOR_SIM_OP_ERASE, offset, sim->device.sector_size);
         }
         cut_power(sim, index, NOR_SIM_OP_ERASE, offset, sim->device.sector_size, tear);
     }
@@ -277,6 +428,7 @@ static bw_err sim_erase(void *context, uint32_t offset)
     if (err == BW_OK) {
         memset(sim->data + offset, 0xFF, sim->device.sector_size);
         mark_programmed(sim, offset, sim->device.sector_size, 0);
+        clear_torn_units(sim, offset, sim->device.sector_size);
         sim->erase_counts[offset / sim->device.sector_size]++;
     }
     return err;
@@ -297,7 +449,9 @@ nor_sim *nor_sim_create(const nor_sim_config *config)
     sim->erase_counts = calloc(config->size / config->sector_size, sizeof *sim->erase_counts);
     sim->program_once = config->program_once;
     sim->unit_programmed = calloc(config->size / config->program_unit, 1);
-    if (sim->data == NULL || sim->erase_counts == NULL || sim->unit_programmed == NULL) {
+    sim->unit_torn = calloc(config->size / config->program_unit, 1);
+    if (sim->data == NULL || sim->erase_counts == NULL || sim->unit_programmed == NULL
+        || sim->unit_torn == NULL) {
         nor_sim_destroy(sim);
         return NULL;
     }
@@ -322,6 +476,11 @@ void nor_sim_destroy(nor_sim *sim)
         free(sim->data);
         free(sim->erase_counts);
         free(sim->unit_programmed);
+        free(sim->unit_torn);
+        free(sim->before.data);
+        free(sim->before.wanted);
+        free(sim->before.programmed);
+        free(sim->before.torn);
         free(sim);
     }
 }
@@ -412,4 +571,60 @@ void nor_sim_arm_error(nor_sim *sim, uint64_t n, bw_err err)
 void nor_sim_set_read_error(nor_sim *sim, bw_err err)
 {
     sim->read_error = err;
+}
+
+void nor_sim_set_tear(nor_sim *sim, unsigned choice)
+{
+    sim->tear_choice = choice;
+}
+
+void nor_sim_arm_read_error(nor_sim *sim, uint64_t n, bw_err err)
+{
+    sim->read_error_armed = err != BW_OK;
+    sim->read_error_at = sim->stats.reads + n;
+    sim->read_error_once = err;
+}
+
+struct nor_sim_snapshot {
+    uint8_t *data, *programmed, *torn;
+};
+
+nor_sim_snapshot *nor_sim_snapshot_take(const nor_sim *sim)
+{
+    uint32_t units = sim->device.size / sim->device.program_unit;
+    nor_sim_snapshot *snap = malloc(sizeof *snap);
+    if (snap == NULL) {
+        return NULL;
+    }
+    snap->data = malloc(sim->device.size);
+    snap->programmed = malloc(units);
+    snap->torn = malloc(units);
+    if (snap->data == NULL || snap->programmed == NULL || snap->torn == NULL) {
+        nor_sim_snapshot_free(snap);
+        return NULL;
+    }
+    memcpy(snap->data, sim->data, sim->device.size);
+    memcpy(snap->programmed, sim->unit_programmed, units);
+    memcpy(snap->torn, sim->unit_torn, units);
+    return snap;
+}
+
+void nor_sim_snapshot_restore(nor_sim *sim, const nor_sim_snapshot *snap)
+{
+    uint32_t units = sim->device.size / sim->device.program_unit;
+    memcpy(sim->data, snap->data, sim->device.size);
+    memcpy(sim->unit_programmed, snap->programmed, units);
+    memcpy(sim->unit_torn, snap->torn, units);
+    sim->powered = true;
+    sim->cut_armed = false;
+}
+
+void nor_sim_snapshot_free(nor_sim_snapshot *snap)
+{
+    if (snap != NULL) {
+        free(snap->data);
+        free(snap->programmed);
+        free(snap->torn);
+        free(snap);
+    }
 }

@@ -26,7 +26,10 @@
  *  - program (valid request): bytes outside [offset, offset+len) never change;
  *    inside, every bit that was 0 stays 0, every bit the data keeps at 1 stays
  *    1, and each requested 1->0 transition is done or not: none of them, all
- *    of them, those in a prefix (up to a random bit position), or a random subset.
+ *    of them, those in a prefix (up to a random bit position), a random
+ *    subset, all but one, or those in a suffix (the end of the range written
+ *    before its start). Seeded choices pick among the first four;
+ *    nor_sim_set_tear picks any one.
  *  - erase (valid request): bytes outside the sector never change; inside,
  *    one of: a random-length prefix erased (0xFF) and the rest old (length 0:
  *    nothing happened); random bytes everywhere (any bit either way, as NOR
@@ -68,7 +71,11 @@
  * ECC flash (config.program_once): like the STM32U5's, a unit can be
  * programmed only once between erases, even where the new data would only
  * clear bits; a second program of it is BW_E_INVALID. After a torn erase, a
- * unit that reads all 0xFF counts as erased.
+ * unit that reads all 0xFF counts as erased. A unit that a cut operation
+ * left holding neither its old contents nor what the operation asked for
+ * (partly programmed, partly erased) has ECC that no longer matches its
+ * data: any read that touches it fails with BW_E_TORN (the chip raises an
+ * ECC NMI) until its sector is erased (stats.ecc_errors counts such reads).
  *
  * Single-threaded; one model per simulated chip; heap-allocated (test code only).
  */
@@ -104,6 +111,8 @@ typedef enum nor_sim_tear {
     NOR_SIM_TEAR_PROGRAM_ALL,    /* all done, yet the operation was cut */
     NOR_SIM_TEAR_PROGRAM_PREFIX, /* transitions before a random bit position done */
     NOR_SIM_TEAR_PROGRAM_RANDOM, /* a random subset done */
+    NOR_SIM_TEAR_PROGRAM_ALL_BUT_ONE, /* every transition but one done */
+    NOR_SIM_TEAR_PROGRAM_SUFFIX, /* transitions from a random bit position on done (end first) */
     NOR_SIM_TEAR_ERASE_PREFIX,   /* a random-length prefix (maybe 0) erased, rest old */
     NOR_SIM_TEAR_ERASE_RANDOM,   /* random bytes over the whole sector */
     NOR_SIM_TEAR_ERASE_ALL,      /* fully erased, yet the operation was cut */
@@ -122,6 +131,7 @@ typedef struct nor_sim_stats {
     uint64_t erases;        /* erase calls, valid or not */
     uint64_t reads;         /* read calls */
     uint64_t cuts;          /* power cuts so far */
+    uint64_t ecc_errors;    /* reads that touched a torn unit (ECC flash) */
 } nor_sim_stats;
 
 /* A new fully erased model, or NULL if the geometry is invalid (not powers of
@@ -172,6 +182,31 @@ uint64_t nor_sim_erase_count(const nor_sim *sim, uint32_t offset);
  * BW_E_IO) without touching the flash; it still counts as an operation.
  * A cut armed for the same operation wins. BW_OK cancels. */
 void nor_sim_arm_error(nor_sim *sim, uint64_t n, bw_err err);
+/* The n-th read from now (0: the next) returns err without filling the
+ * buffer; BW_OK cancels. */
+void nor_sim_arm_read_error(nor_sim *sim, uint64_t n, bw_err err);
+/* How cut operations tear from now on: 0, a seeded choice (the default);
+ * k >= 1, program pattern (k-1) % 6 (none, all, prefix, random, all but
+ * one, suffix) and erase pattern (k-1) % 3 (prefix, random, all). */
+void nor_sim_set_tear(nor_sim *sim, unsigned choice);
+/* Tear patterns nor_sim_set_tear cycles through for a program (6 covers all). */
+#define NOR_SIM_TEAR_CHOICES 6u
+
+/* Tears the last cut operation again with tear choice `choice` (as
+ * nor_sim_set_tear), from what its range held before it: the flash is as if
+ * that cut had torn this way. Call right after the cut (before power-on and
+ * any other device call); the power stays off. False if there was no cut or
+ * the cut request was invalid (nothing to tear). */
+bool nor_sim_retear(nor_sim *sim, unsigned choice);
+
+/* The whole state a power cut leaves (contents, programmed and torn units),
+ * saved and put back, e.g. to try many recoveries of one cut. Restoring
+ * powers the model on with no cut armed. */
+typedef struct nor_sim_snapshot nor_sim_snapshot;
+nor_sim_snapshot *nor_sim_snapshot_take(const nor_sim *sim);
+void nor_sim_snapshot_restore(nor_sim *sim, const nor_sim_snapshot *snap);
+void nor_sim_snapshot_free(nor_sim_snapshot *snap);
+
 /* Makes every read return err without filling the buffer (BW_OK: reads work). */
 void nor_sim_set_read_error(nor_sim *sim, bw_err err);
 

@@ -536,6 +536,77 @@ static void test_running_past_a_cut_aborts(void **state)
     assert_false(aborts(normal_use));
 }
 
+/* ECC flash: a unit a cut left neither old nor as asked reads BW_E_TORN
+ * (counted) until its sector is erased; other units read normally. The
+ * forced tears: all but one transition, and the end before the start. */
+static void test_ecc_torn_units_and_forced_tears(void **state)
+{
+    (void)state;
+    nor_sim *sim = nor_sim_create(&(nor_sim_config){
+        .size = 64u * 1024u, .sector_size = 8192u, .program_unit = 16u, .seed = 3, .program_once = true });
+    assert_non_null(sim);
+    const bw_flash_device *dev = nor_sim_device(sim);
+    uint8_t zeros[32], back[32];
+    memset(zeros, 0, sizeof zeros);
+
+    nor_sim_set_tear(sim, 5);   /* all but one */
+    program_cut(sim, 0, zeros, 32);
+    nor_sim_cut_info info;
+    assert_true(nor_sim_last_cut(sim, &info));
+    assert_int_equal(info.tear, NOR_SIM_TEAR_PROGRAM_ALL_BUT_ONE);
+    unsigned ones = 0;
+    for (unsigned i = 0; i < 32; i++) {
+        ones += (unsigned)__builtin_popcount(nor_sim_raw(sim)[i]);
+    }
+    assert_int_equal(ones, 1);
+    /* exactly one of the two units is torn: it fails, the other reads */
+    bw_err first = dev->read(dev->context, 0, back, 16);
+    bw_err second = dev->read(dev->context, 16, back, 16);
+    assert_true((first == BW_E_TORN) != (second == BW_E_TORN));
+    assert_int_equal(dev->read(dev->context, 0, back, 32), BW_E_TORN);
+    assert_int_equal(nor_sim_get_stats(sim).ecc_errors, 2u);
+    assert_int_equal(dev->read(dev->context, 32, back, 16), BW_OK);
+
+    /* retear as "the end first": bits from some position to the end done */
+    nor_sim_set_cut_handler(sim, NULL);
+    assert_true(nor_sim_retear(sim, 6));
+    nor_sim_power_on(sim);
+    assert_true(nor_sim_last_cut(sim, &info));
+    assert_int_equal(info.tear, NOR_SIM_TEAR_PROGRAM_SUFFIX);
+    const uint8_t *raw = nor_sim_raw(sim);
+    unsigned i = 0;
+    while (i < 32 && raw[i] == 0xFFu) {
+        i++;
+    }
+    for (unsigned k = i + 1; k < 32; k++) {
+        assert_int_equal(raw[k], 0);   /* a suffix: once started, done to the end */
+    }
+
+    /* an erase clears the ECC error; a clean program reads back */
+    assert_int_equal(dev->erase(dev->context, 0), BW_OK);
+    assert_int_equal(dev->read(dev->context, 0, back, 32), BW_OK);
+    assert_int_equal(dev->program(dev->context, 0, zeros, 32), BW_OK);
+    assert_int_equal(dev->read(dev->context, 0, back, 32), BW_OK);
+
+    /* a torn erase: random bytes make torn units; a snapshot keeps them */
+    nor_sim_set_tear(sim, 2);   /* erase pattern (2-1)%3 = random */
+    erase_cut(sim, 8192);
+    assert_int_equal(dev->read(dev->context, 8192, back, 16), BW_E_TORN);
+    nor_sim_snapshot *snap = nor_sim_snapshot_take(sim);
+    nor_sim_raw_written(sim);   /* raw writes are clean data */
+    assert_int_equal(dev->read(dev->context, 8192, back, 16), BW_OK);
+    nor_sim_snapshot_restore(sim, snap);
+    assert_int_equal(dev->read(dev->context, 8192, back, 16), BW_E_TORN);
+    nor_sim_snapshot_free(snap);
+
+    /* one read fails when armed, the next works */
+    nor_sim_arm_read_error(sim, 1, BW_E_IO);
+    assert_int_equal(dev->read(dev->context, 32, back, 16), BW_OK);
+    assert_int_equal(dev->read(dev->context, 32, back, 16), BW_E_IO);
+    assert_int_equal(dev->read(dev->context, 32, back, 16), BW_OK);
+    nor_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_for_a_seed),
         cmocka_unit_test(test_error_injection),
         cmocka_unit_test(test_running_past_a_cut_aborts),
+        cmocka_unit_test(test_ecc_torn_units_and_forced_tears),
     };
     return cmocka_run_group_tests_name("sim.nor_model", tests, NULL, NULL);
 }

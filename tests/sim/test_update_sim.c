@@ -2,26 +2,33 @@
  * Power-cut sweep of the update engine (bw_update.c) on the NOR model.
  *
  * Promise: no update, interrupted at any instant, leaves a device that does
- * not boot a good app. For a scenario (an update from the provisioned app,
- * an update from an installed app, a rollback), the whole job runs once per
- * flash operation N with the power cut during operation N (torn program or
- * torn erase); then, after each cut:
- *   1. reboot (bw_update_boot finishes an interrupted copy): the app slot
- *      measures as exactly the old or the new app; optionally the power is
- *      cut a second time during that recovery, and the reboot repeated;
+ * not boot a good app, and no flash error during the recovery starts an
+ * unverified slot. For a scenario (an update from the provisioned app, an
+ * update from an installed app, a rollback), the whole job runs once per
+ * flash operation N with the power cut during operation N, torn with several
+ * patterns (see sweep_cuts); then, after each cut:
+ *   1. reboot (bw_update_boot finishes an interrupted copy): the outcome is
+ *      one the scenario allows and names the app the slot holds, byte for
+ *      byte; the power is cut again during that recovery, and read, program
+ *      and erase errors are injected into it (see after_cut);
  *   2. a download resumed after the cut lost at most BW_UPDATE_PROGRESS_PAGES
  *      + 1 pages (256 B) of what was delivered, i.e. less than one OTA chunk
  *      (1792 B); on ECC flash, a torn program in the resumed sector may
  *      later send the stream back once more, to that sector's start (the
  *      engine answers BW_UPDATE_E_OFFSET), and never elsewhere;
  *   3. the job is finished: the new app is installed and verified.
+ * On the ECC geometry a unit a cut left half-written reads as BW_E_TORN (the
+ * U585's ECC NMI); the recovery boots that hit one are counted.
  * Prints the number of cases; any failure aborts with the case.
  *
- * Usage: test_update_sim <fixtures> <sector> <unit> <program_once 0|1> <scenario> [<cases>]
+ * Usage: test_update_sim <fixtures> <sector> <unit> <program_once 0|1> <scenario>
+ *        [<cases> [<shard> <shards>]]
  * scenario: provisioned (v1 provisioned -> v2), installed (v2 -> v3),
  *           rollback (v3 on trial, found crash-looping -> v2);
  *           program_error and switch: see program_error_sweep and
- *           switch_sweep (switch takes its exact number of cases).
+ *           switch_sweep (switch takes its exact number of cases);
+ * for the first three, <cases> is the least number of flash operations the
+ * job must make, and the sweep does the first cuts c with c % shards == shard.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -256,15 +263,6 @@ static void boot_only(void)
     (void)boot();
 }
 
-/* Compares raw images (as fast as memcmp; the digests were checked once). */
-static void check_old_or_new(const uint8_t *old, const uint8_t *fresh, uint64_t cut)
-{
-    const uint8_t *now = nor_sim_raw(sim) + app_slot.offset;
-    CHECK(memcmp(now, old, APP_SLOT_SIZE) == 0 || memcmp(now, fresh, APP_SLOT_SIZE) == 0,
-          "after the cut at operation %llu the app slot is neither the old nor the new app",
-          (unsigned long long)cut);
-}
-
 /*
  * Scenario program_error (issue 15 item 3): a program fails (injected, flash
  * untouched) at the n-th flash operation of a DATA write, for every n the
@@ -473,10 +471,230 @@ static void switch_sweep(unsigned long expected)
     free(v3_image);
 }
 
+/*
+ * The main sweep (scenarios provisioned, installed, rollback). For every
+ * flash operation c of the job (in this shard: c % shards == shard), the job
+ * runs with the power cut during c, then op c is torn with every pattern the
+ * model has for it (6 for a program, 3 for an erase: nor_sim_retear; 3 of a
+ * program's 6 on the geometries without ECC, rotating). For
+ * each such first cut:
+ *   - the recovery boot must succeed, its outcome must be one the scenario
+ *     allows (no rollback in an update, nothing parked) and name the app the
+ *     slot holds, byte for byte (check_recovery);
+ *   - the power is cut again during the recovery, and the boot after it
+ *     checked the same way: for the first tear pattern at every 16th
+ *     operation of the recovery from op c % 16 on (consecutive first cuts in
+ *     a copy have the same recovery, so together they cut every operation
+ *     of it, and no recovery operation count is capped); for the other
+ *     patterns at one operation, varying from case to case;
+ *   - read errors (one in the journal's load, one in the first reads after
+ *     it, where a bank's head is read, one anywhere after it; their places
+ *     varying from case to case) and a program or
+ *     erase error are injected into the recovery, one per boot: it either
+ *     succeeds as above or fails with NO_GOOD_APP (parked, never "run");
+ *     the next boot then checks as above;
+ *   - the job is finished from there: the new app is installed, verified.
+ */
+static struct {
+    const uint8_t *old_image, *new_image;
+    uint32_t old_version, new_version;
+} sweep;
+
+static struct {
+    uint64_t cases, program_cases, erase_cases, second_cuts, read_errors, op_errors, parked, ecc_hits;
+} stats;
+
+/* A boot's outcome and the slot agree, and the scenario allows the outcome. */
+static void check_recovery(bw_update_outcome outcome, const char *when, uint64_t cut, unsigned tear)
+{
+    const bw_update_state *st = bw_update_current_state();
+    int rollback = strcmp(scenario, "rollback") == 0;
+    CHECK(st->op != BW_UPDATE_OP_BACKUP && st->op != BW_UPDATE_OP_INSTALLING
+          && st->op != BW_UPDATE_OP_ROLLING_BACK,
+          "%s (cut at op %llu, tear %u): a copy is left unfinished (op %u)", when,
+          (unsigned long long)cut, tear, st->op);
+    const uint8_t *want = st->current_version == sweep.new_version ? sweep.new_image
+                        : st->current_version == sweep.old_version ? sweep.old_image : NULL;
+    CHECK(want != NULL, "%s (cut at op %llu, tear %u): version %u runs", when,
+          (unsigned long long)cut, tear, st->current_version);
+    CHECK(memcmp(nor_sim_raw(sim) + app_slot.offset, want, APP_SLOT_SIZE) == 0,
+          "%s (cut at op %llu, tear %u): the slot is not app version %u's image", when,
+          (unsigned long long)cut, tear, st->current_version);
+    int ok;
+    if (rollback) {   /* v3 on trial until the rollback to v2 is journaled */
+        ok = (outcome == BW_UPDATE_RUN_NEW_APP && st->current_version == 3 && st->trial)
+          || (outcome == BW_UPDATE_RUN_ROLLED_BACK && st->current_version == 2)
+          || (outcome == BW_UPDATE_RUN_APP && st->current_version == 2 && !st->trial);
+    } else {
+        ok = (outcome == BW_UPDATE_RUN_APP && st->current_version == sweep.old_version && !st->trial)
+          || (outcome == BW_UPDATE_RUN_NEW_APP && st->current_version == sweep.new_version && st->trial);
+    }
+    CHECK(ok, "%s (cut at op %llu, tear %u): outcome %d with version %u (trial %u) is not allowed "
+          "in scenario %s", when, (unsigned long long)cut, tear, (int)outcome, st->current_version,
+          st->trial, scenario);
+}
+
+/* A boot that may fail (injected errors): BW_OK, or an error that parks. */
+static bw_err boot_may_fail(bw_update_outcome *outcome)
+{
+    bw_update_diag why;
+    bw_err err = bw_update_boot(&config, outcome, &why);
+    if (err != BW_OK) {
+        CHECK(*outcome == BW_UPDATE_NO_GOOD_APP, "a failed boot says %d, not NO_GOOD_APP", (int)*outcome);
+    }
+    return err;
+}
+
+static uint64_t armed_read_error, armed_op_error;
+#define SECOND_CUT_STRIDE 16u
+
+/* A recovery boot with one injected error; then a clean boot. */
+static void recovery_with_error(const nor_sim_snapshot *cut_state, uint64_t cut, unsigned tear, int read)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    if (read) {
+        nor_sim_arm_read_error(sim, armed_read_error, BW_E_IO);
+    } else {
+        nor_sim_arm_error(sim, armed_op_error, BW_E_IO);
+    }
+    bw_update_outcome outcome;
+    bw_err err = boot_may_fail(&outcome);
+    nor_sim_arm_read_error(sim, 0, BW_OK);
+    nor_sim_arm_error(sim, 0, BW_OK);
+    if (err == BW_OK) {
+        check_recovery(outcome, read ? "recovery with a read error" : "recovery with an op error", cut, tear);
+    } else {
+        stats.parked++;
+    }
+    check_recovery(boot(), "the boot after an injected error", cut, tear);
+}
+
+/* Reads a load of the journal makes from the flash as `at` holds it. */
+static uint64_t journal_reads(const nor_sim_snapshot *at)
+{
+    nor_sim_snapshot_restore(sim, at);
+    bw_update_journal journal;
+    bw_update_state state;
+    uint64_t before = nor_sim_get_stats(sim).reads;
+    CHECK(bw_update_state_load(&journal, &state_part, &state) == BW_OK, "journal load");
+    return nor_sim_get_stats(sim).reads - before;
+}
+
+/* Everything after the first cut at op `cut` (torn with pattern `tear`). */
+static void after_cut(uint64_t cut, unsigned tear)
+{
+    nor_sim_snapshot *cut_state = nor_sim_snapshot_take(sim);
+    nor_sim_power_on(sim);
+    nor_sim_stats before = nor_sim_get_stats(sim);
+    uint64_t ops0 = nor_sim_ops(sim);
+    bw_update_outcome outcome = boot();
+    nor_sim_stats after = nor_sim_get_stats(sim);
+    uint64_t recovery_ops = nor_sim_ops(sim) - ops0;
+    if (after.ecc_errors > before.ecc_errors) {
+        stats.ecc_hits++;
+    }
+    check_recovery(outcome, "the recovery boot", cut, tear);
+
+    /* Pattern 1: a second cut at every SECOND_CUT_STRIDE-th operation of the
+     * recovery, starting at cut % stride, so that the first cuts of a phase
+     * (whose recoveries run the same operations) together cut every one;
+     * the other patterns: at one operation, varying from case to case. */
+    uint64_t r_first = recovery_ops == 0 ? 0
+                     : tear == 1 ? cut % SECOND_CUT_STRIDE : (cut * 13u + tear) % recovery_ops;
+    uint64_t r_step = tear == 1 ? SECOND_CUT_STRIDE : recovery_ops + 1u;
+    for (uint64_t r = r_first; r < recovery_ops; r += r_step) {
+        nor_sim_snapshot_restore(sim, cut_state);
+        CHECK(run_cut(boot_only, r), "recovery op %llu not reached", (unsigned long long)r);
+        nor_sim_power_on(sim);
+        check_recovery(boot(), "the boot after a second cut", cut, tear);
+        stats.second_cuts++;
+    }
+
+    /* Read errors: one in the journal's load, one in the rest of the recovery
+     * (the journal's reads would otherwise take nearly every one). */
+    uint64_t reads = after.reads - before.reads;
+    uint64_t journal = journal_reads(cut_state);
+    armed_read_error = (cut + tear) % journal;
+    recovery_with_error(cut_state, cut, tear, 1);
+    stats.read_errors++;
+    if (reads > journal) {
+        /* the job's first reads (a bank's head: is it trusted?), then anywhere */
+        uint64_t after_journal[2] = { (cut + tear) % 4u, (cut * 7u + tear) % (reads - journal) };
+        for (unsigned i = 0; i < 2; i++) {
+            armed_read_error = journal + after_journal[i] % (reads - journal);
+            recovery_with_error(cut_state, cut, tear, 1);
+            stats.read_errors++;
+        }
+    }
+    if (recovery_ops != 0) {
+        armed_op_error = (cut * 3u + tear) % recovery_ops;
+        recovery_with_error(cut_state, cut, tear, 0);
+        stats.op_errors++;
+    }
+
+    if (!job_is_done(sweep.new_version)) {
+        job();
+    }
+    CHECK(job_is_done(sweep.new_version), "the job did not complete after the cut at %llu, tear %u",
+          (unsigned long long)cut, tear);
+    CHECK(memcmp(nor_sim_raw(sim) + app_slot.offset, sweep.new_image, APP_SLOT_SIZE) == 0,
+          "after the cut at %llu the new app is not in place", (unsigned long long)cut);
+    nor_sim_snapshot_free(cut_state);
+}
+
+/* Returns the number of first cuts (operations cut). */
+static uint64_t sweep_cuts(const nor_sim_snapshot *start, unsigned shard, unsigned shards)
+{
+    uint64_t first_cuts = 0;
+    for (uint64_t cut = shard;; cut += shards) {
+        nor_sim_snapshot_restore(sim, start);
+        delivered = 0;
+        in_download = 0;
+        nor_sim_set_tear(sim, 1);
+        if (!run_cut(job, cut)) {
+            CHECK(job_is_done(sweep.new_version), "the uncut job did not finish");
+            return first_cuts;
+        }
+        first_cuts++;
+        nor_sim_set_tear(sim, 0);
+        uint32_t delivered_at_cut = delivered;
+        nor_sim_cut_info info;
+        CHECK(nor_sim_last_cut(sim, &info), "cut recorded");
+        /* The patterns of op c: on ECC flash (the U585) all of them; on the
+         * others 3 of a program's 6 (none, then two of the other five
+         * rotating with c: consecutive cuts cover all), and all 3 of an
+         * erase's. Each taken before any other cut
+         * replaces the model's record of op c. */
+        unsigned all = info.op == NOR_SIM_OP_PROGRAM ? NOR_SIM_TEAR_CHOICES : 3u;
+        unsigned patterns = info.tear == NOR_SIM_TEAR_NOTHING ? 1u : unit_ecc ? all : 3u;
+        nor_sim_snapshot *torn[NOR_SIM_TEAR_CHOICES];
+        for (unsigned k = 0; k < patterns; k++) {
+            unsigned choice = k == 0 ? 1u : patterns == all ? k + 1u
+                            : 2u + (unsigned)((cut + k - 1u) % (all - 1u));
+            CHECK(k == 0 || nor_sim_retear(sim, choice), "retear");
+            torn[k] = nor_sim_snapshot_take(sim);
+        }
+        for (unsigned tear = 1; tear <= patterns; tear++) {
+            nor_sim_snapshot_restore(sim, torn[tear - 1]);
+            stats.cases++;
+            if (info.op == NOR_SIM_OP_PROGRAM) {
+                stats.program_cases++;
+            } else {
+                stats.erase_cases++;
+            }
+            delivered = delivered_at_cut;
+            in_download = 0;
+            after_cut(cut, tear);
+            nor_sim_snapshot_free(torn[tear - 1]);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
-    CHECK(argc == 6 || argc == 7,
-          "usage: test_update_sim <fixtures> <sector> <unit> <program_once> <scenario> [<cases>]");
+    CHECK(argc == 6 || argc == 7 || argc == 9,
+          "usage: test_update_sim <fixtures> <sector> <unit> <program_once> <scenario> "
+          "[<cases> [<shard> <shards>]]");
     uint32_t sector = (uint32_t)strtoul(argv[2], NULL, 0);
     uint32_t unit = (uint32_t)strtoul(argv[3], NULL, 0);
     scenario = argv[5];
@@ -523,6 +741,10 @@ int main(int argc, char **argv)
         nor_sim_destroy(sim);
         return 0;
     }
+    unsigned long min_cases = argc >= 7 ? strtoul(argv[6], NULL, 0) : 1u;
+    unsigned shard = argc == 9 ? (unsigned)strtoul(argv[7], NULL, 0) : 0u;
+    unsigned shards = argc == 9 ? (unsigned)strtoul(argv[8], NULL, 0) : 1u;
+    CHECK(shards >= 1 && shard < shards, "shard %u of %u", shard, shards);
     uint32_t new_version = 2;
     if (strcmp(scenario, "installed") == 0 || strcmp(scenario, "rollback") == 0) {
         update_job(&bundle_v[2]);
@@ -538,48 +760,41 @@ int main(int argc, char **argv)
      * once from an uncut run and checked against its bundle's measurement. */
     uint8_t *old = malloc(APP_SLOT_SIZE), *fresh = malloc(APP_SLOT_SIZE);
     memcpy(old, nor_sim_raw(sim) + app_slot.offset, APP_SLOT_SIZE);
+    sweep.old_image = old;
+    sweep.old_version = bw_update_current_state()->current_version;
+    sweep.new_version = new_version;
 
-    uint8_t *start = malloc(total);
-    memcpy(start, nor_sim_raw(sim), total);
+    nor_sim_snapshot *start = nor_sim_snapshot_take(sim);
     delivered = 0;
+    uint64_t ops_before = nor_sim_ops(sim);
     job();
+    uint64_t job_ops = nor_sim_ops(sim) - ops_before;
     uint8_t digest[32], expected[32];
     app_slot_digest(digest);
     bundle_image_digest(&bundle_v[new_version], expected);
     CHECK(memcmp(digest, expected, 32) == 0, "the uncut job installs the bundle's measured image");
     memcpy(fresh, nor_sim_raw(sim) + app_slot.offset, APP_SLOT_SIZE);
-    uint64_t cases = 0, second_cuts = 0;
-    for (uint64_t cut = 0;; cut++) {
-        memcpy(nor_sim_raw(sim), start, total);
-        nor_sim_raw_written(sim);
-        nor_sim_power_on(sim);
-        delivered = 0;
-        in_download = 0;
-        if (!run_cut(job, cut)) {
-            CHECK(job_is_done(new_version), "the uncut job did not finish");
-            break;
-        }
-        cases++;
-        nor_sim_power_on(sim);
-        /* A second cut during recovery, at a point that varies with the case. */
-        if (cut % 3 == 0 && run_cut(boot_only, cut % 41)) {
-            second_cuts++;
-            nor_sim_power_on(sim);
-        }
-        boot_only();
-        check_old_or_new(old, fresh, cut);
-        if (!job_is_done(new_version)) {
-            job();
-        }
-        CHECK(job_is_done(new_version), "the job did not complete after the cut at %llu",
-              (unsigned long long)cut);
-        CHECK(memcmp(nor_sim_raw(sim) + app_slot.offset, fresh, APP_SLOT_SIZE) == 0,
-              "after the cut at %llu the new app is not in place", (unsigned long long)cut);
-    }
-    printf("update sim: scenario %s, sector %u, unit %u%s: %llu power cuts (%llu with a second cut "
-           "during recovery), %u resumed downloads sent back to a sector's start, 0 bricks\n",
-           scenario, sector, unit, argv[4][0] == '1' ? ", ECC" : "",
-           (unsigned long long)cases, (unsigned long long)second_cuts, rewinds);
+    sweep.new_image = fresh;
+    uint64_t first_cuts = sweep_cuts(start, shard, shards);
+    /* Every operation of the job in this shard was cut, with every pattern. */
+    CHECK(first_cuts == (job_ops - shard + shards - 1u) / shards, "%llu first cuts of %llu operations",
+          (unsigned long long)first_cuts, (unsigned long long)job_ops);
+    CHECK(stats.cases == stats.program_cases + stats.erase_cases
+          && stats.cases >= first_cuts && stats.read_errors >= stats.cases, "case counts");
+    printf("update sim: scenario %s, sector %u, unit %u%s, shard %u/%u: the job makes %llu flash "
+           "operations; %llu power cuts (%llu cases of a first "
+           "cut and a tear pattern: %llu program, %llu erase), %llu second cuts during recovery, %llu recoveries with an injected read error, %llu with an "
+           "injected program/erase error (%llu parked, then finished), %llu recovery boots hit an "
+           "ECC error (torn unit), %u resumed downloads sent back to a sector's start, 0 bricks\n",
+           scenario, sector, unit, unit_ecc ? ", ECC" : "", shard, shards, (unsigned long long)job_ops,
+           (unsigned long long)(stats.cases + stats.second_cuts), (unsigned long long)stats.cases,
+           (unsigned long long)stats.program_cases, (unsigned long long)stats.erase_cases,
+           (unsigned long long)stats.second_cuts, (unsigned long long)stats.read_errors,
+           (unsigned long long)stats.op_errors, (unsigned long long)stats.parked,
+           (unsigned long long)stats.ecc_hits, rewinds);
+    CHECK(job_ops >= min_cases, "the job makes %llu operations, at least %lu expected",
+          (unsigned long long)job_ops, min_cases);
+    nor_sim_snapshot_free(start);
     nor_sim_destroy(sim);
     return 0;
 }

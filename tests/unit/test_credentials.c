@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -110,6 +111,27 @@ static void test_first_boot_makes_one_key(void **state)
     assert_memory_equal(bw_credentials_public_key(), key, sizeof key);
     /* The private key pairs with the public key: a CSR verifies under openssl. */
     make_cert("ca", 1);
+}
+
+/* A flash read error at boot (not a torn record) leaves the key unknown:
+ * no key this boot, and no new one made over the real one. */
+static void test_read_error_makes_no_key(void **state)
+{
+    (void)state;
+    boot_ok(true);
+    uint8_t *before = malloc(2 * SECTOR);
+    memcpy(before, nor_sim_raw(sim), 2 * SECTOR);
+    for (uint64_t n = 0; n < 4; n++) {   /* each read of the boot's load fails in turn */
+        nor_sim_arm_read_error(sim, n, BW_E_IO);
+        bool created = true;
+        assert_int_equal(bw_credentials_boot(&part, &created), BW_E_IO);
+        assert_false(created);
+        assert_false(bw_credentials_have_key());
+        assert_memory_equal(nor_sim_raw(sim), before, 2 * SECTOR);
+    }
+    nor_sim_arm_read_error(sim, 0, BW_OK);
+    boot_ok(false);
+    free(before);
 }
 
 static void test_bad_records_refused(void **state)
@@ -271,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_first_boot_makes_one_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_records_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_error_makes_no_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_and_ab_selection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequence_wraps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_refusals_change_nothing, setup, teardown),

@@ -40,6 +40,7 @@
 extern uint32_t __kernel_stack_limit[], __kernel_stack_top[];
 
 static volatile bool restart_pending;
+static volatile bool slot_unverified;   /* arch_app_slot_set_verified(false): starts park */
 static uint32_t stack_reported;   /* the deepest kernel stack use logged so far */
 static volatile enum MvWakeReason restart_reason = MV_WAKEREASON_COLDBOOT;
 
@@ -84,6 +85,11 @@ void arch_app_restart(enum MvWakeReason reason)
     restart_pending = true;
     SCB_ICSR = ICSR_PENDSVSET;
     port_irq_unlock(state);
+}
+
+void arch_app_slot_set_verified(bool verified)
+{
+    slot_unverified = !verified;
 }
 
 void arch_app_start(enum MvWakeReason reason)
@@ -305,6 +311,10 @@ uint32_t arch_app_prepare(void)
     }
     bw_kernel_app_starting(restart_reason);
 
+    if (slot_unverified) {
+        bw_log("the app slot holds no verified app (an update failed part-way): parked");
+        return app_parked();
+    }
     if (!app_entry_valid(sp, pc)) {
         bw_log("no valid app in the app slot (sp=0x%08" PRIx32 " pc=0x%08" PRIx32 "): parked", sp, pc);
         return app_parked();

@@ -44,6 +44,12 @@ void arch_kernel_loop_every_tick(bool on);
  * kernel loop keep running, so an update can still start one). Never returns. */
 void arch_app_park(void) __attribute__((noreturn));
 
+/* Whether the app slot holds an app the update engine vouches for (the
+ * default). False after an install or rollback failed part-way (the slot may
+ * be torn): every app start parks (the kernel stays up and reachable) until
+ * an update succeeds and sets it true again. Kernel loop / supervisor thread. */
+void arch_app_slot_set_verified(bool verified);
+
 /* Asks for the app to be restarted in place with this wake reason once the
  * current kernel code returns (pends the secure PendSV). */
 void arch_app_restart(enum MvWakeReason reason);

@@ -36,6 +36,7 @@
 #include "armv8m.h"
 #include "armv8m_port.h"
 #include "board.h"
+#include "bw_board.h"
 #include "bw_crash_record.h"
 #include "bw_log.h"
 #include "bw_port.h"
@@ -164,6 +165,9 @@ uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t
 void arch_nmi(void);
 void arch_nmi(void)
 {
+    if (board_nmi()) {
+        return;   /* the board's own (e.g. a flash ECC error a read reports) */
+    }
     bw_log("KERNEL: NMI (secure watchdog: the kernel stopped feeding it) at %lu ms: resetting",
            (unsigned long)(port_time_us() / 1000u));
     reset_noting(MV_WAKEREASON_MICROVISORWATCHDOG);

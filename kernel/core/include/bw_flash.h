@@ -8,8 +8,11 @@
  *  - a power cut during program leaves the unit with any subset of its
  *    intended 1->0 transitions done (torn program); during erase, the sector
  *    with any mixture of old bytes, 0xFF and random bits (torn erase).
+ * On ECC flash a unit torn that way may not read at all: a read that
+ * touches it fails with BW_E_TORN (as a torn record, it is never data).
  * Code above this contract must be correct for every such outcome: it writes
- * a record's commit marker last and validates everything it reads back.
+ * a record's commit marker last, validates everything it reads back, and
+ * treats BW_E_TORN as "not a valid record / not blank", never as data.
  *
  * A device is a caller-filled struct (context + operations + geometry), as
  * littlefs does; a partition is a window of one device. Offsets are relative
@@ -29,7 +32,11 @@ typedef struct bw_flash_device {
     uint32_t size;           /* bytes */
     uint32_t sector_size;    /* erase unit, bytes, a power of two */
     uint32_t program_unit;   /* program unit, bytes, a power of two <= sector_size */
-    /* Reads len bytes at offset. BW_E_IO on a hardware error. */
+    /* Reads len bytes at offset. BW_E_TORN when the range touches a program
+     * unit an interrupted program or erase left half-written, whose ECC no
+     * longer matches (ECC flash: the STM32U5 raises an NMI, which the port
+     * turns into this error); such a unit reads so until its sector is
+     * erased. BW_E_IO on any other hardware error. */
     bw_err (*read)(void *context, uint32_t offset, void *buf, uint32_t len);
     /* Programs whole units (see the NOR rules). BW_E_ALIGN for a misaligned
      * range, BW_E_INVALID for a 0->1 transition, BW_E_IO on a hardware error. */

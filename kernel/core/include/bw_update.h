@@ -72,7 +72,11 @@ typedef enum bw_update_outcome {
 } bw_update_outcome;
 
 /* Loads the state and finishes an interrupted backup, install or rollback.
- * Must run before the app starts. *outcome says how to start the app. */
+ * Must run before the app starts. *outcome says how to start the app. On any
+ * error but BW_UPDATE_E_STORAGE (the board has no update storage: the
+ * provisioned app runs) *outcome is BW_UPDATE_NO_GOOD_APP: a journal that
+ * cannot be read, or a job that could not be finished, never lets the app
+ * slot start unverified (the journal keeps the job for the next boot). */
 bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome,
                       bw_update_diag *why);
 
@@ -146,10 +150,15 @@ uint32_t bw_update_expected_offset(void);
 bw_err bw_update_finish(bw_update_diag *why);
 
 /* Installs the downloaded bundle (the app must be stopped). Keeps the current
- * app as last-known-good, copying a provisioned app into the free bank first. */
+ * app as last-known-good, copying a provisioned app into the free bank first.
+ * On an error *outcome is BW_UPDATE_RUN_APP when the slot was not touched
+ * (the app may go on), BW_UPDATE_RUN_ROLLED_BACK when the last-known-good
+ * replaced it, BW_UPDATE_NO_GOOD_APP when the copy stopped part-way (park). */
 bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why);
 
-/* Puts the last-known-good app back (the app must be stopped). */
+/* Puts the last-known-good app back (the app must be stopped). On an error
+ * during the copy *outcome is BW_UPDATE_NO_GOOD_APP (park; the next boot
+ * finishes the rollback). */
 bw_err bw_update_rollback(bw_rollback_cause cause, bw_update_outcome *outcome,
                           bw_update_diag *why);
 

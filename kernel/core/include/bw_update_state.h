@@ -67,7 +67,9 @@ bw_update_state bw_update_state_initial(void);
 
 /* Finds the newest valid record (or the initial state when there is none) and
  * where the next one goes. BW_E_SIZE if the partition cannot hold a journal
- * (fewer than 2 sectors, or a sector smaller than a record); BW_E_IO on a read error. */
+ * (fewer than 2 sectors, or a sector smaller than a record); a slot that reads
+ * BW_E_TORN is a torn record (skipped); any other read error is returned
+ * (BW_E_IO): the state is then unknown, never "initial". */
 bw_err bw_update_state_load(bw_update_journal *journal, const bw_flash_partition *partition,
                             bw_update_state *state);
 

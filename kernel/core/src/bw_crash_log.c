@@ -45,6 +45,10 @@ static bool range_blank(const bw_crash_log *log, uint32_t offset, uint32_t len, 
     for (uint32_t done = 0; done < len;) {
         uint32_t n = len - done < BLANK_CHUNK ? len - done : BLANK_CHUNK;
         *err = bw_flash_read(log->partition, offset + done, chunk, n);
+        if (*err == BW_E_TORN) {
+            *err = BW_OK;   /* half-written by a cut: not blank */
+            return false;
+        }
         if (*err != BW_OK) {
             return false;
         }
@@ -68,6 +72,9 @@ static bw_err read_commit(const bw_crash_log *log, uint32_t slot, commit_unit *c
 {
     bw_err err = bw_flash_read(log->partition, slot_offset(log, slot) + BW_CRASH_RECORD_SIZE,
                                commit, COMMIT_SIZE);
+    if (err == BW_E_TORN) {
+        return BW_E_INVALID;   /* a commit unit the cut tore: not committed */
+    }
     if (err != BW_OK) {
         return err;
     }
@@ -83,6 +90,9 @@ static bw_err read_record(const bw_crash_log *log, uint32_t slot, const commit_u
 {
     uint8_t bytes[BW_CRASH_RECORD_SIZE];
     bw_err err = bw_flash_read(log->partition, slot_offset(log, slot), bytes, sizeof bytes);
+    if (err == BW_E_TORN) {
+        return BW_E_INVALID;   /* a torn record */
+    }
     if (err != BW_OK) {
         return err;
     }
@@ -215,19 +225,11 @@ static bw_err prepare_next_slot(bw_crash_log *log)
     return BW_E_IO;   /* unreachable: a sector start comes round within one lap */
 }
 
-bw_err bw_crash_log_append(bw_crash_log *log, bw_crash_record *record)
+/* Writes the sealed record and its commit unit into next_slot (prepared). */
+static bw_err write_slot(bw_crash_log *log, const bw_crash_record *record)
 {
-    if (log->partition == NULL) {
-        return BW_E_UNAVAILABLE;
-    }
-    bw_err err = prepare_next_slot(log);
-    if (err != BW_OK) {
-        return err;
-    }
     uint32_t slot = log->next_slot;
     uint32_t offset = slot_offset(log, slot);
-    record->sequence = log->next_sequence;
-    bw_crash_record_seal(record);
     commit_unit commit = {
         .magic = BW_CRASH_COMMIT_MAGIC,
         .sequence = record->sequence,
@@ -237,7 +239,7 @@ bw_err bw_crash_log_append(bw_crash_log *log, bw_crash_record *record)
     /* Whatever happens next, this slot is used: a failed write leaves it
      * dirty and the next record goes to the slot after. */
     log->next_slot = (slot + 1u) % log->slot_count;
-    err = bw_flash_program(log->partition, offset, record, BW_CRASH_RECORD_SIZE);
+    bw_err err = bw_flash_program(log->partition, offset, record, BW_CRASH_RECORD_SIZE);
     if (err == BW_OK) {
         err = bw_flash_program(log->partition, offset + BW_CRASH_RECORD_SIZE, &commit, COMMIT_SIZE);
     }
@@ -245,6 +247,26 @@ bw_err bw_crash_log_append(bw_crash_log *log, bw_crash_record *record)
         log->next_sequence++;
         log->has_newest = true;
         log->newest_slot = slot;
+    }
+    return err;
+}
+
+bw_err bw_crash_log_append(bw_crash_log *log, bw_crash_record *record)
+{
+    if (log->partition == NULL) {
+        return BW_E_UNAVAILABLE;
+    }
+    record->sequence = log->next_sequence;
+    bw_crash_record_seal(record);
+    /* On ECC flash a program cut before it changed a bit leaves units that
+     * read blank yet refuse a program (BW_E_INVALID): the record goes to the
+     * next slot. Bounded: one lap of the ring. */
+    bw_err err = BW_E_INVALID;
+    for (uint32_t tries = 0; err == BW_E_INVALID && tries < log->slot_count; tries++) {
+        err = prepare_next_slot(log);
+        if (err == BW_OK) {
+            err = write_slot(log, record);
+        }
     }
     return err;
 }

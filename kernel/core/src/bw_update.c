@@ -125,10 +125,10 @@ static bw_err erase_if_needed(const bw_flash_partition *p, uint32_t offset, uint
         for (uint32_t i = 0; i < s && blank; i += COPY_CHUNK) {
             uint32_t n = s - i < COPY_CHUNK ? s - i : COPY_CHUNK;
             bw_err err = bw_flash_read(p, at + i, chunk_buf, n);
-            if (err != BW_OK) {
+            if (err != BW_OK && err != BW_E_TORN) {
                 return err;
             }
-            blank = is_blank(chunk_buf, n);
+            blank = err == BW_OK && is_blank(chunk_buf, n);   /* torn: not blank */
         }
         if (!blank) {
             bw_err err = bw_flash_erase_sector(p, at);
@@ -419,28 +419,44 @@ static bw_err finish_backup(bw_update_outcome *outcome, bw_update_diag *why)
     return finish_install(outcome, why);
 }
 
+/* A copy into the app slot (install, rollback) stopped on a flash error:
+ * the slot may be torn and is not verified, so no app may start from it.
+ * The journal still names the job: the next boot finishes or reverts it. */
+static bw_err slot_in_doubt(bw_update_outcome *outcome, bw_update_diag *why, bw_err err)
+{
+    *outcome = BW_UPDATE_NO_GOOD_APP;
+    return fail(why, BW_UPDATE_E_FLASH, err);
+}
+
 /* INSTALLING: op_bank's image -> app slot, verified, committed on trial. */
 static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why)
 {
     uint8_t bank = eng.state.op_bank;
     bw_bundle_layout layout;
     bw_manifest m;
-    bw_err err = load_bank_head(bank, &layout, &m, why);
+    bw_update_diag head_why = { 0 };
+    bw_err err = load_bank_head(bank, &layout, &m, &head_why);
+    if (err != BW_OK && head_why.error == BW_UPDATE_E_FLASH) {
+        return slot_in_doubt(outcome, why, err);   /* unread, not refuted: try again next boot */
+    }
     if (err != BW_OK) {
         /* The bank's bundle no longer verifies: put the last-known-good back. */
+        if (why != NULL) {
+            *why = head_why;
+        }
+        *outcome = BW_UPDATE_NO_GOOD_APP;
         return eng.state.lkg_bank != BW_BANK_NONE
              ? bw_update_rollback(BW_ROLLBACK_INSTALL_FAILED, outcome, NULL) : err;
     }
     const bw_flash_partition *b = bank_part(bank);
     err = copy_sectors(eng.cfg.app_slot, 0, b, head_area_size(b), eng.cfg.app_slot->size,
                        eng.state.op_progress);
-    if (err != BW_OK) {
-        return fail(why, BW_UPDATE_E_FLASH, err);
-    }
     uint8_t digest[BW_SHA256_SIZE];
-    err = measure(eng.cfg.app_slot, 0, eng.cfg.app_slot->size, digest);
+    if (err == BW_OK) {
+        err = measure(eng.cfg.app_slot, 0, eng.cfg.app_slot->size, digest);
+    }
     if (err != BW_OK) {
-        return fail(why, BW_UPDATE_E_FLASH, err);
+        return slot_in_doubt(outcome, why, err);
     }
     if (bw_manifest_check_measurement(&m, 0, digest, why != NULL ? &why->manifest : NULL) != BW_OK) {
         if (eng.state.lkg_bank != BW_BANK_NONE) {
@@ -460,7 +476,7 @@ static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why)
     eng.state.trial = 1;
     err = save_state();
     if (err != BW_OK) {
-        return fail(why, BW_UPDATE_E_FLASH, err);
+        return slot_in_doubt(outcome, why, err);   /* verified, but not journaled */
     }
     *outcome = BW_UPDATE_RUN_NEW_APP;
     return BW_OK;
@@ -472,7 +488,11 @@ static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why)
     uint8_t bank = eng.state.op_bank;
     const bw_flash_partition *b = bank_part(bank);
     uint8_t expected[BW_SHA256_SIZE], digest[BW_SHA256_SIZE];
-    bw_err err = bank_expected_measurement(bank, expected, why);
+    bw_update_diag head_why = { 0 };
+    bw_err err = bank_expected_measurement(bank, expected, &head_why);
+    if (err != BW_OK && head_why.error == BW_UPDATE_E_FLASH) {
+        return slot_in_doubt(outcome, why, err);   /* unread, not refuted: keep the job */
+    }
     if (err == BW_OK) {
         err = copy_sectors(eng.cfg.app_slot, 0, b, head_area_size(b), eng.cfg.app_slot->size,
                            eng.state.op_progress);
@@ -480,7 +500,7 @@ static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why)
             err = measure(eng.cfg.app_slot, 0, eng.cfg.app_slot->size, digest);
         }
         if (err != BW_OK) {
-            return fail(why, BW_UPDATE_E_FLASH, err);
+            return slot_in_doubt(outcome, why, err);
         }
     }
     int good = err == BW_OK && memcmp(expected, digest, sizeof digest) == 0;
@@ -494,7 +514,7 @@ static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why)
     eng.state.trial = 0;
     err = save_state();
     if (err != BW_OK) {
-        return fail(why, BW_UPDATE_E_FLASH, err);
+        return slot_in_doubt(outcome, why, err);
     }
     *outcome = good ? BW_UPDATE_RUN_ROLLED_BACK : BW_UPDATE_NO_GOOD_APP;
     return good ? BW_OK : fail(why, BW_UPDATE_E_VERIFY, BW_E_IO);
@@ -523,19 +543,35 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
         }
     }
     bw_err err = bw_update_state_load(&eng.journal, config->state, &eng.state);
-    if (err != BW_OK) {
+    if (err == BW_E_SIZE) {
         return fail(why, BW_UPDATE_E_STORAGE, err);
+    }
+    if (err != BW_OK) {
+        /* The journal could not be read: which app the slot holds, and
+         * whether a copy into it was cut, is unknown. */
+        *outcome = BW_UPDATE_NO_GOOD_APP;
+        return fail(why, BW_UPDATE_E_FLASH, err);
     }
     eng.ready = 1;
     switch (eng.state.op) {
     case BW_UPDATE_OP_BACKUP:
-        return finish_backup(outcome, why);
+        err = finish_backup(outcome, why);
+        break;
     case BW_UPDATE_OP_INSTALLING:
-        return finish_install(outcome, why);
+        err = finish_install(outcome, why);
+        break;
     case BW_UPDATE_OP_ROLLING_BACK:
-        return finish_rollback(outcome, why);
+        err = finish_rollback(outcome, why);
+        break;
     default:
         break;
+    }
+    if (err != BW_OK) {
+        *outcome = BW_UPDATE_NO_GOOD_APP;   /* any doubt: no app starts from an unfinished job */
+        return err;
+    }
+    if (*outcome != BW_UPDATE_RUN_APP) {
+        return BW_OK;
     }
     if (eng.state.trial) {
         *outcome = BW_UPDATE_RUN_NEW_APP;   /* first run(s) of a new app, until healthy */
@@ -613,6 +649,10 @@ static bw_err flash_equals(const bw_flash_partition *p, uint32_t offset, const u
     for (uint32_t i = 0; *equal && i < len; i += COPY_CHUNK) {
         uint32_t n = len - i < COPY_CHUNK ? len - i : COPY_CHUNK;
         bw_err err = bw_flash_read(p, offset + i, chunk_buf2, n);
+        if (err == BW_E_TORN) {
+            *equal = 0;   /* half-written: not these bytes */
+            return BW_OK;
+        }
         if (err != BW_OK) {
             return err;
         }
@@ -648,6 +688,9 @@ static bw_err bank_holds_bundle(uint8_t bank, const uint8_t *head, const bw_bund
     if (err == BW_OK) {
         err = bw_manifest_signing_hash_read(region_read, &reader, layout->manifest_size, chunk_buf2,
                                             sizeof chunk_buf2, have);
+    }
+    if (err == BW_E_TORN) {
+        return BW_OK;   /* a manifest the cut tore: not the same bundle */
     }
     if (err != BW_OK) {
         return err;
@@ -895,6 +938,9 @@ static bw_err flush_piece(void)
         _Static_assert(PIECE == COPY_CHUNK, "a piece is read in one chunk");
         err = bw_flash_read(b, at, chunk_buf, PIECE);
         done = err == BW_OK && memcmp(chunk_buf, eng.piece, PIECE) == 0;   /* programmed before the cut */
+        if (err == BW_E_TORN) {
+            err = BW_OK;   /* torn by the cut: the program below is refused, and rewinds */
+        }
     }
     if (err == BW_OK && !done) {
         err = bw_flash_program(b, at, eng.piece, PIECE);

@@ -3,7 +3,8 @@
  *
  * Layout: the partition is a ring of sectors, each a run of 32-byte slots.
  * A slot is blank (all 0xFF), a valid record (magic, format, CRC), or
- * anything else (torn or garbage: skipped, never programmed over). The newest
+ * anything else (torn or garbage, or unreadable: BW_E_TORN, an ECC error;
+ * skipped, never programmed over). The newest
  * valid record by sequence number is the state. The next record goes to the
  * first blank slot after the newest record in its sector; when none is left
  * the following sector is erased and its first slot used.
@@ -86,6 +87,9 @@ static bw_err place_next(bw_update_journal *j, uint32_t newest_offset, int have_
          offset += BW_UPDATE_STATE_RECORD_SIZE) {
         uint8_t r[BW_UPDATE_STATE_RECORD_SIZE];
         bw_err err = bw_flash_read(j->partition, offset, r, sizeof r);
+        if (err == BW_E_TORN) {
+            continue;   /* a torn slot: not blank */
+        }
         if (err != BW_OK) {
             return err;
         }
@@ -117,6 +121,9 @@ bw_err bw_update_state_load(bw_update_journal *journal, const bw_flash_partition
         uint8_t r[BW_UPDATE_STATE_RECORD_SIZE];
         bw_update_state candidate;
         bw_err err = bw_flash_read(partition, offset, r, sizeof r);
+        if (err == BW_E_TORN) {
+            continue;   /* a record whose append was cut: skipped like any torn record */
+        }
         if (err != BW_OK) {
             return err;
         }
