@@ -121,6 +121,9 @@ static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
         "busy_refused", (json_int_t)k->http_busy, "bad_piece_ignored", (json_int_t)k->http_bad_piece,
         "bad_request", (json_int_t)k->http_bad_request, "pieces_sent", (json_int_t)k->http_pieces_sent,
         "publish_failed", (json_int_t)k->http_publish_failed, "abandoned", (json_int_t)k->http_abandoned);
+    json_t *config = json_pack("{s:I, s:I, s:I}", "fetches", (json_int_t)k->config_fetches, "items",
+                               (json_int_t)k->config_items, "bad_request_ignored", (json_int_t)k->config_bad_request);
+    json_object_set_new(http, "config", config);
     return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
         "status", "ok", "broker_connected", broker_connected(d->broker), "schema_version",
         store_schema_version(d->store), "ota", ota, "http", http, "counters",
@@ -412,6 +415,66 @@ static enum MHD_Result route_deployment(struct MHD_Connection *c, bwd *d, const 
     }
 }
 
+/* ---- apps' config and secrets (appconfig.c) ---- */
+
+static enum MHD_Result send_appconfig_error(struct MHD_Connection *c, const bwd_appconfig_error *e)
+{
+    return send_error(c, e->status, e->code, "%s", e->message);
+}
+
+/* GET (list), and GET/PUT/DELETE of one key; ?device=D picks the device scope.
+ * kind "config" or "secret": no answer ever carries a secret's value. */
+static enum MHD_Result route_appconfig(struct MHD_Connection *c, bwd *d, const char *method, const char *kind,
+                                       const char *key, const request *req)
+{
+    const char *device = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "device");
+    bool secret = strcmp(kind, "secret") == 0;
+    bwd_appconfig_error e;
+    if (key == NULL) {
+        if (strcmp(method, "GET") != 0) {
+            return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET)", method);
+        }
+        if (device != NULL && (!bwd_valid_device_id(device) || !store_device_exists(d->store, device))) {
+            return send_error(c, 404, "not_found", "device %s is not registered", device);
+        }
+        return send_json(c, 200, json_pack("{s:s, s:o, s:o}", "scope", device != NULL ? "device" : "account",
+                                           "device", device != NULL ? json_string(device) : json_null(), "items",
+                                           store_appconfig_list_json(d->store, kind, device != NULL ? device : "",
+                                                                     !secret)));
+    }
+    if (strcmp(method, "GET") == 0 && !secret) {
+        json_t *item = bwd_appconfig_get(d, device, key, &e);
+        return item != NULL ? send_json(c, 200, item) : send_appconfig_error(c, &e);
+    }
+    if (strcmp(method, "DELETE") == 0) {
+        return bwd_appconfig_delete(d, kind, device, key, &e)
+                   ? send_json(c, 200, json_pack("{s:s, s:b}", "key", key, "deleted", 1))
+                   : send_appconfig_error(c, &e);
+    }
+    if (strcmp(method, "PUT") != 0) {
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (%s)", method,
+                          secret ? "PUT, DELETE: a secret is never read back" : "GET, PUT, DELETE");
+    }
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type == NULL || strncasecmp(type, "application/json", 16) != 0) {
+        return send_error(c, 415, "unsupported_media_type", "send the body as application/json");
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body != NULL ? req->body : "", req->len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *value = NULL;
+    size_t len = 0;
+    if (body == NULL || json_unpack_ex(body, &jerr, JSON_STRICT, "{s:s%}", "value", &value, &len) != 0) {
+        json_decref(body);
+        return send_error(c, 400, "bad_request", "expected {\"value\": string}: %s", jerr.text);
+    }
+    bool ok = bwd_appconfig_set(d, kind, device, key, value, len, &e);
+    json_decref(body);
+    return ok ? send_json(c, 200, json_pack("{s:s, s:s, s:o}", "key", key, "scope",
+                                            device != NULL ? "device" : "account", "device",
+                                            device != NULL ? json_string(device) : json_null()))
+              : send_appconfig_error(c, &e);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -480,6 +543,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strncmp(url, "/v1/deployments/", 16) == 0) {
         return route_deployment(c, d, method, url + 16);
+    }
+    if (strcmp(url, "/v1/config") == 0 || strncmp(url, "/v1/config/", 11) == 0) {
+        return route_appconfig(c, d, method, "config", url[10] == '/' ? url + 11 : NULL, req);
+    }
+    if (strcmp(url, "/v1/secrets") == 0 || strncmp(url, "/v1/secrets/", 12) == 0) {
+        return route_appconfig(c, d, method, "secret", url[11] == '/' ? url + 12 : NULL, req);
     }
     return send_error(c, 404, "not_found", "no such resource: %s", url);
 }

@@ -137,6 +137,8 @@ static void on_message(void *context, const char *topic, const uint8_t *payload,
         bwd_handle_update(d, id, payload, len);
     } else if (strcmp(kind, "http") == 0) {
         bwd_handle_http(d, id, payload, len);
+    } else if (strcmp(kind, "config") == 0) {
+        bwd_handle_config(d, id, payload, len);
     } else {
         d->counters.unknown_topic++;
     }

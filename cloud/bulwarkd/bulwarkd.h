@@ -45,6 +45,8 @@ typedef struct bwd_counters {
     /* §16 */
     atomic_ulong http_requests, http_ok, http_failed, http_too_large, http_busy, http_bad_piece, http_bad_request,
         http_pieces_sent, http_publish_failed, http_abandoned;
+    /* §17 */
+    atomic_ulong config_fetches, config_items, config_bad_request;
 } bwd_counters;
 
 typedef struct bwd {
@@ -104,6 +106,37 @@ void bwd_handle_http(bwd *d, const char *device, const uint8_t *payload, size_t 
 
 /* The device's connection ended (a STATUS came): its requests are abandoned. */
 void bwd_http_abandon(bwd *d, const char *device);
+
+/* Publishes a stream (§16.1 pieces of type) on bw/<device>/down/<kind> at
+ * QoS 0; false if a piece could not be. *pieces: how many went. */
+bool bwd_publish_stream(bwd *d, const char *device, const char *kind, uint8_t type, uint32_t request_id,
+                        const uint8_t *stream, uint32_t total, unsigned *pieces);
+
+/* ---- apps' config and secrets (appconfig.c; docs/API.md, SPEC §17) ---- */
+
+#define BWD_APPCONFIG_KEY_MAX 100u      /* characters of a key */
+#define BWD_APPCONFIG_VALUE_MAX 4096u   /* bytes of a value */
+
+/* Why a set/get/delete failed, for the REST answer (NULL message: it did not). */
+typedef struct bwd_appconfig_error {
+    unsigned status;        /* HTTP status */
+    const char *code;
+    char message[160];
+} bwd_appconfig_error;
+
+/* kind "config" or "secret"; device NULL: the account scope. Each returns
+ * true, or false with *e filled (bad key/value/device, unknown, storage or
+ * crypto failure). Secrets are sealed (AES-256-GCM) before they are stored. */
+bool bwd_appconfig_set(bwd *d, const char *kind, const char *device, const char *key, const char *value,
+                       size_t len, bwd_appconfig_error *e);
+bool bwd_appconfig_delete(bwd *d, const char *kind, const char *device, const char *key, bwd_appconfig_error *e);
+/* Config only: the value (device scope first, then the account's when
+ * device is not NULL) as JSON {key, value, scope[, device]}. */
+json_t *bwd_appconfig_get(bwd *d, const char *device, const char *key, bwd_appconfig_error *e);
+
+/* Handles a CONFIG_REQUEST piece (§17) from a registered device: answers
+ * from the store at once. */
+void bwd_handle_config(bwd *d, const char *device, const uint8_t *payload, size_t len);
 
 /* Wall clock, ms since 1970. */
 int64_t bwd_now_ms(void);

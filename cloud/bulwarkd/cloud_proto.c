@@ -233,7 +233,12 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
 
 cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out)
 {
-    cp_result r = check_head(p, len, CP_TYPE_HTTP_REQUEST);
+    return cp_decode_piece(p, len, CP_TYPE_HTTP_REQUEST, out);
+}
+
+cp_result cp_decode_piece(const uint8_t *p, size_t len, uint8_t type, cp_http_piece *out)
+{
+    cp_result r = check_head(p, len, type);
     if (r != CP_OK) {
         return r;
     }
@@ -373,8 +378,14 @@ cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *
 void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
                                  uint8_t out[CP_HTTP_HEADER])
 {
+    cp_encode_piece_header(CP_TYPE_HTTP_RESPONSE, request_id, offset, total, length, out);
+}
+
+void cp_encode_piece_header(uint8_t type, uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+                            uint8_t out[CP_HTTP_HEADER])
+{
     out[0] = CP_VERSION;
-    out[1] = CP_TYPE_HTTP_RESPONSE;
+    out[1] = type;
     bw_put16(out + 2, length);
     bw_put32(out + 4, request_id);
     bw_put32(out + 8, offset);

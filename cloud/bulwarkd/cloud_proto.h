@@ -25,6 +25,8 @@
 #define CP_TYPE_CHUNK 0x83u
 #define CP_TYPE_HTTP_REQUEST 6u      /* §16 */
 #define CP_TYPE_HTTP_RESPONSE 0x84u
+#define CP_TYPE_CONFIG_REQUEST 0x10u   /* §17: pieces as §16.1 */
+#define CP_TYPE_CONFIG_RESPONSE 0x90u
 
 #define CP_STATUS_SIZE 40u
 #define CP_LOG_HEADER 12u
@@ -201,6 +203,8 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
 /* Decodes an HTTP_REQUEST piece: 16 + L bytes, L 1..CP_HTTP_PIECE_MAX,
  * request ID not 0, offset + L <= total <= CP_HTTP_STREAM_MAX. */
 cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out);
+/* The same for a piece of any stream type (CP_TYPE_CONFIG_REQUEST, §17). */
+cp_result cp_decode_piece(const uint8_t *p, size_t len, uint8_t type, cp_http_piece *out);
 
 /* Decodes a whole request stream: its head and table add up to len exactly,
  * header count <= 32, method <= 7, URL <= 2048, each header line <= 1024 bytes
@@ -212,6 +216,9 @@ cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *
 /* Writes an HTTP_RESPONSE piece's header (16 bytes; the bytes follow it). */
 void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
                                  uint8_t out[CP_HTTP_HEADER]);
+/* The same for a piece of any stream type (CP_TYPE_CONFIG_RESPONSE, §17). */
+void cp_encode_piece_header(uint8_t type, uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+                            uint8_t out[CP_HTTP_HEADER]);
 
 /* Writes a response stream's head and length table (16 + 2 * count bytes,
  * count <= CP_HTTP_HEADERS_MAX) into out; returns its length. */

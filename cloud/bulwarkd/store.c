@@ -91,6 +91,15 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL);"
     "CREATE INDEX deployments_by_device ON deployments(device, current, id);",
+    /* 2 -> 3: apps' config and secrets (appconfig.c; secrets hold AES-256-GCM
+     * ciphertext only); device '' is the account scope */
+    "CREATE TABLE app_config ("
+    "  kind TEXT NOT NULL,"
+    "  device TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value BLOB NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, device, key));",
 };
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
 
@@ -242,7 +251,8 @@ store_result store_device_remove(store *s, const char *id)
         int changed = sqlite3_changes(s->db);
         ok = ok && exec_bound(s, "DELETE FROM logs WHERE device = ?", id)
              && exec_bound(s, "DELETE FROM crashes WHERE device = ?", id)
-             && exec_bound(s, "DELETE FROM deployments WHERE device = ?", id);
+             && exec_bound(s, "DELETE FROM deployments WHERE device = ?", id)
+             && exec_bound(s, "DELETE FROM app_config WHERE device = ?", id);
         if (ok && changed == 0) {
             r = STORE_NOT_FOUND;
             exec(s, "ROLLBACK");
@@ -1128,4 +1138,96 @@ int64_t store_deploy_seq(store *s)
 int64_t store_wait_deployments(store *s, int64_t seen, int64_t deadline_ms)
 {
     return wait_counter(s, &s->deploy_seq, seen, deadline_ms);
+}
+
+/* ---- apps' config and secrets (appconfig.c) ---- */
+
+static void bind_entry(sqlite3_stmt *st, const char *kind, const char *device, const char *key)
+{
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, device, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
+}
+
+store_result store_appconfig_put(store *s, const char *kind, const char *device, const char *key,
+                                 const uint8_t *value, size_t len, int64_t now_ms)
+{
+    pthread_mutex_lock(&s->lock);
+    store_result r = STORE_ERROR;
+    sqlite3_stmt *st = prepare(s, "INSERT OR REPLACE INTO app_config (kind, device, key, value, updated_at) "
+                                  "VALUES (?, ?, ?, ?, ?)");
+    if (st != NULL) {
+        bind_entry(st, kind, device, key);
+        sqlite3_bind_blob(st, 4, len > 0 ? value : (const void *)"", (int)len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, now_ms);
+        r = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+store_result store_appconfig_get(store *s, const char *kind, const char *device, const char *key,
+                                 uint8_t **value, size_t *len)
+{
+    pthread_mutex_lock(&s->lock);
+    store_result r = STORE_ERROR;
+    sqlite3_stmt *st = prepare(s, "SELECT value FROM app_config WHERE kind = ? AND device = ? AND key = ?");
+    if (st != NULL) {
+        bind_entry(st, kind, device, key);
+        int rc = sqlite3_step(st);
+        r = rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+        if (rc == SQLITE_ROW) {
+            size_t n = (size_t)sqlite3_column_bytes(st, 0);
+            *value = malloc(n + 1u);
+            if (*value != NULL) {
+                memcpy(*value, n > 0 ? sqlite3_column_blob(st, 0) : "", n);
+                (*value)[n] = 0;
+                *len = n;
+                r = STORE_OK;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+store_result store_appconfig_delete(store *s, const char *kind, const char *device, const char *key)
+{
+    pthread_mutex_lock(&s->lock);
+    store_result r = STORE_ERROR;
+    sqlite3_stmt *st = prepare(s, "DELETE FROM app_config WHERE kind = ? AND device = ? AND key = ?");
+    if (st != NULL) {
+        bind_entry(st, kind, device, key);
+        r = sqlite3_step(st) != SQLITE_DONE ? STORE_ERROR : sqlite3_changes(s->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+json_t *store_appconfig_list_json(store *s, const char *kind, const char *device, bool with_values)
+{
+    json_t *list = json_array();
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = prepare(s, "SELECT key, value, updated_at FROM app_config WHERE kind = ? AND device = ? "
+                                  "ORDER BY key");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, device, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *item = json_pack("{s:s, s:I}", "key", (const char *)sqlite3_column_text(st, 0), "updated_at",
+                                     (json_int_t)sqlite3_column_int64(st, 2));
+            if (with_values) {
+                json_object_set_new(item, "value", json_stringn(sqlite3_column_blob(st, 1) != NULL
+                                                                    ? sqlite3_column_blob(st, 1) : "",
+                                                                (size_t)sqlite3_column_bytes(st, 1)));
+            }
+            json_array_append_new(list, item);
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return list;
 }

@@ -130,4 +130,16 @@ int64_t store_deploy_seq(store *s);
  * returns the counter, or -1 once store_wake_all was called. */
 int64_t store_wait_deployments(store *s, int64_t seen, int64_t deadline_ms);
 
+/* ---- apps' config and secrets (appconfig.c, docs/API.md "Config and secrets") ----
+ * kind: "config" or "secret"; device: a device ID, or "" for the account
+ * scope. Values are stored as given (appconfig.c encrypts secrets first). */
+store_result store_appconfig_put(store *s, const char *kind, const char *device, const char *key,
+                                 const uint8_t *value, size_t len, int64_t now_ms);
+/* *value: malloc'ed (NUL-terminated for convenience), *len its length. STORE_NOT_FOUND. */
+store_result store_appconfig_get(store *s, const char *kind, const char *device, const char *key,
+                                 uint8_t **value, size_t *len);
+store_result store_appconfig_delete(store *s, const char *kind, const char *device, const char *key);
+/* [{key, updated_at[, value]}] by key; values only when with_values (config). */
+json_t *store_appconfig_list_json(store *s, const char *kind, const char *device, bool with_values);
+
 #endif

@@ -196,7 +196,8 @@ bw_err bw_cloud_fetch(const uint8_t *payload, size_t len)
 
 static bw_err publish_http(const uint8_t *payload, size_t len)
 {
-    return publish_qos0("up/http", payload, len);
+    return publish_qos0(len > 1 && payload[1] == BW_CLOUD_TYPE_CONFIG_REQUEST ? "up/config" : "up/http", payload,
+                        len);
 }
 
 void bw_cloud_report_update(const bw_cloud_update *update, const char *text)
@@ -377,6 +378,7 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         { "down/deploy", BW_CLOUD_TYPE_DEPLOY },
         { "down/chunk", BW_CLOUD_TYPE_CHUNK },
         { "down/http", BW_CLOUD_TYPE_HTTP_RESPONSE },
+        { "down/config", BW_CLOUD_TYPE_CONFIG_RESPONSE },
     };
     bw_cloud_down down;
     uint8_t type = 0;
@@ -391,8 +393,8 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         set_time(&down, now_us);
     } else if (type == BW_CLOUD_TYPE_DEPLOY) {
         bw_ota_deploy(&down.deploy, now_us / 1000u);
-    } else if (type == BW_CLOUD_TYPE_HTTP_RESPONSE) {
-        bw_http_relay_received(&down.http);
+    } else if (type == BW_CLOUD_TYPE_HTTP_RESPONSE || type == BW_CLOUD_TYPE_CONFIG_RESPONSE) {
+        bw_http_relay_received(type, &down.http);
     } else {
         bw_ota_chunk(&down.chunk, now_us / 1000u);
     }

@@ -24,6 +24,8 @@
 #define BW_CLOUD_TYPE_CHUNK       0x83u
 #define BW_CLOUD_TYPE_HTTP_REQUEST  6u     /* §16 */
 #define BW_CLOUD_TYPE_HTTP_RESPONSE 0x84u
+#define BW_CLOUD_TYPE_CONFIG_REQUEST  0x10u   /* §17: pieces as §16.1 */
+#define BW_CLOUD_TYPE_CONFIG_RESPONSE 0x90u
 
 #define BW_CLOUD_STATUS_SIZE      40u
 #define BW_CLOUD_LOG_HEADER       12u
@@ -125,11 +127,11 @@ typedef struct bw_cloud_http_piece {
 
 /* A message from the cloud, as decoded. */
 typedef struct bw_cloud_down {
-    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY, _CHUNK or _HTTP_RESPONSE */
+    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY, _CHUNK, _HTTP_RESPONSE or _CONFIG_RESPONSE */
     uint64_t utc_ms;         /* TIME */
     bw_cloud_deploy deploy;  /* DEPLOY */
     bw_cloud_chunk chunk;    /* CHUNK */
-    bw_cloud_http_piece http; /* HTTP_RESPONSE */
+    bw_cloud_http_piece http; /* HTTP_RESPONSE, CONFIG_RESPONSE */
 } bw_cloud_down;
 
 /* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
@@ -145,6 +147,8 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
 /* Writes an HTTP_REQUEST piece's header (BW_CLOUD_HTTP_HEADER bytes) for
  * piece->length stream bytes, which the caller puts right after it. */
 void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
+/* The same for a piece of another stream type (CONFIG_REQUEST, §17). */
+void bw_cloud_encode_piece(uint8_t type, const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
 
 /* Writes FETCH (BW_CLOUD_FETCH_SIZE bytes) for length bytes at offset. */
 void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,

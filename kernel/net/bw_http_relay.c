@@ -13,7 +13,9 @@ void bw_http_relay_pump(bw_http_relay_publish_fn publish)
     while (bw_http_next_piece(piece_buf + BW_CLOUD_HTTP_HEADER, BW_CLOUD_HTTP_PIECE_MAX, &piece)) {
         bw_cloud_http_piece head = { .request_id = piece.request_id, .offset = piece.offset,
                                      .total = piece.total, .length = (uint16_t)piece.len };
-        bw_cloud_encode_http_request(&head, piece_buf);
+        bw_cloud_encode_piece(piece.type == MV_CHANNELTYPE_CONFIGFETCH ? BW_CLOUD_TYPE_CONFIG_REQUEST
+                                                                       : BW_CLOUD_TYPE_HTTP_REQUEST,
+                              &head, piece_buf);
         if (publish(piece_buf, BW_CLOUD_HTTP_HEADER + piece.len) != BW_OK) {
             return;
         }
@@ -22,9 +24,10 @@ void bw_http_relay_pump(bw_http_relay_publish_fn publish)
     }
 }
 
-void bw_http_relay_received(const bw_cloud_http_piece *piece)
+void bw_http_relay_received(uint8_t type, const bw_cloud_http_piece *piece)
 {
-    bw_err err = bw_http_response_piece(piece->request_id, piece->offset, piece->total, piece->data,
+    uint32_t channel_type = type == BW_CLOUD_TYPE_CONFIG_RESPONSE ? MV_CHANNELTYPE_CONFIGFETCH : MV_CHANNELTYPE_HTTP;
+    bw_err err = bw_http_response_piece(channel_type, piece->request_id, piece->offset, piece->total, piece->data,
                                         piece->length);
     if (err == BW_OK) {
         counters.pieces_received++;

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             || c->status > BW_CLOUD_CHUNK_UNREADABLE) {
             abort();
         }
-    } else if (down.type == BW_CLOUD_TYPE_HTTP_RESPONSE) {
+    } else if (down.type == BW_CLOUD_TYPE_HTTP_RESPONSE || down.type == BW_CLOUD_TYPE_CONFIG_RESPONSE) {
         const bw_cloud_http_piece *h = &down.http;
         if (h->data != data + BW_CLOUD_HTTP_HEADER || BW_CLOUD_HTTP_HEADER + (size_t)h->length != size
             || h->length == 0 || h->length > BW_CLOUD_HTTP_PIECE_MAX || h->request_id == 0

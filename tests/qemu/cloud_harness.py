@@ -100,9 +100,10 @@ class Stack:
         self.env = dict(os.environ, BULWARK_SERVER=self.cloud.url, BULWARK_TOKEN=self.cloud.token,
                         BULWARK_CONFIG="/dev/null")
 
-    def cli(self, *args, timeout=60, expect=0):
+    def cli(self, *args, timeout=60, expect=0, stdin_text=None):
         p = subprocess.run([self.bulwark, *args], capture_output=True, text=True, timeout=timeout,
-                           env=self.env, stdin=subprocess.DEVNULL)
+                           env=self.env, input=stdin_text,
+                           stdin=subprocess.DEVNULL if stdin_text is None else None)
         if expect is not None and p.returncode != expect:
             raise Failure(f"bulwark {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
                           f"{p.stdout}{p.stderr}")

@@ -6,6 +6,9 @@
  *  - a relayed request: pieces out, response pieces in, headers and body
  *    read back; a response too large for the receive buffer; a lying one;
  *  - a lost link: CHANNELNOTCONNECTED, NETWORKDISCONNECTED, CHANNELCLOSED;
+ *  - CONFIGFETCH (§17): every send error with nothing sent, the request
+ *    stream, values and per-item results read back, the app's buffers
+ *    untouched on every read error, lying/misrouted/late responses;
  *  - through the cloud layer (§16): HTTP_REQUEST pieces on bw/D/up/http at
  *    QoS 0 after STATUS, a full session loses no piece, HTTP_RESPONSE pieces
  *    from bw/D/down/http answer the request; stray and malformed ones are
@@ -20,6 +23,7 @@
 
 #include "bw_channel.h"
 #include "bw_cloud.h"
+#include "bw_config_fetch.h"
 #include "bw_http.h"
 #include "bw_http_relay.h"
 #include "bw_network.h"
@@ -239,11 +243,13 @@ static void relayed(void **state)
     /* Response: 200, one header "A: b" (4), body "hello" (5). */
     uint8_t resp[16 + 2 + 4 + 5] = { 0, 0, 200, 0, 1, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 4, 0 };
     memcpy(resp + 18, "A: bhello", 9);
-    assert_int_equal(bw_http_response_piece(piece.request_id + 1, 0, sizeof resp, resp, 20), BW_E_HANDLE);
-    assert_int_equal(bw_http_response_piece(piece.request_id, 0, sizeof resp, resp, 20), BW_OK);
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_HTTP, piece.request_id + 1, 0, sizeof resp, resp, 20),
+                     BW_E_HANDLE);
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_HTTP, piece.request_id, 0, sizeof resp, resp, 20), BW_OK);
     struct MvHttpResponseData d;
     assert_int_equal(data_of(h, &d), MV_STATUS_RESPONSENOTPRESENT);
-    assert_int_equal(bw_http_response_piece(piece.request_id, 20, sizeof resp, resp + 20, sizeof resp - 20),
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_HTTP, piece.request_id, 20, sizeof resp, resp + 20,
+                                            sizeof resp - 20),
                      BW_OK);
     assert_int_equal(data_of(h, &d), MV_STATUS_OKAY);
     assert_int_equal(d.result, MV_HTTPRESULT_OK);
@@ -273,7 +279,7 @@ static void too_large_and_lies(void **state)
     bw_http_piece_sent(&piece);
     uint8_t head[16] = { 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 0, 0 };   /* body 513 */
     memset(RX, 0xEE, 512);
-    assert_int_equal(bw_http_response_piece(piece.request_id, 0, 16 + 513, head, 16), BW_OK);
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_HTTP, piece.request_id, 0, 16 + 513, head, 16), BW_OK);
     struct MvHttpResponseData d;
     assert_int_equal(data_of(h, &d), MV_STATUS_OKAY);
     assert_int_equal(d.result, MV_HTTPRESULT_RESPONSETOOLARGE);
@@ -288,7 +294,8 @@ static void too_large_and_lies(void **state)
     assert_true(bw_http_next_piece(buf, sizeof buf, &piece));
     bw_http_piece_sent(&piece);
     uint8_t lie[18] = { 0, 0, 200, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3, 0 };
-    assert_int_equal(bw_http_response_piece(piece.request_id, 0, 18 + 9, lie, sizeof lie), BW_E_INVALID);
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_HTTP, piece.request_id, 0, 18 + 9, lie, sizeof lie),
+                     BW_E_INVALID);
     assert_int_equal(data_of(h2, &d), MV_STATUS_OKAY);
     assert_int_equal(d.result, MV_HTTPRESULT_REQUESTFAILED);
     test_support_check_port_use();
@@ -425,6 +432,232 @@ static void link_lost(void **state)
     test_support_check_port_use();
 }
 
+/* ---- CONFIGFETCH (§17) ---- */
+
+static MvChannelHandle open_config(void)
+{
+    connect_app();
+    bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
+    MvChannelHandle h = NULL;
+    struct MvOpenChannelParams p = params();
+    p.v1.channel_type = MV_CHANNELTYPE_CONFIGFETCH;
+    assert_int_equal(open_with(p, &h), MV_STATUS_OKAY);
+    return h;
+}
+
+static struct MvConfigKeyToFetch key(uint32_t scope, uint32_t store, const char *name)
+{
+    return (struct MvConfigKeyToFetch){ .scope = (enum MvConfigKeyFetchScope)scope,
+                                        .store = (enum MvConfigKeyFetchStore)store,
+                                        .key = { in_app(name, strlen(name)), (uint32_t)strlen(name) } };
+}
+
+static enum MvStatus fetch(MvChannelHandle h, const struct MvConfigKeyToFetch *keys, uint32_t n)
+{
+    struct MvConfigKeyFetchParams r = { .num_items = n, .keys_to_fetch = in_app(keys, n * sizeof keys[0]) };
+    return bw_sys_send_config_fetch_request(h, APP(r));
+}
+
+static enum MvStatus config_data(MvChannelHandle h, struct MvConfigResponseData *d)
+{
+    struct MvConfigResponseData *out = APP(*d);
+    enum MvStatus status = bw_sys_read_config_fetch_response_data(h, out);
+    *d = *out;
+    return status;
+}
+
+/* Item index into OUT (size bytes); *result and *len from app memory. */
+static enum MvStatus item(MvChannelHandle h, uint32_t index, uint32_t size, uint32_t *result, uint32_t *len)
+{
+    uint32_t *r = APP(*result);
+    uint32_t *l = APP(*len);
+    struct MvConfigResponseReadItemParams p = { .item_index = index, .result = (enum MvConfigKeyFetchResult *)r,
+                                                .buf = { .data = OUT, .size = size, .length = l } };
+    enum MvStatus status = bw_sys_read_config_response_item(h, APP(p));
+    *result = *r;
+    *len = *l;
+    return status;
+}
+
+static void config_send_errors(void **state)
+{
+    (void)state;
+    MvChannelHandle h = open_config();
+    struct MvConfigKeyToFetch keys[BW_CONFIG_KEYS_MAX + 1];
+    for (size_t i = 0; i < BW_CONFIG_KEYS_MAX + 1; i++) {
+        keys[i] = key(1, 1, "k");
+    }
+    assert_int_equal(fetch(h, keys, 0), MV_STATUS_PARAMETERFAULT);
+    assert_int_equal(fetch(h, keys, BW_CONFIG_KEYS_MAX + 1), MV_STATUS_TOOMANYCONFIGKEYS);
+    assert_int_equal(bw_sys_send_config_fetch_request(h, (void *)kernel_ram), MV_STATUS_PARAMETERFAULT);
+    struct MvConfigKeyToFetch bad[1] = { key(2, 1, "k") };
+    assert_int_equal(fetch(h, bad, 1), MV_STATUS_UNKNOWNCONFIGSCOPE);
+    bad[0] = key(0, 2, "k");
+    assert_int_equal(fetch(h, bad, 1), MV_STATUS_UNKNOWNCONFIGSTORE);
+    bad[0] = key(0, 1, "has space");
+    assert_int_equal(fetch(h, bad, 1), MV_STATUS_INVALIDCONFIGKEY);
+    bad[0] = key(0, 1, "");
+    assert_int_equal(fetch(h, bad, 1), MV_STATUS_INVALIDCONFIGKEY);
+    char long_key[BW_CONFIG_KEY_MAX + 2];
+    memset(long_key, 'a', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = 0;
+    bad[0] = key(0, 1, long_key);
+    assert_int_equal(fetch(h, bad, 1), MV_STATUS_INVALIDCONFIGKEY);
+    bad[0] = key(0, 1, "k");
+    bad[0].key.data = kernel_ram;
+    assert_int_equal(fetch(h, bad, 1), MV_STATUS_PARAMETERFAULT);
+    /* 16 keys of 100 bytes: 1672 bytes, more than the 512-byte send buffer. */
+    long_key[BW_CONFIG_KEY_MAX] = 0;
+    for (size_t i = 0; i < BW_CONFIG_KEYS_MAX; i++) {
+        keys[i] = key(0, 1, long_key);
+    }
+    assert_int_equal(fetch(h, keys, BW_CONFIG_KEYS_MAX), MV_STATUS_INVALIDBUFFERSIZE);
+    struct MvConfigResponseData d;
+    assert_int_equal(config_data(h, &d), MV_STATUS_RESPONSENOTPRESENT);
+    uint8_t buf[64];
+    bw_http_piece piece;
+    assert_false(bw_http_next_piece(buf, sizeof buf, &piece));   /* nothing was sent */
+    MvChannelHandle http = NULL;
+    struct MvOpenChannelParams p = params();
+    p.v1.receive_buffer = app_ram + 8192;
+    p.v1.send_buffer = app_ram + 8704;
+    assert_int_equal(open_with(p, &http), MV_STATUS_OKAY);
+    bad[0] = key(0, 1, "k");
+    assert_int_equal(fetch(http, bad, 1), MV_STATUS_UNAVAILABLE);
+    assert_int_equal(config_data(http, &d), MV_STATUS_UNAVAILABLE);
+    assert_int_equal(fetch((MvChannelHandle)(uintptr_t)0x1234, bad, 1), MV_STATUS_INVALIDHANDLE);
+    test_support_check_port_use();
+}
+
+static void config_relayed(void **state)
+{
+    (void)state;
+    MvChannelHandle h = open_config();
+    struct MvConfigKeyToFetch keys[3] = { key(0, 1, "greeting"), key(1, 0, "token"), key(1, 1, "gone") };
+    assert_int_equal(fetch(h, keys, 3), MV_STATUS_OKAY);
+    assert_int_equal(fetch(h, keys, 3), MV_STATUS_REQUESTALREADYSENT);
+    uint8_t buf[128];
+    bw_http_piece piece;
+    assert_true(bw_http_next_piece(buf, sizeof buf, &piece));
+    static const uint8_t want[] = { 3, 0, 0, 0, 0, 2, 0, 0, 0, 1, 8, 0, 1, 0, 5, 0, 1, 1, 4, 0,
+                                    'g', 'r', 'e', 'e', 't', 'i', 'n', 'g', 't', 'o', 'k', 'e', 'n',
+                                    'g', 'o', 'n', 'e' };
+    assert_int_equal(piece.type, MV_CHANNELTYPE_CONFIGFETCH);
+    assert_int_equal(piece.total, sizeof want);
+    assert_memory_equal(buf, want, sizeof want);
+    bw_http_piece_sent(&piece);
+    /* greeting = "hi" (OK), token = "s3" (OK), gone: KEYNOTFOUND. */
+    uint8_t resp[8 + 12 + 4] = { 0, 3, 0, 0, 4, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 1, 0, 0, 0, 'h', 'i', 's', '3' };
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_HTTP, piece.request_id, 0, sizeof resp, resp,
+                                            sizeof resp), BW_E_HANDLE);   /* an HTTP piece feeds no fetch */
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_CONFIGFETCH, piece.request_id, 0, sizeof resp, resp,
+                                            sizeof resp), BW_OK);
+    struct MvConfigResponseData d;
+    assert_int_equal(config_data(h, &d), MV_STATUS_OKAY);
+    assert_int_equal(d.result, MV_CONFIGFETCHRESULT_OK);
+    assert_int_equal(d.num_items, 3);
+    uint32_t result = 7, len = 7;
+    memset(OUT, 0xEE, 16);
+    assert_int_equal(item(h, 1, 16, &result, &len), MV_STATUS_OKAY);
+    assert_int_equal(result, MV_CONFIGKEYFETCHRESULT_OK);
+    assert_int_equal(len, 2);
+    assert_memory_equal(OUT, "s3\xEE", 3);
+    assert_int_equal(item(h, 2, 16, &result, &len), MV_STATUS_OKAY);
+    assert_int_equal(result, MV_CONFIGKEYFETCHRESULT_KEYNOTFOUND);
+    assert_int_equal(len, 0);
+    /* Errors write nothing: not the value, the result nor the length. */
+    memset(OUT, 0xEE, 16);
+    result = 7, len = 7;
+    assert_int_equal(item(h, 3, 16, &result, &len), MV_STATUS_INDEXINVALID);
+    assert_int_equal(item(h, 0, 1, &result, &len), MV_STATUS_INVALIDBUFFERSIZE);
+    assert_true(result == 7 && len == 7 && OUT[0] == 0xEE);
+    struct MvConfigResponseReadItemParams p = { .item_index = 0, .result = APP(result),
+                                                .buf = { .data = OUT, .size = 16, .length = (uint32_t *)kernel_ram } };
+    assert_int_equal(bw_sys_read_config_response_item(h, APP(p)), MV_STATUS_PARAMETERFAULT);
+    p.buf.length = APP(len);
+    p.buf.data = kernel_ram;
+    assert_int_equal(bw_sys_read_config_response_item(h, APP(p)), MV_STATUS_PARAMETERFAULT);
+    assert_true(*p.result == 7 && *p.buf.length == 7 && OUT[0] == 0xEE);
+    assert_int_equal(bw_sys_read_config_response_item(h, (void *)kernel_ram), MV_STATUS_PARAMETERFAULT);
+    assert_int_equal(item(h, 0, 2, &result, &len), MV_STATUS_OKAY);
+    assert_memory_equal(OUT, "hi", 2);
+    assert_int_equal(bw_sys_read_config_fetch_response_data(h, (void *)kernel_ram), MV_STATUS_PARAMETERFAULT);
+    test_support_check_port_use();
+}
+
+/* Sends a one-key fetch on a fresh channel at RX/TX + off; its piece. */
+static MvChannelHandle config_sent(size_t off, bw_http_piece *piece)
+{
+    MvChannelHandle h = NULL;
+    struct MvOpenChannelParams p = params();
+    p.v1.channel_type = MV_CHANNELTYPE_CONFIGFETCH;
+    p.v1.receive_buffer = app_ram + 8192 + off;
+    p.v1.send_buffer = app_ram + 8704 + off;
+    assert_int_equal(open_with(p, &h), MV_STATUS_OKAY);
+    struct MvConfigKeyToFetch keys[1] = { key(0, 1, "k") };
+    assert_int_equal(fetch(h, keys, 1), MV_STATUS_OKAY);
+    uint8_t buf[64];
+    assert_true(bw_http_next_piece(buf, sizeof buf, piece));
+    bw_http_piece_sent(piece);
+    return h;
+}
+
+static void config_lies_and_deadline(void **state)
+{
+    (void)state;
+    connect_app();
+    bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
+    struct MvConfigResponseData d;
+    uint32_t result = 7, len = 7;
+    /* Lies: wrong count, reserved byte, item result 3, a non-OK item with a length, lengths not summing. */
+    static const uint8_t lies[][12] = {
+        { 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, { 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+        { 0, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0 }, { 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0 },
+        { 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0 },
+    };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        bw_http_piece piece;
+        memset(RX, 0xEE, 16);
+        MvChannelHandle h = config_sent(0, &piece);
+        uint32_t total = 12 + lies[i][4];
+        assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_CONFIGFETCH, piece.request_id, 0, total, lies[i], 12),
+                         BW_E_INVALID);
+        assert_int_equal(config_data(h, &d), MV_STATUS_OKAY);
+        assert_true(d.result == MV_CONFIGFETCHRESULT_OK && d.num_items == 1);
+        assert_int_equal(item(h, 0, 16, &result, &len), MV_STATUS_OKAY);
+        assert_true(result == MV_CONFIGKEYFETCHRESULT_SERVERERROR && len == 0);
+        assert_int_equal(close_channel(&h), MV_STATUS_OKAY);
+    }
+    /* Too large for the 512-byte receive buffer: RESPONSETOOLARGE, nothing written. */
+    bw_http_piece piece;
+    MvChannelHandle h = config_sent(0, &piece);
+    uint8_t big[12] = { 0, 1, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x01, 0x02 };
+    memset(app_ram + 8192, 0xEE, 512);
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_CONFIGFETCH, piece.request_id, 0, 12 + 513, big, 12),
+                     BW_OK);
+    assert_int_equal(config_data(h, &d), MV_STATUS_OKAY);
+    assert_true(d.result == MV_CONFIGFETCHRESULT_RESPONSETOOLARGE && d.num_items == 0);
+    assert_int_equal(app_ram[8192], 0xEE);
+    assert_int_equal(item(h, 0, 16, &result, &len), MV_STATUS_INDEXINVALID);
+    assert_int_equal(close_channel(&h), MV_STATUS_OKAY);
+    /* No answer: the deadline fails it; a piece after that is dropped. */
+    h = config_sent(0, &piece);
+    bw_http_poll(port_time_us() + 1000u * BW_CONFIG_FETCH_DEADLINE_MS - 1u);
+    assert_int_equal(config_data(h, &d), MV_STATUS_RESPONSENOTPRESENT);
+    bw_http_poll(port_time_us() + 1000u * BW_CONFIG_FETCH_DEADLINE_MS + 1u);
+    assert_int_equal(config_data(h, &d), MV_STATUS_OKAY);
+    assert_int_equal(item(h, 0, 16, &result, &len), MV_STATUS_OKAY);
+    assert_int_equal(result, MV_CONFIGKEYFETCHRESULT_SERVERERROR);
+    static const uint8_t late[14] = { 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 2, 0, 'o', 'k' };
+    assert_int_equal(bw_http_response_piece(MV_CHANNELTYPE_CONFIGFETCH, piece.request_id, 0, 14, late, 14),
+                     BW_E_HANDLE);
+    /* The link drops before an answer: CHANNELCLOSED. */
+    MvChannelHandle h2 = config_sent(1024, &piece);
+    bw_network_set_status(MV_NETWORKSTATUS_DELIBERATELYOFFLINE);
+    assert_int_equal(config_data(h2, &d), MV_STATUS_CHANNELCLOSED);
+    test_support_check_port_use();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +668,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(too_large_and_lies, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(link_lost, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(through_the_cloud_layer, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(config_send_errors, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(config_relayed, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(config_lies_and_deadline, test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
  *    bw_channel_take / bw_channel_deliver from the kernel loop.
  *  - HTTP channels carry one request and its response (bw_http.h); the
  *    buffers hold the serialized request and the response's headers and body.
+ *  - CONFIGFETCH channels carry one config fetch the same way
+ *    (bw_config_fetch.h); the receive buffer holds the values.
  *
  * When the cloud link stops being CONNECTED every open channel closes with
  * MV_CLOSUREREASON_NETWORKDISCONNECTED and its center gets
@@ -45,8 +47,8 @@ typedef struct bw_channel_open_params {
 } bw_channel_open_params;
 
 /* Says whether a relay serves endpoint for a channel of type (other than
- * HTTP, which needs no endpoint). The extension point for MQTT, CONFIGFETCH
- * and OPAQUEBYTES relays; NULL (the default): none is served. */
+ * HTTP and CONFIGFETCH, which need no endpoint). The extension point for
+ * MQTT and OPAQUEBYTES relays; NULL (the default): none is served. */
 typedef bool (*bw_channel_endpoint_fn)(uint32_t type, const uint8_t *endpoint, size_t len);
 void bw_channel_set_endpoints(bw_channel_endpoint_fn served);
 
@@ -57,8 +59,8 @@ void bw_channel_reset(void);
 void bw_channel_app_starting(void);
 
 /* Opens a channel at time now_us. Checks, in this order:
- *  BW_E_CHANNEL_TYPE  type unknown (or served by no relay: MQTT, CONFIGFETCH);
- *  BW_E_ENDPOINT      a non-HTTP type whose endpoint no relay serves;
+ *  BW_E_CHANNEL_TYPE  type unknown (or served by no relay: MQTT);
+ *  BW_E_ENDPOINT      an OPAQUEBYTES or MQTT endpoint no relay serves;
  *  BW_E_SIZE          a buffer length 0, not a multiple of
  *                     BW_CHANNEL_BUFFER_ALIGN or above BW_CHANNEL_BUFFER_MAX;
  *  BW_E_ALIGN         a buffer address not a multiple of BW_CHANNEL_BUFFER_ALIGN;

@@ -138,6 +138,27 @@
 #define BW_HTTP_GRACE_MS 10000
 #endif
 
+/* ---- config fetch (bw_config_fetch.h; docs/SPEC.md §17) ---- */
+
+/* ABI: keys of one fetch (TOOMANYCONFIGKEYS beyond), a key's length
+ * (INVALIDCONFIGKEY beyond), a value's length. 16 keys of 100 bytes keep a
+ * request stream within one relay piece (§17.1). */
+#ifndef BW_CONFIG_KEYS_MAX
+#define BW_CONFIG_KEYS_MAX 16
+#endif
+#ifndef BW_CONFIG_KEY_MAX
+#define BW_CONFIG_KEY_MAX 100
+#endif
+#ifndef BW_CONFIG_VALUE_MAX
+#define BW_CONFIG_VALUE_MAX 4096
+#endif
+
+/* A fetch with no complete response this long after it was sent fails
+ * (every item SERVERERROR). */
+#ifndef BW_CONFIG_FETCH_DEADLINE_MS
+#define BW_CONFIG_FETCH_DEADLINE_MS 10000
+#endif
+
 /* Longest kernel console line, prefix and newline included (a stack buffer);
  * longer lines are cut and end in "...". */
 #ifndef BW_LOG_LINE_MAX

@@ -31,6 +31,7 @@ typedef enum bw_err {
     BW_E_INDEX,        /* an index past the last element */
     BW_E_OFFSET,       /* an offset past the end */
     BW_E_ELEMENTS,     /* more elements than allowed */
+    BW_E_KEY,          /* a config key that is not 1..BW_CONFIG_KEY_MAX printable ASCII */
     /* flash (bw_flash.h) */
     BW_E_TORN,         /* flash a power cut left half-written: its ECC fails on read */
 } bw_err;

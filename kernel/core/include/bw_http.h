@@ -55,8 +55,13 @@ bw_err bw_http_response_body(uint32_t handle, uint32_t offset, uintptr_t app_buf
 
 /* ---- the relay's side (kernel loop) ---- */
 
-/* A piece of a request stream, as published in one HTTP_REQUEST message. */
+/* The relay's side is shared with CONFIGFETCH channels (bw_config_fetch.h,
+ * SPEC §17): the same exchange, with another stream layout and topic. */
+
+/* A piece of a request stream, as published in one HTTP_REQUEST (or
+ * CONFIG_REQUEST) message. */
 typedef struct bw_http_piece {
+    uint32_t type;            /* the channel's: MV_CHANNELTYPE_HTTP or _CONFIGFETCH */
     uint32_t request_id;
     uint32_t offset;
     uint32_t total;
@@ -70,11 +75,12 @@ bool bw_http_next_piece(uint8_t *buf, size_t cap, bw_http_piece *piece);
 /* The piece went out (ignored if its channel closed or moved on meanwhile). */
 void bw_http_piece_sent(const bw_http_piece *piece);
 
-/* A piece of the response stream for request_id: bytes offset..offset+len-1
- * of total. In order only; any piece that breaks §16.3 ends the request as
- * REQUESTFAILED. BW_E_HANDLE if no open channel waits for request_id (the
- * piece is dropped), BW_E_INVALID if it ended the request as failed. */
-bw_err bw_http_response_piece(uint32_t request_id, uint32_t offset, uint32_t total,
+/* A piece of the response stream for request_id on a channel of type:
+ * bytes offset..offset+len-1 of total. In order only; any piece that breaks
+ * §16.3 (§17.3) ends the request as failed. BW_E_HANDLE if no open channel
+ * of that type waits for request_id (the piece is dropped), BW_E_INVALID if
+ * it ended the request as failed. */
+bw_err bw_http_response_piece(uint32_t type, uint32_t request_id, uint32_t offset, uint32_t total,
                               const uint8_t *data, size_t len);
 
 /* Ends every request whose deadline passed as REQUESTFAILED. */

@@ -158,4 +158,18 @@ enum MvStatus bw_sys_read_http_response_header(MvChannelHandle handle, uint32_t 
 enum MvStatus bw_sys_read_http_response_body(MvChannelHandle handle, uint32_t offset, uint8_t *buf,
                                              uint32_t size);
 
+/* ---- config fetch (bw_config_fetch.h, SPEC §17) ---- */
+/* mvSendConfigFetchRequest: PARAMETERFAULT (num_items 0, unreadable arrays
+ * or keys), TOOMANYCONFIGKEYS (> BW_CONFIG_KEYS_MAX), UNKNOWNCONFIGSCOPE,
+ * UNKNOWNCONFIGSTORE, INVALIDCONFIGKEY, then INVALIDHANDLE, UNAVAILABLE,
+ * CHANNELCLOSED, REQUESTALREADYSENT, INVALIDBUFFERSIZE. */
+enum MvStatus bw_sys_send_config_fetch_request(MvChannelHandle handle, const struct MvConfigKeyFetchParams *request);
+/* mvReadConfigFetchResponseData / mvReadConfigResponseItem: PARAMETERFAULT,
+ * INVALIDHANDLE, UNAVAILABLE, RESPONSENOTPRESENT, CHANNELCLOSED, INDEXINVALID,
+ * INVALIDBUFFERSIZE (a value longer than buf.size); nothing written on error. */
+enum MvStatus bw_sys_read_config_fetch_response_data(MvChannelHandle handle,
+                                                     struct MvConfigResponseData *response_out);
+enum MvStatus bw_sys_read_config_response_item(MvChannelHandle handle,
+                                               const struct MvConfigResponseReadItemParams *params);
+
 #endif

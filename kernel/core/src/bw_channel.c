@@ -79,11 +79,11 @@ static bw_err check_type(const bw_channel_open_params *p)
 {
     switch (p->type) {
     case MV_CHANNELTYPE_HTTP:
+    case MV_CHANNELTYPE_CONFIGFETCH:
         return BW_OK;
     case MV_CHANNELTYPE_OPAQUEBYTES:
         break;
     case MV_CHANNELTYPE_MQTT:
-    case MV_CHANNELTYPE_CONFIGFETCH:
         if (endpoint_served == NULL || !endpoint_served(p->type, NULL, 0)) {
             return BW_E_CHANNEL_TYPE;   /* no relay carries the type yet */
         }
@@ -256,9 +256,7 @@ bw_err bw_channel_type(uint32_t handle, uint32_t *type)
     return BW_OK;
 }
 
-/* The locked entry of a live OPAQUEBYTES channel, or NULL with *err set
- * (and the lock released). On success the caller unlocks with *state. */
-static bw_channel_entry *lock_bytes(uint32_t handle, uint32_t *state, bw_err *err)
+bw_channel_entry *bw_channel_lock(uint32_t handle, uint32_t type, uint32_t *state, bw_err *err)
 {
     bw_channel_entry *e = bw_channel_entry_of(handle);
     if (e == NULL) {
@@ -266,12 +264,18 @@ static bw_channel_entry *lock_bytes(uint32_t handle, uint32_t *state, bw_err *er
         return NULL;
     }
     *state = port_irq_lock();
-    *err = e->handle != handle ? BW_E_HANDLE : e->type != MV_CHANNELTYPE_OPAQUEBYTES ? BW_E_UNAVAILABLE : BW_OK;
+    *err = e->handle != handle ? BW_E_HANDLE : e->type != type ? BW_E_UNAVAILABLE : BW_OK;
     if (*err != BW_OK) {
         port_irq_unlock(*state);
         return NULL;
     }
     return e;
+}
+
+/* The locked entry of a live OPAQUEBYTES channel (bw_channel_lock). */
+static bw_channel_entry *lock_bytes(uint32_t handle, uint32_t *state, bw_err *err)
+{
+    return bw_channel_lock(handle, MV_CHANNELTYPE_OPAQUEBYTES, state, err);
 }
 
 bw_err bw_channel_read(uint32_t handle, uintptr_t *app_data, uint32_t *len)

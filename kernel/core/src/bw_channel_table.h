@@ -11,7 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "bw_config.h"
+#include "bw_err.h"
 #include "mv_syscalls.h"
 
 typedef enum http_state {
@@ -32,8 +35,13 @@ typedef struct bw_http_exchange {
     uint32_t received;        /* response stream bytes taken so far */
     uint32_t prefix;          /* response head + length table: not stored */
     struct MvHttpResponseData data;
-    uint16_t header_len[BW_HTTP_HEADERS_MAX];
+    uint16_t header_len[BW_HTTP_HEADERS_MAX];   /* HTTP: header lines; CONFIGFETCH: values */
+    /* CONFIGFETCH (bw_config_fetch.c): num_items is the request's from the send on */
+    struct MvConfigResponseData config;
+    uint8_t item_result[BW_CONFIG_KEYS_MAX];
 } bw_http_exchange;
+
+_Static_assert(BW_CONFIG_KEYS_MAX <= BW_HTTP_HEADERS_MAX, "config values share header_len");
 
 typedef struct bw_channel_entry {
     uint32_t handle;          /* 0: free (unless claimed) */
@@ -59,5 +67,27 @@ extern bw_channel_entry bw_channel_entries[BW_CHANNELS_MAX];
 /* The entry a live channel handle names, or NULL. The caller re-checks
  * entry->handle == handle under port_irq_lock before trusting it. */
 bw_channel_entry *bw_channel_entry_of(uint32_t handle);
+
+/* The entry of a live channel of the given type, locked (the caller unlocks
+ * with *state), or NULL with *err: BW_E_HANDLE, or BW_E_UNAVAILABLE for
+ * another type (and the lock released). */
+bw_channel_entry *bw_channel_lock(uint32_t handle, uint32_t type, uint32_t *state, bw_err *err);
+
+/* ---- the request/response exchange shared by HTTP and CONFIGFETCH ----
+ * bw_http.c moves the streams (bw_http_next_piece, bw_http_response_piece,
+ * bw_http_poll); the type-specific parts are below. Lock held unless said. */
+
+/* A fresh request ID (never 0). Lock not held. */
+uint32_t bw_exchange_request_id(void);
+
+/* Ends the exchange as how says (OK, REQUESTFAILED or RESPONSETOOLARGE);
+ * the caller posts CHANNELDATAREADABLE after unlocking. */
+void bw_exchange_finish(bw_channel_entry *e, enum MvHttpResult how);
+
+/* CONFIGFETCH: checks and keeps a response's head and item table (§17.3). */
+bool bw_config_fetch_take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, size_t len);
+
+/* CONFIGFETCH: what a fetch that ended as how reads as (§17.3). */
+void bw_config_fetch_end(bw_channel_entry *e, enum MvHttpResult how);
 
 #endif

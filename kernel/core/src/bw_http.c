@@ -107,30 +107,37 @@ static bw_err readable(const struct MvSizedString *s)
     return s->length == 0 ? BW_OK : bw_app_check_range((uintptr_t)s->data, s->length, BW_ACCESS_READ);
 }
 
-/* The locked entry of a live HTTP channel, or NULL with *err (lock released). */
+/* The locked entry of a live HTTP channel (bw_channel_lock). */
 static bw_channel_entry *lock_http(uint32_t handle, uint32_t *state, bw_err *err)
 {
-    bw_channel_entry *e = bw_channel_entry_of(handle);
-    if (e == NULL) {
-        *err = BW_E_HANDLE;
-        return NULL;
-    }
-    *state = port_irq_lock();
-    *err = e->handle != handle ? BW_E_HANDLE : e->type != MV_CHANNELTYPE_HTTP ? BW_E_UNAVAILABLE : BW_OK;
-    if (*err != BW_OK) {
-        port_irq_unlock(*state);
-        return NULL;
-    }
-    return e;
+    return bw_channel_lock(handle, MV_CHANNELTYPE_HTTP, state, err);
 }
 
-/* Ends the exchange with result (lock held); the caller notifies. */
-static void finish(bw_channel_entry *e, enum MvHttpResult result)
+void bw_exchange_finish(bw_channel_entry *e, enum MvHttpResult how)
 {
     e->http.state = HTTP_DONE;
-    if (result != MV_HTTPRESULT_OK) {
-        e->http.data = (struct MvHttpResponseData){ .result = result };
+    if (e->type == MV_CHANNELTYPE_CONFIGFETCH) {
+        bw_config_fetch_end(e, how);
+    } else if (how != MV_HTTPRESULT_OK) {
+        e->http.data = (struct MvHttpResponseData){ .result = how };
     }
+}
+
+static void finish(bw_channel_entry *e, enum MvHttpResult how)
+{
+    bw_exchange_finish(e, how);
+}
+
+uint32_t bw_exchange_request_id(void)
+{
+    if (next_request_id == 0 && bw_random_bytes(&next_request_id, sizeof next_request_id) != BW_OK) {
+        next_request_id = 1;
+    }
+    uint32_t state = port_irq_lock();
+    uint32_t id = next_request_id++;
+    next_request_id += next_request_id == 0 ? 1u : 0u;
+    port_irq_unlock(state);
+    return id;
 }
 
 static void notify_readable(uint32_t center, uint32_t tag)
@@ -272,9 +279,7 @@ bw_err bw_http_send(uint32_t handle, const struct MvHttpRequest *request,
     if (err == BW_OK) {
         err = bw_app_copy_out(tx + 12u, capacity, sizeof capacity);
     }
-    if (next_request_id == 0 && bw_random_bytes(&next_request_id, sizeof next_request_id) != BW_OK) {
-        next_request_id = 1;
-    }
+    uint32_t request_id = bw_exchange_request_id();
     state = port_irq_lock();
     bool live = e->handle == handle && e->http.state == HTTP_BUILDING;
     if (live && err != BW_OK) {
@@ -282,11 +287,10 @@ bw_err bw_http_send(uint32_t handle, const struct MvHttpRequest *request,
     } else if (live && result != MV_HTTPRESULT_OK) {
         finish(e, result);
     } else if (live) {
-        e->http = (bw_http_exchange){ .state = HTTP_SENDING, .request_id = next_request_id++,
+        e->http = (bw_http_exchange){ .state = HTTP_SENDING, .request_id = request_id,
                                       .request_len = total,
                                       .deadline_us = now_us + 1000u * ((uint64_t)request->timeout_ms
                                                                        + BW_HTTP_GRACE_MS) };
-        next_request_id += next_request_id == 0 ? 1u : 0u;
     }
     port_irq_unlock(state);
     if (live && err == BW_OK && result != MV_HTTPRESULT_OK) {
@@ -372,7 +376,7 @@ bool bw_http_next_piece(uint8_t *buf, size_t cap, bw_http_piece *piece)
         if (found) {
             uint32_t left = e->http.request_len - e->http.sent;
             uint32_t n = cap < left ? (uint32_t)cap : left;
-            *piece = (bw_http_piece){ .request_id = e->http.request_id, .offset = e->http.sent,
+            *piece = (bw_http_piece){ .type = e->type, .request_id = e->http.request_id, .offset = e->http.sent,
                                       .total = e->http.request_len, .len = n };
             found = bw_app_copy_in(buf, e->tx + e->http.sent, n) == BW_OK;
         }
@@ -411,7 +415,7 @@ void bw_http_piece_sent(const bw_http_piece *piece)
 }
 
 /* Takes the first piece's head and length table (lock held). */
-static bool take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, size_t len)
+static bool take_http_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, size_t len)
 {
     if (len < BW_HTTP_RESPONSE_HEAD) {
         return false;
@@ -443,12 +447,18 @@ static bool take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, 
     return true;
 }
 
-bw_err bw_http_response_piece(uint32_t request_id, uint32_t offset, uint32_t total,
+static bool take_head(bw_channel_entry *e, uint32_t total, const uint8_t *data, size_t len)
+{
+    return e->type == MV_CHANNELTYPE_CONFIGFETCH ? bw_config_fetch_take_head(e, total, data, len)
+                                                 : take_http_head(e, total, data, len);
+}
+
+bw_err bw_http_response_piece(uint32_t type, uint32_t request_id, uint32_t offset, uint32_t total,
                               const uint8_t *data, size_t len)
 {
     uint32_t state = port_irq_lock();
     bw_channel_entry *e = waiting_for(request_id);
-    if (e == NULL || e->http.state != HTTP_WAITING) {
+    if (e == NULL || e->http.state != HTTP_WAITING || e->type != type) {
         port_irq_unlock(state);
         return BW_E_HANDLE;
     }

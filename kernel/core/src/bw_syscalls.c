@@ -86,6 +86,7 @@ enum MvStatus bw_status_from_err(bw_err err)
     case BW_E_INDEX:       return MV_STATUS_INDEXINVALID;
     case BW_E_OFFSET:      return MV_STATUS_OFFSETINVALID;
     case BW_E_ELEMENTS:    return MV_STATUS_TOOMANYELEMENTS;
+    case BW_E_KEY:         return MV_STATUS_INVALIDCONFIGKEY;
     case BW_E_TORN:        return MV_STATUS_INTERNALERROR;
     }
     return MV_STATUS_INTERNALERROR;

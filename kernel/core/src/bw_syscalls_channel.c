@@ -1,5 +1,6 @@
 /*
- * System calls of channels and HTTP (bw_syscalls.h; bw_channel.h, bw_http.h).
+ * System calls of channels, HTTP and config fetch (bw_syscalls.h;
+ * bw_channel.h, bw_http.h, bw_config_fetch.h).
  * Check order as in bw_syscalls.c: by-value arguments, then app pointers for
  * the access the call makes, then the copied struct's fields, then kernel
  * state. Structs are copied in once; only the copies are used.
@@ -7,6 +8,7 @@
 #include "bw_app_mem.h"
 #include "bw_channel.h"
 #include "bw_config.h"
+#include "bw_config_fetch.h"
 #include "bw_http.h"
 #include "bw_syscalls.h"
 
@@ -21,6 +23,9 @@ BW_SAME_PROTOTYPE(mvSendHttpRequest, bw_sys_send_http_request);
 BW_SAME_PROTOTYPE(mvReadHttpResponseData, bw_sys_read_http_response_data);
 BW_SAME_PROTOTYPE(mvReadHttpResponseHeader, bw_sys_read_http_response_header);
 BW_SAME_PROTOTYPE(mvReadHttpResponseBody, bw_sys_read_http_response_body);
+BW_SAME_PROTOTYPE(mvSendConfigFetchRequest, bw_sys_send_config_fetch_request);
+BW_SAME_PROTOTYPE(mvReadConfigFetchResponseData, bw_sys_read_config_fetch_response_data);
+BW_SAME_PROTOTYPE(mvReadConfigResponseItem, bw_sys_read_config_response_item);
 
 static bw_err writable(const volatile void *app_out, size_t len)
 {
@@ -221,6 +226,76 @@ enum MvStatus bw_sys_read_http_response_body(MvChannelHandle handle, uint32_t of
     bw_err err = bw_sys_handle_value(handle, &value);
     if (err == BW_OK) {
         err = bw_http_response_body(value, offset, (uintptr_t)buf, size);
+    }
+    return bw_status_from_err(err);
+}
+
+/* ---- config fetch ---- */
+
+enum MvStatus bw_sys_send_config_fetch_request(MvChannelHandle handle, const struct MvConfigKeyFetchParams *request)
+{
+    struct MvConfigKeyFetchParams r;
+    bw_err err = bw_app_copy_in(&r, (uintptr_t)request, sizeof r);
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    if (r.num_items == 0) {
+        return MV_STATUS_PARAMETERFAULT;
+    }
+    if (r.num_items > BW_CONFIG_KEYS_MAX) {
+        return MV_STATUS_TOOMANYCONFIGKEYS;
+    }
+    struct MvConfigKeyToFetch keys[BW_CONFIG_KEYS_MAX];
+    err = bw_app_copy_in(keys, (uintptr_t)r.keys_to_fetch, r.num_items * sizeof keys[0]);
+    if (err != BW_OK) {
+        return bw_status_from_err(err);
+    }
+    for (uint32_t i = 0; i < r.num_items; i++) {
+        if ((uint32_t)keys[i].scope > MV_CONFIGKEYFETCHSCOPE_DEVICE) {
+            return MV_STATUS_UNKNOWNCONFIGSCOPE;
+        }
+        if ((uint32_t)keys[i].store > MV_CONFIGKEYFETCHSTORE_CONFIG) {
+            return MV_STATUS_UNKNOWNCONFIGSTORE;
+        }
+    }
+    uint32_t value = 0;
+    err = bw_sys_handle_value(handle, &value);
+    if (err == BW_OK) {
+        err = bw_config_fetch_send(value, keys, r.num_items, port_time_us());
+    }
+    return bw_status_from_err(err);
+}
+
+enum MvStatus bw_sys_read_config_fetch_response_data(MvChannelHandle handle,
+                                                     struct MvConfigResponseData *response_out)
+{
+    bw_err err = writable(response_out, sizeof *response_out);
+    uint32_t value = 0;
+    struct MvConfigResponseData data;
+    if (err == BW_OK) {
+        err = bw_sys_handle_value(handle, &value);
+    }
+    if (err == BW_OK) {
+        err = bw_config_fetch_response(value, &data);
+    }
+    if (err == BW_OK) {
+        err = bw_app_copy_out((uintptr_t)response_out, &data, sizeof data);
+    }
+    return bw_status_from_err(err);
+}
+
+enum MvStatus bw_sys_read_config_response_item(MvChannelHandle handle,
+                                               const struct MvConfigResponseReadItemParams *params)
+{
+    struct MvConfigResponseReadItemParams p;
+    bw_err err = bw_app_copy_in(&p, (uintptr_t)params, sizeof p);
+    uint32_t value = 0;
+    if (err == BW_OK) {
+        err = bw_sys_handle_value(handle, &value);
+    }
+    if (err == BW_OK) {
+        err = bw_config_fetch_item(value, p.item_index, (uintptr_t)p.result, (uintptr_t)p.buf.data, p.buf.size,
+                                   (uintptr_t)p.buf.length);
     }
     return bw_status_from_err(err);
 }
