@@ -143,7 +143,7 @@ static bw_err decode_http(const uint8_t *payload, size_t len, bw_cloud_down *out
     if (len != BW_CLOUD_HTTP_HEADER + (size_t)h.length) {
         return BW_E_SIZE;
     }
-    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_HTTP_RESPONSE, .http = h };
+    *out = (bw_cloud_down){ .type = payload[1], .http = h };
     return BW_OK;
 }
 
@@ -161,7 +161,7 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     if (payload[1] == BW_CLOUD_TYPE_CHUNK) {
         return decode_chunk(payload, len, out);
     }
-    if (payload[1] == BW_CLOUD_TYPE_HTTP_RESPONSE) {
+    if (payload[1] == BW_CLOUD_TYPE_HTTP_RESPONSE || payload[1] == BW_CLOUD_TYPE_MQTT_DOWN) {
         return decode_http(payload, len, out);
     }
     if (payload[1] != BW_CLOUD_TYPE_TIME) {
@@ -191,14 +191,24 @@ void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t len
     bw_put32(out + 8, offset);
 }
 
-void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
+static void encode_piece(uint8_t type, const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
 {
     out[0] = BW_CLOUD_VERSION;
-    out[1] = BW_CLOUD_TYPE_HTTP_REQUEST;
+    out[1] = type;
     bw_put16(out + 2, piece->length);
     bw_put32(out + 4, piece->request_id);
     bw_put32(out + 8, piece->offset);
     bw_put32(out + 12, piece->total);
+}
+
+void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
+{
+    encode_piece(BW_CLOUD_TYPE_HTTP_REQUEST, piece, out);
+}
+
+void bw_cloud_encode_mqtt_up(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
+{
+    encode_piece(BW_CLOUD_TYPE_MQTT_UP, piece, out);
 }
 
 size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,

@@ -31,6 +31,11 @@ typedef enum bw_err {
     BW_E_INDEX,        /* an index past the last element */
     BW_E_OFFSET,       /* an offset past the end */
     BW_E_ELEMENTS,     /* more elements than allowed */
+    /* MQTT channels (bw_appmqtt.h) */
+    BW_E_REQUIRED,     /* a required element is missing */
+    BW_E_AUTH,         /* an authentication method unknown or inconsistent */
+    BW_E_WRONG_DATA,   /* the oldest readable item is of another kind */
+    BW_E_NOT_ACKABLE,  /* no read QoS 1 message has that correlation ID */
 } bw_err;
 
 #endif
