@@ -41,7 +41,8 @@ def render():
             continue
         index, name, impl = int(m.group(1)), m.group(2), m.group(3)
         status = "unavailable" if impl == "bw_sys_unavailable" else "implemented"
-        rows.append(f"| {index} | `{name}` | {status} | {NOTES.get(name, 'returns MV_STATUS_UNAVAILABLE')} |")
+        default = "returns MV_STATUS_UNAVAILABLE" if impl == "bw_sys_unavailable" else ""
+        rows.append(f"| {index} | `{name}` | {status} | {NOTES.get(name, default)} |")
     done = sum(1 for r in rows if "| implemented |" in r)
     def gate(board):
         return f"0x{memory_map.load(board)['GATE'].base:08X}"

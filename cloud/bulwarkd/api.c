@@ -124,9 +124,14 @@ static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
     json_t *config = json_pack("{s:I, s:I, s:I}", "fetches", (json_int_t)k->config_fetches, "items",
                                (json_int_t)k->config_items, "bad_request_ignored", (json_int_t)k->config_bad_request);
     json_object_set_new(http, "config", config);
-    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+    json_t *mqtt = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "sessions", (json_int_t)k->mqtt_sessions, "refused", (json_int_t)k->mqtt_refused,
+        "messages_in", (json_int_t)k->mqtt_messages_in, "published", (json_int_t)k->mqtt_published,
+        "acks", (json_int_t)k->mqtt_acks, "bad_piece_ignored", (json_int_t)k->mqtt_bad_piece,
+        "bad_op", (json_int_t)k->mqtt_bad_op, "closed_by_broker", (json_int_t)k->mqtt_closed);
+    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
         "status", "ok", "broker_connected", broker_connected(d->broker), "schema_version",
-        store_schema_version(d->store), "ota", ota, "http", http, "counters",
+        store_schema_version(d->store), "ota", ota, "http", http, "mqtt", mqtt, "counters",
         "messages", (json_int_t)k->messages, "unregistered_ignored", (json_int_t)k->unregistered,
         "invalid_ignored", (json_int_t)k->invalid, "unknown_topic_ignored", (json_int_t)k->unknown_topic,
         "log_lines", (json_int_t)k->log_lines, "duplicate_lines", (json_int_t)k->duplicate_lines,

@@ -12,6 +12,7 @@
  * - FETCH and UPDATE (§15) go to ota.c; an online STATUS also re-sends
  *   DEPLOY while the device's deployment is neither installed nor final;
  * - HTTP_REQUEST pieces (§16) go to http.c, which performs on worker threads.
+ * - MQTT_UP pieces (§18) go to mqtt.c, which holds apps' broker sessions.
  * Messages arrive on the broker thread; REST requests on their own threads;
  * the store serialises both.
  */
@@ -97,6 +98,7 @@ static void handle_status(bwd *d, const char *id, const uint8_t *payload, size_t
     }
     store_apply_status(d->store, id, &status, bwd_now_ms());
     bwd_http_abandon(d, id);   /* one STATUS per connection: the previous one ended */
+    bwd_mqtt_end_device(d, id);
     if (status.online) {
         send_time(d, id);
         bwd_send_deploy(d, id);
@@ -139,6 +141,8 @@ static void on_message(void *context, const char *topic, const uint8_t *payload,
         bwd_handle_http(d, id, payload, len);
     } else if (strcmp(kind, "config") == 0) {
         bwd_handle_config(d, id, payload, len);
+    } else if (strcmp(kind, "mqtt") == 0) {
+        bwd_handle_mqtt(d, id, payload, len);
     } else {
         d->counters.unknown_topic++;
     }

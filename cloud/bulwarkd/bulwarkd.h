@@ -47,6 +47,9 @@ typedef struct bwd_counters {
         http_pieces_sent, http_publish_failed, http_abandoned;
     /* §17 */
     atomic_ulong config_fetches, config_items, config_bad_request;
+    /* §18 */
+    atomic_ulong mqtt_sessions, mqtt_refused, mqtt_messages_in, mqtt_published, mqtt_acks, mqtt_bad_piece,
+        mqtt_bad_op, mqtt_closed;
 } bwd_counters;
 
 typedef struct bwd {
@@ -107,10 +110,18 @@ void bwd_handle_http(bwd *d, const char *device, const uint8_t *payload, size_t 
 /* The device's connection ended (a STATUS came): its requests are abandoned. */
 void bwd_http_abandon(bwd *d, const char *device);
 
-/* Publishes a stream (§16.1 pieces of type) on bw/<device>/down/<kind> at
- * QoS 0; false if a piece could not be. *pieces: how many went. */
-bool bwd_publish_stream(bwd *d, const char *device, const char *kind, uint8_t type, uint32_t request_id,
+/* Publishes a stream on bw/<device>/down/<kind> in pieces of type (§16.1),
+ * QoS 0; *pieces: how many went. False if one could not. Any thread. */
+bool bwd_publish_stream(bwd *d, const char *device, const char *kind, uint8_t type, uint32_t id,
                         const uint8_t *stream, uint32_t total, unsigned *pieces);
+
+/* ---- the MQTT relay (mqtt.c, §18) ---- */
+
+/* Handles an MQTT_UP piece from a registered device. */
+void bwd_handle_mqtt(bwd *d, const char *device, const uint8_t *payload, size_t len);
+
+/* The device's connection ended (a STATUS came): its broker sessions end. */
+void bwd_mqtt_end_device(bwd *d, const char *device);
 
 /* ---- apps' config and secrets (appconfig.c; docs/API.md, SPEC §17) ---- */
 

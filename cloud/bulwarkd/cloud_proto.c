@@ -231,12 +231,7 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
 
 /* ---- §16: the HTTP relay ---- */
 
-cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out)
-{
-    return cp_decode_piece(p, len, CP_TYPE_HTTP_REQUEST, out);
-}
-
-cp_result cp_decode_piece(const uint8_t *p, size_t len, uint8_t type, cp_http_piece *out)
+static cp_result decode_piece(const uint8_t *p, size_t len, uint8_t type, uint32_t stream_max, cp_http_piece *out)
 {
     cp_result r = check_head(p, len, type);
     if (r != CP_OK) {
@@ -251,11 +246,183 @@ cp_result cp_decode_piece(const uint8_t *p, size_t len, uint8_t type, cp_http_pi
         return CP_ERR_LENGTH;
     }
     if (h.request_id == 0 || h.length == 0 || h.length > CP_HTTP_PIECE_MAX
-        || (uint64_t)h.offset + h.length > h.total || h.total > CP_HTTP_STREAM_MAX) {
+        || (uint64_t)h.offset + h.length > h.total || h.total > stream_max) {
         return CP_ERR_RANGE;
     }
     *out = h;
     return CP_OK;
+}
+
+cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out)
+{
+    return decode_piece(p, len, CP_TYPE_HTTP_REQUEST, CP_HTTP_STREAM_MAX, out);
+}
+
+cp_result cp_decode_piece(const uint8_t *p, size_t len, uint8_t type, cp_http_piece *out)
+{
+    return decode_piece(p, len, type, CP_HTTP_STREAM_MAX, out);
+}
+
+cp_result cp_decode_mqtt_piece(const uint8_t *p, size_t len, cp_http_piece *out)
+{
+    return decode_piece(p, len, CP_TYPE_MQTT_UP, CP_MQTT_STREAM_MAX, out);
+}
+
+/* Takes n bytes at *at of a stream of len bytes (false past its end). */
+static bool take(const uint8_t *p, size_t len, size_t *at, uint32_t n, cp_bytes *out)
+{
+    if (n > len - *at) {
+        return false;
+    }
+    *out = (cp_bytes){ .data = p + *at, .length = (uint16_t)n };
+    *at += n;
+    return true;
+}
+
+static bool in_range(const cp_bytes *b, uint32_t min, uint32_t max)
+{
+    return b->length >= min && b->length <= max;
+}
+
+static cp_result decode_connect(const uint8_t *p, size_t len, cp_mqtt_op *o)
+{
+    if (len < CP_MQTT_HEAD + 16u) {
+        return CP_ERR_SHORT;
+    }
+    const uint8_t *h = p + CP_MQTT_HEAD;
+    o->port = (uint16_t)bw_get16(h);
+    o->protocol_version = h[2];
+    o->clean_start = h[3];
+    o->keepalive = bw_get32(h + 4);
+    o->userpass = h[8];
+    o->will = h[9];
+    o->will_qos = h[10];
+    o->will_retain = h[11];
+    o->ca_count = h[12];
+    o->cert_count = h[13];
+    if (o->ca_count > CP_MQTT_CERTS_MAX || o->cert_count > CP_MQTT_CERTS_MAX || bw_get16(h + 14) != 0) {
+        return CP_ERR_RANGE;
+    }
+    size_t n = 7u + o->ca_count + o->cert_count;
+    size_t at = CP_MQTT_HEAD + 16u + 2u * n;
+    if (len < at) {
+        return CP_ERR_SHORT;
+    }
+    cp_bytes *fields[7 + 2 * CP_MQTT_CERTS_MAX] = { &o->host, &o->client_id, &o->username, &o->password,
+                                                    &o->will_topic, &o->will_payload, &o->key };
+    for (unsigned i = 0; i < o->ca_count; i++) {
+        fields[7 + i] = &o->ca[i];
+    }
+    for (unsigned i = 0; i < o->cert_count; i++) {
+        fields[7 + o->ca_count + i] = &o->cert[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!take(p, len, &at, bw_get16(h + 16 + 2 * i), fields[i])) {
+            return CP_ERR_LENGTH;
+        }
+    }
+    if (at != len) {
+        return CP_ERR_LENGTH;
+    }
+    bool ok = o->port != 0 && o->protocol_version <= 1 && o->clean_start <= 1 && o->keepalive >= 5
+              && o->keepalive <= 65535 && o->userpass <= 1 && o->will <= 1 && o->will_qos <= 1
+              && o->will_retain <= 1 && in_range(&o->host, 1, 253) && in_range(&o->client_id, 0, 128)
+              && in_range(&o->username, 0, 256) && in_range(&o->password, 0, 256)
+              && (o->userpass || (o->username.length == 0 && o->password.length == 0))
+              && (o->will ? in_range(&o->will_topic, 1, CP_MQTT_TOPIC_MAX) && in_range(&o->will_payload, 0, 1024)
+                          : o->will_topic.length == 0 && o->will_payload.length == 0)
+              && in_range(&o->key, 0, 8192) && (o->cert_count == 0) == (o->key.length == 0);
+    for (size_t i = 7; i < n; i++) {
+        ok = ok && in_range(fields[i], 1, 8192);
+    }
+    return ok ? CP_OK : CP_ERR_RANGE;
+}
+
+/* SUBSCRIBE (entry 6 bytes) or UNSUBSCRIBE (entry 2 bytes): count topics. */
+static cp_result decode_topics(const uint8_t *p, size_t len, size_t entry, cp_mqtt_op *o)
+{
+    o->count = p[1];
+    if (o->count == 0 || o->count > CP_MQTT_TOPICS_MAX) {
+        return CP_ERR_RANGE;
+    }
+    size_t at = CP_MQTT_HEAD + entry * o->count;
+    if (len < at) {
+        return CP_ERR_SHORT;
+    }
+    bool ok = true;
+    for (unsigned i = 0; i < o->count; i++) {
+        const uint8_t *e = p + CP_MQTT_HEAD + entry * i;
+        if (entry == 6) {
+            o->qos[i] = e[0];
+            o->no_local[i] = e[1];
+            o->rap[i] = e[2];
+            o->retain_handling[i] = e[3];
+            ok = ok && e[0] <= 1 && e[1] <= 1 && e[2] <= 1 && e[3] <= 2;
+        }
+        if (!take(p, len, &at, bw_get16(e + entry - 2), &o->topics[i])) {
+            return CP_ERR_LENGTH;
+        }
+        ok = ok && in_range(&o->topics[i], 1, CP_MQTT_TOPIC_MAX);
+    }
+    if (at != len) {
+        return CP_ERR_LENGTH;
+    }
+    return ok ? CP_OK : CP_ERR_RANGE;
+}
+
+static cp_result decode_publish(const uint8_t *p, size_t len, cp_mqtt_op *o)
+{
+    if (len < CP_MQTT_HEAD + 8u) {
+        return CP_ERR_SHORT;
+    }
+    o->count = 1;
+    o->qos[0] = p[8];
+    o->will_retain = p[9];
+    o->payload_length = bw_get32(p + 12);
+    size_t at = CP_MQTT_HEAD + 8u;
+    if (!take(p, len, &at, bw_get16(p + 10), &o->topics[0]) || len - at != o->payload_length) {
+        return CP_ERR_LENGTH;
+    }
+    o->payload = p + at;
+    bool ok = p[1] == 0 && o->qos[0] <= 1 && o->will_retain <= 1 && in_range(&o->topics[0], 1, CP_MQTT_TOPIC_MAX);
+    return ok ? CP_OK : CP_ERR_RANGE;
+}
+
+cp_result cp_decode_mqtt_op(const uint8_t *p, size_t len, cp_mqtt_op *out)
+{
+    if (p == NULL || len < CP_MQTT_HEAD) {
+        return CP_ERR_SHORT;
+    }
+    cp_mqtt_op o = { .kind = (cp_mqtt_kind)p[0], .correlation_id = bw_get32(p + 4) };
+    if (bw_get16(p + 2) != 0) {
+        return CP_ERR_RANGE;
+    }
+    cp_result r;
+    switch (p[0]) {
+    case CP_MQTT_CONNECT:
+        r = p[1] == 0 ? decode_connect(p, len, &o) : CP_ERR_RANGE;
+        break;
+    case CP_MQTT_SUBSCRIBE:
+        r = decode_topics(p, len, 6, &o);
+        break;
+    case CP_MQTT_UNSUBSCRIBE:
+        r = decode_topics(p, len, 2, &o);
+        break;
+    case CP_MQTT_PUBLISH:
+        r = decode_publish(p, len, &o);
+        break;
+    case CP_MQTT_ACK:
+    case CP_MQTT_DISCONNECT:
+    case CP_MQTT_CLOSE:
+        r = len != CP_MQTT_HEAD ? CP_ERR_LENGTH : p[1] != 0 ? CP_ERR_RANGE : CP_OK;
+        break;
+    default:
+        r = CP_ERR_TYPE;
+    }
+    if (r == CP_OK) {
+        *out = o;
+    }
+    return r;
 }
 
 static bool is_token(uint8_t c)
@@ -375,21 +542,21 @@ cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *
     return CP_OK;
 }
 
-void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
-                                 uint8_t out[CP_HTTP_HEADER])
-{
-    cp_encode_piece_header(CP_TYPE_HTTP_RESPONSE, request_id, offset, total, length, out);
-}
-
-void cp_encode_piece_header(uint8_t type, uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+void cp_encode_piece_header(uint8_t type, uint32_t id, uint32_t offset, uint32_t total, uint16_t length,
                             uint8_t out[CP_HTTP_HEADER])
 {
     out[0] = CP_VERSION;
     out[1] = type;
     bw_put16(out + 2, length);
-    bw_put32(out + 4, request_id);
+    bw_put32(out + 4, id);
     bw_put32(out + 8, offset);
     bw_put32(out + 12, total);
+}
+
+void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+                                 uint8_t out[CP_HTTP_HEADER])
+{
+    cp_encode_piece_header(CP_TYPE_HTTP_RESPONSE, request_id, offset, total, length, out);
 }
 
 size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint16_t count,

@@ -27,6 +27,8 @@
 #define CP_TYPE_HTTP_RESPONSE 0x84u
 #define CP_TYPE_CONFIG_REQUEST 0x10u   /* §17: pieces as §16.1 */
 #define CP_TYPE_CONFIG_RESPONSE 0x90u
+#define CP_TYPE_MQTT_UP 7u           /* §18 */
+#define CP_TYPE_MQTT_DOWN 0x85u
 
 #define CP_STATUS_SIZE 40u
 #define CP_LOG_HEADER 12u
@@ -53,6 +55,11 @@
 #define CP_HTTP_TIMEOUT_MIN_MS 100u
 #define CP_HTTP_TIMEOUT_MAX_MS 60000u
 #define CP_HTTP_STREAM_MAX 65552u   /* a request stream: 16 + the largest send buffer */
+#define CP_MQTT_HEAD 8u             /* §18.1: every operation/event stream's head */
+#define CP_MQTT_TOPICS_MAX 8u
+#define CP_MQTT_CERTS_MAX 8u
+#define CP_MQTT_TOPIC_MAX 256u
+#define CP_MQTT_STREAM_MAX 65536u   /* an operation stream: at most the largest send buffer */
 #define CP_WAKE_REASON_MAX 64u   /* enum MvWakeReason values stay far below this */
 
 typedef enum cp_result {
@@ -164,6 +171,48 @@ typedef struct cp_http_request {
     cp_http_result verdict;
 } cp_http_request;
 
+/* MQTT operations (§18.2) and request states (enum MvMqttRequestState). */
+typedef enum cp_mqtt_kind {
+    CP_MQTT_CONNECT = 1, CP_MQTT_SUBSCRIBE, CP_MQTT_UNSUBSCRIBE, CP_MQTT_PUBLISH, CP_MQTT_ACK,
+    CP_MQTT_DISCONNECT, CP_MQTT_CLOSE,
+} cp_mqtt_kind;
+
+typedef enum cp_mqtt_state {
+    CP_MQTT_COMPLETED = 0, CP_MQTT_INVALID_PARAMETERS = 1, CP_MQTT_NOT_CONNECTED = 3, CP_MQTT_NXDOMAIN = 4,
+    CP_MQTT_UNKNOWN_CA = 5, CP_MQTT_SOCKET_ERROR = 7, CP_MQTT_CIRCUIT_BREAKER = 8,
+} cp_mqtt_state;
+
+/* Event kinds (§18.3): enum MvMqttReadableDataType, and CLOSED. */
+#define CP_MQTT_EV_MESSAGE 1u
+#define CP_MQTT_EV_RESPONSE(kind) ((kind) == CP_MQTT_DISCONNECT ? 7u : (uint8_t)((kind) + 2u))
+#define CP_MQTT_EV_CLOSED 8u
+
+/* A string inside a decoded stream. */
+typedef struct cp_bytes {
+    const uint8_t *data;
+    uint16_t length;
+} cp_bytes;
+
+/* A whole operation stream (§18.2), pointers into it. */
+typedef struct cp_mqtt_op {
+    cp_mqtt_kind kind;
+    uint32_t correlation_id;
+    /* CONNECT */
+    uint16_t port;
+    uint8_t protocol_version, clean_start, userpass, will, will_qos, will_retain, ca_count, cert_count;
+    uint32_t keepalive;
+    cp_bytes host, client_id, username, password, will_topic, will_payload, key;
+    cp_bytes ca[CP_MQTT_CERTS_MAX], cert[CP_MQTT_CERTS_MAX];
+    /* SUBSCRIBE / UNSUBSCRIBE: count topics, with (subscribe) options */
+    uint8_t count;
+    cp_bytes topics[CP_MQTT_TOPICS_MAX];
+    uint8_t qos[CP_MQTT_TOPICS_MAX], no_local[CP_MQTT_TOPICS_MAX], rap[CP_MQTT_TOPICS_MAX],
+        retain_handling[CP_MQTT_TOPICS_MAX];
+    /* PUBLISH: topics[0], qos[0], will_retain as retain */
+    const uint8_t *payload;
+    uint32_t payload_length;
+} cp_mqtt_op;
+
 /* A short name for a result ("bad length", ...), for logs and counters. */
 const char *cp_result_text(cp_result r);
 
@@ -203,7 +252,7 @@ void cp_encode_chunk_header(cp_chunk_status status, uint32_t deployment_id, uint
 /* Decodes an HTTP_REQUEST piece: 16 + L bytes, L 1..CP_HTTP_PIECE_MAX,
  * request ID not 0, offset + L <= total <= CP_HTTP_STREAM_MAX. */
 cp_result cp_decode_http_piece(const uint8_t *p, size_t len, cp_http_piece *out);
-/* The same for a piece of any stream type (CP_TYPE_CONFIG_REQUEST, §17). */
+/* The same for a piece of another stream type (CP_TYPE_CONFIG_REQUEST, §17). */
 cp_result cp_decode_piece(const uint8_t *p, size_t len, uint8_t type, cp_http_piece *out);
 
 /* Decodes a whole request stream: its head and table add up to len exactly,
@@ -216,9 +265,18 @@ cp_result cp_decode_http_request(const uint8_t *p, size_t len, cp_http_request *
 /* Writes an HTTP_RESPONSE piece's header (16 bytes; the bytes follow it). */
 void cp_encode_http_piece_header(uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
                                  uint8_t out[CP_HTTP_HEADER]);
-/* The same for a piece of any stream type (CP_TYPE_CONFIG_RESPONSE, §17). */
-void cp_encode_piece_header(uint8_t type, uint32_t request_id, uint32_t offset, uint32_t total, uint16_t length,
+/* The same for any piece type (HTTP_RESPONSE, CONFIG_RESPONSE, MQTT_DOWN). */
+void cp_encode_piece_header(uint8_t type, uint32_t id, uint32_t offset, uint32_t total, uint16_t length,
                             uint8_t out[CP_HTTP_HEADER]);
+
+/* Decodes an MQTT_UP piece: the rules of cp_decode_http_piece, total <=
+ * CP_MQTT_STREAM_MAX. */
+cp_result cp_decode_mqtt_piece(const uint8_t *p, size_t len, cp_http_piece *out);
+
+/* Decodes a whole operation stream: the kind's head, lengths that add up to
+ * len exactly, and every bound of §18.2 (CP_ERR_SHORT, CP_ERR_LENGTH,
+ * CP_ERR_RANGE, CP_ERR_TYPE for an unknown kind). */
+cp_result cp_decode_mqtt_op(const uint8_t *p, size_t len, cp_mqtt_op *out);
 
 /* Writes a response stream's head and length table (16 + 2 * count bytes,
  * count <= CP_HTTP_HEADERS_MAX) into out; returns its length. */

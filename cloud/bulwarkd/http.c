@@ -60,16 +60,16 @@ void bwd_http_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-bool bwd_publish_stream(bwd *d, const char *device, const char *kind, uint8_t type, uint32_t request_id,
+bool bwd_publish_stream(bwd *d, const char *device, const char *kind, uint8_t type, uint32_t id,
                         const uint8_t *stream, uint32_t total, unsigned *pieces)
 {
-    *pieces = 0;
     char topic[64];
     uint8_t piece[CP_HTTP_HEADER + CP_HTTP_PIECE_MAX];
     snprintf(topic, sizeof topic, "bw/%s/down/%s", device, kind);
+    *pieces = 0;
     for (uint32_t at = 0; at < total;) {
         uint32_t n = total - at < CP_HTTP_PIECE_MAX ? total - at : CP_HTTP_PIECE_MAX;
-        cp_encode_piece_header(type, request_id, at, total, (uint16_t)n, piece);
+        cp_encode_piece_header(type, id, at, total, (uint16_t)n, piece);
         memcpy(piece + CP_HTTP_HEADER, stream + at, n);
         if (broker_publish(d->broker, topic, piece, CP_HTTP_HEADER + n, 0) != 0) {
             return false;
@@ -80,11 +80,11 @@ bool bwd_publish_stream(bwd *d, const char *device, const char *kind, uint8_t ty
     return true;
 }
 
-/* Publishes an HTTP response stream in pieces; false if a piece could not be. */
+/* Publishes a response stream in pieces; false if a piece could not be. */
 static bool publish_stream(bwd *d, const char *device, uint32_t request_id, const uint8_t *stream,
                            uint32_t total)
 {
-    unsigned pieces;
+    unsigned pieces = 0;
     bool ok = bwd_publish_stream(d, device, "http", CP_TYPE_HTTP_RESPONSE, request_id, stream, total, &pieces);
     d->counters.http_pieces_sent += pieces;
     if (!ok) {

@@ -200,6 +200,11 @@ static bw_err publish_http(const uint8_t *payload, size_t len)
                         len);
 }
 
+static bw_err publish_mqtt(const uint8_t *payload, size_t len)
+{
+    return publish_qos0("up/mqtt", payload, len);
+}
+
 void bw_cloud_report_update(const bw_cloud_update *update, const char *text)
 {
     if (c.update.state == SLOT_SENT) {
@@ -312,6 +317,7 @@ void bw_cloud_pump(uint64_t now_us)
         return;
     }
     bw_http_relay_pump(publish_http);   /* an app waits on these: before crash records and logs */
+    bw_mqtt_relay_pump(publish_mqtt);
     if (c.crash.state == SLOT_EMPTY) {
         fill_crash();
     }
@@ -379,6 +385,7 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         { "down/chunk", BW_CLOUD_TYPE_CHUNK },
         { "down/http", BW_CLOUD_TYPE_HTTP_RESPONSE },
         { "down/config", BW_CLOUD_TYPE_CONFIG_RESPONSE },
+        { "down/mqtt", BW_CLOUD_TYPE_MQTT_DOWN },
     };
     bw_cloud_down down;
     uint8_t type = 0;
@@ -395,6 +402,8 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         bw_ota_deploy(&down.deploy, now_us / 1000u);
     } else if (type == BW_CLOUD_TYPE_HTTP_RESPONSE || type == BW_CLOUD_TYPE_CONFIG_RESPONSE) {
         bw_http_relay_received(type, &down.http);
+    } else if (type == BW_CLOUD_TYPE_MQTT_DOWN) {
+        bw_mqtt_relay_received(&down.http);
     } else {
         bw_ota_chunk(&down.chunk, now_us / 1000u);
     }

@@ -161,7 +161,8 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     if (payload[1] == BW_CLOUD_TYPE_CHUNK) {
         return decode_chunk(payload, len, out);
     }
-    if (payload[1] == BW_CLOUD_TYPE_HTTP_RESPONSE || payload[1] == BW_CLOUD_TYPE_CONFIG_RESPONSE) {
+    if (payload[1] == BW_CLOUD_TYPE_HTTP_RESPONSE || payload[1] == BW_CLOUD_TYPE_CONFIG_RESPONSE
+        || payload[1] == BW_CLOUD_TYPE_MQTT_DOWN) {
         return decode_http(payload, len, out);
     }
     if (payload[1] != BW_CLOUD_TYPE_TIME) {
@@ -191,11 +192,6 @@ void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t len
     bw_put32(out + 8, offset);
 }
 
-void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
-{
-    bw_cloud_encode_piece(BW_CLOUD_TYPE_HTTP_REQUEST, piece, out);
-}
-
 void bw_cloud_encode_piece(uint8_t type, const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
 {
     out[0] = BW_CLOUD_VERSION;
@@ -204,6 +200,16 @@ void bw_cloud_encode_piece(uint8_t type, const bw_cloud_http_piece *piece, uint8
     bw_put32(out + 4, piece->request_id);
     bw_put32(out + 8, piece->offset);
     bw_put32(out + 12, piece->total);
+}
+
+void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
+{
+    bw_cloud_encode_piece(BW_CLOUD_TYPE_HTTP_REQUEST, piece, out);
+}
+
+void bw_cloud_encode_mqtt_up(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER])
+{
+    bw_cloud_encode_piece(BW_CLOUD_TYPE_MQTT_UP, piece, out);
 }
 
 size_t bw_cloud_encode_update(const bw_cloud_update *update, const char *text,

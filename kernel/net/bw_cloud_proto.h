@@ -26,6 +26,8 @@
 #define BW_CLOUD_TYPE_HTTP_RESPONSE 0x84u
 #define BW_CLOUD_TYPE_CONFIG_REQUEST  0x10u   /* §17: pieces as §16.1 */
 #define BW_CLOUD_TYPE_CONFIG_RESPONSE 0x90u
+#define BW_CLOUD_TYPE_MQTT_UP       7u     /* §18: same piece layout as §16.1 */
+#define BW_CLOUD_TYPE_MQTT_DOWN     0x85u
 
 #define BW_CLOUD_STATUS_SIZE      40u
 #define BW_CLOUD_LOG_HEADER       12u
@@ -116,7 +118,8 @@ typedef struct bw_cloud_chunk {
     const uint8_t *data;
 } bw_cloud_chunk;
 
-/* A piece of an HTTP stream (§16.1): data points into the decoded payload. */
+/* A piece of an HTTP (§16.1) or MQTT (§18.1) stream: data points into the
+ * decoded payload; request_id is the MQTT session ID for MQTT. */
 typedef struct bw_cloud_http_piece {
     uint32_t request_id;     /* ≠ 0 */
     uint32_t offset;
@@ -127,11 +130,11 @@ typedef struct bw_cloud_http_piece {
 
 /* A message from the cloud, as decoded. */
 typedef struct bw_cloud_down {
-    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY, _CHUNK, _HTTP_RESPONSE or _CONFIG_RESPONSE */
+    uint8_t type;            /* BW_CLOUD_TYPE_TIME, _DEPLOY, _CHUNK, _HTTP_RESPONSE, _CONFIG_RESPONSE or _MQTT_DOWN */
     uint64_t utc_ms;         /* TIME */
     bw_cloud_deploy deploy;  /* DEPLOY */
     bw_cloud_chunk chunk;    /* CHUNK */
-    bw_cloud_http_piece http; /* HTTP_RESPONSE, CONFIG_RESPONSE */
+    bw_cloud_http_piece http; /* HTTP_RESPONSE, CONFIG_RESPONSE, MQTT_DOWN */
 } bw_cloud_down;
 
 /* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
@@ -139,7 +142,7 @@ typedef struct bw_cloud_down {
  * (a time before 2020, non-zero reserved bytes, a DEPLOY whose head does not
  * fit §6's bounds or its bundle, a CHUNK of an unknown status, longer than
  * BW_CLOUD_CHUNK_MAX or carrying bytes with a non-OK status; an HTTP_RESPONSE
- * piece with request ID 0, length 0 or above BW_CLOUD_HTTP_PIECE_MAX, or
+ * or MQTT_DOWN piece with request ID 0, length 0 or above BW_CLOUD_HTTP_PIECE_MAX, or
  * passing its stream's end), BW_E_SIZE for a length its type does not have
  * (a CHUNK or an HTTP_RESPONSE: exactly 16 + its length). */
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out);
@@ -149,6 +152,8 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
 void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
 /* The same for a piece of another stream type (CONFIG_REQUEST, §17). */
 void bw_cloud_encode_piece(uint8_t type, const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
+/* The same for an MQTT_UP piece (§18.1). */
+void bw_cloud_encode_mqtt_up(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
 
 /* Writes FETCH (BW_CLOUD_FETCH_SIZE bytes) for length bytes at offset. */
 void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,

@@ -1,9 +1,11 @@
 /*
- * The HTTP relay's device side (docs/SPEC.md §16): carries the request
- * streams of the app's HTTP channels (bw_http.h) to the cloud as
+ * The channel relays' device side. HTTP (docs/SPEC.md §16): carries the
+ * request streams of the app's HTTP channels (bw_http.h) to the cloud as
  * HTTP_REQUEST pieces and feeds the cloud's HTTP_RESPONSE pieces back; the
- * same for CONFIGFETCH channels with CONFIG_REQUEST/_RESPONSE (§17).
- * Everything a piece claims is checked by bw_http_response_piece; the relay
+ * same for CONFIGFETCH channels with CONFIG_REQUEST/_RESPONSE (§17). MQTT
+ * (§18): the same with MQTT_UP / MQTT_DOWN pieces of the MQTT channels'
+ * operation and event streams (bw_appmqtt.h). Everything a piece claims is
+ * checked by bw_http_response_piece / bw_appmqtt_event_piece; the relay
  * only moves bytes and counts. Kernel loop only.
  */
 #ifndef BW_HTTP_RELAY_H
@@ -40,5 +42,10 @@ typedef struct bw_http_relay_counters {
 } bw_http_relay_counters;
 
 const bw_http_relay_counters *bw_http_relay_stats(void);
+
+/* MQTT: publish sends MQTT_UP on bw/D/up/mqtt; the rest as for HTTP. */
+void bw_mqtt_relay_pump(bw_http_relay_publish_fn publish);
+void bw_mqtt_relay_received(const bw_cloud_http_piece *piece);
+const bw_http_relay_counters *bw_mqtt_relay_stats(void);
 
 #endif

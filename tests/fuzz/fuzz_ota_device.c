@@ -6,8 +6,9 @@
  * with them: a CHUNK's bytes lie inside the payload and fill it exactly, are
  * at most BW_CLOUD_CHUNK_MAX, and only come with status OK; a DEPLOY's head
  * fits §6's bounds and lies inside its bundle (or it names no target); an
- * HTTP_RESPONSE piece (§16.1) has a request ID, 1..BW_CLOUD_HTTP_PIECE_MAX
- * bytes that fill the payload exactly, and ends inside its stream.
+ * HTTP_RESPONSE or MQTT_DOWN piece (§16.1, §18.1) has a request ID,
+ * 1..BW_CLOUD_HTTP_PIECE_MAX bytes that fill the payload exactly, and ends
+ * inside its stream.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             || c->status > BW_CLOUD_CHUNK_UNREADABLE) {
             abort();
         }
-    } else if (down.type == BW_CLOUD_TYPE_HTTP_RESPONSE || down.type == BW_CLOUD_TYPE_CONFIG_RESPONSE) {
+    } else if (down.type == BW_CLOUD_TYPE_HTTP_RESPONSE || down.type == BW_CLOUD_TYPE_CONFIG_RESPONSE
+               || down.type == BW_CLOUD_TYPE_MQTT_DOWN) {
         const bw_cloud_http_piece *h = &down.http;
         if (h->data != data + BW_CLOUD_HTTP_HEADER || BW_CLOUD_HTTP_HEADER + (size_t)h->length != size
             || h->length == 0 || h->length > BW_CLOUD_HTTP_PIECE_MAX || h->request_id == 0

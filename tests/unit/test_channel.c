@@ -12,7 +12,11 @@
  *  - through the cloud layer (§16): HTTP_REQUEST pieces on bw/D/up/http at
  *    QoS 0 after STATUS, a full session loses no piece, HTTP_RESPONSE pieces
  *    from bw/D/down/http answer the request; stray and malformed ones are
- *    counted and change nothing.
+ *    counted and change nothing;
+ *  - MQTT (§18): connect, subscribe, publish, a message in and its
+ *    acknowledgement, the FIFO's order, locally judged requests, outputs
+ *    untouched on error, a lost message, a lying event stream ending the
+ *    channel with a CLOSE for the cloud.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@
 #include "bw_config_fetch.h"
 #include "bw_http.h"
 #include "bw_http_relay.h"
+#include "bw_appmqtt.h"
 #include "bw_network.h"
 #include "bw_syscalls.h"
 #include "test_support.h"
@@ -122,8 +127,6 @@ static void open_errors(void **state)
     p.version = 2;
     assert_int_equal(open_with(p, &h), MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION);
     p = params(); p.v1.channel_type = (enum MvChannelType)7;
-    assert_int_equal(open_with(p, &h), MV_STATUS_UNKNOWNCHANNELTYPE);
-    p = params(); p.v1.channel_type = MV_CHANNELTYPE_MQTT;
     assert_int_equal(open_with(p, &h), MV_STATUS_UNKNOWNCHANNELTYPE);
     p = params(); p.v1.channel_type = MV_CHANNELTYPE_OPAQUEBYTES;
     assert_int_equal(open_with(p, &h), MV_STATUS_UNKNOWNCHANNELENDPOINT);
@@ -658,6 +661,207 @@ static void config_lies_and_deadline(void **state)
     test_support_check_port_use();
 }
 
+/* ---- MQTT ---- */
+
+static MvChannelHandle open_mqtt(uint32_t rx_len)
+{
+    connect_app();
+    bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
+    struct MvOpenChannelParams p = params();
+    p.v1.channel_type = MV_CHANNELTYPE_MQTT;
+    p.v1.receive_buffer_len = rx_len;
+    p.v1.send_buffer = app_ram + 8192;
+    p.v1.send_buffer_len = 2048;
+    MvChannelHandle h = NULL;
+    assert_int_equal(open_with(p, &h), MV_STATUS_OKAY);
+    return h;
+}
+
+static struct MvSizedString text(const char *s)
+{
+    return (struct MvSizedString){ in_app(s, strlen(s)), (uint32_t)strlen(s) };
+}
+
+/* Sends every waiting piece; the last stream's bytes into out (if any). */
+static uint32_t drain(uint8_t *out, size_t cap, uint32_t *session)
+{
+    uint8_t buf[BW_CLOUD_HTTP_PIECE_MAX];
+    bw_http_piece piece;
+    uint32_t total = 0;
+    while (bw_appmqtt_next_piece(buf, sizeof buf, &piece)) {
+        if (out != NULL && piece.offset + piece.len <= cap) {
+            memcpy(out + piece.offset, buf, piece.len);
+        }
+        total = piece.total;
+        *session = piece.request_id;
+        bw_appmqtt_piece_sent(&piece);
+    }
+    return total;
+}
+
+static void event(uint32_t session, const uint8_t *stream, uint32_t len, bw_err want)
+{
+    assert_int_equal(bw_appmqtt_event_piece(session, 0, len, stream, len), want);
+}
+
+static void connect_mqtt(MvChannelHandle h, uint32_t *session)
+{
+    struct MvSizedString ca = text("-----BEGIN CERTIFICATE-----");
+    struct MvTlsCredentials tls = { .cacert = { 1, APP(ca) } };
+    struct MvMqttConnectRequest c = {
+        .host = text("127.0.0.1"), .port = 8883, .clientid = text("dev"),
+        .authentication = { .method = MV_MQTTAUTHENTICATIONMETHOD_USERNAMEPASSWORD,
+                            .username_password = { text("user"), text("pw") } },
+        .tls_credentials = APP(tls), .keepalive = 60, .clean_start = 1 };
+    assert_int_equal(bw_sys_mqtt_request_connect(h, APP(c)), MV_STATUS_OKAY);
+    assert_int_equal(bw_sys_mqtt_request_connect(h, APP(c)), MV_STATUS_REQUESTALREADYSENT);
+    uint8_t out[256];
+    uint32_t total = drain(out, sizeof out, session);
+    /* head 24, 8 lengths, host dev user pw ca */
+    assert_int_equal(total, 24 + 2 * 8 + 9 + 3 + 4 + 2 + 27);
+    assert_int_equal(out[0], BW_MQTT_OP_CONNECT);
+    assert_int_equal(out[8] | out[9] << 8, 8883);
+    assert_int_equal(out[16], 1);
+    assert_int_equal(out[20], 1);
+    assert_memory_equal(out + 40, "127.0.0.1devuserpw-----BEGIN", 28);
+    uint8_t accepted[12] = { MV_MQTTREADABLEDATATYPE_CONNECTRESPONSE };
+    event(*session, accepted, sizeof accepted, BW_OK);
+    struct MvMqttConnectResponse *r = APP((struct MvMqttConnectResponse){ 0 });
+    assert_int_equal(bw_sys_mqtt_read_connect_response(h, r), MV_STATUS_OKAY);
+    assert_int_equal(r->request_state, MV_MQTTREQUESTSTATE_REQUESTCOMPLETED);
+    assert_int_equal(r->reason_code, 0);
+}
+
+static enum MvMqttReadableDataType next_type(MvChannelHandle h)
+{
+    enum MvMqttReadableDataType *t = APP((enum MvMqttReadableDataType){ 0 });
+    assert_int_equal(bw_sys_mqtt_get_next_readable_data_type(h, t), MV_STATUS_OKAY);
+    return *t;
+}
+
+static void mqtt_session(void **state)
+{
+    (void)state;
+    MvChannelHandle h = open_mqtt(512);
+    uint32_t session = 0;
+    struct MvMqttSubscription sub = { .topic = text("a/#"), .desired_qos = 1 };
+    struct MvMqttSubscribeRequest sr = { .correlation_id = 7, .subscriptions = APP(sub), .num_subscriptions = 1 };
+    assert_int_equal(bw_sys_mqtt_request_subscribe(h, APP(sr)), MV_STATUS_OKAY);   /* not connected yet */
+    assert_int_equal(next_type(h), MV_MQTTREADABLEDATATYPE_SUBSCRIBERESPONSE);
+    uint32_t *st = APP((uint32_t){ 99 }), *corr = APP((uint32_t){ 0 }), *codes = APP((uint32_t[8]){ 0 }),
+             *codes_len = APP((uint32_t){ 0 });
+    struct MvMqttSubscribeResponse resp = { (enum MvMqttRequestState *)st, corr, codes, 32, codes_len };
+    assert_int_equal(bw_sys_mqtt_read_subscribe_response(h, APP(resp)), MV_STATUS_OKAY);
+    assert_int_equal(*st, MV_MQTTREQUESTSTATE_NOTCONNECTED);
+    assert_int_equal(*corr, 7);
+    assert_int_equal(bw_sys_mqtt_read_subscribe_response(h, APP(resp)), MV_STATUS_RESPONSENOTPRESENT);
+    connect_mqtt(h, &session);
+    sub.desired_qos = 2;
+    sr.subscriptions = APP(sub);
+    assert_int_equal(bw_sys_mqtt_request_subscribe(h, APP(sr)), MV_STATUS_OKAY);   /* judged here */
+    assert_int_equal(bw_sys_mqtt_read_subscribe_response(h, APP(resp)), MV_STATUS_OKAY);
+    assert_int_equal(*st, MV_MQTTREQUESTSTATE_INVALIDPARAMETERS);
+    sub.desired_qos = 1;
+    sr.subscriptions = APP(sub);
+    sr.num_subscriptions = 9;
+    assert_int_equal(bw_sys_mqtt_request_subscribe(h, APP(sr)), MV_STATUS_TOOMANYELEMENTS);
+    sr.num_subscriptions = 1;
+    assert_int_equal(bw_sys_mqtt_request_subscribe(h, APP(sr)), MV_STATUS_OKAY);
+    assert_int_equal(bw_sys_mqtt_request_subscribe(h, APP(sr)), MV_STATUS_RATELIMITED);   /* one at a time */
+    struct MvMqttPublishRequest pub = { .correlation_id = 11, .topic = text("a/b"), .payload = text("hi"),
+                                        .desired_qos = 1 };
+    assert_int_equal(bw_sys_mqtt_request_publish(h, APP(pub)), MV_STATUS_OKAY);
+    uint8_t out[64];
+    assert_int_equal(drain(out, sizeof out, &session), 16 + 3 + 2);
+    assert_memory_equal(out + 16, "a/bhi", 5);
+    /* Responses and a message, in arrival order. */
+    uint8_t suback[9] = { MV_MQTTREADABLEDATATYPE_SUBSCRIBERESPONSE, 0, 1, 0, 7, 0, 0, 0, 1 };
+    uint8_t puback[12] = { MV_MQTTREADABLEDATATYPE_PUBLISHRESPONSE, 0, 0, 0, 11 };
+    uint8_t message[16 + 3 + 5] = { MV_MQTTREADABLEDATATYPE_MESSAGERECEIVED, 0, 0, 0, 42, 0, 0, 0, 1, 0, 3, 0, 5 };
+    memcpy(message + 16, "a/bhello", 8);
+    event(session, puback, sizeof puback, BW_OK);
+    event(session, suback, sizeof suback, BW_OK);
+    assert_int_equal(bw_appmqtt_event_piece(session, 0, sizeof message, message, 20), BW_OK);
+    assert_int_equal(bw_appmqtt_event_piece(session, 20, sizeof message, message + 20, 4), BW_OK);
+    assert_memory_equal(RX, "a/bhello", 8);   /* held in the receive buffer, from its start */
+    assert_int_equal(next_type(h), MV_MQTTREADABLEDATATYPE_PUBLISHRESPONSE);
+    assert_int_equal(bw_sys_mqtt_read_subscribe_response(h, APP(resp)), MV_STATUS_WRONGDATAREQUESTED);
+    struct MvMqttPublishResponse *pr = APP((struct MvMqttPublishResponse){ 0 });
+    assert_int_equal(bw_sys_mqtt_read_publish_response(h, pr), MV_STATUS_OKAY);
+    assert_int_equal(pr->correlation_id, 11);
+    resp.reason_codes_size = 0;   /* too small: nothing written, the item stays */
+    *st = 99;
+    assert_int_equal(bw_sys_mqtt_read_subscribe_response(h, APP(resp)), MV_STATUS_INVALIDBUFFERSIZE);
+    assert_int_equal(*st, 99);
+    resp.reason_codes_size = 32;
+    assert_int_equal(bw_sys_mqtt_read_subscribe_response(h, APP(resp)), MV_STATUS_OKAY);
+    assert_int_equal(*codes_len, 1);
+    assert_int_equal(codes[0], 1);
+    /* The message: a payload buffer too small changes nothing. */
+    uint8_t *topic = OUT, *payload = OUT + 64;
+    memset(OUT, 0x5A, 128);
+    uint32_t *mid = APP((uint32_t){ 0 }), *tlen = APP((uint32_t){ 0 }), *plen = APP((uint32_t){ 0 }),
+             *qos = APP((uint32_t){ 0 });
+    uint8_t *retain = APP((uint8_t){ 0 });
+    struct MvMqttMessage m = { mid, { topic, 64, tlen }, { payload, 4, plen }, qos, retain };
+    assert_int_equal(bw_sys_mqtt_receive_message(h, APP(m)), MV_STATUS_INVALIDBUFFERSIZE);
+    assert_int_equal(topic[0], 0x5A);
+    assert_int_equal(*tlen, 0);
+    m.payload.size = 64;
+    assert_int_equal(bw_sys_mqtt_acknowledge_message(h, 42), MV_STATUS_REQUESTUNSUCCESSFUL);   /* not read yet */
+    assert_int_equal(bw_sys_mqtt_receive_message(h, APP(m)), MV_STATUS_OKAY);
+    assert_int_equal(*mid, 42);
+    assert_int_equal(*qos, 1);
+    assert_memory_equal(topic, "a/b", *tlen);
+    assert_memory_equal(payload, "hello", *plen);
+    assert_int_equal(next_type(h), MV_MQTTREADABLEDATATYPE_NONE);
+    assert_int_equal(bw_sys_mqtt_acknowledge_message(h, 43), MV_STATUS_REQUESTUNSUCCESSFUL);
+    assert_int_equal(bw_sys_mqtt_acknowledge_message(h, 42), MV_STATUS_OKAY);
+    assert_int_equal(bw_sys_mqtt_acknowledge_message(h, 42), MV_STATUS_REQUESTUNSUCCESSFUL);
+    assert_int_equal(drain(out, sizeof out, &session), 8);
+    assert_int_equal(out[0], BW_MQTT_OP_ACK);
+    assert_int_equal(out[4], 42);
+    /* Not an MQTT channel, not a handle. */
+    assert_int_equal(bw_sys_mqtt_request_disconnect((MvChannelHandle)(uintptr_t)0x1234), MV_STATUS_INVALIDHANDLE);
+    test_support_check_port_use();
+}
+
+static void mqtt_lost_and_lies(void **state)
+{
+    (void)state;
+    MvChannelHandle h = open_mqtt(512);
+    uint32_t session = 0;
+    connect_mqtt(h, &session);
+    /* 600 payload bytes cannot fit a 512-byte receive buffer: lost, topic kept. */
+    uint8_t head[16 + 3] = { MV_MQTTREADABLEDATATYPE_MESSAGERECEIVED, 0, 0, 0, 5, 0, 0, 0, 0, 0, 3, 0, 0x58, 2 };
+    memcpy(head + 16, "x/y", 3);
+    assert_int_equal(bw_appmqtt_event_piece(session, 0, 16 + 3 + 600, head, sizeof head), BW_OK);
+    static uint8_t rest[600];
+    assert_int_equal(bw_appmqtt_event_piece(session, sizeof head, 16 + 3 + 600, rest, sizeof rest), BW_OK);
+    assert_int_equal(next_type(h), MV_MQTTREADABLEDATATYPE_MESSAGELOST);
+    uint32_t *reason = APP((uint32_t){ 9 }), *tlen = APP((uint32_t){ 0 }), *mlen = APP((uint32_t){ 0 });
+    struct MvMqttLostMessageInfo li = { (enum MvMqttLostMessageReason *)reason, { OUT, 16, tlen }, mlen };
+    assert_int_equal(bw_sys_mqtt_receive_lost_message_info(h, APP(li)), MV_STATUS_OKAY);
+    assert_int_equal(*reason, MV_MQTTLOSTMESSAGEREASON_DEVICERECEIVEBUFFERTOOSMALL);
+    assert_int_equal(*mlen, 600);
+    assert_memory_equal(OUT, "x/y", 3);
+    /* A response nobody asked for: the channel ends, the cloud is told. */
+    uint8_t unasked[12] = { MV_MQTTREADABLEDATATYPE_PUBLISHRESPONSE };
+    event(session, unasked, sizeof unasked, BW_E_INVALID);
+    enum MvClosureReason why = MV_CLOSUREREASON_NONE;
+    assert_int_equal(reason_of(h, &why), MV_STATUS_OKAY);
+    assert_int_equal(why, MV_CLOSUREREASON_UNEXPECTEDLYTERMINATED);
+    event(session, unasked, sizeof unasked, BW_E_HANDLE);   /* nobody holds it now */
+    uint8_t out[16];
+    uint32_t closed = 0;
+    assert_int_equal(drain(out, sizeof out, &closed), 8);
+    assert_int_equal(out[0], BW_MQTT_OP_CLOSE);
+    assert_int_equal(closed, session);
+    struct MvMqttPublishRequest pub = { .topic = text("a"), .payload = text("b") };
+    assert_int_equal(bw_sys_mqtt_request_publish(h, APP(pub)), MV_STATUS_CHANNELCLOSED);
+    test_support_check_port_use();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +875,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(config_send_errors, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(config_relayed, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(config_lies_and_deadline, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(mqtt_session, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(mqtt_lost_and_lies, test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,7 +93,7 @@ static void time_decoding(void **state)
     msg[0] = 2;
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_VERSION);
     msg[0] = 1;
-    msg[1] = 0x85;                    /* a type this version does not know */
+    msg[1] = 0x86;                    /* a type this version does not know */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
     msg[1] = 0x82;                    /* DEPLOY, with TIME's length */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_SIZE);

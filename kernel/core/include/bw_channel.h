@@ -14,6 +14,8 @@
  *    buffers hold the serialized request and the response's headers and body.
  *  - CONFIGFETCH channels carry one config fetch the same way
  *    (bw_config_fetch.h); the receive buffer holds the values.
+ *  - MQTT channels carry a session with the app's broker (bw_appmqtt.h);
+ *    the buffers hold serialized requests and received messages.
  *
  * When the cloud link stops being CONNECTED every open channel closes with
  * MV_CLOSUREREASON_NETWORKDISCONNECTED and its center gets
@@ -47,8 +49,8 @@ typedef struct bw_channel_open_params {
 } bw_channel_open_params;
 
 /* Says whether a relay serves endpoint for a channel of type (other than
- * HTTP and CONFIGFETCH, which need no endpoint). The extension point for
- * MQTT and OPAQUEBYTES relays; NULL (the default): none is served. */
+ * HTTP, CONFIGFETCH and MQTT, which need no endpoint). The extension point
+ * for OPAQUEBYTES relays; NULL (the default): none is served. */
 typedef bool (*bw_channel_endpoint_fn)(uint32_t type, const uint8_t *endpoint, size_t len);
 void bw_channel_set_endpoints(bw_channel_endpoint_fn served);
 
@@ -59,8 +61,8 @@ void bw_channel_reset(void);
 void bw_channel_app_starting(void);
 
 /* Opens a channel at time now_us. Checks, in this order:
- *  BW_E_CHANNEL_TYPE  type unknown (or served by no relay: MQTT);
- *  BW_E_ENDPOINT      an OPAQUEBYTES or MQTT endpoint no relay serves;
+ *  BW_E_CHANNEL_TYPE  type unknown (or served by no relay: OPAQUEBYTES);
+ *  BW_E_ENDPOINT      an OPAQUEBYTES endpoint no relay serves;
  *  BW_E_SIZE          a buffer length 0, not a multiple of
  *                     BW_CHANNEL_BUFFER_ALIGN or above BW_CHANNEL_BUFFER_MAX;
  *  BW_E_ALIGN         a buffer address not a multiple of BW_CHANNEL_BUFFER_ALIGN;
@@ -74,7 +76,7 @@ void bw_channel_app_starting(void);
 bw_err bw_channel_open(const bw_channel_open_params *params, uint64_t now_us, uint32_t *handle_out);
 
 /* Closes a channel and retires its handle (an HTTP request in flight is
- * forgotten: its response is dropped). BW_E_HANDLE if not a live channel. */
+ * forgotten: its response is dropped; an MQTT session is ended by CLOSE). BW_E_HANDLE if not a live channel. */
 bw_err bw_channel_close(uint32_t handle);
 
 /* NONE while connected, else why it closed. BW_E_HANDLE. */

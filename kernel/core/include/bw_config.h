@@ -159,6 +159,29 @@
 #define BW_CONFIG_FETCH_DEADLINE_MS 10000
 #endif
 
+/* ---- MQTT channels (bw_appmqtt.h; docs/SPEC.md §18) ---- */
+
+/* ABI: subscriptions/topics per request and certificates per chain
+ * (TOOMANYELEMENTS beyond). */
+#ifndef BW_MQTT_TOPICS_MAX
+#define BW_MQTT_TOPICS_MAX 8
+#endif
+#ifndef BW_MQTT_CERTS_MAX
+#define BW_MQTT_CERTS_MAX 8
+#endif
+
+/* Readable items queued per channel, and requests waiting for a response
+ * (RATELIMITED beyond); QoS 1 messages read but not yet acknowledged. */
+#ifndef BW_MQTT_ITEMS_MAX
+#define BW_MQTT_ITEMS_MAX 8
+#endif
+#ifndef BW_MQTT_PENDING_MAX
+#define BW_MQTT_PENDING_MAX 4
+#endif
+#ifndef BW_MQTT_UNACKED_MAX
+#define BW_MQTT_UNACKED_MAX 8
+#endif
+
 /* Longest kernel console line, prefix and newline included (a stack buffer);
  * longer lines are cut and end in "...". */
 #ifndef BW_LOG_LINE_MAX

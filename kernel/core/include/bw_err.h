@@ -32,6 +32,11 @@ typedef enum bw_err {
     BW_E_OFFSET,       /* an offset past the end */
     BW_E_ELEMENTS,     /* more elements than allowed */
     BW_E_KEY,          /* a config key that is not 1..BW_CONFIG_KEY_MAX printable ASCII */
+    /* MQTT channels (bw_appmqtt.h) */
+    BW_E_REQUIRED,     /* a required element is missing */
+    BW_E_AUTH,         /* an authentication method unknown or inconsistent */
+    BW_E_WRONG_DATA,   /* the oldest readable item is of another kind */
+    BW_E_NOT_ACKABLE,  /* no read QoS 1 message has that correlation ID */
     /* flash (bw_flash.h) */
     BW_E_TORN,         /* flash a power cut left half-written: its ECC fails on read */
 } bw_err;

@@ -172,4 +172,33 @@ enum MvStatus bw_sys_read_config_fetch_response_data(MvChannelHandle handle,
 enum MvStatus bw_sys_read_config_response_item(MvChannelHandle handle,
                                                const struct MvConfigResponseReadItemParams *params);
 
+/* ---- MQTT (bw_appmqtt.h, SPEC §18) ---- */
+/* Requests: PARAMETERFAULT, TOOMANYELEMENTS (> 8
+ * topics or certificates), INVALIDHANDLE, UNAVAILABLE (not MQTT),
+ * CHANNELCLOSED, RATELIMITED, INVALIDBUFFERSIZE; connect also
+ * REQUESTALREADYSENT, INVALIDAUTHENTICATION, REQUIREDELEMENTMISSING. Reads:
+ * PARAMETERFAULT, INVALIDHANDLE, UNAVAILABLE, RESPONSENOTPRESENT,
+ * WRONGDATAREQUESTED, INVALIDBUFFERSIZE (an output too small: nothing
+ * written). Acknowledge: REQUESTUNSUCCESSFUL for an unknown ID. */
+enum MvStatus bw_sys_mqtt_request_connect(MvChannelHandle handle, const struct MvMqttConnectRequest *request);
+enum MvStatus bw_sys_mqtt_read_connect_response(MvChannelHandle handle, struct MvMqttConnectResponse *response_out);
+enum MvStatus bw_sys_mqtt_request_subscribe(MvChannelHandle handle, const struct MvMqttSubscribeRequest *request);
+enum MvStatus bw_sys_mqtt_read_subscribe_response(MvChannelHandle handle,
+                                                  const struct MvMqttSubscribeResponse *response);
+enum MvStatus bw_sys_mqtt_request_unsubscribe(MvChannelHandle handle,
+                                              const struct MvMqttUnsubscribeRequest *request);
+enum MvStatus bw_sys_mqtt_read_unsubscribe_response(MvChannelHandle handle,
+                                                    const struct MvMqttUnsubscribeResponse *response);
+enum MvStatus bw_sys_mqtt_request_publish(MvChannelHandle handle, const struct MvMqttPublishRequest *request);
+enum MvStatus bw_sys_mqtt_read_publish_response(MvChannelHandle handle, struct MvMqttPublishResponse *response_out);
+enum MvStatus bw_sys_mqtt_request_disconnect(MvChannelHandle handle);
+enum MvStatus bw_sys_mqtt_read_disconnect_response(MvChannelHandle handle,
+                                                   struct MvMqttDisconnectResponse *response_out);
+enum MvStatus bw_sys_mqtt_receive_message(MvChannelHandle handle, const struct MvMqttMessage *message);
+enum MvStatus bw_sys_mqtt_receive_lost_message_info(MvChannelHandle handle,
+                                                    const struct MvMqttLostMessageInfo *info);
+enum MvStatus bw_sys_mqtt_acknowledge_message(MvChannelHandle handle, uint32_t correlation_id);
+enum MvStatus bw_sys_mqtt_get_next_readable_data_type(MvChannelHandle handle,
+                                                      enum MvMqttReadableDataType *type_out);
+
 #endif

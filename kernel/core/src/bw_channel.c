@@ -11,6 +11,7 @@
 #include "bw_channel.h"
 #include "bw_channel_table.h"
 #include "bw_handles.h"
+#include "bw_appmqtt.h"
 #include "bw_network.h"
 #include "bw_notify.h"
 #include "bw_port.h"
@@ -37,12 +38,17 @@ void bw_channel_reset(void)
     }
     opens = 0;
     port_irq_unlock(state);
+    bw_appmqtt_reset();
 }
 
 void bw_channel_app_starting(void)
 {
     uint32_t state = port_irq_lock();
     for (size_t i = 0; i < BW_CHANNELS_MAX; i++) {
+        bw_channel_entry *e = &bw_channel_entries[i];
+        if (e->handle != 0 && e->type == MV_CHANNELTYPE_MQTT && e->connected) {
+            bw_appmqtt_channel_gone(e->mqtt.session_id);
+        }
         bw_channel_entries[i] = (bw_channel_entry){ 0 };
     }
     port_irq_unlock(state);
@@ -74,16 +80,15 @@ static bw_err check_buffer(uintptr_t addr, uint32_t len)
     return BW_OK;
 }
 
-/* Type and endpoint: HTTP needs none; others need a relay that serves them. */
+/* Type and endpoint: HTTP, config fetch and MQTT need none; others need a relay that serves them. */
 static bw_err check_type(const bw_channel_open_params *p)
 {
     switch (p->type) {
     case MV_CHANNELTYPE_HTTP:
     case MV_CHANNELTYPE_CONFIGFETCH:
+    case MV_CHANNELTYPE_MQTT:   /* the broker is named by the connect request */
         return BW_OK;
     case MV_CHANNELTYPE_OPAQUEBYTES:
-        break;
-    case MV_CHANNELTYPE_MQTT:
         if (endpoint_served == NULL || !endpoint_served(p->type, NULL, 0)) {
             return BW_E_CHANNEL_TYPE;   /* no relay carries the type yet */
         }
@@ -180,6 +185,7 @@ bw_err bw_channel_open(const bw_channel_open_params *p, uint64_t now_us, uint32_
     }
     uint32_t handle = 0;
     err = bw_handle_alloc(BW_HANDLE_KIND_CHANNEL, (uint32_t)index, &handle);
+    uint32_t session_id = p->type == MV_CHANNELTYPE_MQTT ? bw_appmqtt_new_session_id() : 0u;
     state = port_irq_lock();
     if (err != BW_OK) {
         bw_channel_entries[index] = (bw_channel_entry){ 0 };
@@ -192,6 +198,7 @@ bw_err bw_channel_open(const bw_channel_open_params *p, uint64_t now_us, uint32_
         e->center = p->notification_handle;
         e->tag = p->tag;
         e->type = p->type;
+        e->mqtt.session_id = session_id;
         opened_at[opens % BW_CHANNEL_OPENS_PER_SECOND] = now_us;
         opens++;
     }
@@ -214,6 +221,9 @@ bw_err bw_channel_close(uint32_t handle)
     }
     uint32_t state = port_irq_lock();
     if (e->handle == handle) {
+        if (e->type == MV_CHANNELTYPE_MQTT && e->connected) {
+            bw_appmqtt_channel_gone(e->mqtt.session_id);
+        }
         *e = (bw_channel_entry){ 0 };
     }
     port_irq_unlock(state);

@@ -1,6 +1,7 @@
 /*
- * The channel table, shared by bw_channel.c (open, close, byte rings) and
- * bw_http.c (the HTTP exchange of a channel). Private to the kernel core.
+ * The channel table, shared by bw_channel.c (open, close, byte rings),
+ * bw_http.c (the HTTP exchange of a channel) and bw_appmqtt.c (the MQTT
+ * session of a channel). Private to the kernel core.
  *
  * An entry is free while handle is 0 and not claimed. Fields change only
  * under port_irq_lock; readers take a snapshot under it.
@@ -42,6 +43,61 @@ typedef struct bw_http_exchange {
 } bw_http_exchange;
 
 _Static_assert(BW_CONFIG_KEYS_MAX <= BW_HTTP_HEADERS_MAX, "config values share header_len");
+/* One readable MQTT item (docs/SPEC.md §18.3): responses whole, a message's
+ * topic and payload at rx offset `at` (topic first). */
+typedef struct bw_appmqtt_item {
+    uint8_t kind;             /* enum MvMqttReadableDataType */
+    uint8_t state;            /* enum MvMqttRequestState */
+    uint8_t qos;
+    uint8_t retain;
+    uint8_t codes_len;
+    uint8_t codes[BW_MQTT_TOPICS_MAX];
+    uint16_t topic_len;
+    uint32_t correlation_id;
+    uint32_t value;           /* reason/disconnect code; MESSAGELOST: the message's length */
+    uint32_t payload_len;
+    uint32_t at;
+} bw_appmqtt_item;
+
+/* An operation waiting to be sent: bytes [at, at+len) of the send buffer, or
+ * (len 0) a head-only stream built from kind and correlation ID. */
+typedef struct bw_appmqtt_op {
+    uint8_t kind;
+    uint32_t correlation_id;
+    uint32_t at;
+    uint32_t len;
+} bw_appmqtt_op;
+
+#define BW_MQTT_OPS_MAX (BW_MQTT_PENDING_MAX + BW_MQTT_UNACKED_MAX + 1)
+
+typedef enum mqtt_conn {
+    MQTT_IDLE,           /* no connect yet */
+    MQTT_CONNECTING,
+    MQTT_CONNECTED,
+    MQTT_DISCONNECTING,
+    MQTT_ENDED,          /* refused, disconnected: one connect per channel */
+} mqtt_conn;
+
+typedef struct bw_appmqtt_session {
+    uint32_t session_id;      /* R of §18.1 */
+    uint8_t conn;             /* mqtt_conn */
+    uint8_t pending;          /* requests waiting for their response */
+    uint8_t waiting[8];       /* of them, by response kind */
+    bw_appmqtt_item items[BW_MQTT_ITEMS_MAX];
+    uint8_t item_head, item_count;
+    uint32_t rx_used;         /* receive-buffer bytes held by queued items */
+    bw_appmqtt_op ops[BW_MQTT_OPS_MAX];
+    uint8_t op_head, op_count;
+    uint32_t op_sent;         /* stream bytes of ops[op_head] handed to the relay */
+    uint32_t tx_used;         /* send-buffer bytes held by queued ops */
+    uint32_t unacked[BW_MQTT_UNACKED_MAX];
+    uint8_t unacked_count;
+    uint32_t dropped;         /* messages dropped: no FIFO place at all */
+    /* the event stream being reassembled */
+    uint32_t in_total, in_received;
+    bool in_lost;             /* a message that does not fit: only its topic is kept */
+    bw_appmqtt_item in_item;
+} bw_appmqtt_session;
 
 typedef struct bw_channel_entry {
     uint32_t handle;          /* 0: free (unless claimed) */
@@ -60,6 +116,7 @@ typedef struct bw_channel_entry {
     uint32_t tx_read;
     uint32_t tx_write;
     bw_http_exchange http;
+    bw_appmqtt_session mqtt;
 } bw_channel_entry;
 
 extern bw_channel_entry bw_channel_entries[BW_CHANNELS_MAX];

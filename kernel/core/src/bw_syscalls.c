@@ -87,6 +87,10 @@ enum MvStatus bw_status_from_err(bw_err err)
     case BW_E_OFFSET:      return MV_STATUS_OFFSETINVALID;
     case BW_E_ELEMENTS:    return MV_STATUS_TOOMANYELEMENTS;
     case BW_E_KEY:         return MV_STATUS_INVALIDCONFIGKEY;
+    case BW_E_REQUIRED:    return MV_STATUS_REQUIREDELEMENTMISSING;
+    case BW_E_AUTH:        return MV_STATUS_INVALIDAUTHENTICATION;
+    case BW_E_WRONG_DATA:  return MV_STATUS_WRONGDATAREQUESTED;
+    case BW_E_NOT_ACKABLE: return MV_STATUS_REQUESTUNSUCCESSFUL;
     case BW_E_TORN:        return MV_STATUS_INTERNALERROR;
     }
     return MV_STATUS_INTERNALERROR;
