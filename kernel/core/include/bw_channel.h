@@ -61,7 +61,7 @@ void bw_channel_reset(void);
 void bw_channel_app_starting(void);
 
 /* Opens a channel at time now_us. Checks, in this order:
- *  BW_E_CHANNEL_TYPE  type unknown (or served by no relay: OPAQUEBYTES);
+ *  BW_E_CHANNEL_TYPE  type unknown;
  *  BW_E_ENDPOINT      an OPAQUEBYTES endpoint no relay serves;
  *  BW_E_SIZE          a buffer length 0, not a multiple of
  *                     BW_CHANNEL_BUFFER_ALIGN or above BW_CHANNEL_BUFFER_MAX;
