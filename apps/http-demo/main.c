@@ -2,21 +2,29 @@
  * http-demo, bare metal: the steps of http_demo.c on the main stack, the
  * core sleeping (WFI) between notifications.
  */
+#include <stdint.h>
+
 #include "http_demo.h"
 
-/* A notification that lands between the caller's check and this WFI is not
- * lost: the kernel's supervision tick wakes the core at least every
- * millisecond, and the caller checks again. (Masking interrupts around the
- * check and WFI would close that window, but the kernel then counts its own
- * interrupt work during the sleep as the app awake with interrupts masked,
- * and judged this app hung under load: see docs/DESIGN.md, "Hangs".) */
+static volatile uint32_t woken;   /* ISR runs, counted by http_demo_woken */
+static uint32_t seen;             /* woken as of the last http_demo_wait */
+
+/* Interrupts masked around the check and WFI: an ISR that fires between them
+ * stays pending and wakes WFI (the kernel counts WFI with PRIMASK set as
+ * waiting, not hung), then runs once they are unmasked. */
 void http_demo_wait(void)
 {
-    __asm volatile("wfi");
+    __asm volatile("cpsid i" ::: "memory");
+    if (woken == seen) {
+        __asm volatile("wfi");
+    }
+    __asm volatile("cpsie i" ::: "memory");
+    seen = woken;
 }
 
 void http_demo_woken(void)
 {
+    woken++;
 }
 
 int main(void)

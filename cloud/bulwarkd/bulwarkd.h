@@ -33,6 +33,7 @@ typedef struct bwd_config {
     char client_id[24];               /* MQTT client ID: its persistent session on the broker */
     char share_group[65];             /* "": subscribe bw/+/up/#; else $share/<group>/bw/+/up/# */
     char http_ca[BWD_PATH_MAX];       /* CA bundle for apps' HTTPS requests (§16); "": the system's */
+    char mqtt_connect_to[256];        /* the same for apps' MQTT brokers (§18.4) */
     char http_connect_to[256];        /* "": none; else CURLOPT_CONNECT_TO's HOST:PORT:CONNECT-HOST:CONNECT-PORT */
 } bwd_config;
 

@@ -9,7 +9,9 @@
  * http_ca (the CA bundle apps' HTTPS requests are verified against, SPEC
  * §16; "": the system's), http_connect_to (HOST:PORT:CONNECT-HOST:CONNECT-PORT:
  * requests for HOST:PORT go to the other address, the name and its
- * certificate still checked: libcurl's CURLOPT_CONNECT_TO; tests use it).
+ * certificate still checked: libcurl's CURLOPT_CONNECT_TO; tests use it),
+ * mqtt_connect_to (the same for apps' MQTT brokers, SPEC §18.4: the
+ * broker's certificate is then checked against CONNECT-HOST).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,16 +23,17 @@
 #include "bulwarkd.h"
 
 enum { K_FLEET, K_API_LISTEN, K_DB, K_REGISTRY, K_BROKER_HOST, K_BROKER_PORT, K_LOG_RETENTION, K_TIME_INTERVAL,
-       K_CLIENT_ID, K_SHARE_GROUP, K_HTTP_CA, K_HTTP_CONNECT_TO, K_COUNT };
+       K_CLIENT_ID, K_SHARE_GROUP, K_HTTP_CA, K_HTTP_CONNECT_TO, K_MQTT_CONNECT_TO, K_COUNT };
 static const char *const key_names[K_COUNT] = { "fleet", "api_listen", "db", "registry", "broker_host",
                                                 "broker_port", "log_retention", "time_interval",
-                                                "client_id", "share_group", "http_ca", "http_connect_to" };
+                                                "client_id", "share_group", "http_ca", "http_connect_to",
+                                                "mqtt_connect_to" };
 static const char *const env_names[K_COUNT] = { "BULWARKD_FLEET", "BULWARKD_API_LISTEN", "BULWARKD_DB",
                                                 "BULWARKD_REGISTRY", "BULWARKD_BROKER_HOST",
                                                 "BULWARKD_BROKER_PORT", "BULWARKD_LOG_RETENTION",
                                                 "BULWARKD_TIME_INTERVAL", "BULWARKD_CLIENT_ID",
                                                 "BULWARKD_SHARE_GROUP", "BULWARKD_HTTP_CA",
-                                                "BULWARKD_HTTP_CONNECT_TO" };
+                                                "BULWARKD_HTTP_CONNECT_TO", "BULWARKD_MQTT_CONNECT_TO" };
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
@@ -132,6 +135,7 @@ static int usage(void)
             "                [--registry FILE] [--broker-host H] [--broker-port P] [--log-retention N]\n"
             "                [--time-interval S] [--client-id ID] [--share-group NAME]\n"
             "                [--http-ca FILE] [--http-connect-to HOST:PORT:CONNECT-HOST:CONNECT-PORT]\n"
+            "                [--mqtt-connect-to HOST:PORT:CONNECT-HOST:CONNECT-PORT]\n"
             "  defaults: fleet ., api_listen 127.0.0.1:8470, db FLEET/bulwarkd.db,\n"
             "  registry FLEET/registry.list, broker 127.0.0.1:8883, log_retention 10000, time_interval 3600,\n"
             "  client_id bulwarkd, share_group none (several bulwarkd on one broker: one group, each its own ID)\n");
@@ -153,6 +157,7 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
         { "share-group", required_argument, NULL, K_SHARE_GROUP },
         { "http-ca", required_argument, NULL, K_HTTP_CA },
         { "http-connect-to", required_argument, NULL, K_HTTP_CONNECT_TO },
+        { "mqtt-connect-to", required_argument, NULL, K_MQTT_CONNECT_TO },
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -199,6 +204,7 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
     put(s, K_SHARE_GROUP, "");
     put(s, K_HTTP_CA, "");
     put(s, K_HTTP_CONNECT_TO, "");
+    put(s, K_MQTT_CONNECT_TO, "");
 
     memset(config, 0, sizeof *config);
     snprintf(config->fleet_dir, sizeof config->fleet_dir, "%s", s->value[K_FLEET]);
@@ -241,6 +247,7 @@ int bwd_config_load(bwd_config *config, int argc, char **argv)
     snprintf(config->share_group, sizeof config->share_group, "%.64s", s->value[K_SHARE_GROUP]);
     snprintf(config->http_ca, sizeof config->http_ca, "%s", s->value[K_HTTP_CA]);
     snprintf(config->http_connect_to, sizeof config->http_connect_to, "%.255s", s->value[K_HTTP_CONNECT_TO]);
+    snprintf(config->mqtt_connect_to, sizeof config->mqtt_connect_to, "%.255s", s->value[K_MQTT_CONNECT_TO]);
     if (s->set[K_DB]) {
         snprintf(config->db_path, sizeof config->db_path, "%s", s->value[K_DB]);
     } else {

@@ -412,15 +412,30 @@ typedef struct connect_job {
     uint8_t *stream;
 } connect_job;
 
+/* HOST:PORT:CONNECT-HOST:CONNECT-PORT (config mqtt_connect_to): a connect to
+ * HOST:PORT goes to the other address instead. */
+static void connect_to(const char *rule, char *host, size_t size, int *port)
+{
+    char name[256], other[256];
+    int from = 0, to = 0;
+    if (rule[0] != '\0' && sscanf(rule, "%255[^:]:%d:%255[^:]:%d", name, &from, other, &to) == 4
+        && strcmp(name, host) == 0 && from == *port) {
+        snprintf(host, size, "%s", other);
+        *port = to;
+    }
+}
+
 static void *connect_thread(void *arg)
 {
     connect_job *j = arg;
     session *s = j->s;   /* connecting: the broker thread leaves mosq to us until loop_start */
     cp_mqtt_state state = prepare(s, &j->op);
     if (state == CP_MQTT_COMPLETED) {
-        char *host = text(&j->op.host);
-        int rc = host != NULL ? mosquitto_connect(s->mosq, host, j->op.port, (int)j->op.keepalive) : MOSQ_ERR_NOMEM;
-        free(host);
+        char host[300];
+        int port = j->op.port;
+        snprintf(host, sizeof host, "%.*s", (int)j->op.host.length, (const char *)j->op.host.data);
+        connect_to(s->d->config.mqtt_connect_to, host, sizeof host, &port);
+        int rc = mosquitto_connect(s->mosq, host, port, (int)j->op.keepalive);
         if (rc == MOSQ_ERR_SUCCESS) {
             rc = mosquitto_loop_start(s->mosq);
         }

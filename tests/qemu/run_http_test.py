@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID, CloudDevice, Modem, Stack, bulwark_broker  # noqa: E402
+from cloud_harness import DEVICE_ID, Modem, Stack, bulwark_broker, online_device  # noqa: E402
 
 HOST = "demo.bulwark.test"
 
@@ -120,12 +120,7 @@ def http_story(tools):
     modem = Modem(args.modem, tools.path("modem.log"))
     device = None
     try:
-        device = CloudDevice(tools, tools.image("flash.bin", args.app, []), "device", modem)
-        device.wait_for("kernel", r"credentials: not provisioned \(key ready\)", 60)
-        out = device.provision(stack)
-        if f"registered {DEVICE_ID} with {stack.cloud.url}" not in out:
-            raise Failure(f"provision did not register the device:\n{out}")
-        device.wait_for("kernel", rf"cloud: online as {DEVICE_ID}", 120)
+        device = online_device(tools, stack, modem, tools.image("flash.bin", args.app, []), "device")
 
         device.wait_for("app", r"http-demo: hello: closed", 120)
         text = device.dev.app_text()

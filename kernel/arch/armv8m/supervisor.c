@@ -19,7 +19,8 @@
  *    masked interrupt still wakes the core: tickless idle loops do this), so
  *    such a sample does not count against it -- but only if no enabled app
  *    interrupt is pending (WFI would not sleep then);
- *  - every other sample with masks set counts as "awake and masked", inside
+ *  - a sample that lands in the kernel's own handler work does not count;
+ *    every other sample with masks set counts as "awake and masked", inside
  *    a kernel call too;
  *  - while the masks stay set, the next sample comes after a random delay
  *    (1..BW_SUPERVISOR_TICK_MS ms, from a generator the app cannot read), so
@@ -354,7 +355,13 @@ uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
     if (!masked) {
         return 0;
     }
+    /* A sample in the kernel's own handler work (its loop in PendSV_S, a
+     * kernel interrupt) says nothing about the app it preempted, which may
+     * be asleep: it neither counts nor captures. A kernel call still counts. */
     bool in_app = !(exc_return & EXC_RETURN_S);
+    if (!in_app && arch_kernel_handler_active(SHCSR_SYSTICKACT)) {
+        return 0;
+    }
     bool asleep = in_app && app_was_sleeping(exc_return) && !app_interrupt_pending();
     if (!asleep && watch.awake_samples < HANG_AWAKE_SAMPLES) {
         watch.awake_samples++;
@@ -362,11 +369,7 @@ uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
     if (now - watch.since_us < HANG_US || watch.awake_samples < HANG_AWAKE_SAMPLES) {
         return 0;
     }
-    /* Hung. Capture at a sample that interrupted the app or one of its
-     * calls; kernel work under the tick runs to its end first. */
-    if (!in_app && arch_kernel_handler_active(SHCSR_SYSTICKACT)) {
-        return 0;
-    }
+    /* Hung: the sample interrupted the app or one of its calls. */
     arch_fault_status none;
     memset(&none, 0, sizeof none);
     arch_app_capture_and_stop(TICK_EXCEPTION, true, r4_r11, exc_return, &none);
