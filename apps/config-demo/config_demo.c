@@ -1,9 +1,11 @@
 /*
  * config-demo: an app that reads its config values and secrets through the
- * kernel's cloud link (docs/SPEC.md §17), bare metal, notification-driven
- * like http-demo: a notification center on IRQ 66 whose handler only counts
- * events (CHANNELDATAREADABLE, CHANNELNOTCONNECTED, NETWORKSTATUSCHANGED)
- * and never calls the kernel; the main loop sleeps (WFI) between them.
+ * kernel's cloud link (docs/SPEC.md §17), notification-driven like
+ * http-demo, bare metal or under FreeRTOS (apps/common/demo.h): a
+ * notification center on IRQ 66 whose handler only counts events
+ * (CHANNELDATAREADABLE, CHANNELNOTCONNECTED, NETWORKSTATUSCHANGED), wakes
+ * the steps (demo_woken) and never calls the kernel; the steps sleep
+ * (demo_wait) between them.
  *
  * Steps, each on a fresh CONFIGFETCH channel once the network is connected:
  *   values  fetches greeting (account), greeting (device: its override),
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "demo.h"
 #include "mv_syscalls.h"
 
 #define NOTIFY_IRQ 66u
@@ -38,7 +41,6 @@ static struct MvNotification notifications[NOTIFY_SLOTS] __attribute__((aligned(
 static uint8_t rx_buffer[8192] __attribute__((aligned(512)));
 static uint8_t tx_buffer[2048] __attribute__((aligned(512)));
 static volatile uint32_t notify_index;
-static volatile uint32_t woken;
 static volatile uint32_t network_events;
 static volatile uint32_t readable_events;
 static volatile uint32_t notconnected_events;
@@ -61,21 +63,7 @@ void IRQ66_Handler(void)
         notify_index = (notify_index + 1u) % NOTIFY_SLOTS;
         slot = &notifications[notify_index];
     }
-    woken++;
-}
-
-/* Sleeps until the ISR ran since the last call. WFI with interrupts
- * enabled: an event that lands between the check and WFI is not lost for
- * long, as the kernel's supervision tick (every 10 ms) wakes WFI too and
- * the check runs again. (Sleeping with PRIMASK set, as http-demo does, was
- * judged a hang here while the kernel worked for long: see DESIGN.md.) */
-static void wait_event(void)
-{
-    static uint32_t seen;
-    if (woken == seen) {
-        __asm volatile("wfi");
-    }
-    seen = woken;
+    demo_woken();
 }
 
 static void wait_connected(void)
@@ -87,7 +75,7 @@ static void wait_connected(void)
             return;
         }
         while (network_events == seen) {
-            wait_event();
+            demo_wait();
         }
     }
 }
@@ -127,7 +115,7 @@ static enum MvStatus fetch(const char *step, MvChannelHandle channel, const stru
     enum MvStatus status = mvSendConfigFetchRequest(channel, &request);
     printf("config-demo: %s: sent %" PRIu32 " keys (status %u)\n", step, count, (unsigned)status);
     while (status == MV_STATUS_OKAY && readable_events == readable && notconnected_events == notconnected) {
-        wait_event();
+        demo_wait();
     }
     if (notconnected_events != notconnected) {
         printf("config-demo: %s: channel not connected\n", step);
@@ -226,7 +214,9 @@ static void errors(void)
     printf("config-demo: errors: closed (status %u)\n", (unsigned)status);
 }
 
-int main(void)
+const char demo_name[] = "config-demo";
+
+void demo_run(void)
 {
     struct MvNotificationSetup setup = {
         .irq = NOTIFY_IRQ, .buffer = notifications, .buffer_size = sizeof notifications,
@@ -242,7 +232,4 @@ int main(void)
     values();
     errors();
     printf("config-demo: done\n");
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }

@@ -1,13 +1,13 @@
 /*
- * http-demo's steps, shared by the bare-metal app (main.c) and its FreeRTOS
- * variant (main_freertos.c): an app that reaches its own HTTPS server
+ * http-demo's steps (demo_run, apps/common/demo.h), linked bare metal and
+ * with FreeRTOS: an app that reaches its own HTTPS server
  * through the kernel's cloud link (docs/SPEC.md §16), the flow of
  * Microvisor's HTTP example.
  *
  * A notification center on IRQ 65 (the app's choice) takes every event;
  * its interrupt handler only looks at the event type and sets a flag
  * (CHANNELDATAREADABLE, CHANNELNOTCONNECTED, NETWORKSTATUSCHANGED), tells
- * the variant (http_demo_woken) and never calls the kernel. The steps run
+ * the variant (demo_woken) and never calls the kernel. The steps run
  * one after the other, each on a fresh HTTP channel once the network is connected: it
  * opens the channel, sends the request, waits for a flag, then reads the
  * response's status, headers and body (or, after CHANNELNOTCONNECTED, the
@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_demo.h"
+#include "demo.h"
 #include "mv_syscalls.h"
 
 #ifndef HTTP_DEMO_HOST
@@ -61,7 +61,7 @@ void IRQ65_Handler(void)
         notify_index = (notify_index + 1u) % NOTIFY_SLOTS;
         slot = &notifications[notify_index];
     }
-    http_demo_woken();
+    demo_woken();
 }
 
 typedef struct step {
@@ -90,7 +90,7 @@ static void wait_connected(void)
             return;
         }
         while (network_events == seen) {
-            http_demo_wait();
+            demo_wait();
         }
     }
 }
@@ -153,7 +153,7 @@ static void run(const step *s, MvNotificationHandle center)
     status = mvSendHttpRequest(channel, &request);
     printf("http-demo: %s: sent %s %s (status %u)\n", s->name, s->method, url, (unsigned)status);
     while (status == MV_STATUS_OKAY && readable_events == readable && notconnected_events == notconnected) {
-        http_demo_wait();
+        demo_wait();
     }
     if (notconnected_events != notconnected) {
         enum MvClosureReason reason = MV_CLOSUREREASON_NONE;
@@ -166,7 +166,9 @@ static void run(const step *s, MvNotificationHandle center)
     printf("http-demo: %s: closed (status %u)\n", s->name, (unsigned)status);
 }
 
-void http_demo_run(void)
+const char demo_name[] = "http-demo";
+
+void demo_run(void)
 {
     MvNotificationHandle center = 0;
     struct MvNotificationSetup setup = {

@@ -2,11 +2,11 @@
  * mqtt-demo: an app that is a client of its own MQTT broker through the
  * kernel's cloud link (docs/SPEC.md §18); bulwarkd holds the session.
  *
- * Bare metal, notification-driven like http-demo: a notification center on
- * IRQ 65 whose handler only counts CHANNELDATAREADABLE, CHANNELNOTCONNECTED
- * and NETWORKSTATUSCHANGED and never calls the kernel; the main loop sleeps
- * (WFI) until a count moves, then asks mvMqttGetNextReadableDataType what
- * arrived. Steps, each printed on the app's console (UART0):
+ * Notification-driven like http-demo, bare metal or under FreeRTOS
+ * (apps/common/demo.h): a notification center on IRQ 65 whose handler only
+ * takes the events (counting CHANNELNOTCONNECTED), wakes the steps
+ * (demo_woken) and never calls the kernel; the steps sleep (demo_wait) until
+ * it ran, then ask mvMqttGetNextReadableDataType what arrived. Steps, each printed on the app's console (UART0):
  *   badpass   connect with a wrong password: the broker's refusal code;
  *   errors    the documented errors from the app's side, outputs untouched;
  *   connect   user name, password and the test CA (TLS): accepted;
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "demo.h"
 #include "mqtt_demo_ca.h"
 #include "mv_syscalls.h"
 
@@ -41,9 +42,7 @@ static struct MvNotification notifications[NOTIFY_SLOTS] __attribute__((aligned(
 static uint8_t rx_buffer[2048] __attribute__((aligned(512)));
 static uint8_t tx_buffer[2048] __attribute__((aligned(512)));
 static volatile uint32_t notify_index;
-static volatile uint32_t events;               /* any of the three, counted by the ISR */
 static volatile uint32_t notconnected_events;
-static uint32_t seen;
 static MvNetworkHandle network;
 static MvNotificationHandle center;
 
@@ -53,23 +52,11 @@ void IRQ65_Handler(void)
     struct MvNotification *slot = &notifications[notify_index];
     while (slot->event_type != MV_EVENTTYPE_NOEVENT) {
         notconnected_events += slot->event_type == MV_EVENTTYPE_CHANNELNOTCONNECTED ? 1u : 0u;
-        events++;
         slot->event_type = MV_EVENTTYPE_NOEVENT;
         notify_index = (notify_index + 1u) % NOTIFY_SLOTS;
         slot = &notifications[notify_index];
     }
-}
-
-/* Sleeps until the ISR has run since the last call (PRIMASK around the
- * check and WFI: an interrupt in between stays pending and wakes WFI). */
-static void wait_event(void)
-{
-    __asm volatile("cpsid i" ::: "memory");
-    if (events == seen) {
-        __asm volatile("wfi");
-    }
-    __asm volatile("cpsie i" ::: "memory");
-    seen = events;
+    demo_woken();
 }
 
 static void wait_connected(void)
@@ -79,7 +66,7 @@ static void wait_connected(void)
         if (mvGetNetworkStatus(network, &status) == MV_STATUS_OKAY && status == MV_NETWORKSTATUS_CONNECTED) {
             return;
         }
-        wait_event();
+        demo_wait();
     }
 }
 
@@ -93,7 +80,7 @@ static enum MvMqttReadableDataType next_item(MvChannelHandle ch)
         if (status != MV_STATUS_OKAY || type != MV_MQTTREADABLEDATATYPE_NONE) {
             return type;
         }
-        wait_event();
+        demo_wait();
         if (notconnected_events != gone) {
             return MV_MQTTREADABLEDATATYPE_NONE;
         }
@@ -252,7 +239,9 @@ static void subscribe(MvChannelHandle ch, bool on)
            on ? "subscribe" : "unsub", (unsigned)status, (unsigned)state, correlation, count, codes[0]);
 }
 
-int main(void)
+const char demo_name[] = "mqtt-demo";
+
+void demo_run(void)
 {
     struct MvNotificationSetup setup = { .irq = NOTIFY_IRQ, .buffer = notifications,
                                          .buffer_size = sizeof notifications };
@@ -301,7 +290,4 @@ int main(void)
         printf("mqtt-demo: again: disconnect status %u state %u\n", (unsigned)status, (unsigned)d.request_state);
     }
     printf("mqtt-demo: done (closed %u)\n", (unsigned)mvCloseChannel(&ch));
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }

@@ -211,3 +211,19 @@ def online_device(tools, stack, modem, image, name, device_id=DEVICE_ID, timeout
         raise Failure(f"provision did not register {device_id}:\n{out}")
     device.wait_for("kernel", rf"cloud: online as {device_id}", 120)
     return device
+
+
+def add_freertos_arg(parser, demo):
+    """--freertos: the app is demo's FreeRTOS variant (apps/common/demo_main_freertos.c)."""
+    parser.add_argument("--freertos", action="store_true",
+                        help=f"the app is {demo}-freertos: also check its task lines")
+
+
+def check_freertos_lines(device, demo):
+    """A FreeRTOS channel demo's own lines: the kernel version, and the counter task ran while
+    the steps waited (printed after '<demo>: done')."""
+    device.wait_for("app", rf"{demo}: the counter task ran [1-9][0-9]* times meanwhile", 30)
+    text = device.dev.app_text()
+    if not re.search(rf"^{demo}: FreeRTOS V[^ ]+$", text, re.M):
+        raise Failure(f"no FreeRTOS version line:\n{text}")
+    print("freertos: " + " | ".join(l for l in text.splitlines() if "FreeRTOS" in l or "counter" in l))

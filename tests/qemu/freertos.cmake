@@ -72,14 +72,10 @@ add_test(NAME qemu.freertos-update
     --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/freertos-update)
 set_tests_properties(qemu.freertos-update PROPERTIES TIMEOUT 90 LABELS qemu SKIP_RETURN_CODE 77)
 
-# http-demo's FreeRTOS variant (apps/http-demo/main_freertos.c): the same
-# steps through bulwarkd to a local HTTPS server, in a task woken by the
-# notification ISR through a semaphore, another task running meanwhile.
-add_test(NAME qemu.http.story-freertos
-  COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_http_test.py ${BW_UPDATE_TEST_ARGS} --freertos
-    --app $<TARGET_FILE:http-demo-freertos>
-    --bulwarkd ${BW_HOST_TOOLS_DIR}/cloud/bulwarkd/bulwarkd
-    --plugin ${BW_HOST_TOOLS_DIR}/cloud/broker/bw_registry_plugin.so
-    --modem ${BW_HOST_TOOLS_DIR}/emu/modem/bulwark-modem
-    --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/http.story-freertos)
-set_tests_properties(qemu.http.story-freertos PROPERTIES TIMEOUT 240 LABELS qemu SKIP_RETURN_CODE 77)
+# The channel demos' FreeRTOS variants (apps/common/demo_main_freertos.c):
+# the same steps as qemu.http.story, qemu.config.story and qemu.mqtt.story,
+# in a task woken through a semaphore, another task running meanwhile.
+bw_story_test(http.story-freertos SCRIPT run_http_test.py APP http-demo-freertos TIMEOUT 240 ARGS --freertos)
+bw_story_test(config.story-freertos SCRIPT run_config_test.py APP config-demo-freertos TIMEOUT 240 ARGS --freertos)
+bw_story_test(mqtt.story-freertos SCRIPT run_mqtt_test.py APP mqtt-demo-freertos TIMEOUT 300
+  ARGS --freertos ${BW_MQTT_STORY_ARGS})

@@ -23,7 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID, CloudDevice, Modem, Stack  # noqa: E402
+from cloud_harness import DEVICE_ID, CloudDevice, Modem, Stack, add_freertos_arg, check_freertos_lines  # noqa: E402
 
 SECRET = "tok-7f3e9b-plaintext"
 
@@ -94,6 +94,8 @@ def config_story(tools):
         if counters != {"fetches": 2, "items": 6, "bad_request_ignored": 0}:
             raise Failure(f"bulwarkd's config counters: {counters}")
         print(f"bulwarkd config counters: {counters}")
+        if tools.args.freertos:
+            check_freertos_lines(device, "config-demo")
     finally:
         if device is not None:
             device.kill()
@@ -108,12 +110,14 @@ def main():
     parser.add_argument("--bulwarkd", required=True)
     parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
     parser.add_argument("--modem", required=True, metavar="bulwark-modem")
+    add_freertos_arg(parser, "config-demo")
     args = parser.parse_args()
     for tool in (args.bulwarkd, args.plugin, args.modem):
         if not os.path.exists(tool):
             print(f"SKIP qemu.config: no host tool {tool} (build the host target first: make host)")
             return 77
-    return run_scenario(args, "qemu.config.story", config_story)
+    name = "qemu.config.story-freertos" if args.freertos else "qemu.config.story"
+    return run_scenario(args, name, config_story)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID, Modem, Stack, bulwark_broker, online_device  # noqa: E402
+from cloud_harness import (DEVICE_ID, Modem, Stack, add_freertos_arg, bulwark_broker,  # noqa: E402
+                           check_freertos_lines, online_device)
 
 HOST = "demo.bulwark.test"
 
@@ -158,17 +159,15 @@ def http_story(tools):
         device.wait_for("app", r"http-demo: done", 30, start=at)
         print("slow: CHANNELNOTCONNECTED on a link cut; again: a new channel works once the link is back")
 
+        if "app crash" in device.dev.kernel_text():
+            raise Failure(f"the app crashed or was judged hung:\n{device.dev.kernel_text()}")
         health = http_counters(stack)
         if (health["ok"] != 3 or health["too_large"] != 1 or health["abandoned"] != 1
                 or health["bad_piece_ignored"] != 0):
             raise Failure(f"bulwarkd's HTTP counters: {health}")
         print(f"bulwarkd http counters: {health}")
         if tools.args.freertos:
-            device.wait_for("app", r"http-demo: the counter task ran [1-9][0-9]* times meanwhile", 30)
-            text = device.dev.app_text()
-            if not re.search(r"^http-demo: FreeRTOS V[^ ]+$", text, re.M):
-                raise Failure(f"no FreeRTOS version line:\n{text}")
-            print("freertos: " + " | ".join(l for l in text.splitlines() if "FreeRTOS" in l or "counter" in l))
+            check_freertos_lines(device, "http-demo")
     finally:
         if device is not None:
             device.kill()
@@ -202,8 +201,7 @@ def main():
     parser.add_argument("--bulwarkd", required=True)
     parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
     parser.add_argument("--modem", required=True, metavar="bulwark-modem")
-    parser.add_argument("--freertos", action="store_true",
-                        help="the app is http-demo-freertos: also check its task lines")
+    add_freertos_arg(parser, "http-demo")
     args = parser.parse_args()
     for tool in (args.bulwarkd, args.plugin, args.modem):
         if not os.path.exists(tool):

@@ -32,7 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "cloud", "broker"))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import Modem, Stack, online_device  # noqa: E402
+from cloud_harness import Modem, Stack, add_freertos_arg, check_freertos_lines, online_device  # noqa: E402
 import bulwark_broker  # noqa: E402
 
 
@@ -139,11 +139,15 @@ def mqtt_story(tools):
         if seen.strip() != "back again":
             raise Failure(f"the host subscriber did not see the app's publish after the cut: {seen!r}")
         print("cut: CHANNELNOTCONNECTED (NETWORKDISCONNECTED); again: a new channel connects and publishes")
+        if "app crash" in device.dev.kernel_text():
+            raise Failure(f"the app crashed or was judged hung:\n{device.dev.kernel_text()}")
         health = stack.cloud.api("GET", "/v1/health")[1]["mqtt"]
         if health["messages_in"] != 3 or health["acks"] != 2 or health["bad_piece_ignored"] != 0 \
                 or health["bad_op"] != 0:
             raise Failure(f"bulwarkd's MQTT counters: {health}")
         print(f"bulwarkd mqtt counters: {health}")
+        if tools.args.freertos:
+            check_freertos_lines(device, "mqtt-demo")
     finally:
         if watcher is not None and watcher.poll() is None:
             watcher.kill()
@@ -162,12 +166,14 @@ def main():
     parser.add_argument("--bulwarkd", required=True)
     parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
     parser.add_argument("--modem", required=True, metavar="bulwark-modem")
+    add_freertos_arg(parser, "mqtt-demo")
     args = parser.parse_args()
     for tool in (args.bulwarkd, args.plugin, args.modem, shutil.which("mosquitto_pub") or "mosquitto_pub"):
         if not os.path.exists(tool):
             print(f"SKIP qemu.mqtt: no host tool {tool} (build the host target first: make host)")
             return 77
-    return run_scenario(args, "qemu.mqtt.story", mqtt_story)
+    name = "qemu.mqtt.story-freertos" if args.freertos else "qemu.mqtt.story"
+    return run_scenario(args, name, mqtt_story)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 /*
- * http-demo under FreeRTOS: the steps of http_demo.c in one task, which
+ * A channel demo under FreeRTOS (demo.h): demo_run in one task, which
  * blocks on a binary semaphore the notification ISR gives (the ISR runs in
  * FreeRTOS's interrupt band, priority 0x80, so the FromISR call is allowed).
  * A second, lower-priority task counts 10 ms delays to show the scheduler
@@ -15,7 +15,7 @@
 #include "task.h"
 
 #include "bulwark_board.h"
-#include "http_demo.h"
+#include "demo.h"
 
 #define PRIORITY_STEPS   (tskIDLE_PRIORITY + 2)
 #define PRIORITY_COUNTER (tskIDLE_PRIORITY + 1)
@@ -24,12 +24,12 @@
 static SemaphoreHandle_t woken;
 static volatile uint32_t counter_ticks;
 
-void http_demo_wait(void)
+void demo_wait(void)
 {
     xSemaphoreTake(woken, portMAX_DELAY);
 }
 
-void http_demo_woken(void)
+void demo_woken(void)
 {
     BaseType_t higher = pdFALSE;
     xSemaphoreGiveFromISR(woken, &higher);
@@ -39,9 +39,9 @@ void http_demo_woken(void)
 static void steps_task(void *arg)
 {
     (void)arg;
-    printf("http-demo: FreeRTOS %s\n", tskKERNEL_VERSION_NUMBER);
-    http_demo_run();
-    printf("http-demo: the counter task ran %" PRIu32 " times meanwhile\n", counter_ticks);
+    printf("%s: FreeRTOS %s\n", demo_name, tskKERNEL_VERSION_NUMBER);
+    demo_run();
+    printf("%s: the counter task ran %" PRIu32 " times meanwhile\n", demo_name, counter_ticks);
     vTaskSuspend(NULL);
 }
 
@@ -60,10 +60,10 @@ int main(void)
     if (woken == NULL
         || xTaskCreate(steps_task, "steps", STEPS_STACK_WORDS, NULL, PRIORITY_STEPS, NULL) != pdPASS
         || xTaskCreate(counter_task, "counter", configMINIMAL_STACK_SIZE, NULL, PRIORITY_COUNTER, NULL) != pdPASS) {
-        printf("http-demo: FreeRTOS set-up failed\n");
+        printf("%s: FreeRTOS set-up failed\n", demo_name);
         board_exit(1);
     }
     vTaskStartScheduler();
-    printf("http-demo: vTaskStartScheduler returned\n");
+    printf("%s: vTaskStartScheduler returned\n", demo_name);
     board_exit(1);
 }
