@@ -60,6 +60,8 @@ static struct {
     uint64_t tls_us;   /* inside TLS calls during this handshake */
     uint32_t time_sets;   /* TIMEs seen so far (each is logged) */
     uint32_t chunks_at_online;   /* OTA chunks written when this connection came up */
+    uint64_t relay_us;        /* link passes that moved an HTTP piece, this session */
+    uint32_t relay_passes;
 } cs;
 
 static uint64_t now_ms(void)
@@ -202,6 +204,14 @@ static void tear_down(const char *why)
     uint32_t delay = bw_backoff_next_delay(&cs.backoff, now);
     bw_log("cloud: link down (%s); next try in %u ms", why, (unsigned)delay);
     log_ram_peaks();
+    if (cs.relay_passes > 0) {
+        const bw_http_relay_counters *h = bw_http_relay_stats();
+        bw_log("cloud: HTTP relay cost this session: %llu us in %u link passes (so far %u pieces up, %u down)",
+               (unsigned long long)cs.relay_us, (unsigned)cs.relay_passes, (unsigned)h->pieces_sent,
+               (unsigned)(h->pieces_received + h->pieces_dropped + h->pieces_refused));
+        cs.relay_us = 0;
+        cs.relay_passes = 0;
+    }
     uint32_t held = 0;
     uint32_t size = 0;
     if (bw_ota_downloading(&held, &size)) {
@@ -237,6 +247,43 @@ static void start(void)
     bw_ota_init(&ota);
     cs.state = LINK_OFF;
     cs.started = true;
+}
+
+/* HTTP pieces the relay has moved so far, either way (bench: their cost). */
+static uint32_t http_pieces_moved(void)
+{
+    const bw_http_relay_counters *h = bw_http_relay_stats();
+    return h->pieces_sent + h->pieces_received + h->pieces_dropped + h->pieces_refused;
+}
+
+/* One pass while the MQTT session is up or coming up. */
+static void link_pass(uint64_t now)
+{
+    (void)bw_tls_poll(now);   /* flushes a record the layer above sealed */
+    bw_mqtt_poll(&cs.mqtt, now);
+    if (bw_mqtt_get_state(&cs.mqtt) == BW_MQTT_CLOSED) {
+        tear_down(bw_mqtt_close_text(bw_mqtt_get_close_reason(&cs.mqtt)));
+        return;
+    }
+    /* Online once the downlink is subscribed: mosquitto accepts the CONNECT of
+     * a device missing from the registry and refuses its first packet. */
+    if (cs.state == LINK_MQTT && bw_mqtt_is_subscribed(&cs.mqtt)) {
+        cs.state = LINK_ONLINE;
+        bw_backoff_connected(&cs.backoff, now);
+        cs.chunks_at_online = bw_ota_stats()->chunks_written;
+        bw_cloud_connected(cs.connection_id, publish, NULL);
+        bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
+        bw_log("cloud: online as %s", cs.device_id);
+        log_ram_peaks();
+    }
+    if (cs.state == LINK_ONLINE) {
+        bw_cloud_pump(port_time_us());
+        bw_mqtt_poll(&cs.mqtt, now);
+        if (bw_cloud_stats()->time_sets != cs.time_sets) {
+            cs.time_sets = bw_cloud_stats()->time_sets;
+            bw_log("cloud: wall time set by the cloud");
+        }
+    }
 }
 
 void cloud_service_work(void)
@@ -326,32 +373,16 @@ void cloud_service_work(void)
         break;
     }
     case LINK_MQTT:
-    case LINK_ONLINE:
-        (void)bw_tls_poll(now);   /* flushes a record the layer above sealed */
-        bw_mqtt_poll(&cs.mqtt, now);
-        if (bw_mqtt_get_state(&cs.mqtt) == BW_MQTT_CLOSED) {
-            tear_down(bw_mqtt_close_text(bw_mqtt_get_close_reason(&cs.mqtt)));
-            break;
-        }
-        /* Online once the downlink is subscribed: mosquitto accepts the CONNECT of
-         * a device missing from the registry and refuses its first packet. */
-        if (cs.state == LINK_MQTT && bw_mqtt_is_subscribed(&cs.mqtt)) {
-            cs.state = LINK_ONLINE;
-            bw_backoff_connected(&cs.backoff, now);
-            cs.chunks_at_online = bw_ota_stats()->chunks_written;
-            bw_cloud_connected(cs.connection_id, publish, NULL);
-            bw_network_set_status(MV_NETWORKSTATUS_CONNECTED);
-            bw_log("cloud: online as %s", cs.device_id);
-            log_ram_peaks();
-        }
-        if (cs.state == LINK_ONLINE) {
-            bw_cloud_pump(port_time_us());
-            bw_mqtt_poll(&cs.mqtt, now);
-            if (bw_cloud_stats()->time_sets != cs.time_sets) {
-                cs.time_sets = bw_cloud_stats()->time_sets;
-                bw_log("cloud: wall time set by the cloud");
-            }
+    case LINK_ONLINE: {
+        uint64_t t0 = port_time_us();
+        uint32_t moved = http_pieces_moved();
+        link_pass(now);
+        bool up = cs.state == LINK_MQTT || cs.state == LINK_ONLINE;   /* not torn down in the pass */
+        if (up && http_pieces_moved() != moved) {
+            cs.relay_us += port_time_us() - t0;
+            cs.relay_passes++;
         }
         break;
+    }
     }
 }

@@ -161,6 +161,13 @@ if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; t
   printf '%-44s %12s\n' "  (line text bytes, lines in the window)" "$(cf log_line_text_bytes), $(cf log_window_lines)"
   printf '%-44s %12s\n' "crypto arena high-water (bytes)" "$(cf session_arena_peak) of $(cf arena_size | head -1)"
   printf '%-44s %12s\n' "kernel stack high-water (bytes)" "$(cf session_stack_peak)"
+  # The device's cost of an app's relayed HTTPS request (bench_http_device.py).
+  python3 "$top/tests/bench/bench_http_device.py" --build "$build" --workdir "$work/http-device" \
+    > "$work/http-device.txt" 2>&1 || {
+    echo "bench: the device HTTP benchmark failed" >&2; cat "$work/http-device.txt" >&2; exit 1; }
+  df() { sed -n "s/^bench: http_device_$1 //p" "$work/http-device.txt"; }
+  printf '%-44s %12s\n' "relayed HTTP GET: kernel link insns/request" "$(df insns_per_request)"
+  printf '%-44s %12s\n' "  (link passes per request, of $(df requests))" "$(df passes_per_request)"
 else
   echo "(skipped: no bulwarkd or bulwark-modem under $h; make host)"
 fi

@@ -30,6 +30,9 @@
 #ifndef HTTP_DEMO_HOST
 #define HTTP_DEMO_HOST "demo.bulwark.test"
 #endif
+#ifndef HTTP_DEMO_REPEAT
+#define HTTP_DEMO_REPEAT 0   /* > 0 (bench build, tests/bench): the hello step this many times, no others */
+#endif
 #define NOTIFY_IRQ 65u
 #define NOTIFY_SLOTS 16u
 #define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
@@ -182,8 +185,9 @@ void demo_run(void)
     params.v1.notification_tag = TAG_NETWORK;
     enum MvStatus request = mvRequestNetwork(&params, &network);
     printf("http-demo: started (notifications %u, network request %u)\n", (unsigned)status, (unsigned)request);
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        run(&steps[i], center);
+    size_t count = HTTP_DEMO_REPEAT > 0 ? (size_t)HTTP_DEMO_REPEAT : sizeof steps / sizeof steps[0];
+    for (size_t i = 0; i < count; i++) {
+        run(HTTP_DEMO_REPEAT > 0 ? &steps[0] : &steps[i], center);
     }
     printf("http-demo: done\n");
 }

@@ -201,10 +201,10 @@ class CloudDevice:
         self.dev.kill()
 
 
-def online_device(tools, stack, modem, image, name, device_id=DEVICE_ID, timeout=300):
+def online_device(tools, stack, modem, image, name, device_id=DEVICE_ID, timeout=300, icount=False):
     """Boots image (an unprovisioned device whose ID is device_id) on modem, provisions it
     on stack (which registers it) and waits until it is online: its CloudDevice."""
-    device = CloudDevice(tools, image, name, modem, timeout=timeout)
+    device = CloudDevice(tools, image, name, modem, timeout=timeout, icount=icount)
     device.wait_for("kernel", r"credentials: not provisioned \(key ready\)", 60)
     out = device.provision(stack)
     if f"registered {device_id} with {stack.cloud.url}" not in out:
