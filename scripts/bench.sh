@@ -26,7 +26,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$top/emu/bulwark-emu" image create --out "$work/flash.bin" \
-  --kernel "$q/kernel/bulwark-kernel.elf" --app "$q/tests/bench/bench_app.elf" >/dev/null
+  --kernel "$q/kernel/bulwark-kernel.signed" --app "$q/tests/bench/bench_app.elf" >/dev/null
 # Exact figures (docs/DESIGN.md "Exact bench figures"): -icount sleep=off, so
 # idle time never depends on the host, and the second boot is measured: the
 # first creates the device key from host entropy (a random amount of work).
@@ -52,7 +52,7 @@ printf '%-44s %12s\n' "  (FPGAIO counter ticks per 1000 insns)" "$(figure counte
 # time executes nothing; the tick handlers that run during a backoff count).
 crash_elf=$q/tests/bench/bench_crash.elf
 "$top/emu/bulwark-emu" image create --out "$work/crash.bin" \
-  --kernel "$q/kernel/bulwark-kernel.elf" --app "$crash_elf" >/dev/null
+  --kernel "$q/kernel/bulwark-kernel.signed" --app "$crash_elf" >/dev/null
 "$top/emu/bulwark-emu" run --image "$work/crash.bin" --boot "$q/boot/bulwark-boot.elf" \
   --timeout 60 --app-log "$work/crash-app.log" --kernel-log "$work/crash-kernel.log" \
   "${EXACT[@]}" -singlestep -d exec,nochain -D "$work/trace.log" 2>/dev/null || {
@@ -95,7 +95,7 @@ echo "== Update of a 256 KiB app (qemu-an505, -icount shift=0) =="
 if [ -x "$build/host/cli/bulwark" ]; then
   python3 "$top/tests/bench/bench_update.py" --bulwark "$build/host/cli/bulwark" \
     --emu "$top/emu/bulwark-emu" --boot "$q/boot/bulwark-boot.elf" \
-    --kernel "$q/kernel/bulwark-kernel.elf" --app-big "$q/tests/qemu/apps/qt-update-big.bin" \
+    --kernel "$q/kernel/bulwark-kernel.signed" --app-big "$q/tests/qemu/apps/qt-update-big.bin" \
     --workdir "$work/update" > "$work/update.txt" 2>&1 || {
     echo "bench: the update benchmark failed" >&2; cat "$work/update.txt" >&2; exit 1; }
   uf() { sed -n "s/^bench: $1 //p" "$work/update.txt"; }

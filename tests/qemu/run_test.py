@@ -75,7 +75,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--emu", required=True, help="path to bulwark-emu")
     parser.add_argument("--boot", required=True, metavar="BOOT.elf")
-    parser.add_argument("--kernel", required=True, metavar="KERNEL.elf")
+    parser.add_argument("--kernel", required=True, metavar="KERNEL.signed")
     parser.add_argument("--app", required=True, metavar="APP.elf")
     parser.add_argument("--workdir", required=True, metavar="DIR")
     parser.add_argument("--name", help="test name for the PASS line (default: DIR's name)")
