@@ -50,7 +50,7 @@ demo: host qemu-an505
 ifneq ($(strip $(FREERTOS_KERNEL_PATH)),)
 	@echo; echo "== 6. freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
 	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-freertos-flash.bin \
-	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf --app $(QEMU_BUILD)/apps/freertos-demo/freertos-demo.elf
+	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.signed --app $(QEMU_BUILD)/apps/freertos-demo/freertos-demo.elf
 	@$(EMU) run --image $(QEMU_BUILD)/demo-freertos-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
 else
 	@echo; echo "== 6. freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
@@ -73,11 +73,11 @@ SOAK_OTA_KILLS ?= 40
 CLOUD_APPS = $(QEMU_BUILD)/apps/cloud-demo
 soak: host qemu-an505
 	@tests/qemu/kill_test.py --runs $(SOAK_RUNS) --bulwark $(BUILD)/host/cli/bulwark --emu $(EMU) \
-	    --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf \
+	    --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.signed \
 	    --app-a $(QEMU_BUILD)/tests/qemu/apps/qt-update-a.bin \
 	    --app-b $(QEMU_BUILD)/tests/qemu/apps/qt-update-b.bin --workdir $(BUILD)/soak
 	@tests/qemu/run_ota_test.py --scenario kill --kills $(SOAK_OTA_KILLS) --bulwark $(BUILD)/host/cli/bulwark \
-	    --emu $(EMU) --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.elf \
+	    --emu $(EMU) --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.signed \
 	    --app-a $(QEMU_BUILD)/tests/qemu/apps/qt-update-a.bin --app-b $(QEMU_BUILD)/tests/qemu/apps/qt-update-b.bin \
 	    --app $(CLOUD_APPS)/cloud-demo.elf --app-v2 $(CLOUD_APPS)/cloud-demo-v2.elf \
 	    --app-v3 $(CLOUD_APPS)/cloud-demo-v3-crash.elf --app-stubborn $(CLOUD_APPS)/cloud-demo-stubborn.elf \

@@ -4,6 +4,8 @@
  * inspect: print every manifest field and layer, no key needed.
  * verify: everything the device checks before installing; exit 1 with the
  * precise reason on the first failure.
+ * inspect and verify also take a signed kernel image (`bulwark kernel sign`,
+ * §19): verify then checks the chain to --root as the boot stub does.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "lib_bundle.h"
 #include "lib_file.h"
 #include "lib_keys.h"
+#include "lib_kernel_image.h"
 
 #define ELF_FILE_MAX (64u * 1024u * 1024u)
 #define MAX_TRUSTED_KEYS 16
@@ -27,7 +30,7 @@
 enum {
     OPT_KEY = 256, OPT_VERSION, OPT_MIN_KERNEL, OPT_BOARD, OPT_RESTART_MIN, OPT_RESTART_MAX,
     OPT_STACK_BYTES, OPT_DEBUG_KEY, OPT_POLITE, OPT_GRACE, OPT_CHECKIN, OPT_PUB, OPT_MIN_VERSION,
-    OPT_JSON,
+    OPT_JSON, OPT_ROOT,
 };
 
 /* Parses a uint32 option value or reports which option was wrong. */
@@ -209,7 +212,9 @@ static int bundle_inspect(int argc, char **argv)
         return rc;
     }
     bundle_check c;
-    if (!bundle_open_file(data, len, &c)) {
+    if (kernel_image_is(data, len)) {
+        rc = kernel_image_inspect(stdout, path, data, len, json);
+    } else if (!bundle_open_file(data, len, &c)) {
         char reason[256];
         bundle_reason(&c.diag, reason, sizeof reason);
         rc = cli_fail("%s: %s", path, reason);
@@ -228,9 +233,12 @@ static int bundle_verify(int argc, char **argv)
         { "pub", required_argument, NULL, OPT_PUB },
         { "min-version", required_argument, NULL, OPT_MIN_VERSION },
         { "json", no_argument, NULL, OPT_JSON },
+        { "root", required_argument, NULL, OPT_ROOT },
         { NULL, 0, NULL, 0 },
     };
     bw_trusted_key keys[MAX_TRUSTED_KEYS];
+    uint8_t root_key[BW_PUBLIC_KEY_SIZE], root_hash[BW_SEAL_HASH_SIZE];
+    bool have_root = false;
     size_t key_count = 0;
     uint32_t min_version = 0;
     bool json = false;
@@ -253,6 +261,13 @@ static int bundle_verify(int argc, char **argv)
             rc = number_option("verify", "min-version", optarg, &min_version);
             break;
         case OPT_JSON: json = true; break;
+        case OPT_ROOT:
+            if (!keys_load_public(optarg, root_key, reason, sizeof reason)) {
+                rc = cli_usage_error("%s", reason);
+            } else {
+                have_root = bw_seal_sha256(root_key, sizeof root_key, root_hash) == 0;
+            }
+            break;
         default: rc = bad_option("verify", argv); break;
         }
     }
@@ -262,15 +277,22 @@ static int bundle_verify(int argc, char **argv)
     if (optind + 1 != argc) {
         return cli_usage_error("bundle verify: give one bundle file");
     }
-    if (key_count == 0) {
-        return cli_usage_error("bundle verify: give at least one trusted key with --pub");
-    }
     const char *path = argv[optind];
     uint8_t *data = NULL;
     size_t len = 0;
     rc = read_bundle(path, &data, &len);
     if (rc != 0) {
         return rc;
+    }
+    if (kernel_image_is(data, len)) {
+        rc = have_root ? kernel_image_verify(stdout, path, data, len, root_hash, min_version, json)
+                       : cli_usage_error("bundle verify: a kernel image needs the trusted root with --root");
+        free(data);
+        return rc;
+    }
+    if (key_count == 0) {
+        free(data);
+        return cli_usage_error("bundle verify: give at least one trusted key with --pub");
     }
     bundle_check c;
     bool ok = bundle_verify_file(data, len, keys, key_count, min_version, &c);
@@ -309,10 +331,12 @@ static const cli_command commands[] = {
       "[--restart-min-ms N] [--restart-max-ms N] [--crash-stack-bytes N] [--debug-key <pub>] "
       "[--polite-seconds N] [--grace-seconds N] [--checkin-seconds N] [--json] -o <file>",
       "build and sign an update bundle from an app ELF", bundle_create },
-    { "inspect", "<file> [--json]", "print a bundle's manifest and layers (no key needed)",
+    { "inspect", "<file> [--json]",
+      "print a bundle's manifest and layers, or a signed kernel image's seal and certificate (no key needed)",
       bundle_inspect },
-    { "verify", "<file> --pub <key.pub>... [--min-version N] [--json]",
-      "check signature, layers, measurement, bounds and anti-rollback; exit 1 with the reason",
+    { "verify", "<file> (--pub <key.pub>... | --root <root.pub>) [--min-version N] [--json]",
+      "check signature, layers, measurement, bounds and anti-rollback, or a kernel image's chain to --root; "
+      "exit 1 with the reason",
       bundle_verify },
 };
 

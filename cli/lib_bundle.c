@@ -15,10 +15,12 @@
 #include "lib_bundle.h"
 #include "lib_keys.h"
 
-/* App slots from each board's memory_map.def (bw_board_maps.h is generated). */
+/* Slots from each board's memory_map.def (bw_board_maps.h is generated). */
 static const bundle_board boards[] = {
-    { BW_BOARD_QEMU_AN505, "qemu-an505", BW_MAP_QEMU_AN505_APP_SLOT_BASE, BW_MAP_QEMU_AN505_APP_SLOT_SIZE },
-    { BW_BOARD_STM32U585, "stm32u585", BW_MAP_STM32U585_APP_SLOT_BASE, BW_MAP_STM32U585_APP_SLOT_SIZE },
+    { BW_BOARD_QEMU_AN505, "qemu-an505", BW_MAP_QEMU_AN505_APP_SLOT_BASE, BW_MAP_QEMU_AN505_APP_SLOT_SIZE,
+      BW_MAP_QEMU_AN505_KERNEL_SLOT_SIZE },
+    { BW_BOARD_STM32U585, "stm32u585", BW_MAP_STM32U585_APP_SLOT_BASE, BW_MAP_STM32U585_APP_SLOT_SIZE,
+      BW_MAP_STM32U585_KERNEL_SLOT_SIZE },
 };
 
 #define BOARD_COUNT (sizeof boards / sizeof boards[0])

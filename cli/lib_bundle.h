@@ -25,6 +25,7 @@ typedef struct bundle_board {
     const char *name;
     uint32_t app_slot_base;    /* load address of the app slot */
     uint32_t app_slot_size;
+    uint32_t kernel_slot_size; /* largest kernel image (docs/SPEC.md §19) */
 } bundle_board;
 
 const bundle_board *bundle_board_by_name(const char *name);

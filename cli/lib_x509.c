@@ -53,7 +53,9 @@ static int set_role(mbedtls_x509write_cert *crt, x509_role role, const char *con
     }
     mbedtls_asn1_sequence eku = { 0 };
     eku.buf.tag = MBEDTLS_ASN1_OID;
-    eku.buf.p = (unsigned char *)(role == X509_ROLE_SERVER ? MBEDTLS_OID_SERVER_AUTH : MBEDTLS_OID_CLIENT_AUTH);
+    eku.buf.p = (unsigned char *)(role == X509_ROLE_SERVER ? MBEDTLS_OID_SERVER_AUTH
+                                  : role == X509_ROLE_CLIENT ? MBEDTLS_OID_CLIENT_AUTH
+                                  : MBEDTLS_OID_CODE_SIGNING);
     eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
     rc = mbedtls_x509write_crt_set_ext_key_usage(crt, &eku);
     if (rc == 0 && role == X509_ROLE_SERVER) {

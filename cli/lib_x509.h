@@ -25,6 +25,7 @@ typedef enum x509_role {
     X509_ROLE_CA,       /* CA:TRUE, keyCertSign + cRLSign */
     X509_ROLE_SERVER,   /* CA:FALSE, digitalSignature, serverAuth, SAN DNS names + IP 127.0.0.1 */
     X509_ROLE_CLIENT,   /* CA:FALSE, digitalSignature, clientAuth */
+    X509_ROLE_CODE_SIGNING, /* CA:FALSE, digitalSignature, codeSigning (kernel images, SPEC §19) */
 } x509_role;
 
 /* Issues a certificate for subject_key's public key with subject DN

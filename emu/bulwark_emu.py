@@ -37,13 +37,16 @@ FLASH_BASE = MAP["FLASH"].base
 FLASH_SIZE = MAP["FLASH"].size          # host file size; file offset = address - FLASH_BASE
 APP_SLOT = _span(MAP["APP_SLOT"])       # non-secure app
 KERNEL_SLOT = _span(MAP["KERNEL_SLOT"])  # secure kernel
+KERNEL_SEAL = _span(MAP["KERNEL_SEAL"])  # its seal (docs/SPEC.md section 19), right after it
+ROLLBACK = _span(MAP["ROLLBACK"])        # the kernel anti-rollback counter (one-way)
+assert KERNEL_SEAL[0] == KERNEL_SLOT[1], "the map puts the kernel seal right after the kernel slot"
 IMAGE_A = _span(MAP.partition_span("IMAGE_A"))   # update image bank A (staging / last-known-good)
 IMAGE_B = _span(MAP.partition_span("IMAGE_B"))   # update image bank B
 UPDATE_STATE = _span(MAP.partition_span("UPDATE_STATE"))  # the update engine's journal
 CRASH_LOG = _span(MAP.partition_span("CRASH_LOG"))        # ring of crash records
 CREDENTIALS = _span(MAP.partition_span("CREDENTIALS"))    # device key and certificates
 IDENTITY_SECTOR = _span(MAP["IDENTITY"])  # identity record at its start
-UNASSIGNED = (CREDENTIALS[1], IDENTITY_SECTOR[0])  # not used yet (erased)
+UNASSIGNED = (CREDENTIALS[1], ROLLBACK[0])  # not used yet (erased)
 
 # Identity record: u32 magic, u32 version, 16-byte device identity, u32 CRC-32 (IEEE,
 # zlib.crc32) of the preceding 24 bytes; little endian.
@@ -52,11 +55,13 @@ IDENTITY_VERSION = 1
 IDENTITY_FORMAT = "<II16sI"
 IDENTITY_SIZE = struct.calcsize(IDENTITY_FORMAT)  # 28
 
-SLOTS = {"app": APP_SLOT, "kernel": KERNEL_SLOT}
-REGIONS = [("app slot", APP_SLOT), ("kernel slot", KERNEL_SLOT),
+# What programming a kernel erases and writes: the slot and its seal.
+SLOTS = {"app": APP_SLOT, "kernel": (KERNEL_SLOT[0], KERNEL_SEAL[1])}
+REGIONS = [("app slot", APP_SLOT), ("kernel slot", KERNEL_SLOT), ("kernel seal", KERNEL_SEAL),
            ("image bank A", IMAGE_A), ("image bank B", IMAGE_B),
            ("update state", UPDATE_STATE), ("crash log", CRASH_LOG),
            ("credentials", CREDENTIALS), ("unassigned area", UNASSIGNED),
+           ("rollback counter", ROLLBACK),
            ("identity sector", IDENTITY_SECTOR)]
 
 # ELF32 constants.
@@ -136,6 +141,40 @@ def load_elf_segments(path, slot_name):
     return segments
 
 
+# Signed kernel image (`bulwark kernel sign`, docs/SPEC.md section 19): the seal (magic
+# "BWKS", its size a u16 at offset 6), then the image for the start of the kernel slot.
+SEAL_MAGIC = b"BWKS"
+# Anti-rollback counter record (section 19.4): magic "BWRC", value, ~value, ~magic.
+ROLLBACK_MAGIC = 0x43525742
+
+
+def load_kernel(path, slot_name):
+    """[(address, bytes)] to program for a kernel: a signed kernel image (image at the
+    slot's start, seal in KERNEL_SEAL) or, for tests of the stub's refusal, an ELF."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            data = head + f.read() if head == SEAL_MAGIC else None
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror}")
+    if data is None:
+        return load_elf_segments(path, slot_name)
+    seal_size = struct.unpack_from("<H", data, 6)[0] if len(data) >= 8 else 0
+    image = data[seal_size:]
+    if not 8 <= seal_size <= KERNEL_SEAL[1] - KERNEL_SEAL[0] or len(image) > KERNEL_SLOT[1] - KERNEL_SLOT[0]:
+        raise UserError(f"{path}: a signed kernel image whose seal or image does not fit "
+                        f"the kernel slot {span(KERNEL_SLOT)} and seal {span(KERNEL_SEAL)}")
+    return [(KERNEL_SLOT[0], image), (KERNEL_SEAL[0], data[:seal_size])]
+
+
+def load_slot(name, path):
+    return load_kernel(path, name) if name == "kernel" else load_elf_segments(path, name)
+
+
+def rollback_record(value):
+    return struct.pack("<IIII", ROLLBACK_MAGIC, value, value ^ 0xFFFFFFFF, ROLLBACK_MAGIC ^ 0xFFFFFFFF)
+
+
 def slot_contents(slot_name, segments):
     """The whole slot as it reads after erasing it and programming the segments."""
     start, end = SLOTS[slot_name]
@@ -203,7 +242,7 @@ def cmd_image_create(args):
     if os.path.exists(args.out) and not args.force:
         raise UserError(f"{args.out}: already exists (use --force to overwrite)")
     # Parse the ELFs before opening the output, so that a bad one leaves no file behind.
-    slots = {name: load_elf_segments(path, name)
+    slots = {name: load_slot(name, path)
              for name, path in (("kernel", args.kernel), ("app", args.app)) if path}
     image = bytearray([ERASED]) * FLASH_SIZE
     offset = IDENTITY_SECTOR[0] - FLASH_BASE
@@ -213,6 +252,9 @@ def cmd_image_create(args):
             raise UserError(f"at most {KEYS_MAX} update keys")
         record = keys_record([public_key_point(p) for p in args.update_key])
         image[offset + KEYS_OFFSET:offset + KEYS_OFFSET + len(record)] = record
+    if args.rollback is not None:
+        offset = ROLLBACK[0] - FLASH_BASE
+        image[offset:offset + 16] = rollback_record(args.rollback)
     for name, segments in slots.items():
         start, end = SLOTS[name]
         image[start - FLASH_BASE:end - FLASH_BASE] = slot_contents(name, segments)
@@ -229,7 +271,7 @@ def cmd_image_create(args):
 def cmd_image_flash(args):
     check_image(args.image)
     name, path = ("kernel", args.kernel) if args.kernel else ("app", args.app)
-    contents = slot_contents(name, load_elf_segments(path, name))
+    contents = slot_contents(name, load_slot(name, path))
     try:
         with open(args.image, "r+b") as f:
             f.seek(SLOTS[name][0] - FLASH_BASE)
@@ -398,7 +440,11 @@ def build_parser():
                         help="16-byte device identity as 32 hex digits (default: random)")
     create.add_argument("--update-key", action="append", metavar="KEY.pub",
                         help="provision a trusted bundle-signing public key (PEM; up to 4)")
-    create.add_argument("--kernel", metavar="KERNEL.elf", help="program into the kernel slot")
+    create.add_argument("--kernel", metavar="KERNEL.signed",
+                        help="program a signed kernel image (or an ELF, which the boot stub refuses) "
+                             "into the kernel slot and its seal")
+    create.add_argument("--rollback", type=lambda t: int(t, 0), metavar="N",
+                        help="program the kernel anti-rollback counter to N (one record)")
     create.add_argument("--app", metavar="APP.elf", help="program into the app slot")
     create.add_argument("--force", action="store_true", help="overwrite an existing FILE")
     create.set_defaults(func=cmd_image_create)

@@ -23,7 +23,7 @@ q=$build/qemu-an505
 emu=$top/emu/bulwark-emu
 bulwark=$build/host/cli/bulwark
 boot=$q/boot/bulwark-boot.elf
-kernel=$q/kernel/bulwark-kernel.elf
+kernel=$q/kernel/bulwark-kernel.signed
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

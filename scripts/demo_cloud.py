@@ -41,7 +41,7 @@ def main():
     app = os.path.join(q, "apps", "cloud-demo", "cloud-demo-crash.elf")
     tools = Tools(types.SimpleNamespace(bulwark=bulwark, emu=os.path.join(TOP, "emu", "bulwark-emu"),
                                         boot=os.path.join(q, "boot", "bulwark-boot.elf"),
-                                        kernel=os.path.join(q, "kernel", "bulwark-kernel.elf"),
+                                        kernel=os.path.join(q, "kernel", "bulwark-kernel.signed"),
                                         workdir=work))
     fleet = os.path.join(work, "fleet")
     cloud_argv = [os.path.join(TOP, "cloud", "bulwark-cloud"), "up", "--fleet", fleet, "--broker-port", "0",

@@ -7,7 +7,7 @@ emulator, the size report and the tests read the map through it.
 As a command:
   memory_map.py generate <board> <out dir>   writes memory_map.h, memory.ld,
       app.ld and memory_map.cmake (CMake runs it at configure time)
-  memory_map.py host-header <out file>       every board's app slot, for the CLI
+  memory_map.py host-header <out file>       every board's app and kernel slots, for the CLI
   memory_map.py get <board> <name> base|size|end   one number, in decimal
 Python 3 standard library only.
 """
@@ -121,15 +121,16 @@ def cmake_variables(mm):
 
 
 def host_header():
-    """Every board's app slot, for the host CLI (which makes bundles for all)."""
-    lines = ["/* Every board's app slot. Generated from each board's memory_map.def by"
+    """Every board's app and kernel slots, for the host CLI (bundles and kernel images for all)."""
+    lines = ["/* Every board's app and kernel slots. Generated from each board's memory_map.def by"
              " scripts/memory_map.py; do not edit. */",
              "#ifndef BW_BOARD_MAPS_H", "#define BW_BOARD_MAPS_H", ""]
     for board in BOARDS:
-        slot = load(board)["APP_SLOT"]
         prefix = "BW_MAP_" + board.upper().replace("-", "_")
-        lines.append(f"#define {prefix}_APP_SLOT_BASE 0x{slot.base:08X}u")
-        lines.append(f"#define {prefix}_APP_SLOT_SIZE 0x{slot.size:08X}u")
+        for name in ("APP_SLOT", "KERNEL_SLOT"):
+            slot = load(board)[name]
+            lines.append(f"#define {prefix}_{name}_BASE 0x{slot.base:08X}u")
+            lines.append(f"#define {prefix}_{name}_SIZE 0x{slot.size:08X}u")
     return "\n".join(lines + ["", "#endif", ""])
 
 

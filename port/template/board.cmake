@@ -11,3 +11,5 @@ set(BW_BOARD_KERNEL_SOURCES
   ${BW_PORT_DIR}/board_template.c
   ${BW_PORT_DIR}/port_template.c)
 set(BW_BOARD_APP_SOURCES ${PROJECT_SOURCE_DIR}/sdk/board/template/board_app.c)   # TODO: write it
+# The boot stub's side of boot/boot_port.h (console, root hash, halt).
+set(BW_BOARD_BOOT_SOURCES ${BW_PORT_DIR}/boot_template.c)

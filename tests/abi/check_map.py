@@ -60,7 +60,7 @@ def check_table(mm, errors):
         for q in spans[i + 1:]:
             if overlaps(p, q):
                 errors.append(f"table: partitions {p.name} and {q.name} overlap")
-        for name in ("BOOT_ROM", "KERNEL_SLOT", "IDENTITY"):
+        for name in ("BOOT_ROM", "KERNEL_SLOT", "KERNEL_SEAL", "ROLLBACK", "IDENTITY"):
             if overlaps(p, mm[name]):
                 errors.append(f"table: partition {p.name} overlaps {name}")
 

@@ -41,7 +41,7 @@ class Bench:
         self.tools = Tools(types.SimpleNamespace(
             bulwark=os.path.join(self.h, "cli", "bulwark"), emu=os.path.join(TOP, "emu", "bulwark-emu"),
             boot=os.path.join(q, "boot", "bulwark-boot.elf"),
-            kernel=os.path.join(q, "kernel", "bulwark-kernel.elf"), workdir=work))
+            kernel=os.path.join(q, "kernel", "bulwark-kernel.signed"), workdir=work))
         self.app = os.path.join(q, "apps", "cloud-demo", "cloud-demo.elf")
         self.stack = self.modem = self.device = None
 

@@ -85,7 +85,7 @@ class Bench:
         self.args = types.SimpleNamespace(
             bulwark=os.path.join(h, "cli", "bulwark"), emu=os.path.join(TOP, "emu", "bulwark-emu"),
             boot=os.path.join(q, "boot", "bulwark-boot.elf"),
-            kernel=os.path.join(q, "kernel", "bulwark-kernel.elf"), workdir=work,
+            kernel=os.path.join(q, "kernel", "bulwark-kernel.signed"), workdir=work,
             app_a=os.path.join(apps, "qt-update-a.bin"), app_b=os.path.join(apps, "qt-update-b.bin"),
             bulwarkd=os.path.join(h, "cloud", "bulwarkd", "bulwarkd"),
             plugin=os.path.join(h, "cloud", "broker", "bw_registry_plugin.so"),

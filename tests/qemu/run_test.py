@@ -75,7 +75,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--emu", required=True, help="path to bulwark-emu")
     parser.add_argument("--boot", required=True, metavar="BOOT.elf")
-    parser.add_argument("--kernel", required=True, metavar="KERNEL.elf")
+    parser.add_argument("--kernel", required=True, metavar="KERNEL.signed")
     parser.add_argument("--app", required=True, metavar="APP.elf")
     parser.add_argument("--workdir", required=True, metavar="DIR")
     parser.add_argument("--name", help="test name for the PASS line (default: DIR's name)")
@@ -97,6 +97,8 @@ def parse_args():
                         help="guest time = instructions, and idle time skipped at once "
                              "(-icount shift=0,sleep=off): long backoffs cost no wall time")
     parser.add_argument("--device-id", metavar="HEX")
+    parser.add_argument("--rollback", metavar="N",
+                        help="the kernel anti-rollback counter the image starts with")
     parser.add_argument("--symbol", action="append", default=[], metavar="NAME",
                         help="app symbol that regexes may name as {NAME}")
     parser.add_argument("--decode-with", metavar="BULWARK",
@@ -170,6 +172,8 @@ def main():
               "--kernel", args.kernel, "--app", args.app]
     if args.device_id:
         create += ["--device-id", args.device_id]
+    if args.rollback:
+        create += ["--rollback", args.rollback]
     if run_emu(create, emu_log, EMU_GRACE_SECONDS) != 0:
         failures.append("image create failed")
     else:

@@ -367,7 +367,7 @@ def add_common_args(parser):
     parser.add_argument("--bulwark", required=True, help="the host CLI (build/host/cli/bulwark)")
     parser.add_argument("--emu", required=True, help="emu/bulwark-emu")
     parser.add_argument("--boot", required=True, metavar="BOOT.elf")
-    parser.add_argument("--kernel", required=True, metavar="KERNEL.elf")
+    parser.add_argument("--kernel", required=True, metavar="KERNEL.signed")
     parser.add_argument("--app-a", required=True, metavar="qt-update-a.bin")
     parser.add_argument("--app-b", required=True, metavar="qt-update-b.bin")
     parser.add_argument("--workdir", required=True, metavar="DIR")

@@ -59,9 +59,12 @@ static void test_memory_map_adds_up(void **state)
     assert_int_equal(BOARD_APP_SLOT_BASE + BOARD_FLASH_SECURE_ALIAS_OFFSET, BOARD_FLASH_BASE);
     assert_int_equal(BOARD_BOOT_ROM_BASE, BOARD_FLASH_BASE + BOARD_FLASH_BANK_SIZE);
     assert_int_equal(BOARD_KERNEL_SLOT_BASE, BOARD_BOOT_ROM_BASE + BOARD_BOOT_ROM_SIZE);
-    assert_int_equal(BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE, 0x0C1E2000u);
+    assert_int_equal(BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE, 0x0C1E0000u);
+    /* the kernel seal (docs/SPEC.md §19): one page right after the slot, then the credentials */
+    assert_int_equal(BOARD_KERNEL_SEAL_BASE, BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE);
+    assert_int_equal(BOARD_KERNEL_SEAL_SIZE, 8u * 1024u);
     assert_int_equal(BOARD_FLASH_BASE + BOARD_PART_CREDENTIALS_OFFSET,
-                     BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE);
+                     BOARD_KERNEL_SEAL_BASE + BOARD_KERNEL_SEAL_SIZE);
     assert_int_equal(BOARD_PART_CREDENTIALS_OFFSET + BOARD_PART_CREDENTIALS_SIZE,
                      BOARD_PART_UPDATE_STATE_OFFSET);
     assert_true(BOARD_KERNEL_SLOT_SIZE >= 512u * 1024u);   /* room for a kernel many times today's */

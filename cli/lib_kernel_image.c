@@ -1,0 +1,171 @@
+/* Signed kernel image files (lib_kernel_image.h, docs/SPEC.md §19.2). */
+#include "lib_kernel_image.h"
+
+#include <string.h>
+
+#include "bw_bytes.h"
+#include "lib_bundle.h"
+#include "lib_keys.h"
+#include "mbedtls/x509_crt.h"
+
+static void set_reason(char *reason, size_t size, const char *text)
+{
+    snprintf(reason, size, "%s", text);
+}
+
+bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
+                       uint8_t seal[BW_SEAL_MAX], size_t *seal_len, char *reason, size_t reason_size)
+{
+    const bundle_board *board = bundle_board_by_id(in->board);
+    uint8_t signer_key[BW_SEAL_KEY_SIZE];
+    bw_seal_cert cert;
+    if (board == NULL) {
+        set_reason(reason, reason_size, "unknown board");
+        return false;
+    }
+    if (in->image_len < BW_SEAL_IMAGE_MIN || in->image_len > board->kernel_slot_size) {
+        snprintf(reason, reason_size, "kernel image of %zu bytes does not fit the %s kernel slot (%u bytes)",
+                 in->image_len, board->name, (unsigned)board->kernel_slot_size);
+        return false;
+    }
+    if (in->cert_len == 0 || in->cert_len > BW_SEAL_CERT_MAX
+        || bw_seal_cert_parse(in->cert, in->cert_len, &cert) != BW_SEAL_OK) {
+        set_reason(reason, reason_size, "the certificate is not a P-256 certificate the stub can read "
+                                        "(DER, at most 1024 bytes)");
+        return false;
+    }
+    if (!keys_raw_public(signer, signer_key) || memcmp(signer_key, cert.public_key, BW_SEAL_KEY_SIZE) != 0) {
+        set_reason(reason, reason_size, "the signing key is not the certificate's key");
+        return false;
+    }
+    memset(seal, 0, BW_SEAL_CERT_OFFSET);
+    bw_put32(seal, BW_SEAL_MAGIC);
+    bw_put16(seal + 4, BW_SEAL_FORMAT_VERSION);
+    bw_put16(seal + 6, BW_SEAL_CERT_OFFSET + (uint32_t)in->cert_len);
+    bw_put32(seal + 8, in->version);
+    bw_put32(seal + 12, (uint32_t)in->image_len);
+    bw_put16(seal + 16, in->board);
+    bw_put16(seal + 18, (uint32_t)in->cert_len);
+    if (bw_seal_sha256(in->image, in->image_len, seal + 24) != 0) {
+        set_reason(reason, reason_size, "cannot hash the image");
+        return false;
+    }
+    memcpy(seal + 56, in->root_key, BW_SEAL_KEY_SIZE);
+    uint8_t hash[BW_SEAL_HASH_SIZE];
+    bw_seal_signed_hash(seal, hash);
+    if (!keys_sign_hash(signer, hash, seal + BW_SEAL_SIGNATURE_OFFSET, reason, reason_size)) {
+        return false;
+    }
+    memcpy(seal + BW_SEAL_CERT_OFFSET, in->cert, in->cert_len);
+    *seal_len = BW_SEAL_CERT_OFFSET + in->cert_len;
+    return true;
+}
+
+bool kernel_image_is(const uint8_t *data, size_t len)
+{
+    return len >= 4 && bw_get32(data) == BW_SEAL_MAGIC;
+}
+
+/* The seal of a file, its board's kernel slot size as the bound. */
+static bw_seal_error open_file(const uint8_t *data, size_t len, bw_seal *seal)
+{
+    const bundle_board *board = len >= BW_SEAL_CERT_OFFSET ? bundle_board_by_id(bw_get16(data + 16)) : NULL;
+    if (board == NULL) {
+        return len >= BW_SEAL_CERT_OFFSET ? BW_SEAL_E_BOARD : BW_SEAL_E_MALFORMED;
+    }
+    return bw_seal_parse(data, len, board->id, board->kernel_slot_size, seal);
+}
+
+static size_t image_offset(const bw_seal *seal)
+{
+    return BW_SEAL_CERT_OFFSET + seal->cert_len;
+}
+
+static void version_text(uint32_t v, char out[16])
+{
+    snprintf(out, 16, "%u.%u.%u", (unsigned)(v >> 24), (unsigned)((v >> 16) & 0xFFu), (unsigned)(v & 0xFFFFu));
+}
+
+int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_t len, bool json)
+{
+    bw_seal seal;
+    bw_seal_error err = open_file(data, len, &seal);
+    if (err != BW_SEAL_OK) {
+        fprintf(stderr, "bulwark: %s: %s\n", path, bw_seal_describe(err));
+        return 1;
+    }
+    char version[16], image_hash[65], root_hash_hex[65], subject[256] = "?", issuer[256] = "?";
+    uint8_t root_hash[BW_SEAL_HASH_SIZE];
+    bw_seal_sha256(seal.root_key, BW_SEAL_KEY_SIZE, root_hash);
+    version_text(seal.version, version);
+    hex_encode(seal.image_hash, BW_SEAL_HASH_SIZE, image_hash);
+    hex_encode(root_hash, BW_SEAL_HASH_SIZE, root_hash_hex);
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    if (mbedtls_x509_crt_parse_der(&crt, seal.cert, seal.cert_len) == 0) {
+        mbedtls_x509_dn_gets(subject, sizeof subject, &crt.subject);
+        mbedtls_x509_dn_gets(issuer, sizeof issuer, &crt.issuer);
+    }
+    mbedtls_x509_crt_free(&crt);
+    const char *board = bw_manifest_board_name(seal.board);
+    if (json) {
+        fprintf(out, "{\"file\": ");
+        bundle_json_string(out, path);
+        fprintf(out, ", \"type\": \"kernel\", \"board\": \"%s\", \"version\": \"%s\", \"version_number\": %u, "
+                "\"image_size\": %u, \"image_sha256\": \"%s\", \"root_key_sha256\": \"%s\", \"certificate\": {"
+                "\"subject\": ", board, version, (unsigned)seal.version, (unsigned)seal.image_size, image_hash,
+                root_hash_hex);
+        bundle_json_string(out, subject);
+        fprintf(out, ", \"issuer\": ");
+        bundle_json_string(out, issuer);
+        fprintf(out, ", \"size\": %u}}\n", (unsigned)seal.cert_len);
+    } else {
+        fprintf(out, "%s: signed kernel image (seal format %u)\n", path, BW_SEAL_FORMAT_VERSION);
+        fprintf(out, "  board         %s\n  version       %s (%u)\n", board, version, (unsigned)seal.version);
+        fprintf(out, "  image         %u bytes, sha256 %s\n", (unsigned)seal.image_size, image_hash);
+        fprintf(out, "  root key      sha256 %s\n", root_hash_hex);
+        fprintf(out, "  certificate   subject %s, issuer %s, %u bytes\n", subject, issuer,
+                (unsigned)seal.cert_len);
+        fprintf(out, "  file          %zu image bytes after the seal\n", len - image_offset(&seal));
+    }
+    return 0;
+}
+
+int kernel_image_verify(FILE *out, const char *path, const uint8_t *data, size_t len,
+                        const uint8_t root_hash[BW_SEAL_HASH_SIZE], uint32_t min_version, bool json)
+{
+    bw_seal seal;
+    bw_seal_error err = open_file(data, len, &seal);
+    const char *reason = NULL;
+    if (err == BW_SEAL_OK && len - image_offset(&seal) != seal.image_size) {
+        reason = len - image_offset(&seal) < seal.image_size ? "truncated kernel image" : "trailing data";
+    }
+    if (err == BW_SEAL_OK && reason == NULL) {
+        err = bw_seal_verify(data, image_offset(&seal), data + image_offset(&seal), seal.image_size,
+                             seal.board, root_hash, min_version, &seal);
+    }
+    if (reason == NULL && err != BW_SEAL_OK) {
+        reason = bw_seal_describe(err);
+    }
+    char version[16];
+    version_text(seal.version, version);
+    if (json) {
+        fprintf(out, "{\"file\": ");
+        bundle_json_string(out, path);
+        fprintf(out, ", \"type\": \"kernel\", \"ok\": %s", reason == NULL ? "true" : "false");
+        if (reason != NULL) {
+            fprintf(out, ", \"reason\": ");
+            bundle_json_string(out, reason);
+        }
+        fprintf(out, "}\n");
+    }
+    if (reason != NULL) {
+        fprintf(stderr, "bulwark: %s: %s\n", path, reason);
+        return 1;
+    }
+    if (!json) {
+        fprintf(out, "OK: %s: kernel %s for %s, certificate chain to the root, signature, version and "
+                "image hash match\n", path, version, bw_manifest_board_name(seal.board));
+    }
+    return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * Signed kernel image files (docs/SPEC.md §19.2): the seal, then the image
+ * bytes. Made by `bulwark kernel sign`, shown and checked by `bulwark bundle
+ * inspect`/`verify` with the boot stub's own checker (boot/bw_kernel_seal.c).
+ */
+#ifndef BULWARK_LIB_KERNEL_IMAGE_H
+#define BULWARK_LIB_KERNEL_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bw_kernel_seal.h"
+#include "mbedtls/pk.h"
+
+/* What `kernel sign` seals. */
+typedef struct kernel_sign_input {
+    const uint8_t *image;
+    size_t image_len;
+    uint32_t version;
+    uint16_t board;
+    const uint8_t *root_key;     /* 65 bytes */
+    const uint8_t *cert;         /* the signing key's certificate, DER */
+    size_t cert_len;
+} kernel_sign_input;
+
+/* Builds the seal for in, signed by signer (whose public key must be the
+ * certificate's). seal gets BW_SEAL_MAX bytes at most; *seal_len its size. */
+bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
+                       uint8_t seal[BW_SEAL_MAX], size_t *seal_len, char *reason, size_t reason_size);
+
+/* True if data starts like a signed kernel image (the seal's magic). */
+bool kernel_image_is(const uint8_t *data, size_t len);
+
+/* Prints the seal and its certificate (no key needed); 0, or 1 with the
+ * reason if the file is not a well-formed signed kernel image. */
+int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_t len, bool json);
+
+/* Every check the stub makes, with root_hash the trusted root and
+ * min_version the anti-rollback counter; 0, or 1 with the reason. */
+int kernel_image_verify(FILE *out, const char *path, const uint8_t *data, size_t len,
+                        const uint8_t root_hash[BW_SEAL_HASH_SIZE], uint32_t min_version, bool json);
+
+#endif

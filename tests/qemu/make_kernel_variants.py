@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Makes the kernel files the boot stub must refuse (docs/SPEC.md section 19.3), one per
+case, from the build's signed kernel, its raw image and its test keys:
+
+  bad-signature.signed   one bit of the seal's signature flipped
+  tampered.signed        one bit of the kernel image flipped (the seal untouched)
+  other-root.signed      signed with a certificate from another root, naming that root
+  not-by-root.signed     a certificate from another root, naming the trusted root
+  wrong-usage.signed     a certificate from the trusted root without codeSigning (openssl)
+  garbage.signed         a seal of random bytes after the magic
+
+Usage: make_kernel_variants.py --bulwark CLI --keys DIR --bin KERNEL.bin --signed
+KERNEL.signed --version X.Y.Z --out DIR. Python 3 standard library, the bulwark CLI and,
+for wrong-usage, openssl (exit 77, skip, without it).
+"""
+import argparse
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+
+SIGNATURE_OFFSET = 124       # the seal's signature (r || s)
+IMAGE_FLIP_OFFSET = 0x900    # kernel code, past the vector table and the gate
+
+
+def run(*argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def flipped(data, offset):
+    out = bytearray(data)
+    out[offset] ^= 0x01
+    return bytes(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for name in ("bulwark", "keys", "bin", "signed", "version", "out"):
+        p.add_argument("--" + name, required=True)
+    a = p.parse_args()
+    shutil.rmtree(a.out, ignore_errors=True)
+    os.makedirs(a.out)
+    out = lambda name: os.path.join(a.out, name)  # noqa: E731
+    signed = open(a.signed, "rb").read()
+    seal_size = struct.unpack_from("<H", signed, 6)[0]
+    write = lambda name, data: open(out(name), "wb").write(data)  # noqa: E731
+
+    write("bad-signature.signed", flipped(signed, SIGNATURE_OFFSET + 10))
+    write("tampered.signed", flipped(signed, seal_size + IMAGE_FLIP_OFFSET))
+    rng = random.Random(12)
+    garbage = b"BWKS" + struct.pack("<HH", 1, 1024) + bytes(rng.randrange(256) for _ in range(1016))
+    write("garbage.signed", garbage + signed[seal_size:])
+
+    trusted_root = os.path.join(a.keys, "root")
+    other = out("other-root")
+    run(a.bulwark, "keys", "generate", "-o", other)
+    run(a.bulwark, "keys", "kernel-signer", "--root", other + ".key", "-o", out("other-signer"))
+    sign = [a.bulwark, "kernel", "sign", a.bin, "--key", out("other-signer") + ".key",
+            "--cert", out("other-signer") + ".crt", "--version", a.version]
+    run(*sign, "--root", other + ".pub", "-o", out("other-root.signed"))
+    run(*sign, "--root", trusted_root + ".pub", "-o", out("not-by-root.signed"))
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        print("make_kernel_variants: no openssl, wrong-usage not made", file=sys.stderr)
+        return 77
+    key, csr, crt, ext, root_crt = (out("usage-signer.key"), out("usage.csr"), out("usage-signer.crt"),
+                                    out("usage.ext"), out("root.crt"))
+    # openssl issues only under a CA certificate: one for the trusted root's key.
+    run(openssl, "req", "-x509", "-new", "-key", trusted_root + ".key", "-subj", "/CN=Bulwark kernel root",
+        "-days", "3650", "-out", root_crt)
+    run(openssl, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+    run(openssl, "req", "-new", "-key", key, "-subj", "/CN=not a kernel signer", "-out", csr)
+    open(ext, "w").write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                         "extendedKeyUsage=serverAuth\n")
+    run(openssl, "x509", "-req", "-in", csr, "-CA", root_crt,
+        "-CAkey", trusted_root + ".key", "-set_serial", "7", "-days", "3650", "-sha256",
+        "-extfile", ext, "-out", crt)
+    run(a.bulwark, "kernel", "sign", a.bin, "--key", key, "--cert", crt, "--version", a.version,
+        "--root", trusted_root + ".pub", "-o", out("wrong-usage.signed"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
