@@ -41,7 +41,7 @@ def main():
     os.makedirs(work)
     tools = Tools(types.SimpleNamespace(
         bulwark=os.path.join(h, "cli", "bulwark"), emu=os.path.join(TOP, "emu", "bulwark-emu"),
-        boot=os.path.join(q, "boot", "bulwark-boot.elf"), kernel=os.path.join(q, "kernel", "bulwark-kernel.elf"),
+        boot=os.path.join(q, "boot", "bulwark-boot.elf"), kernel=os.path.join(q, "kernel", "bulwark-kernel.signed"),
         workdir=work))
     ca, crt, key = make_ca(tools.path("ca"))
     server = Server(crt, key)
