@@ -4,7 +4,7 @@
 # CMakeLists.txt for the board targets; sets BW_FREERTOS_FOUND, and defines
 #
 # bulwark_add_freertos_app(<name> SOURCES <files...> [LIBRARIES <libs...>]
-#                          [CONFIG <configNAME=value...>])
+#                          [CONFIG <configNAME=value...>] [FLOAT_ABI hard|soft])
 #   bulwark_add_app() plus: the FreeRTOS kernel (tasks, queue, list, timers,
 #   event groups, stream buffers, heap_4, the ARM_CM33_NTZ/non_secure port)
 #   compiled for this app with sdk/freertos/FreeRTOSConfig.h, CONFIG values
@@ -81,7 +81,8 @@ foreach(line IN LISTS bw_syscall_lines)
 endforeach()
 
 function(bulwark_add_freertos_app name)
-  cmake_parse_arguments(APP "" "" "SOURCES;LIBRARIES;CONFIG" ${ARGN})
+  cmake_parse_arguments(APP "" "FLOAT_ABI" "SOURCES;LIBRARIES;CONFIG" ${ARGN})
+  bw_app_float_abi(abi FLOAT_ABI ${APP_FLOAT_ABI})
   set(definitions BW_FREERTOS_CPU_CLOCK_HZ=${BW_BOARD_SYSCLK_HZ} ${APP_CONFIG})
   set(includes ${BW_FREERTOS_GLUE_DIR} ${BW_FREERTOS_KERNEL_PATH}/include ${BW_FREERTOS_PORT_DIR})
 
@@ -90,14 +91,14 @@ function(bulwark_add_freertos_app name)
   # (bw_freertos.c, bw_freertos_switch.S) take the vectors and call them.
   add_library(${name}_freertos OBJECT ${BW_FREERTOS_KERNEL_SOURCES})
   target_include_directories(${name}_freertos PRIVATE ${includes}
-    $<TARGET_PROPERTY:bulwark_sdk,INTERFACE_INCLUDE_DIRECTORIES>)
+    $<TARGET_PROPERTY:bulwark_sdk_${abi},INTERFACE_INCLUDE_DIRECTORIES>)
   target_compile_definitions(${name}_freertos PRIVATE ${definitions}
     PendSV_Handler=xPortPendSVHandler SysTick_Handler=xPortSysTickHandler)
   target_compile_options(${name}_freertos PRIVATE
-    $<TARGET_PROPERTY:bulwark_sdk,INTERFACE_COMPILE_OPTIONS> -w)
+    $<TARGET_PROPERTY:bulwark_sdk_${abi},INTERFACE_COMPILE_OPTIONS> -w)
 
   bulwark_add_app(${name} SOURCES ${APP_SOURCES} ${BW_FREERTOS_GLUE_SOURCES}
-    LIBRARIES ${name}_freertos ${APP_LIBRARIES})
+    LIBRARIES ${name}_freertos ${APP_LIBRARIES} FLOAT_ABI ${abi})
   # FreeRTOS headers are not ours: included as system headers in the app.
   target_include_directories(${name} SYSTEM PRIVATE ${includes})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/sdk)   # syscalls.def
