@@ -396,8 +396,9 @@ static void test_flash_locate_banks_and_pages(void **state)
     assert_place(0x108000u, 2u, 4u, 0x0C108000u);      /* the kernel slot */
     assert_place(BOARD_PART_UPDATE_STATE_OFFSET, 2u, 115u, 0x0C1E6000u);
     assert_place(BOARD_PART_CRASH_LOG_OFFSET, 2u, 119u, 0x0C1EE000u);
-    assert_place(BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE - 1u, 2u, 126u, 0x0C1FDFFFu);
-    assert_place(0x1FE000u, 2u, 127u, BOARD_IDENTITY_BASE);
+    assert_place(BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE - 1u, 2u, 125u, 0x0C1FBFFFu);
+    assert_place(0x1FC000u, 2u, 126u, BOARD_IDENTITY_BASE);
+    assert_place(0x1FE000u, 2u, 127u, BOARD_GATE_BASE);  /* the gate: the original Microvisor's page */
     assert_place(0x1FFFFFu, 2u, 127u, 0x0C1FFFFFu);    /* last byte of the array */
 
     u585_flash_place place = { .bank = 9u };
