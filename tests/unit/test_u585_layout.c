@@ -69,16 +69,18 @@ static void test_memory_map_adds_up(void **state)
     assert_int_equal(BOARD_PART_UPDATE_STATE_SIZE, 32u * 1024u);
     assert_int_equal(BOARD_PART_CRASH_LOG_OFFSET,
                      BOARD_PART_UPDATE_STATE_OFFSET + BOARD_PART_UPDATE_STATE_SIZE);
-    assert_int_equal(BOARD_PART_CRASH_LOG_SIZE, 64u * 1024u);
+    assert_int_equal(BOARD_PART_CRASH_LOG_SIZE, 56u * 1024u);
     assert_int_equal(BOARD_FLASH_BASE + BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE,
                      BOARD_IDENTITY_BASE);
-    assert_int_equal(BOARD_IDENTITY_BASE + BOARD_IDENTITY_SIZE, BOARD_FLASH_BASE + BOARD_FLASH_SIZE);
+    assert_int_equal(BOARD_IDENTITY_BASE + BOARD_IDENTITY_SIZE, BOARD_GATE_BASE);
+    /* The gate: the original Microvisor's addresses, alone in the last page. */
+    assert_int_equal(BOARD_GATE_BASE, 0x0C1FE000u);
+    assert_int_equal(BOARD_GATE_BASE, BOARD_FLASH_BASE + BOARD_FLASH_SIZE - BOARD_FLASH_PAGE_SIZE);
     assert_int_equal(BOARD_PART_APP_SLOT_OFFSET, 0u);
     assert_int_equal(BOARD_PART_APP_SLOT_SIZE, BOARD_APP_SLOT_SIZE);
     assert_int_equal(BOARD_FLASH_SECTOR_SIZE, BOARD_FLASH_PAGE_SIZE);
     assert_int_equal(BOARD_FLASH_PROGRAM_UNIT, 16u);
     assert_int_equal(BOARD_IDENTITY_SIZE, BOARD_FLASH_PAGE_SIZE);
-    assert_int_equal(BOARD_GATE_BASE, BOARD_KERNEL_SLOT_BASE + 0x400u);   /* kernel.ld's .gate */
     assert_int_equal(BOARD_FLASH_BANK_PAGES * BOARD_FLASH_PAGE_SIZE, BOARD_FLASH_BANK_SIZE);
 }
 
