@@ -107,6 +107,9 @@ def linker_memory(mm, script):
         if r.script == script:
             lines.append(f"  {r.name} ({r.attributes}) : ORIGIN = 0x{r.base:08X}, LENGTH = 0x{r.size:08X}")
     lines.append("}")
+    if script == "secure" and "GATE" in mm.regions:   # kernel.ld places .gate there
+        lines.append(f"__map_gate_base = 0x{mm['GATE'].base:08X};")
+        lines.append(f"__map_gate_size = 0x{mm['GATE'].size:08X};")
     if script == "app":
         lines.append("INCLUDE app_sections.ld")
     return "\n".join(lines + [""])

@@ -12,7 +12,7 @@
 #include "mv_syscalls.h"
 
 /* The interrupt line of the demo's notification center; the board file's
- * IRQ<n>_Handler for it calls demo_notify_isr (main.c). */
+ * handler for it (the vendor's CMSIS name) calls demo_notify_isr (main.c). */
 extern const uint32_t demo_notify_irq;
 void demo_notify_isr(void);
 

@@ -2,7 +2,8 @@
  * The demo on qemu-an505: LED1 of the FPGA I/O block. The kernel keeps that
  * block secure and mediates it: bit 1 of the LED register is the app's,
  * written with mvPeriphPoke32 and read with mvPeriphPeek32 (LED0 is the
- * system LED). IRQ 64 is a line no an505 device drives.
+ * system LED). IRQ 64 (DMA2_IRQn) is a line no an505 device drives; its
+ * handler is named Arm's way.
  */
 #include "demo_board.h"
 
@@ -11,8 +12,8 @@
 
 const uint32_t demo_notify_irq = 64u;
 
-void IRQ64_Handler(void);
-void IRQ64_Handler(void)
+void DMA2_IRQHandler(void);
+void DMA2_IRQHandler(void)
 {
     demo_notify_isr();
 }

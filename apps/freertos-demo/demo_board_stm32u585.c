@@ -1,8 +1,8 @@
 /*
  * The demo on an STM32U585 board (B-U585I-IOT02A: green LED on PH7, lit when
  * the pin is low). GPIO pins are the app's; their clock is a mediated RCC
- * bit, so the app turns it on with mvPeriphPoke32. IRQ 51 (TIM8_BRK) is the
- * unused line the public Microvisor demos use. Untested on hardware.
+ * bit, so the app turns it on with mvPeriphPoke32. TIM8_BRK_IRQn (51) is the
+ * unused line the public Microvisor demos use, its handler named ST's way. Untested on hardware.
  */
 #include "demo_board.h"
 
@@ -16,8 +16,8 @@
 
 const uint32_t demo_notify_irq = 51u;
 
-void IRQ51_Handler(void);
-void IRQ51_Handler(void)
+void TIM8_BRK_IRQHandler(void);
+void TIM8_BRK_IRQHandler(void)
 {
     demo_notify_isr();
 }

@@ -26,10 +26,14 @@
 
 #include <stdint.h>
 
-/* ---- the port: non-secure only, FPU on, no MPU ---- */
+/* ---- the port: non-secure only, FPU as the app's float ABI, no MPU ---- */
 #define configENABLE_TRUSTZONE               0
 #define configRUN_FREERTOS_SECURE_ONLY       0
+#if defined(__ARM_FP)                        /* hard float: tasks keep FPU context */
 #define configENABLE_FPU                     1
+#else                                        /* soft float: no FPU code in the port */
+#define configENABLE_FPU                     0
+#endif
 #define configENABLE_MPU                     0
 #define configENABLE_MVE                     0
 /* SVC goes straight to the port; PendSV and SysTick go through the SDK's

@@ -4,12 +4,13 @@
 # CMakeLists.txt for the board targets; sets BW_FREERTOS_FOUND, and defines
 #
 # bulwark_add_freertos_app(<name> SOURCES <files...> [LIBRARIES <libs...>]
-#                          [CONFIG <configNAME=value...>])
+#                          [CONFIG <configNAME=value...>] [FLOAT_ABI hard|soft])
 #   bulwark_add_app() plus: the FreeRTOS kernel (tasks, queue, list, timers,
 #   event groups, stream buffers, heap_4, the ARM_CM33_NTZ/non_secure port)
 #   compiled for this app with sdk/freertos/FreeRTOSConfig.h, CONFIG values
 #   overriding its defaults (in the app and its kernel alike); the SDK's
-#   FreeRTOS glue (bw_freertos.h); every mv* call linked through its wrapper.
+#   FreeRTOS glue (bw_freertos.h) and guard: bulwark_freertos_guard() below,
+#   which an app that builds its own FreeRTOS calls instead.
 #   FreeRTOS is third-party code: compiled without our -Werror warning set.
 
 set(FREERTOS_KERNEL_PATH "" CACHE PATH
@@ -80,27 +81,45 @@ foreach(line IN LISTS bw_syscall_lines)
   list(APPEND BW_FREERTOS_WRAP_OPTIONS "-Wl,--wrap=${call}")
 endforeach()
 
+# bulwark_freertos_guard(<app> FREERTOS <target>)
+#   The guard against task switches inside a kernel call (docs/DESIGN.md,
+#   "FreeRTOS apps without edits"), for an app whose FreeRTOS (and CMSIS-RTOS
+#   v2 wrapper, if any) its own build compiles into <target>, the
+#   ARM_CM33_NTZ/non_secure port: on <target>, the port's PendSV and SysTick
+#   handlers renamed and the wrapper's SysTick_Handler and FreeRTOS's handler
+#   installation check off (compile definitions); on <app>, the SDK's guards
+#   (bw_freertos.c, bw_freertos_switch.S), which take those vectors, and every
+#   mv* call wrapped at link time. No source of the app changes.
+function(bulwark_freertos_guard app)
+  cmake_parse_arguments(G "" "FREERTOS" "" ${ARGN})
+  target_compile_definitions(${G_FREERTOS} PRIVATE
+    PendSV_Handler=xPortPendSVHandler SysTick_Handler=xPortSysTickHandler
+    USE_CUSTOM_SYSTICK_HANDLER_IMPLEMENTATION=1 configCHECK_HANDLER_INSTALLATION=0)
+  target_sources(${app} PRIVATE ${BW_FREERTOS_GLUE_SOURCES})
+  target_include_directories(${app} PRIVATE ${BW_FREERTOS_GLUE_DIR}
+    ${PROJECT_SOURCE_DIR}/sdk)   # bw_freertos.h; syscalls.def
+  target_link_options(${app} PRIVATE ${BW_FREERTOS_WRAP_OPTIONS})
+endfunction()
+
 function(bulwark_add_freertos_app name)
-  cmake_parse_arguments(APP "" "" "SOURCES;LIBRARIES;CONFIG" ${ARGN})
+  cmake_parse_arguments(APP "" "FLOAT_ABI" "SOURCES;LIBRARIES;CONFIG" ${ARGN})
+  bw_app_float_abi(abi FLOAT_ABI ${APP_FLOAT_ABI})
   set(definitions BW_FREERTOS_CPU_CLOCK_HZ=${BW_BOARD_SYSCLK_HZ} ${APP_CONFIG})
-  set(includes ${BW_FREERTOS_GLUE_DIR} ${BW_FREERTOS_KERNEL_PATH}/include ${BW_FREERTOS_PORT_DIR})
+  set(includes ${BW_FREERTOS_KERNEL_PATH}/include ${BW_FREERTOS_PORT_DIR})
 
-  # This app's FreeRTOS kernel: its configuration, the SDK's flags, no -Werror.
-  # The port's PendSV and SysTick handlers are renamed: the SDK's guards
-  # (bw_freertos.c, bw_freertos_switch.S) take the vectors and call them.
+  # This app's FreeRTOS kernel: its configuration (the SDK's FreeRTOSConfig.h
+  # and CONFIG), the SDK's flags, no -Werror.
   add_library(${name}_freertos OBJECT ${BW_FREERTOS_KERNEL_SOURCES})
-  target_include_directories(${name}_freertos PRIVATE ${includes}
-    $<TARGET_PROPERTY:bulwark_sdk,INTERFACE_INCLUDE_DIRECTORIES>)
-  target_compile_definitions(${name}_freertos PRIVATE ${definitions}
-    PendSV_Handler=xPortPendSVHandler SysTick_Handler=xPortSysTickHandler)
+  target_include_directories(${name}_freertos PRIVATE ${BW_FREERTOS_GLUE_DIR} ${includes}
+    $<TARGET_PROPERTY:bulwark_sdk_${abi},INTERFACE_INCLUDE_DIRECTORIES>)
+  target_compile_definitions(${name}_freertos PRIVATE ${definitions})
   target_compile_options(${name}_freertos PRIVATE
-    $<TARGET_PROPERTY:bulwark_sdk,INTERFACE_COMPILE_OPTIONS> -w)
+    $<TARGET_PROPERTY:bulwark_sdk_${abi},INTERFACE_COMPILE_OPTIONS> -w)
 
-  bulwark_add_app(${name} SOURCES ${APP_SOURCES} ${BW_FREERTOS_GLUE_SOURCES}
-    LIBRARIES ${name}_freertos ${APP_LIBRARIES})
+  bulwark_add_app(${name} SOURCES ${APP_SOURCES}
+    LIBRARIES ${name}_freertos ${APP_LIBRARIES} FLOAT_ABI ${abi})
   # FreeRTOS headers are not ours: included as system headers in the app.
   target_include_directories(${name} SYSTEM PRIVATE ${includes})
-  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/sdk)   # syscalls.def
   target_compile_definitions(${name} PRIVATE ${definitions})
-  target_link_options(${name} PRIVATE ${BW_FREERTOS_WRAP_OPTIONS})
+  bulwark_freertos_guard(${name} FREERTOS ${name}_freertos)
 endfunction()

@@ -2,6 +2,8 @@
  * The newlib system layer for apps: stdout/stderr go to the board console,
  * malloc takes memory between .bss/.noinit and the stack; there is no file
  * system, so everything else fails with the errno newlib expects.
+ * Every stub is weak: an app that brings its own (ST's syscalls.c and
+ * sysmem.c) keeps them, and the SDK's step aside.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,16 +13,18 @@
 
 extern char __heap_start__[], __heap_end__[];
 
-int _write(int fd, const char *buf, int len);
-int _read(int fd, char *buf, int len);
-int _close(int fd);
-int _lseek(int fd, int offset, int whence);
-int _fstat(int fd, struct stat *st);
-int _isatty(int fd);
-void *_sbrk(intptr_t increment);
-int _getpid(void);
-int _kill(int pid, int sig);
-void _exit(int code);
+int _write(int fd, const char *buf, int len) __attribute__((weak));
+int _read(int fd, char *buf, int len) __attribute__((weak));
+int _close(int fd) __attribute__((weak));
+int _lseek(int fd, int offset, int whence) __attribute__((weak));
+int _fstat(int fd, struct stat *st) __attribute__((weak));
+int _isatty(int fd) __attribute__((weak));
+void *_sbrk(intptr_t increment) __attribute__((weak));
+int _getpid(void) __attribute__((weak));
+int _kill(int pid, int sig) __attribute__((weak));
+void _exit(int code) __attribute__((weak));
+void _init(void) __attribute__((weak));
+void _fini(void) __attribute__((weak));
 
 int _write(int fd, const char *buf, int len)
 {
@@ -92,4 +96,16 @@ int _kill(int pid, int sig)
 void _exit(int code)
 {
     board_exit((uint32_t)code);
+}
+
+/* Apps link without the C runtime's start files (-nostartfiles), so nothing
+ * else defines the hooks newlib's __libc_init_array and __libc_fini_array
+ * call; ST's start-up file calls __libc_init_array. Constructors run from
+ * .init_array either way. */
+void _init(void)
+{
+}
+
+void _fini(void)
+{
 }

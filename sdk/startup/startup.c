@@ -3,8 +3,14 @@
  * handler. The kernel starts (and restarts) the app by "returning" to
  * Reset_Handler on a fresh stack, without a chip reset, so the handler first
  * undoes what a previous run may have left: the app's SysTick (the kernel
- * cannot reach it) and its stack limit. Handlers are weak: an app defines
- * IRQ<n>_Handler, SysTick_Handler, ... to take them over.
+ * cannot reach it) and its stack limit. An app takes a handler over by
+ * defining it: SysTick_Handler, ..., and for interrupt lines the vendor's
+ * CMSIS name (TIM6_IRQHandler) or IRQ<n>_Handler. The slots name the
+ * board's table (port/<board>/irq_names.def); the linker resolves a name the
+ * app leaves undefined to IRQ<n>_Handler, then to Default_Handler
+ * (scripts/irq_table.py writes those lines). Linked only when the app brings
+ * no Reset_Handler of its own (an ST-style start-up file: docs/DESIGN.md,
+ * "The original's link conventions").
  */
 #include <stdint.h>
 #include <string.h>
@@ -58,12 +64,18 @@ WEAK_HANDLER(SVC_Handler)
 WEAK_HANDLER(DebugMon_Handler)
 WEAK_HANDLER(PendSV_Handler)
 WEAK_HANDLER(SysTick_Handler)
-#include "irq_handlers.inc"
+
+/* Interrupt lines: declared here, defined by the app or by the linker. */
+#define BW_IRQ(n, name) void name##_IRQHandler(void);
+#define BW_IRQ_RESERVED(n) void IRQ##n##_Handler(void);
+#include "irq_names.def"
+#undef BW_IRQ
+#undef BW_IRQ_RESERVED
 
 typedef void (*vector)(void);
 
 __attribute__((section(".vectors"), used))
-const vector app_vectors[16 + SDK_IRQ_COUNT] = {
+const vector app_vectors[] = {
     (vector)(uintptr_t)__stack_top__,
     Reset_Handler,
     NMI_Handler,
@@ -77,7 +89,11 @@ const vector app_vectors[16 + SDK_IRQ_COUNT] = {
     0,
     PendSV_Handler,
     SysTick_Handler,
-#define IRQ_VECTOR(n) IRQ##n##_Handler,
-#include "irq_vectors.inc"
-#undef IRQ_VECTOR
+#define BW_IRQ(n, name) name##_IRQHandler,
+#define BW_IRQ_RESERVED(n) IRQ##n##_Handler,
+#include "irq_names.def"
+#undef BW_IRQ
+#undef BW_IRQ_RESERVED
 };
+_Static_assert(sizeof app_vectors == sizeof(vector) * (16 + SDK_IRQ_COUNT),
+               "irq_names.def lists every interrupt line of the board");

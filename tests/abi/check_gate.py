@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Checks the system-call ABI promise: every call sits at GATE_BASE + 8*index,
-forever.
+"""Checks the system-call ABI promise: every call sits at GATE_BASE + 8*slot,
+forever; the slot is the call's index, or with --slots the one a frozen
+table gives it.
 
 - sdk/syscalls.def: indexes are 0..N-1 in order, names unique;
 - sdk/abi/gate-v1.txt (frozen): every frozen call keeps its index;
-- the kernel ELF: bw_gate_<name> is at GATE_BASE + 8*index and starts with SG;
+- --slots FILE (frozen "<slot> <name>" lines: the original Microvisor's gate
+  on the STM32U585, sdk/abi/gate-stm32u585-v1.txt): every call of the file
+  that Bulwark has sits at that slot, no other call takes a slot of the file,
+  and each of Bulwark's own calls has a slot of its own;
+- the kernel ELF: bw_gate_<name> is at GATE_BASE + 8*slot and starts with SG;
 - the SDK import library: <name> resolves to the same address (Thumb bit set).
 """
 import argparse
@@ -58,6 +63,7 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--import-lib", required=True)
     ap.add_argument("--gate-base", required=True, type=lambda s: int(s, 0))
+    ap.add_argument("--slots", help="frozen <slot> <name> table (default: slot = index)")
     ap.add_argument("--nm", default="arm-none-eabi-nm")
     ap.add_argument("--objcopy", default="arm-none-eabi-objcopy")
     ap.add_argument("--readelf", default="arm-none-eabi-readelf")
@@ -81,17 +87,42 @@ def main():
             errors.append(f"frozen call {name} moved from index {index} to {by_name.get(name)}")
 
     ksyms = nm(a.kernel, a.nm)
+    slots = {name: index for index, name, _ in entries}
+    if a.slots:
+        frozen_slots = {}
+        for line in open(a.slots):
+            if line.strip() and not line.startswith("#"):
+                slot, name = line.split()
+                frozen_slots[name] = int(slot)
+        taken = set(frozen_slots.values())
+        for index, name, _ in entries:
+            got = ksyms.get(f"bw_gate_{name}")
+            slot = None if got is None else (got - a.gate_base) // 8
+            if name in frozen_slots:
+                slots[name] = frozen_slots[name]
+            elif slot in taken:
+                errors.append(f"{name} (Bulwark's own) takes slot {slot} of {a.slots}")
+            else:
+                slots[name] = slot
+        if len(set(slots.values())) != len(slots):
+            errors.append("two calls share a gate slot")
+        print(f"{sum(n in slots for n in frozen_slots)} of {len(frozen_slots)} calls of "
+              f"{a.slots} at their frozen addresses, {len(entries)} calls in all")
     gate = section_bytes(a.kernel, a.objcopy, ".gate")
     if ksyms.get("__gate_start") != a.gate_base:
         errors.append(f"kernel gate starts at {ksyms.get('__gate_start', 0):#x}, not {a.gate_base:#x}")
     isyms = readelf_symbols(a.import_lib, a.readelf)
     for index, name, _ in entries:
-        want = a.gate_base + 8 * index
+        slot = slots[name]
+        if slot is None:
+            errors.append(f"kernel: no gate entry for {name}")
+            continue
+        want = a.gate_base + 8 * slot
         got = ksyms.get(f"bw_gate_{name}")
         if got is None or got & ~1 != want:
             errors.append(f"kernel: bw_gate_{name} at {got and hex(got)}, expected {want:#x}")
-        if gate[8 * index: 8 * index + 4] != SG:
-            errors.append(f"kernel: gate entry {index} ({name}) does not start with SG")
+        if gate[8 * slot: 8 * slot + 4] != SG:
+            errors.append(f"kernel: gate entry {slot} ({name}) does not start with SG")
         imp = isyms.get(name)
         if imp != want + 1:
             errors.append(f"import library: {name} = {imp and hex(imp)}, expected {want + 1:#x}")

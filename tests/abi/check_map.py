@@ -5,7 +5,8 @@
 The C header, memory.ld and app.ld are generated from the table; what is still
 written by hand is checked here against it:
 - the table itself: regions of one linker script do not overlap, the gate is
-  KERNEL_SLOT + 0x400 (kernel/arch/armv8m/kernel.ld), BOOT_RAM sits right
+  KERNEL_SLOT + 0x400 (kernel/arch/armv8m/kernel.ld's code starts at 0x800)
+  or lies in FLASH clear of the kernel slot, BOOT_RAM sits right
   above KERNEL_RAM (boot/boot.ld counts it in), partitions lie in FLASH and
   clear each other, the boot stub, the kernel slot and the identity sector;
 - the boot stub, the kernel and an app as linked: every allocated section
@@ -31,7 +32,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import memory_map  # noqa: E402
 
-GATE_OFFSET = 0x400   # kernel.ld: .gate ORIGIN(KERNEL_SLOT) + 0x400
+GATE_OFFSET = 0x400   # kernel.ld: code from ORIGIN(KERNEL_SLOT) + 0x800
 
 
 def overlaps(a, b):
@@ -49,8 +50,11 @@ def check_table(mm, errors):
             for b in regions[i + 1:]:
                 if overlaps(a, b):
                     errors.append(f"table: {script} regions {a.name} and {b.name} overlap")
-    if mm["GATE"].base != mm["KERNEL_SLOT"].base + GATE_OFFSET:
-        errors.append(f"table: GATE {mm['GATE'].base:#x} is not KERNEL_SLOT + {GATE_OFFSET:#x} (kernel.ld)")
+    gate = mm["GATE"]
+    if gate.base != mm["KERNEL_SLOT"].base + GATE_OFFSET and (
+            overlaps(gate, mm["KERNEL_SLOT"]) or not inside(gate.base, gate.size, mm["FLASH"])):
+        errors.append(f"table: GATE {gate.base:#x} is neither KERNEL_SLOT + {GATE_OFFSET:#x} "
+                      "nor in FLASH clear of the kernel slot (kernel.ld)")
     if mm["BOOT_RAM"].base != mm["KERNEL_RAM"].end:
         errors.append("table: BOOT_RAM does not start where KERNEL_RAM ends (boot.ld counts it in)")
     spans = [mm.partition_span(name) for name in mm.partitions]
@@ -60,7 +64,7 @@ def check_table(mm, errors):
         for q in spans[i + 1:]:
             if overlaps(p, q):
                 errors.append(f"table: partitions {p.name} and {q.name} overlap")
-        for name in ("BOOT_ROM", "KERNEL_SLOT", "KERNEL_SEAL", "ROLLBACK", "IDENTITY"):
+        for name in ("BOOT_ROM", "KERNEL_SLOT", "KERNEL_SEAL", "ROLLBACK", "IDENTITY", "GATE"):
             if overlaps(p, mm[name]):
                 errors.append(f"table: partition {p.name} overlaps {name}")
 
@@ -102,13 +106,14 @@ def symbols(tool, elf):
 
 
 def check_image(mm, tool, label, elf, regions, flash, first, errors, expect_symbols):
+    """flash: the flash regions its loaded bytes may lie in."""
     secs = sections(tool, elf)
     for name, address, size in secs:
         if not any(inside(address, size, mm[r]) for r in regions):
             errors.append(f"{label}: {name} [{address:#x}, +{size:#x}) is outside {'/'.join(regions)}")
     for address, size in loads(tool, elf):
-        if not inside(address, size, mm[flash]):
-            errors.append(f"{label}: loaded bytes [{address:#x}, +{size:#x}) are outside {flash}")
+        if not any(inside(address, size, mm[r]) for r in flash):
+            errors.append(f"{label}: loaded bytes [{address:#x}, +{size:#x}) are outside {'/'.join(flash)}")
     by_name = {name: address for name, address, _ in secs}
     for section, where in first.items():
         got = by_name.get(section)
@@ -169,19 +174,20 @@ def main():
     mm = memory_map.load(a.board)
     errors = []
     check_table(mm, errors)
-    check_image(mm, a.readelf, "boot", a.boot, ["BOOT_ROM", "BOOT_RAM"], "BOOT_ROM",
+    check_image(mm, a.readelf, "boot", a.boot, ["BOOT_ROM", "BOOT_RAM"], ["BOOT_ROM"],
                 {".vectors": mm["BOOT_ROM"].base}, errors,
                 {"__kernel_slot": mm["KERNEL_SLOT"].base, "__kernel_slot_end": mm["KERNEL_SLOT"].end,
                  "__kernel_ram": mm["KERNEL_RAM"].base, "__kernel_ram_end": mm["BOOT_RAM"].end,
                  "__boot_stack_top": mm["BOOT_RAM"].end})
-    check_image(mm, a.readelf, "kernel", a.kernel, ["KERNEL_SLOT", "KERNEL_RAM"], "KERNEL_SLOT",
+    check_image(mm, a.readelf, "kernel", a.kernel, ["KERNEL_SLOT", "KERNEL_RAM", "GATE"],
+                ["KERNEL_SLOT", "GATE"],
                 {".vectors": mm["KERNEL_SLOT"].base, ".gate": mm["GATE"].base}, errors,
                 {"__gate_start": mm["GATE"].base})
     gate = [s for s in sections(a.readelf, a.kernel) if s[0] == ".gate"]
     if gate and gate[0][2] > mm["GATE"].size:
         errors.append(f"kernel: .gate is {gate[0][2]} bytes, GATE holds {mm['GATE'].size}")
     app_regions = [r.name for r in mm.regions.values() if r.script == "app"]
-    check_image(mm, a.readelf, "app", a.app, app_regions, "APP_SLOT",
+    check_image(mm, a.readelf, "app", a.app, app_regions, ["APP_SLOT"],
                 {".vectors": mm["APP_SLOT"].base}, errors,
                 {"__stack_top__": mm["APP_RAM"].end})
     for e in errors:

@@ -72,16 +72,18 @@ static void test_memory_map_adds_up(void **state)
     assert_int_equal(BOARD_PART_UPDATE_STATE_SIZE, 32u * 1024u);
     assert_int_equal(BOARD_PART_CRASH_LOG_OFFSET,
                      BOARD_PART_UPDATE_STATE_OFFSET + BOARD_PART_UPDATE_STATE_SIZE);
-    assert_int_equal(BOARD_PART_CRASH_LOG_SIZE, 64u * 1024u);
+    assert_int_equal(BOARD_PART_CRASH_LOG_SIZE, 56u * 1024u);
     assert_int_equal(BOARD_FLASH_BASE + BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE,
                      BOARD_IDENTITY_BASE);
-    assert_int_equal(BOARD_IDENTITY_BASE + BOARD_IDENTITY_SIZE, BOARD_FLASH_BASE + BOARD_FLASH_SIZE);
+    assert_int_equal(BOARD_IDENTITY_BASE + BOARD_IDENTITY_SIZE, BOARD_GATE_BASE);
+    /* The gate: the original Microvisor's addresses, alone in the last page. */
+    assert_int_equal(BOARD_GATE_BASE, 0x0C1FE000u);
+    assert_int_equal(BOARD_GATE_BASE, BOARD_FLASH_BASE + BOARD_FLASH_SIZE - BOARD_FLASH_PAGE_SIZE);
     assert_int_equal(BOARD_PART_APP_SLOT_OFFSET, 0u);
     assert_int_equal(BOARD_PART_APP_SLOT_SIZE, BOARD_APP_SLOT_SIZE);
     assert_int_equal(BOARD_FLASH_SECTOR_SIZE, BOARD_FLASH_PAGE_SIZE);
     assert_int_equal(BOARD_FLASH_PROGRAM_UNIT, 16u);
     assert_int_equal(BOARD_IDENTITY_SIZE, BOARD_FLASH_PAGE_SIZE);
-    assert_int_equal(BOARD_GATE_BASE, BOARD_KERNEL_SLOT_BASE + 0x400u);   /* kernel.ld's .gate */
     assert_int_equal(BOARD_FLASH_BANK_PAGES * BOARD_FLASH_PAGE_SIZE, BOARD_FLASH_BANK_SIZE);
 }
 
@@ -399,8 +401,9 @@ static void test_flash_locate_banks_and_pages(void **state)
     assert_place(0x108000u, 2u, 4u, 0x0C108000u);      /* the kernel slot */
     assert_place(BOARD_PART_UPDATE_STATE_OFFSET, 2u, 115u, 0x0C1E6000u);
     assert_place(BOARD_PART_CRASH_LOG_OFFSET, 2u, 119u, 0x0C1EE000u);
-    assert_place(BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE - 1u, 2u, 126u, 0x0C1FDFFFu);
-    assert_place(0x1FE000u, 2u, 127u, BOARD_IDENTITY_BASE);
+    assert_place(BOARD_PART_CRASH_LOG_OFFSET + BOARD_PART_CRASH_LOG_SIZE - 1u, 2u, 125u, 0x0C1FBFFFu);
+    assert_place(0x1FC000u, 2u, 126u, BOARD_IDENTITY_BASE);
+    assert_place(0x1FE000u, 2u, 127u, BOARD_GATE_BASE);  /* the gate: the original Microvisor's page */
     assert_place(0x1FFFFFu, 2u, 127u, 0x0C1FFFFFu);    /* last byte of the array */
 
     u585_flash_place place = { .bank = 9u };

@@ -1,8 +1,10 @@
 /*
  * The system-call gate: the only way from the app into the kernel.
  *
- * Entry N of the table (sdk/syscalls.def) sits at the fixed address
- * BOARD_GATE_BASE + 8*N in a Non-Secure-Callable region: "sg; b.w thunk".
+ * Call N of the table (sdk/syscalls.def) has its entry at the fixed address
+ * BOARD_GATE_BASE + 8*slot in a Non-Secure-Callable region, "sg; b.w thunk",
+ * the slot from the board's layout (port/<board>/gate_layout.def: N itself
+ * on qemu-an505, the original Microvisor's on the STM32U585).
  * The thunk widens the entry's narrow arguments (MV_SYSCALL_NARROW lines of
  * syscalls.def: the kernel never relies on the app's compiler to have
  * extended them) and enters bw_gate_call with the entry's index in r4.
@@ -67,14 +69,22 @@
     .endif
 .endm
 
-.macro gate_entry index, name, impl
+/* Each call's index, by name (the thunk passes it to bw_gate_call). */
+#define MV_SYSCALL(index, name, impl) .set bw_index_##name, index
+#define MV_SYSCALL_NARROW(index, name, arg, kind)
+#include "syscalls.def"
+#undef MV_SYSCALL
+#undef MV_SYSCALL_NARROW
+
+.macro gate_entry slot, name
     .section .gate, "ax", %progbits
-    .org \index * 8
+    .org \slot * 8
     .global bw_gate_\name
     .type bw_gate_\name, %function
 bw_gate_\name:
     sg
     b.w     bw_thunk_\name
+    .set bw_slot_\name, \slot
 
     .section .text.bw_thunk_\name, "ax", %progbits
     .type bw_thunk_\name, %function
@@ -85,15 +95,15 @@ bw_thunk_\name:
     widen_if \name, 1
     widen_if \name, 2
     widen_if \name, 3
-    movs    r4, #\index
+    movs    r4, #bw_index_\name
     b.w     bw_gate_call
 .endm
 
-#define MV_SYSCALL(index, name, impl) gate_entry index, name, impl
-#define MV_SYSCALL_NARROW(index, name, arg, kind)
-#include "syscalls.def"
-#undef MV_SYSCALL
-#undef MV_SYSCALL_NARROW
+/* The entries, where the board's layout puts them (port/<board>/gate_layout.def,
+ * ascending slots: .org cannot go back). */
+#define BW_GATE_SLOT(slot, name) gate_entry slot, name
+#include "gate_layout.def"
+#undef BW_GATE_SLOT
 
     .section .gate, "ax", %progbits
     .global bw_gate_end
@@ -105,6 +115,17 @@ bw_gate_end:
     .global bw_gate_impls
 bw_gate_impls:
 #define MV_SYSCALL(index, name, impl) .word impl
+#define MV_SYSCALL_NARROW(index, name, arg, kind)
+#include "syscalls.def"
+#undef MV_SYSCALL
+#undef MV_SYSCALL_NARROW
+
+/* Each call's slot, by index (the entry's address in a crash record); an
+ * undefined bw_slot_<name> here is a call the board's layout left out. */
+    .section .rodata.bw_gate_slots, "a", %progbits
+    .global bw_gate_slots
+bw_gate_slots:
+#define MV_SYSCALL(index, name, impl) .byte bw_slot_##name
 #define MV_SYSCALL_NARROW(index, name, arg, kind)
 #include "syscalls.def"
 #undef MV_SYSCALL

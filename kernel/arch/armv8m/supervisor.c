@@ -225,6 +225,9 @@ void arch_app_capture_and_stop(uint32_t trigger, bool hang, const uint32_t *r4_r
     }
 }
 
+/* Each call's slot in the gate, by index (gate.S, from the board's gate_layout.def). */
+extern const uint8_t bw_gate_slots[];
+
 void arch_app_capture_bad_call(uint32_t gate_index, uint32_t app_lr, const uint32_t *r4_r11)
 {
     arch_fault_status none;
@@ -240,7 +243,7 @@ void arch_app_capture_bad_call(uint32_t gate_index, uint32_t app_lr, const uint3
     /* What the call looked like: the gate entry as pc, the app's return
      * address (forged or not) as lr, its context in xpsr. */
     c->frame[5] = app_lr;
-    c->frame[6] = BOARD_GATE_BASE + 8u * gate_index;
+    c->frame[6] = BOARD_GATE_BASE + 8u * bw_gate_slots[gate_index];
     c->frame[7] = XPSR_THUMB | ipsr;
     c->frame_valid = true;
 }
