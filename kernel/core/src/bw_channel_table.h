@@ -137,6 +137,11 @@ bw_channel_entry *bw_channel_lock(uint32_t handle, uint32_t type, uint32_t *stat
 /* A fresh request ID (never 0). Lock not held. */
 uint32_t bw_exchange_request_id(void);
 
+/* A snapshot of a live channel of type's exchange, with its receive buffer:
+ * BW_OK once it is done, BW_E_NOT_PRESENT while it waits, BW_E_CLOSED after
+ * the link went; BW_E_HANDLE / BW_E_UNAVAILABLE as bw_channel_lock. Lock not held. */
+bw_err bw_exchange_response(uint32_t handle, uint32_t type, bw_http_exchange *x, uintptr_t *rx);
+
 /* Ends the exchange as how says (OK, REQUESTFAILED or RESPONSETOOLARGE);
  * the caller posts CHANNELDATAREADABLE after unlocking. */
 void bw_exchange_finish(bw_channel_entry *e, enum MvHttpResult how);

@@ -156,27 +156,11 @@ void bw_config_fetch_end(bw_channel_entry *e, enum MvHttpResult how)
 
 /* ---- reading the response ---- */
 
-/* A snapshot of a live CONFIGFETCH channel's exchange, with its receive buffer. */
-static bw_err response(uint32_t handle, bw_http_exchange *x, uintptr_t *rx)
-{
-    uint32_t state;
-    bw_err err;
-    bw_channel_entry *e = lock_config(handle, &state, &err);
-    if (e == NULL) {
-        return err;
-    }
-    *x = e->http;
-    *rx = e->rx;
-    err = x->state == HTTP_DONE ? BW_OK : e->connected ? BW_E_NOT_PRESENT : BW_E_CLOSED;
-    port_irq_unlock(state);
-    return err;
-}
-
 bw_err bw_config_fetch_response(uint32_t handle, struct MvConfigResponseData *out)
 {
     bw_http_exchange x;
     uintptr_t rx;
-    bw_err err = response(handle, &x, &rx);
+    bw_err err = bw_exchange_response(handle, MV_CHANNELTYPE_CONFIGFETCH, &x, &rx);
     if (err == BW_OK) {
         *out = x.config;
     }
@@ -188,7 +172,7 @@ bw_err bw_config_fetch_item(uint32_t handle, uint32_t index, uintptr_t app_resul
 {
     bw_http_exchange x;
     uintptr_t rx;
-    bw_err err = response(handle, &x, &rx);
+    bw_err err = bw_exchange_response(handle, MV_CHANNELTYPE_CONFIGFETCH, &x, &rx);
     if (err != BW_OK) {
         return err;
     }

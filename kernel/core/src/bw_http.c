@@ -299,12 +299,11 @@ bw_err bw_http_send(uint32_t handle, const struct MvHttpRequest *request,
     return live ? err : BW_E_HANDLE;
 }
 
-/* A snapshot of a live HTTP channel's exchange, with its receive buffer. */
-static bw_err response(uint32_t handle, bw_http_exchange *x, uintptr_t *rx)
+bw_err bw_exchange_response(uint32_t handle, uint32_t type, bw_http_exchange *x, uintptr_t *rx)
 {
     uint32_t state;
     bw_err err;
-    bw_channel_entry *e = lock_http(handle, &state, &err);
+    bw_channel_entry *e = bw_channel_lock(handle, type, &state, &err);
     if (e == NULL) {
         return err;
     }
@@ -319,7 +318,7 @@ bw_err bw_http_response_data(uint32_t handle, struct MvHttpResponseData *out)
 {
     bw_http_exchange x;
     uintptr_t rx;
-    bw_err err = response(handle, &x, &rx);
+    bw_err err = bw_exchange_response(handle, MV_CHANNELTYPE_HTTP, &x, &rx);
     if (err == BW_OK) {
         *out = x.data;
     }
@@ -330,7 +329,7 @@ bw_err bw_http_response_header(uint32_t handle, uint32_t index, uintptr_t app_bu
 {
     bw_http_exchange x;
     uintptr_t rx;
-    bw_err err = response(handle, &x, &rx);
+    bw_err err = bw_exchange_response(handle, MV_CHANNELTYPE_HTTP, &x, &rx);
     if (err != BW_OK) {
         return err;
     }
@@ -349,7 +348,7 @@ bw_err bw_http_response_body(uint32_t handle, uint32_t offset, uintptr_t app_buf
 {
     bw_http_exchange x;
     uintptr_t rx;
-    bw_err err = response(handle, &x, &rx);
+    bw_err err = bw_exchange_response(handle, MV_CHANNELTYPE_HTTP, &x, &rx);
     if (err != BW_OK) {
         return err;
     }
