@@ -14,7 +14,8 @@
  *  - a line logged by a context that preempts a console write comes out
  *    whole, after the interrupted one (lines never interleave); lines that
  *    find the queue full are dropped, counted and announced; an app restart
- *    frees a console an abandoned writer held.
+ *    frees a console an abandoned writer held; a fatal line (the kernel
+ *    resets next) is written at once even over a preempted write.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -310,6 +311,28 @@ static void app_restart_frees_the_console(void **state)
     assert_non_null(strstr(port_host_console(), "[kernel] after the restart\n"));
 }
 
+static void fatal_in_a_preempting_context(void)
+{
+    bw_log("queued before");   /* waits for the preempted writer */
+    bw_log_fatal("KERNEL FAULT: %s", "UsageFault");
+    assert_int_equal(port_host_lock_depth(), 1);   /* interrupts stay masked for the reset */
+    port_irq_unlock(0);   /* the reset would clear it; the host goes on instead */
+}
+
+static void fatal_line_is_written_although_a_write_was_preempted(void **state)
+{
+    (void)state;
+    /* A kernel fault preempts a kernel call's write; the writer never
+     * resumes (the chip resets), so the fault's line and the queued one
+     * must be out before the fatal call returns to its caller's reset. */
+    port_host_console_preempt(fatal_in_a_preempting_context);
+    bw_log("cut short");
+    const char *text = port_host_console();
+    const char *fatal = strstr(text, "\n[kernel] queued before\n[kernel] KERNEL FAULT: UsageFault\n");
+    assert_non_null(fatal);
+    assert_true(strstr(text, "rt\n") > fatal);   /* the preempted rest came after: it never would */
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
@@ -331,6 +354,7 @@ int main(void)
         TEST(preempted_lines_never_interleave),
         TEST(full_queue_drops_whole_lines_and_says_so),
         TEST(app_restart_frees_the_console),
+        TEST(fatal_line_is_written_although_a_write_was_preempted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,7 +149,7 @@ uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t
 
     if (fault_is_kernels(r4_r11, exc_return, &s)) {
         const uint32_t *frame = secure_frame(r4_r11, exc_return);
-        bw_log("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " pc=0x%08" PRIx32 " xpsr=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
+        bw_log_fatal("KERNEL FAULT: %s exc_return=0x%08" PRIx32 " pc=0x%08" PRIx32 " xpsr=0x%08" PRIx32 " cfsr=0x%08" PRIx32 " hfsr=0x%08" PRIx32 " sfsr=0x%08" PRIx32 " bfar=0x%08" PRIx32,
                bw_crash_trigger_name(exception), exc_return, frame[6], frame[7],
                s.cfsr, s.hfsr, s.sfsr, s.bfar);
         reset_noting(MV_WAKEREASON_MICROVISORCRASH);
@@ -168,7 +168,7 @@ void arch_nmi(void)
     if (board_nmi()) {
         return;   /* the board's own (e.g. a flash ECC error a read reports) */
     }
-    bw_log("KERNEL: NMI (secure watchdog: the kernel stopped feeding it) at %lu ms: resetting",
+    bw_log_fatal("KERNEL: NMI (secure watchdog: the kernel stopped feeding it) at %lu ms: resetting",
            (unsigned long)(port_time_us() / 1000u));
     reset_noting(MV_WAKEREASON_MICROVISORWATCHDOG);
 }
@@ -176,6 +176,6 @@ void arch_nmi(void)
 void arch_unexpected(void);
 void arch_unexpected(void)
 {
-    bw_log("KERNEL: unexpected exception %" PRIu32 ": resetting", armv8m_ipsr());
+    bw_log_fatal("KERNEL: unexpected exception %" PRIu32 ": resetting", armv8m_ipsr());
     reset_noting(MV_WAKEREASON_MICROVISORERROR);
 }

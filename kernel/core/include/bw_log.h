@@ -30,6 +30,11 @@
  * The caller must not hold port_irq_lock (console output is slow). */
 void bw_log(const char *fmt, ...) BW_PRINTF_LIKE(1, 2);
 
+/* Writes one line as bw_log does, at once and whatever else is writing, for
+ * a context that stops or resets the kernel next: a write it preempted never
+ * resumes, so waiting for it would lose this line. Leaves interrupts masked. */
+void bw_log_fatal(const char *fmt, ...) BW_PRINTF_LIKE(1, 2);
+
 /* Writes len bytes to the console as one piece (never interleaved with
  * another piece); queued if another context is writing, dropped (counted,
  * and announced once the queue empties) if the queue has no room. Any

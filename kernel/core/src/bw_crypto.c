@@ -51,7 +51,7 @@ size_t bw_crypto_arena_size(void)
 
 void bw_crypto_fatal(int status)
 {
-    bw_log("crypto arena corrupted (mbedTLS status %d): stopping", status);
+    bw_log_fatal("crypto arena corrupted (mbedTLS status %d): stopping", status);
     __builtin_trap();
 }
 

@@ -79,27 +79,51 @@ void bw_log_console_reset(void)
     port_irq_unlock(state);
 }
 
-void bw_log(const char *fmt, ...)
+/* Formats "[kernel] " + text + "\n" into line[BW_LOG_LINE_MAX]; its length. */
+static size_t format_line(char *line, const char *fmt, va_list args)
 {
-    char line[BW_LOG_LINE_MAX];
     const size_t prefix_len = sizeof kernel_prefix - 1;
     memcpy(line, kernel_prefix, prefix_len);
 
     /* The text area ends where the newline will go; bw_vformat puts its NUL there. */
     char *text = line + prefix_len;
-    const size_t text_size = sizeof line - prefix_len;
-
-    va_list args;
-    va_start(args, fmt);
+    const size_t text_size = BW_LOG_LINE_MAX - prefix_len;
     size_t text_len = bw_vformat(text, text_size, fmt, args);
-    va_end(args);
-
     if (text_len >= text_size) {
         text_len = text_size - 1;
         memcpy(text + text_len - (sizeof cut_marker - 1), cut_marker, sizeof cut_marker - 1);
     }
     text[text_len] = '\n';
-    bw_log_write(line, prefix_len + text_len + 1);
+    return prefix_len + text_len + 1;
+}
+
+void bw_log(const char *fmt, ...)
+{
+    char line[BW_LOG_LINE_MAX];
+    va_list args;
+    va_start(args, fmt);
+    size_t len = format_line(line, fmt, args);
+    va_end(args);
+    bw_log_write(line, len);
+}
+
+void bw_log_fatal(const char *fmt, ...)
+{
+    char line[BW_LOG_LINE_MAX];
+    va_list args;
+    va_start(args, fmt);
+    size_t len = format_line(line, fmt, args);
+    va_end(args);
+
+    (void)port_irq_lock();   /* never unlocked: the caller stops the kernel */
+    if (console.busy) {
+        /* The preempted writer never resumes: end its line, then what it queued. */
+        port_console_write("\n", 1);
+    }
+    console.busy = true;
+    port_console_write(console.pending, console.used);
+    console.used = 0;
+    port_console_write(line, len);
 }
 
 void bw_log_app_begin(bw_log_app_line *line)
