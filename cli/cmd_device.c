@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "bw_bytes.h"
+#include "bw_keyset.h"
 #include "bw_link.h"
 #include "bw_manifest.h"
 #include "bw_update.h"
@@ -647,6 +648,52 @@ static int device_status_cmd(int argc, char **argv)
     return rc;
 }
 
+/* ---- key sets ---- */
+
+/* KEYS (docs/SPEC.md §12.4): a key set made by `bulwark keys rotate`. The
+ * device checks everything; this side only checks the length fits a frame. */
+static int device_keys_cmd(int argc, char **argv)
+{
+    char host[256], port[16], reason[512];
+    uint32_t timeout_ms;
+    bool install = true;
+    const char *path = NULL;
+    int rc = parse_common(argc, argv, "keys", true, host, port, &timeout_ms, &install, &path);
+    if (rc != 0) {
+        return rc;
+    }
+    uint8_t *set = NULL;
+    size_t len = 0;
+    if (!file_read_all(path, BW_KEYSET_MAX, &set, &len, reason, sizeof reason)) {
+        return cli_usage_error("device keys: %s", reason);
+    }
+    if (len < BW_KEYSET_SIZE(1)) {
+        free(set);
+        return cli_usage_error("device keys: %s is %zu bytes; a key set is %u to %u", path, len,
+                               (unsigned)BW_KEYSET_SIZE(1), (unsigned)BW_KEYSET_MAX);
+    }
+    int fd = -1;
+    rc = listen_and_accept(host, port, timeout_ms, &fd);
+    if (rc != 0) {
+        free(set);
+        return rc;
+    }
+    static link_session s;
+    session_init(&s, fd, timeout_ms);
+    answer a;
+    link_result r = request(&s, BW_LINK_KEYS, set, len, &a);
+    close(fd);
+    free(set);
+    if (r != LINK_OK) {
+        return link_failure(r, "KEYS", timeout_ms);
+    }
+    if (a.type != BW_LINK_ACK || a.len < 4) {
+        return refused(&a, "the key set");
+    }
+    printf("the device now trusts the update keys of key set %u\n", (unsigned)bw_get32(a.payload));
+    return 0;
+}
+
 /* ---- provision ---- */
 
 typedef struct fleet {
@@ -948,6 +995,9 @@ static const cli_command commands[] = {
     { "status", "--listen HOST:PORT [--timeout S]",
       "print what the device reports over its local link (versions, update state)",
       device_status_cmd },
+    { "keys", "<keyset> --listen HOST:PORT [--timeout S]",
+      "send a key set (`keys rotate`) over the local link: the device trusts its update keys from "
+      "then on (exit 1 with the device's reason if it refuses)", device_keys_cmd },
     { "provision", "--fleet DIR (--link-port N | --listen HOST:PORT) --broker HOST:PORT "
       "[--out device.crt] [--timeout S] [--no-register | --server URL --token T]",
       "sign the device's certificate request with the fleet CA, store its credentials and "

@@ -5,16 +5,25 @@
  * with a key carries (docs/SPEC.md §6.4). `kernel-signer` makes a
  * kernel-signing key with its certificate issued by a kernel root (a key made
  * with `generate`), `root-hash` the root's hash the boot stub trusts (§19).
+ * `rotate` makes a key set (§12.4): new trusted update keys signed by the
+ * fleet CA, which `bulwark device keys` sends to a device; `show-set` prints
+ * one (and checks it against a fleet's CA) with the device's own parser.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "mbedtls/sha256.h"
+#include "mbedtls/x509_crt.h"
+
 #include "cli.h"
+#include "lib_args.h"
 #include "lib_bundle.h"
 #include "lib_file.h"
 #include "lib_keys.h"
 #include "lib_x509.h"
+#include "bw_keyset.h"
 #include "bw_kernel_seal.h"
 
 /* The distinguished names of kernel-signing certificates and their issuer. */
@@ -214,6 +223,161 @@ static int keys_id_cmd(int argc, char **argv)
     return 0;
 }
 
+/* ---- key sets ---- */
+
+/* The fleet's CA key pair from DIR: its private key into ca (for rotate, may
+ * be NULL) and its certificate's public key (0x04 || X || Y). 0 or an exit code. */
+static int load_fleet_ca(const char *verb, const char *dir, mbedtls_pk_context *ca,
+                         uint8_t ca_public[BW_PUBLIC_KEY_SIZE])
+{
+    char path[4096], reason[512];
+    if ((size_t)snprintf(path, sizeof path, "%s/ca.key", dir) >= sizeof path) {
+        return cli_usage_error("keys %s: fleet directory name too long", verb);
+    }
+    if (ca != NULL && !keys_load_private(path, ca, reason, sizeof reason)) {
+        return cli_usage_error("keys %s: %s", verb, reason);
+    }
+    snprintf(path, sizeof path, "%s/ca.crt", dir);
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    bool ok = mbedtls_x509_crt_parse_file(&crt, path) == 0 && crt.next == NULL
+              && keys_raw_public(&crt.pk, ca_public);
+    mbedtls_x509_crt_free(&crt);
+    if (!ok) {
+        return cli_usage_error("keys %s: %s is not one P-256 certificate", verb, path);
+    }
+    uint8_t mine[BW_PUBLIC_KEY_SIZE];
+    if (ca != NULL && (!keys_raw_public(ca, mine) || memcmp(mine, ca_public, sizeof mine) != 0)) {
+        return cli_usage_error("keys %s: %s/ca.key is not the key of %s", verb, dir, path);
+    }
+    return 0;
+}
+
+static void print_key_ids(const bw_keyset *set)
+{
+    for (uint32_t i = 0; i < set->key_count; i++) {
+        uint8_t id[BW_KEY_ID_SIZE];
+        char hex[2 * BW_KEY_ID_SIZE + 1] = "?";
+        if (bw_manifest_key_id(set->keys[i], id) == BW_OK) {
+            keys_id_hex(id, hex);
+        }
+        printf("  key %u: id %s\n", (unsigned)(i + 1u), hex);
+    }
+}
+
+static int keys_rotate_cmd(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "fleet", required_argument, NULL, 'F' },
+        { "sequence", required_argument, NULL, 's' },
+        { "out", required_argument, NULL, 'o' },
+        { "force", no_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL, *out = NULL;
+    uint32_t sequence = 0;
+    bool force = false;
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "o:", options, NULL)) != -1;) {
+        switch (c) {
+        case 'F': dir = optarg; break;
+        case 'o': out = optarg; break;
+        case 'f': force = true; break;
+        case 's':
+            if (!args_uint32(optarg, &sequence) || sequence == 0) {
+                return cli_usage_error("keys rotate: --sequence needs a number 1 to 4294967295, not '%s'",
+                                       optarg);
+            }
+            break;
+        default:
+            return cli_usage_error("keys rotate: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    uint32_t count = (uint32_t)(argc - optind);
+    if (dir == NULL || out == NULL || sequence == 0 || count < 1 || count > BW_KEYSET_KEYS_MAX) {
+        return cli_usage_error("keys rotate: --fleet DIR --sequence S -o FILE and 1 to %u key files",
+                               (unsigned)BW_KEYSET_KEYS_MAX);
+    }
+    uint8_t keys[BW_KEYSET_KEYS_MAX][BW_PUBLIC_KEY_SIZE], ca_public[BW_PUBLIC_KEY_SIZE];
+    char reason[512];
+    for (uint32_t i = 0; i < count; i++) {
+        if (!keys_load_public(argv[optind + (int)i], keys[i], reason, sizeof reason)) {
+            return cli_usage_error("keys rotate: %s", reason);
+        }
+    }
+    mbedtls_pk_context ca;
+    mbedtls_pk_init(&ca);
+    int rc = load_fleet_ca("rotate", dir, &ca, ca_public);
+    uint8_t rec[BW_KEYSET_MAX], hash[BW_SHA256_SIZE];
+    size_t signed_len = rc == 0 ? bw_keyset_write_signed_part(sequence, keys, count, rec, sizeof rec) : 0;
+    bw_keyset set;
+    if (rc != 0) {
+        /* reported */
+    } else if (signed_len == 0 || mbedtls_sha256(rec, signed_len, hash, 0) != 0
+               || !keys_sign_hash(&ca, hash, rec + signed_len, reason, sizeof reason)) {
+        rc = cli_fail("cannot sign the key set");
+    } else if (bw_keyset_parse(rec, signed_len + BW_SIGNATURE_SIZE, &set, reason, sizeof reason) != BW_OK) {
+        rc = cli_usage_error("keys rotate: %s", reason);   /* e.g. a key given twice */
+    } else if (!file_write_all(out, rec, signed_len + BW_SIGNATURE_SIZE, 0644, !force, reason,
+                               sizeof reason)) {
+        rc = cli_usage_error("keys rotate: %s", reason);
+    } else {
+        printf("wrote %s: key set %u, %u key(s), signed by the fleet CA of %s\n", out, (unsigned)sequence,
+               (unsigned)count, dir);
+        print_key_ids(&set);
+    }
+    mbedtls_pk_free(&ca);
+    return rc;
+}
+
+static int keys_show_set_cmd(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "fleet", required_argument, NULL, 'F' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL;
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
+        if (c != 'F') {
+            return cli_usage_error("keys show-set: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+        dir = optarg;
+    }
+    if (optind + 1 != argc) {
+        return cli_usage_error("keys show-set: give one key-set file");
+    }
+    uint8_t *rec = NULL, ca_public[BW_PUBLIC_KEY_SIZE];
+    size_t len = 0;
+    char reason[512];
+    bw_keyset set;
+    if (!file_read_all(argv[optind], BW_KEYSET_MAX, &rec, &len, reason, sizeof reason)) {
+        return cli_usage_error("keys show-set: %s", reason);
+    }
+    bw_err err = bw_keyset_parse(rec, len, &set, reason, sizeof reason);
+    free(rec);
+    if (err != BW_OK) {
+        return cli_fail("%s: %s", argv[optind], reason);
+    }
+    printf("key set %u: %u key(s)\n", (unsigned)set.sequence, (unsigned)set.key_count);
+    print_key_ids(&set);
+    if (dir == NULL) {
+        printf("signature: not checked (give --fleet DIR)\n");
+        return 0;
+    }
+    int rc = load_fleet_ca("show-set", dir, NULL, ca_public);
+    if (rc != 0) {
+        return rc;
+    }
+    if (bw_keyset_verify(&set, ca_public, reason, sizeof reason) != BW_OK) {
+        return cli_fail("%s: %s of %s", argv[optind], reason, dir);
+    }
+    printf("signature: good (the fleet CA of %s)\n", dir);
+    return 0;
+}
+
 static const cli_command commands[] = {
     { "generate", "-o <name> [--force] [--json]",
       "new ECDSA P-256 signing key: <name>.key (private, 0600) and <name>.pub", keys_generate_cmd },
@@ -223,6 +387,11 @@ static const cli_command commands[] = {
       keys_kernel_signer_cmd },
     { "root-hash", "<root.pub|root.key>", "print the SHA-256 of a kernel root key, as the boot stub trusts it",
       keys_root_hash_cmd },
+    { "rotate", "--fleet DIR --sequence S -o FILE [--force] <key.pub>...",
+      "new key set: 1 to 4 trusted update keys signed by the fleet CA (send it with `device keys`)",
+      keys_rotate_cmd },
+    { "show-set", "<keyset> [--fleet DIR]", "print a key set; with --fleet, check its signature",
+      keys_show_set_cmd },
 };
 
 const cli_group cli_group_keys = {

@@ -414,6 +414,24 @@ static void on_prov_commit(uint16_t seq)
     ack(seq, bw_credentials_sequence());
 }
 
+/* KEYS (docs/SPEC.md §12.4): a key set the credentials store checks and keeps. */
+static void on_keys(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    char text[BW_LINK_REASON_MAX + 1];
+    if (bw_credentials_rotate_keys(p, len, text, sizeof text) != BW_OK) {
+        bw_log("credentials: key set refused: %s", text);
+        nack(seq, BW_LINK_NACK_PROVISION, NULL, bw_credentials_key_set(), text);
+        return;
+    }
+    size_t count = 0;
+    uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE];
+    bw_credentials_update_keys(keys, &count);
+    bw_log("credentials: update keys rotated to key set %" PRIu32 " (%u key(s))", bw_credentials_key_set(),
+           (unsigned)count);
+    update_service_credentials_changed();
+    ack(seq, bw_credentials_key_set());
+}
+
 static void on_frame(const bw_link_frame *f)
 {
     if (link.have_last && f->type != BW_LINK_HELLO && f->type == link.last_type && f->seq == link.last_seq
@@ -454,6 +472,9 @@ static void on_frame(const bw_link_frame *f)
             break;
         case BW_LINK_PROV_COMMIT:
             on_prov_commit(f->seq);
+            break;
+        case BW_LINK_KEYS:
+            on_keys(f->seq, f->payload, f->len);
             break;
         default: {
             char text[48];

@@ -19,7 +19,8 @@
 #include "bw_version.h"
 #include "update_service.h"
 
-static bw_trusted_key keys[BW_KEYS_MAX];
+static bw_trusted_key keys[2u * BW_KEYS_MAX];   /* trusted, then retired (bw_update.h) */
+static size_t retired_count;
 static bw_update_config config;
 static bool engine_ready;
 
@@ -30,8 +31,8 @@ static void log_failure(const char *what, const bw_update_diag *why)
     bw_log("update: %s: %s", what, text);
 }
 
-/* The keys provisioning stored with the credentials (docs/SPEC.md §12), else
- * those of the identity sector (§3). */
+/* The keys provisioning or a key set stored with the credentials (docs/SPEC.md
+ * §12), with the retired ones after them; else those of the identity sector (§3). */
 static bool load_keys(size_t *count)
 {
     uint8_t record[BW_KEYS_RECORD_MAX];
@@ -39,8 +40,18 @@ static bool load_keys(size_t *count)
     _Static_assert(BW_CRED_UPDATE_KEYS_MAX == BW_KEYS_MAX && BW_CRED_PUBLIC_SIZE == BW_KEY_POINT_SIZE,
                    "one key format");
     bw_credentials_update_keys(points, count);
+    retired_count = 0;
     if (*count != 0) {
+        uint8_t retired[BW_KEYS_MAX][BW_KEY_POINT_SIZE];
+        bw_credentials_retired_keys(retired, &retired_count);
+        for (size_t i = 0; i < retired_count; i++) {
+            __builtin_memcpy(keys[*count + i].public_key, retired[i], BW_KEY_POINT_SIZE);
+        }
         bw_log("update: trusted keys from the device credentials (%u)", (unsigned)*count);
+        if (bw_credentials_key_set() != 0) {
+            bw_log("update: key set %u: %u retired key(s) still check the apps accepted before it",
+                   (unsigned)bw_credentials_key_set(), (unsigned)retired_count);
+        }
     } else if (port_provisioning_read(BW_KEYS_RECORD_OFFSET, record, sizeof record) != BW_OK
         || bw_trusted_keys_parse(record, points, count) != BW_OK) {
         return false;
@@ -119,6 +130,7 @@ bool update_service_boot(enum MvWakeReason *reason)
         .state = port_flash_partition(BW_PARTITION_UPDATE_STATE),
         .keys = keys,
         .key_count = key_count,
+        .retired_count = retired_count,
         .board = BOARD_BUNDLE_ID,
         .kernel_version = BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
                                                  BW_KERNEL_VERSION_PATCH),
@@ -216,7 +228,7 @@ void update_service_credentials_changed(void)
     if (!engine_ready || !load_keys(&key_count)) {
         return;
     }
-    bw_update_set_keys(keys, key_count);
+    bw_update_set_keys(keys, key_count, retired_count);
 }
 
 void update_service_poll(void)

@@ -22,6 +22,7 @@
 
 #include "bw_credentials.h"
 #include "bw_identity.h"
+#include "bw_keyset.h"
 #include "bw_log.h"
 #include "bw_random.h"
 
@@ -36,7 +37,7 @@
 #define H_BODY_LEN     12u
 #define H_FLAGS        16u
 #define H_BODY_CRC     20u
-#define H_RESERVED     24u
+#define H_KEY_SET      24u     /* key-set sequence (§12.4) */
 #define H_CRC          28u
 
 /* Body fields, relative to the body. */
@@ -47,19 +48,22 @@
 #define B_CERT_LEN     100u    /* u16 */
 #define B_CA_LEN       102u    /* u16 */
 #define B_HOST_LEN     104u
-#define B_RESERVED     105u    /* 3 bytes */
+#define B_RETIRED      105u    /* retired key count */
+#define B_RESERVED     106u    /* 2 bytes */
 
 #define BROKER_TEXT_MAX (BW_CRED_HOST_MAX - 1u + 6u)   /* "host:65535" */
 
 _Static_assert(B_PUBLIC + BW_CRED_PUBLIC_SIZE == B_KEY_COUNT, "body layout");
-_Static_assert(B_RESERVED + 3u == BW_CRED_BODY_FIXED, "body layout");
+_Static_assert(B_RESERVED + 2u == BW_CRED_BODY_FIXED, "body layout");
 _Static_assert(BW_CRED_HOST_MAX <= 256 && BW_CRED_CERT_MAX <= 65535 && BW_CRED_CA_MAX <= 65535,
                "lengths fit their fields");
 
 typedef struct record_view {
     uint32_t body_len;
     uint32_t flags;
+    uint32_t key_set;        /* sequence of the key set held (0: none) */
     uint32_t key_count;
+    uint32_t retired_count;  /* keys the last key set replaced, after the trusted ones */
     uint32_t host_len, cert_len, ca_len;
     uint16_t port;
 } record_view;
@@ -115,9 +119,10 @@ static bool header_ok(const uint8_t *rec, record_view *v)
 {
     v->body_len = bw_get32(rec + H_BODY_LEN);
     v->flags = bw_get32(rec + H_FLAGS);
+    v->key_set = bw_get32(rec + H_KEY_SET);
     return bw_get32(rec + H_MAGIC) == BW_CRED_MAGIC && bw_get16(rec + H_FORMAT) == BW_CRED_FORMAT
         && bw_get16(rec + H_HEADER_SIZE) == BW_CRED_HEADER_SIZE
-        && bw_get32(rec + H_CRC) == bw_crc32(rec, H_CRC) && bw_get32(rec + H_RESERVED) == 0
+        && bw_get32(rec + H_CRC) == bw_crc32(rec, H_CRC)
         && (v->flags & ~BW_CRED_FLAG_PROVISIONED) == 0
         && v->body_len >= BW_CRED_BODY_FIXED && v->body_len <= BW_CRED_BODY_MAX
         && BW_CRED_HEADER_SIZE + v->body_len <= store.sector_size;
@@ -132,12 +137,14 @@ static bool body_ok(const uint8_t *rec, record_view *v)
     v->cert_len = bw_get16(b + B_CERT_LEN);
     v->ca_len = bw_get16(b + B_CA_LEN);
     v->host_len = b[B_HOST_LEN];
+    v->retired_count = b[B_RETIRED];
     if (bw_get32(rec + H_BODY_CRC) != bw_crc32(b, v->body_len) || b[B_PUBLIC] != 0x04u
-        || b[B_RESERVED] != 0 || b[B_RESERVED + 1u] != 0 || b[B_RESERVED + 2u] != 0
-        || v->key_count > BW_CRED_UPDATE_KEYS_MAX || v->cert_len > BW_CRED_CERT_MAX
+        || b[B_RESERVED] != 0 || b[B_RESERVED + 1u] != 0
+        || v->key_count > BW_CRED_UPDATE_KEYS_MAX || v->retired_count > BW_CRED_UPDATE_KEYS_MAX
+        || v->cert_len > BW_CRED_CERT_MAX
         || v->ca_len > BW_CRED_CA_MAX || v->host_len >= BW_CRED_HOST_MAX
         || v->body_len != BW_CRED_BODY_FIXED + v->host_len + v->cert_len + v->ca_len
-                          + v->key_count * BW_CRED_PUBLIC_SIZE
+                          + (v->key_count + v->retired_count) * BW_CRED_PUBLIC_SIZE
         || !printable(b + BW_CRED_BODY_FIXED, v->host_len)) {
         return false;
     }
@@ -222,6 +229,7 @@ static bw_err write_record(const record_view *v)
     bw_put32(rec + H_SEQUENCE, seq);
     bw_put32(rec + H_BODY_LEN, v->body_len);
     bw_put32(rec + H_FLAGS, v->flags);
+    bw_put32(rec + H_KEY_SET, v->key_set);
     bw_put32(rec + H_BODY_CRC, bw_crc32(body(), v->body_len));
     bw_put32(rec + H_CRC, bw_crc32(rec, H_CRC));
     uint32_t unit = store.program_unit;
@@ -370,15 +378,29 @@ uint16_t bw_credentials_broker_port(void)
     return bw_credentials_provisioned() ? store.view.port : 0;
 }
 
+/* The trusted update keys in the body, then the retired ones. */
+static uint8_t *body_keys(void)
+{
+    return body() + BW_CRED_BODY_FIXED + store.view.host_len + store.view.cert_len + store.view.ca_len;
+}
+
 void bw_credentials_update_keys(uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE],
                                 size_t *count)
 {
     *count = store.have_key ? store.view.key_count : 0;
-    const uint8_t *at = body() + BW_CRED_BODY_FIXED + store.view.host_len + store.view.cert_len
-                        + store.view.ca_len;
-    for (size_t i = 0; i < *count; i++) {
-        memcpy(keys[i], at + i * BW_CRED_PUBLIC_SIZE, BW_CRED_PUBLIC_SIZE);
-    }
+    memcpy(keys, body_keys(), *count * BW_CRED_PUBLIC_SIZE);
+}
+
+void bw_credentials_retired_keys(uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE],
+                                 size_t *count)
+{
+    *count = store.have_key ? store.view.retired_count : 0;
+    memcpy(keys, body_keys() + store.view.key_count * BW_CRED_PUBLIC_SIZE, *count * BW_CRED_PUBLIC_SIZE);
+}
+
+uint32_t bw_credentials_key_set(void)
+{
+    return store.have_key ? store.view.key_set : 0;
 }
 
 /* ---- the certificate request ---- */
@@ -585,21 +607,23 @@ static bw_err commit(const char id[BW_DEVICE_ID_LEN], char *reason, size_t size)
     }
     /* The new body: the key fields stay; everything after them is replaced. */
     uint8_t *b = body();
-    uint32_t key_count = store.view.key_count;
-    uint8_t keys[BW_CRED_UPDATE_KEYS_MAX * BW_CRED_PUBLIC_SIZE];
+    uint32_t key_count = store.view.key_count, retired_count = store.view.retired_count;
+    uint8_t keys[2u * BW_CRED_UPDATE_KEYS_MAX * BW_CRED_PUBLIC_SIZE];
+    memcpy(keys, body_keys(), (key_count + retired_count) * BW_CRED_PUBLIC_SIZE);
     if (store.draft.keys_len != 0) {
+        /* Keys sent with provisioning replace the trusted ones; retired stay. */
+        memmove(keys + store.draft.keys_len, keys + key_count * BW_CRED_PUBLIC_SIZE,
+                retired_count * BW_CRED_PUBLIC_SIZE);
         key_count = store.draft.keys_len / BW_CRED_PUBLIC_SIZE;
         memcpy(keys, store.draft.keys, store.draft.keys_len);
-    } else {
-        memcpy(keys, b + store.view.body_len - key_count * BW_CRED_PUBLIC_SIZE,
-               key_count * BW_CRED_PUBLIC_SIZE);
     }
     b[B_KEY_COUNT] = (uint8_t)key_count;
+    b[B_RETIRED] = (uint8_t)retired_count;
     bw_put16(b + B_PORT, port);
     bw_put16(b + B_CERT_LEN, (uint16_t)store.draft.cert_len);
     bw_put16(b + B_CA_LEN, (uint16_t)store.draft.ca_len);
     b[B_HOST_LEN] = (uint8_t)host_len;
-    memset(b + B_RESERVED, 0, 3);
+    memset(b + B_RESERVED, 0, 2);
     uint8_t *at = b + BW_CRED_BODY_FIXED;
     memcpy(at, host, host_len);
     at += host_len;
@@ -607,9 +631,10 @@ static bw_err commit(const char id[BW_DEVICE_ID_LEN], char *reason, size_t size)
     at += store.draft.cert_len;
     memcpy(at, store.draft.ca, store.draft.ca_len);
     at += store.draft.ca_len;
-    memcpy(at, keys, key_count * BW_CRED_PUBLIC_SIZE);
-    at += key_count * BW_CRED_PUBLIC_SIZE;
-    record_view v = { .body_len = (uint32_t)(at - b), .flags = BW_CRED_FLAG_PROVISIONED };
+    memcpy(at, keys, (key_count + retired_count) * BW_CRED_PUBLIC_SIZE);
+    at += (key_count + retired_count) * BW_CRED_PUBLIC_SIZE;
+    record_view v = { .body_len = (uint32_t)(at - b), .flags = BW_CRED_FLAG_PROVISIONED,
+                      .key_set = store.view.key_set };
     err = write_record(&v);
     if (err != BW_OK) {
         bw_format(reason, size, "writing the credentials to flash failed (error %d); the previous "
@@ -622,5 +647,80 @@ bw_err bw_credentials_commit(const char device_id[BW_DEVICE_ID_LEN], char *reaso
 {
     bw_err err = commit(device_id, reason, size);
     draft_clear();
+    return err;
+}
+
+/* ---- update-key rotation ---- */
+
+/* The stored fleet CA certificate's P-256 key, 0x04 || X || Y. */
+static bw_err ca_public_key(uint8_t key[BW_CRED_PUBLIC_SIZE], char *reason, size_t size)
+{
+    size_t ca_len = 0;
+    const uint8_t *ca_der = bw_credentials_ca_certificate(&ca_len);
+    mbedtls_x509_crt ca;
+    mbedtls_x509_crt_init(&ca);
+    uint8_t spki[BW_CRED_PUBLIC_SIZE + 32];
+    uint8_t *p = spki + sizeof spki;
+    bw_err err = BW_E_UNAVAILABLE;
+    if (ca_der == NULL) {
+        bw_format(reason, size, "the device is not provisioned: no fleet CA to check a key set with");
+    } else if (mbedtls_x509_crt_parse_der_nocopy(&ca, ca_der, ca_len) != 0
+               || mbedtls_pk_get_type(&ca.pk) != MBEDTLS_PK_ECKEY
+               || mbedtls_pk_write_pubkey(&p, spki, &ca.pk) != (int)BW_CRED_PUBLIC_SIZE) {
+        bw_format(reason, size, "the fleet CA certificate holds no P-256 key");
+    } else {
+        memcpy(key, p, BW_CRED_PUBLIC_SIZE);
+        err = BW_OK;
+    }
+    mbedtls_x509_crt_free(&ca);
+    return err;
+}
+
+bw_err bw_credentials_rotate_keys(const uint8_t *rec, size_t len, char *reason, size_t size)
+{
+    bw_keyset set;
+    uint8_t ca_key[BW_CRED_PUBLIC_SIZE];
+    bw_err err = bw_keyset_parse(rec, len, &set, reason, size);
+    if (err == BW_OK) {
+        err = ca_public_key(ca_key, reason, size);
+    }
+    if (err == BW_OK) {
+        err = bw_keyset_verify(&set, ca_key, reason, size);
+    }
+    if (err == BW_OK && set.sequence <= store.view.key_set) {
+        bw_format(reason, size, "key set %u is not newer than the one held (%u)",
+                  (unsigned)set.sequence, (unsigned)store.view.key_set);
+        err = BW_E_INVALID;
+    }
+    if (err != BW_OK) {
+        return err;
+    }
+    /* Retired: the keys this set replaces (not in it). They follow the trusted ones. */
+    uint8_t *keys = body_keys();
+    uint8_t old[BW_CRED_UPDATE_KEYS_MAX * BW_CRED_PUBLIC_SIZE];
+    uint32_t old_count = store.view.key_count, retired = 0;
+    memcpy(old, keys, old_count * BW_CRED_PUBLIC_SIZE);
+    memcpy(keys, set.keys, set.key_count * BW_CRED_PUBLIC_SIZE);
+    for (uint32_t i = 0; i < old_count; i++) {
+        const uint8_t *key = old + i * BW_CRED_PUBLIC_SIZE;
+        bool kept = false;
+        for (uint32_t j = 0; j < set.key_count; j++) {
+            kept = kept || memcmp(set.keys[j], key, BW_CRED_PUBLIC_SIZE) == 0;
+        }
+        if (!kept) {
+            memcpy(keys + (set.key_count + retired++) * BW_CRED_PUBLIC_SIZE, key, BW_CRED_PUBLIC_SIZE);
+        }
+    }
+    uint8_t *b = body();
+    b[B_KEY_COUNT] = (uint8_t)set.key_count;
+    b[B_RETIRED] = (uint8_t)retired;
+    record_view v = store.view;
+    v.key_set = set.sequence;
+    v.body_len = (uint32_t)(keys - b) + (set.key_count + retired) * BW_CRED_PUBLIC_SIZE;
+    err = write_record(&v);
+    if (err != BW_OK) {
+        bw_format(reason, size, "writing the credentials to flash failed (error %d); the previous "
+                  "keys stay", (int)err);
+    }
     return err;
 }

@@ -42,7 +42,7 @@
 #define BW_CRED_UPDATE_KEYS_MAX 4u
 #define BW_CRED_FLAG_PROVISIONED 1u
 #define BW_CRED_BODY_MAX       (BW_CRED_BODY_FIXED + BW_CRED_HOST_MAX + BW_CRED_CERT_MAX \
-                                + BW_CRED_CA_MAX + BW_CRED_UPDATE_KEYS_MAX * BW_CRED_PUBLIC_SIZE)
+                                + BW_CRED_CA_MAX + 2u * BW_CRED_UPDATE_KEYS_MAX * BW_CRED_PUBLIC_SIZE)
 #define BW_CRED_RECORD_MAX     (BW_CRED_HEADER_SIZE + BW_CRED_BODY_MAX)
 
 /* ---- boot ---- */
@@ -80,6 +80,13 @@ uint16_t bw_credentials_broker_port(void);
  * (the kernel then falls back to the identity sector's record). */
 void bw_credentials_update_keys(uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE],
                                 size_t *count);
+/* The keys the last key set replaced (§12.4), same shape: they still check
+ * the apps the device accepted before it (the running app, the
+ * last-known-good), never a new bundle. *count 0 when none. */
+void bw_credentials_retired_keys(uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE],
+                                 size_t *count);
+/* The sequence of the key set held (0: the keys came with provisioning). */
+uint32_t bw_credentials_key_set(void);
 /* The sequence number of the record in use (0: none). */
 uint32_t bw_credentials_sequence(void);
 
@@ -116,5 +123,16 @@ bw_err bw_credentials_draft_put(bw_cred_item item, uint32_t offset, const uint8_
  * whatever the outcome. On refusal nothing in flash changes and reason gets
  * one line; BW_E_INVALID (refused), BW_E_UNAVAILABLE (no key), BW_E_IO (flash). */
 bw_err bw_credentials_commit(const char device_id[BW_DEVICE_ID_LEN], char *reason, size_t size);
+
+/* ---- update-key rotation (docs/SPEC.md §12.4) ---- */
+
+/* Takes a key set (rec[0..len), untrusted): it parses, the device is
+ * provisioned, the set verifies under the stored fleet CA's key, and its
+ * sequence is newer than the one held. Then the set's keys become the
+ * trusted update keys, the replaced ones retired, in a new record written
+ * as a commit's is. On refusal nothing changes and reason gets one line.
+ * BW_E_INVALID (malformed or not newer), BW_E_DENIED (signature),
+ * BW_E_UNAVAILABLE (not provisioned), BW_E_IO (flash). */
+bw_err bw_credentials_rotate_keys(const uint8_t *rec, size_t len, char *reason, size_t size);
 
 #endif

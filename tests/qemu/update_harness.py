@@ -318,15 +318,17 @@ class Device:
 
 
 class Delivery:
-    """`bulwark device deliver BUNDLE` in the background, attached to the device's link."""
+    """`bulwark device deliver BUNDLE` (or another `device` VERB with its
+    arguments) in the background, attached to the device's link."""
 
-    def __init__(self, tools, bundle, link, name, timeout=20, extra=()):
-        self.out_path = tools.path(name + "-deliver.out")
-        self.err_path = tools.path(name + "-deliver.err")
+    def __init__(self, tools, bundle, link, name, timeout=20, extra=(), verb="deliver"):
+        self.out_path = tools.path(name + f"-{verb}.out")
+        self.err_path = tools.path(name + f"-{verb}.err")
         self.out = open(self.out_path, "w")
         self.err = open(self.err_path, "w")
+        argv = [bundle] if bundle is not None else []
         self.proc = subprocess.Popen(
-            [tools.bulwark, "device", "deliver", bundle, "--listen", "127.0.0.1:0",
+            [tools.bulwark, "device", verb, *argv, "--listen", "127.0.0.1:0",
              "--timeout", str(timeout), *extra],
             stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.err)
         self.limit = timeout * 4 + 10
@@ -336,7 +338,7 @@ class Delivery:
             if m:
                 break
             if self.proc.poll() is not None or time.monotonic() > end:
-                raise Failure(f"deliver did not start listening: {self.stderr()}")
+                raise Failure(f"device {verb} did not start listening: {self.stderr()}")
             time.sleep(POLL_S)
         link.attach(int(m.group(1)))
 

@@ -9,7 +9,11 @@
  * (2) a provisioning commit (a re-issued certificate and another broker over
  * a provisioned store) cut at every operation: after reboot the store holds
  * exactly the old content or exactly the new, never neither, and the key is
- * the one created at first; a second commit then succeeds.
+ * the one created at first; a second commit then succeeds;
+ * (3) a key set (§12.4) taken over that store cut at every operation: after
+ * reboot the trusted keys are exactly the old ones (key set 0) or exactly
+ * the set's (key set 1, the old key retired), the content and key unchanged;
+ * the same set is then taken, or refused as not newer if it already was.
  * Usage: test_credentials_sim <sector> <unit> <ecc 0|1>
  */
 #include <setjmp.h>
@@ -19,6 +23,7 @@
 
 #include "bw_credentials.h"
 #include "bw_crypto.h"
+#include "bw_keyset.h"
 #include "bw_random.h"
 #include "cred_fixture.h"
 #include "nor_sim.h"
@@ -42,7 +47,9 @@ static jmp_buf power_lost;
 static uint8_t *image;
 static uint8_t cert[2][2048], ca[2048];
 static size_t cert_len[2], ca_len;
-static uint64_t cases;
+static uint64_t cases, rotation_cases;
+static uint8_t old_key[BW_CRED_PUBLIC_SIZE], new_key[BW_CRED_PUBLIC_SIZE], keyset[BW_KEYSET_MAX];
+static size_t keyset_len;
 
 static void restore(const uint8_t *from)
 {
@@ -133,6 +140,53 @@ static bool cut_commit(uint64_t cut, uint64_t seed, const uint8_t key[BW_CRED_PU
     return true;
 }
 
+/* The trusted keys are exactly {old_key} (set 0) or exactly {new_key} with old_key retired (set 1). */
+static int keys_are(uint32_t set)
+{
+    uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE], retired[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE];
+    size_t n = 0, r = 0;
+    bw_credentials_update_keys(keys, &n);
+    bw_credentials_retired_keys(retired, &r);
+    if (set == 0) {
+        return bw_credentials_key_set() == 0 && n == 1 && r == 0 && memcmp(keys[0], old_key, sizeof old_key) == 0;
+    }
+    return bw_credentials_key_set() == 1 && n == 1 && r == 1 && memcmp(keys[0], new_key, sizeof new_key) == 0
+        && memcmp(retired[0], old_key, sizeof old_key) == 0;
+}
+
+/* A cut at operation `cut` of taking key set 1 over `image` (content 0, old_key). */
+static bool cut_rotation(uint64_t cut, uint64_t seed, const uint8_t key[BW_CRED_PUBLIC_SIZE])
+{
+    bool created;
+    char reason[200];
+    restore(image);
+    boot(&created);
+    CHECK(is_content(0) && keys_are(0), "the starting image");
+    nor_sim_set_seed(sim, seed);
+    if (setjmp(power_lost) == 0) {
+        nor_sim_arm_cut(sim, cut);
+        bw_err err = bw_credentials_rotate_keys(keyset, keyset_len, reason, sizeof reason);
+        if (nor_sim_disarm_cut(sim)) {
+            CHECK(err == BW_OK && keys_are(1), "uncut key set: %s", reason);
+            return false;
+        }
+    }
+    nor_sim_power_on(sim);
+    boot(&created);
+    CHECK(!created && memcmp(bw_credentials_public_key(), key, BW_CRED_PUBLIC_SIZE) == 0,
+          "cut %llu: same device key", (unsigned long long)cut);
+    CHECK(is_content(0), "cut %llu: the rest of the credentials unchanged", (unsigned long long)cut);
+    bool taken = keys_are(1);
+    CHECK(taken || keys_are(0), "cut %llu seed %llu: old or new keys", (unsigned long long)cut,
+          (unsigned long long)seed);
+    bw_err err = bw_credentials_rotate_keys(keyset, keyset_len, reason, sizeof reason);
+    CHECK(taken ? err == BW_E_INVALID : err == BW_OK, "cut %llu: the set again: %s",
+          (unsigned long long)cut, reason);
+    CHECK(keys_are(1), "cut %llu: the set's keys after recovery", (unsigned long long)cut);
+    rotation_cases++;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 4, "usage: test_credentials_sim <sector> <unit> <ecc>");
@@ -171,6 +225,12 @@ int main(int argc, char **argv)
     }
     ca_len = cred_fixture_ca_der(ca, sizeof ca);
     draft(0);
+    cred_fixture_new_key("old", old_key);
+    cred_fixture_new_key("new", new_key);
+    keyset_len = cred_fixture_keyset("ca", 1, &new_key, 1, keyset, sizeof keyset);
+    uint32_t held;
+    CHECK(bw_credentials_draft_put(BW_CRED_ITEM_UPDATE_KEYS, 0, old_key, sizeof old_key, &held) == BW_OK,
+          "key draft");
     CHECK(bw_credentials_commit(CRED_FIXTURE_ID, reason, sizeof reason) == BW_OK, "%s", reason);
     image = malloc(nor_sim_size(sim));
     memcpy(image, nor_sim_raw(sim), nor_sim_size(sim));
@@ -183,8 +243,20 @@ int main(int argc, char **argv)
             break;
         }
     }
-    printf("credentials sweep %u/%u%s: %llu cut cases, all old-or-new\n", sector, unit,
-           ecc ? " (ECC)" : "", (unsigned long long)cases);
+    for (uint64_t cut = 0;; cut++) {
+        bool more = false;
+        for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+            more = cut_rotation(cut, seed, key) || more;
+        }
+        if (!more) {
+            break;
+        }
+    }
+    /* Every operation of the write (erase, body, header) was cut with every seed. */
+    CHECK(rotation_cases >= 3u * SEEDS, "rotation cut cases: %llu", (unsigned long long)rotation_cases);
+    printf("credentials sweep %u/%u%s: %llu cut cases, key-set sweep: %llu cut cases, all old-or-new\n",
+           sector, unit, ecc ? " (ECC)" : "", (unsigned long long)cases,
+           (unsigned long long)rotation_cases);
     free(image);
     nor_sim_destroy(sim);
     return 0;

@@ -4,7 +4,9 @@
  * them, one key made on the first boot and kept, A/B selection of the newest
  * valid record (sequence numbers wrap), records with a bad CRC or field
  * refused, commit checks (chain, key, broker, completeness) that change
- * nothing when they refuse, and provisioning again keeping the key.
+ * nothing when they refuse, and provisioning again keeping the key; key
+ * sets (§12.4): taken when signed by the stored fleet CA and newer, the
+ * replaced keys kept as retired, every refusal leaving flash unchanged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include "bw_bytes.h"
 #include "bw_credentials.h"
 #include "bw_crypto.h"
+#include "bw_keyset.h"
 #include "bw_random.h"
 #include "cred_fixture.h"
 #include "nor_sim.h"
@@ -273,6 +276,115 @@ static void test_update_keys(void **state)
     assert_int_equal(commit("b:3", reason), BW_E_INVALID);
 }
 
+static void expect_keys(const uint8_t (*want)[BW_CRED_PUBLIC_SIZE], size_t want_count,
+                        const uint8_t (*want_retired)[BW_CRED_PUBLIC_SIZE], size_t retired_count)
+{
+    uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE];
+    size_t count = 99;
+    bw_credentials_update_keys(keys, &count);
+    assert_int_equal(count, want_count);
+    assert_memory_equal(keys, want, want_count * BW_CRED_PUBLIC_SIZE);
+    bw_credentials_retired_keys(keys, &count);
+    assert_int_equal(count, retired_count);
+    if (retired_count != 0) {
+        assert_memory_equal(keys, want_retired, retired_count * BW_CRED_PUBLIC_SIZE);
+    }
+}
+
+static void test_key_rotation(void **state)
+{
+    (void)state;
+    char reason[200];
+    uint8_t k[4][BW_CRED_PUBLIC_SIZE], set[BW_KEYSET_MAX];
+    cred_fixture_new_key("k1", k[0]);
+    cred_fixture_new_key("k2", k[1]);
+    cred_fixture_new_key("k3", k[2]);
+    boot_ok(true);
+    make_cert("ca", 9);
+    put_item(BW_CRED_ITEM_UPDATE_KEYS, k[0], BW_CRED_PUBLIC_SIZE);
+    assert_int_equal(commit("b:1", reason), BW_OK);
+    assert_int_equal(bw_credentials_key_set(), 0);
+
+    /* Key set 1 = {k2}: k2 trusted, k1 retired, S in the header's word 24. */
+    size_t len = cred_fixture_keyset("ca", 1, &k[1], 1, set, sizeof set);
+    assert_int_equal(len, BW_KEYSET_SIZE(1));
+    assert_int_equal(bw_credentials_rotate_keys(set, len, reason, sizeof reason), BW_OK);
+    assert_int_equal(bw_credentials_key_set(), 1);
+    assert_int_equal(bw_credentials_sequence(), 3);
+    expect_keys(&k[1], 1, &k[0], 1);
+    assert_int_equal(bw_get32(nor_sim_raw(sim) + 24), 1);   /* record 3 went to A */
+    boot_ok(false);                                          /* and it is what a boot reads */
+    assert_int_equal(bw_credentials_key_set(), 1);
+    expect_keys(&k[1], 1, &k[0], 1);
+
+    /* Refusals change nothing in flash. */
+    uint8_t image[2 * SECTOR];
+    memcpy(image, nor_sim_raw(sim), sizeof image);
+    assert_int_equal(bw_credentials_rotate_keys(set, len, reason, sizeof reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "key set 1 is not newer than the one held (1)"));
+    uint8_t other[BW_KEYSET_MAX];
+    size_t other_len = cred_fixture_keyset("rogue", 2, &k[2], 1, other, sizeof other);
+    assert_int_equal(bw_credentials_rotate_keys(other, other_len, reason, sizeof reason), BW_E_DENIED);
+    assert_non_null(strstr(reason, "does not verify under the fleet CA"));
+    other_len = cred_fixture_keyset("ca", 2, &k[2], 1, other, sizeof other);
+    other[other_len - 1] ^= 0x01;   /* the signature's last byte */
+    assert_int_equal(bw_credentials_rotate_keys(other, other_len, reason, sizeof reason), BW_E_DENIED);
+    other[other_len - 1] ^= 0x01;
+    other[8] = 3;                   /* the sequence, after signing */
+    assert_int_equal(bw_credentials_rotate_keys(other, other_len, reason, sizeof reason), BW_E_DENIED);
+    other[8] = 2;
+    assert_int_equal(bw_credentials_rotate_keys(other, other_len - 1, reason, sizeof reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "is 145 bytes, not 144"));
+    other[6] = 5;                   /* five keys */
+    assert_int_equal(bw_credentials_rotate_keys(other, other_len, reason, sizeof reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "1 to 4 keys, not 5"));
+    other[6] = 1;
+    other[20] ^= 0x40;              /* key 1 off the curve */
+    assert_int_equal(bw_credentials_rotate_keys(other, other_len, reason, sizeof reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "key 1 is not an uncompressed P-256 point"));
+    other[20] ^= 0x40;
+    assert_int_equal(bw_credentials_rotate_keys(other, 3, reason, sizeof reason), BW_E_INVALID);
+    uint8_t twice[2][BW_CRED_PUBLIC_SIZE];
+    memcpy(twice[0], k[2], sizeof twice[0]);
+    memcpy(twice[1], k[2], sizeof twice[1]);
+    size_t twice_len = cred_fixture_keyset("ca", 2, twice, 2, set, sizeof set);
+    assert_int_equal(bw_credentials_rotate_keys(set, twice_len, reason, sizeof reason), BW_E_INVALID);
+    assert_non_null(strstr(reason, "key 2 is listed twice"));
+    assert_memory_equal(nor_sim_raw(sim), image, sizeof image);
+
+    /* Provisioning again keeps the key set; keys sent with it replace the trusted ones. */
+    make_cert("ca", 10);
+    assert_int_equal(commit("b:2", reason), BW_OK);
+    assert_int_equal(bw_credentials_key_set(), 1);
+    expect_keys(&k[1], 1, &k[0], 1);
+    put_item(BW_CRED_ITEM_UPDATE_KEYS, k[2], BW_CRED_PUBLIC_SIZE);
+    assert_int_equal(commit("b:3", reason), BW_OK);
+    expect_keys(&k[2], 1, &k[0], 1);
+
+    /* Key set 2 = {k3, k2}: k3 stays trusted, so nothing is retired. */
+    memcpy(twice[0], k[2], sizeof twice[0]);
+    memcpy(twice[1], k[1], sizeof twice[1]);
+    len = cred_fixture_keyset("ca", 2, twice, 2, set, sizeof set);
+    assert_int_equal(bw_credentials_rotate_keys(set, len, reason, sizeof reason), BW_OK);
+    assert_int_equal(bw_credentials_key_set(), 2);
+    expect_keys(twice, 2, NULL, 0);
+    boot_ok(false);
+    expect_keys(twice, 2, NULL, 0);
+}
+
+static void test_key_set_needs_a_fleet_ca(void **state)
+{
+    (void)state;
+    char reason[200];
+    uint8_t k[BW_CRED_PUBLIC_SIZE], set[BW_KEYSET_MAX];
+    cred_fixture_new_key("k1", k);
+    boot_ok(true);
+    size_t len = cred_fixture_keyset("ca", 1, &k, 1, set, sizeof set);
+    assert_int_equal(bw_credentials_rotate_keys(set, len, reason, sizeof reason), BW_E_UNAVAILABLE);
+    assert_non_null(strstr(reason, "not provisioned"));
+    assert_int_equal(bw_credentials_key_set(), 0);
+}
+
 static void test_unusable_partitions(void **state)
 {
     (void)state;
@@ -298,6 +410,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence_wraps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_refusals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_set_needs_a_fleet_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unusable_partitions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

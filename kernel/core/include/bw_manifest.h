@@ -256,6 +256,17 @@ bw_err bw_manifest_key_id(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
 bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
                                 uint8_t hash[BW_SHA256_SIZE]);
 
+/* True when public_key is an uncompressed point on P-256 (0x04 || X || Y). */
+bool bw_manifest_public_key_valid(const uint8_t public_key[BW_PUBLIC_KEY_SIZE]);
+
+/* ECDSA P-256 check of a SHA-256 hash by public_key (0x04 || X || Y; p256-m,
+ * no heap): OK, E_TRUSTED_KEY (the key is not a point on the curve; checked
+ * first, whatever the signature holds) or E_BAD_SIGNATURE. The one signature
+ * check of the kernel's install path: bundles and key sets (bw_keyset.h). */
+bw_manifest_error bw_manifest_ecdsa_check(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
+                                          const uint8_t hash[BW_SHA256_SIZE],
+                                          const uint8_t signature[BW_SIGNATURE_SIZE]);
+
 /* Verifies the signature over the manifest bytes against the trusted keys: the
  * key is chosen by key id (none matches: E_UNKNOWN_KEY, BW_E_DENIED), then the
  * ECDSA check (fails: E_BAD_SIGNATURE, BW_E_DENIED). Allocates only through

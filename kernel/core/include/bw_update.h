@@ -38,6 +38,10 @@ typedef struct bw_update_config {
     const bw_flash_partition *state;
     const bw_trusted_key *keys;     /* bundle signing keys; the engine keeps the pointer */
     size_t key_count;
+    /* keys[key_count .. key_count + retired_count): replaced by a key set
+     * (docs/SPEC.md §12.4); they re-check only bundles accepted before it
+     * (the running app's, the last-known-good's), never a new one. */
+    size_t retired_count;
     uint16_t board;                 /* BW_BOARD_* of this device */
     uint32_t kernel_version;        /* BW_KERNEL_VERSION_PACK of the running kernel */
 } bw_update_config;
@@ -84,10 +88,11 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
  * (updates can run). */
 bool bw_update_available(void);
 
-/* Replaces the trusted keys (e.g. provisioning stored new ones while the app
- * runs); keys must stay valid while the engine runs. Takes effect for the
- * next bundle begun. */
-void bw_update_set_keys(const bw_trusted_key *keys, size_t count);
+/* Replaces the trusted keys and the retired ones after them (provisioning or
+ * a key set stored new ones while the app runs); keys must stay valid while
+ * the engine runs. Takes effect at once: a bundle begun, or downloaded and
+ * not yet installed, must verify under the new trusted keys. */
+void bw_update_set_keys(const bw_trusted_key *keys, size_t count, size_t retired_count);
 
 /* The manifest of the running app's bundle (its policies), re-read and
  * re-checked from its bank. BW_E_UNAVAILABLE when the running app came with

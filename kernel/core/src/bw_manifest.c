@@ -537,13 +537,16 @@ __attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t o
     return PSA_ERROR_NOT_SUPPORTED;
 }
 
-/* ECDSA check of hash by key (p256-m; no heap); returns the reason (OK, bad
- * signature, bad key). The key is checked first, so a bad key reads as such
- * whatever the signature holds. public_key is 0x04 || X || Y. */
-static bw_manifest_error ecdsa_check(const uint8_t *public_key, const uint8_t hash[BW_SHA256_SIZE],
-                                     const uint8_t signature[BW_SIGNATURE_SIZE])
+bool bw_manifest_public_key_valid(const uint8_t public_key[BW_PUBLIC_KEY_SIZE])
 {
-    if (public_key[0] != 0x04 || p256_validate_pubkey(public_key + 1) != P256_SUCCESS) {
+    return public_key[0] == 0x04 && p256_validate_pubkey(public_key + 1) == P256_SUCCESS;
+}
+
+bw_manifest_error bw_manifest_ecdsa_check(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
+                                          const uint8_t hash[BW_SHA256_SIZE],
+                                          const uint8_t signature[BW_SIGNATURE_SIZE])
+{
+    if (!bw_manifest_public_key_valid(public_key)) {
         return BW_MANIFEST_E_TRUSTED_KEY;
     }
     switch (p256_ecdsa_verify(signature, public_key + 1, hash, BW_SHA256_SIZE)) {
@@ -591,7 +594,7 @@ bw_err bw_manifest_verify_signature(const uint8_t *manifest, size_t len,
     if (bw_manifest_signing_hash(manifest, len, hash) != BW_OK) {
         return fail(why, BW_E_IO, BW_MANIFEST_E_CRYPTO, 0, 0, 0, 0);
     }
-    bw_manifest_error result = ecdsa_check(key->public_key, hash, signature->signature);
+    bw_manifest_error result = bw_manifest_ecdsa_check(key->public_key, hash, signature->signature);
     if (result == BW_MANIFEST_OK) {
         return ok(why);
     }

@@ -255,8 +255,11 @@ static int layers_in_order(const bw_manifest *m)
     return 1;
 }
 
-/* Checks a bundle head: structure, signature, device, anti-rollback. */
-static bw_err check_head(const uint8_t *head, size_t len, bw_bundle_layout *layout,
+/* Checks a bundle head: structure, signature, device, anti-rollback. The
+ * signature under the trusted keys, or for a bundle the engine accepted
+ * before (accepted: the running app's, the last-known-good's) also the
+ * retired ones. */
+static bw_err check_head(const uint8_t *head, size_t len, bool accepted, bw_bundle_layout *layout,
                          bw_manifest *m, bw_update_diag *why)
 {
     bw_signature_block sig;
@@ -264,7 +267,9 @@ static bw_err check_head(const uint8_t *head, size_t len, bw_bundle_layout *layo
     bw_err err = bw_bundle_open(head, len, layout, m, &sig, md);
     if (err == BW_OK) {
         err = bw_manifest_verify_signature(head + layout->manifest_offset, layout->manifest_size,
-                                           &sig, eng.cfg.keys, eng.cfg.key_count, md);
+                                           &sig, eng.cfg.keys,
+                                           eng.cfg.key_count + (accepted ? eng.cfg.retired_count : 0u),
+                                           md);
     }
     if (err == BW_OK) {
         err = bw_manifest_check_device(m, eng.cfg.board, eng.cfg.kernel_version,
@@ -287,7 +292,7 @@ static uint32_t rollback_floor(void)
 }
 
 /* Reads and re-checks the bundle head stored in a bank. */
-static bw_err load_bank_head(uint8_t bank, bw_bundle_layout *layout, bw_manifest *m,
+static bw_err load_bank_head(uint8_t bank, bool accepted, bw_bundle_layout *layout, bw_manifest *m,
                              bw_update_diag *why)
 {
     eng.head_fill = 0;   /* head_buf is the staged head's too */
@@ -295,7 +300,7 @@ static bw_err load_bank_head(uint8_t bank, bw_bundle_layout *layout, bw_manifest
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
     }
-    return check_head(head_buf, sizeof head_buf, layout, m, why);
+    return check_head(head_buf, sizeof head_buf, accepted, layout, m, why);
 }
 
 /* The measurement a bank's image must have: its bundle's, or a backup header's. */
@@ -320,7 +325,7 @@ static bw_err bank_expected_measurement(uint8_t bank, uint8_t digest[BW_SHA256_S
     }
     bw_bundle_layout layout;
     bw_manifest m;
-    err = load_bank_head(bank, &layout, &m, why);
+    err = load_bank_head(bank, true, &layout, &m, why);
     if (err == BW_OK) {
         memcpy(digest, m.regions[0].measurement, BW_SHA256_SIZE);
     }
@@ -435,7 +440,7 @@ static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why)
     bw_bundle_layout layout;
     bw_manifest m;
     bw_update_diag head_why = { 0 };
-    bw_err err = load_bank_head(bank, &layout, &m, &head_why);
+    bw_err err = load_bank_head(bank, false, &layout, &m, &head_why);
     if (err != BW_OK && head_why.error == BW_UPDATE_E_FLASH) {
         return slot_in_doubt(outcome, why, err);   /* unread, not refuted: try again next boot */
     }
@@ -584,10 +589,11 @@ bool bw_update_available(void)
     return eng.ready != 0 && eng.cfg.key_count != 0;
 }
 
-void bw_update_set_keys(const bw_trusted_key *keys, size_t count)
+void bw_update_set_keys(const bw_trusted_key *keys, size_t count, size_t retired_count)
 {
     eng.cfg.keys = keys;
     eng.cfg.key_count = count;
+    eng.cfg.retired_count = retired_count;
 }
 
 bw_err bw_update_current_manifest(bw_manifest *out)
@@ -596,7 +602,7 @@ bw_err bw_update_current_manifest(bw_manifest *out)
         return BW_E_UNAVAILABLE;
     }
     bw_bundle_layout layout;
-    return load_bank_head(eng.state.current_bank, &layout, out, NULL);
+    return load_bank_head(eng.state.current_bank, true, &layout, out, NULL);
 }
 
 const bw_update_state *bw_update_current_state(void)
@@ -732,7 +738,7 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     }
     bw_bundle_layout layout;
     bw_manifest m;
-    bw_err err = check_head(head, len, &layout, &m, why);
+    bw_err err = check_head(head, len, false, &layout, &m, why);
     if (err == BW_OK) {
         err = bw_manifest_check_rollback(&m, rollback_floor(), why != NULL ? &why->manifest : NULL);
         if (err != BW_OK) {
@@ -1099,7 +1105,7 @@ bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why)
     uint8_t bank = eng.state.op_bank;
     bw_bundle_layout layout;
     bw_manifest m;
-    bw_err err = load_bank_head(bank, &layout, &m, why);
+    bw_err err = load_bank_head(bank, false, &layout, &m, why);
     if (err == BW_OK) {
         err = bw_manifest_check_rollback(&m, rollback_floor(), why != NULL ? &why->manifest : NULL);
         if (err != BW_OK) {
