@@ -46,39 +46,14 @@
 #include "lib_bundle.h"
 #include "lib_file.h"
 #include "lib_keys.h"
+#include "lib_link_session.h"
 #include "lib_x509.h"
 
-#define EXIT_LINK 3
-#define RESEND_MS 3000          /* no answer this long: send the request again */
 #define DEFAULT_TIMEOUT_S 30u
 #define MAX_OFFSET_RESYNCS 16   /* DATA NACKs in a row that name another offset */
 #define MAX_RESTARTS 3          /* sessions lost (device restarted) within one run */
 
 enum { OPT_LISTEN = 256, OPT_TIMEOUT, OPT_NO_INSTALL };
-
-typedef struct link_session {
-    int fd;
-    uint16_t seq;
-    uint32_t timeout_ms;        /* longest wait for one answer */
-    bw_link_decoder decoder;
-    uint8_t payload[BW_LINK_PAYLOAD_MAX];   /* the last answer's payload */
-    uint8_t wire[BW_LINK_ENCODED_MAX];
-} link_session;
-
-typedef struct answer {
-    uint8_t type;
-    uint16_t len;
-    const uint8_t *payload;
-} answer;
-
-typedef enum link_result { LINK_OK, LINK_LOST, LINK_TIMEOUT } link_result;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static const char *op_name(uint8_t op)
 {
@@ -109,136 +84,6 @@ static int parse_listen(const char *text, char *host, size_t host_size, char *po
     host[colon - text] = '\0';
     strcpy(port, colon + 1);
     return 0;
-}
-
-/* Listens on host:port, prints the address actually bound (so a caller can
- * learn a port chosen by the system), and accepts one connection. */
-static int listen_and_accept(const char *host, const char *port, uint32_t timeout_ms, int *out_fd)
-{
-    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
-    struct addrinfo *ai = NULL;
-    int gai = getaddrinfo(host, port, &hints, &ai);
-    if (gai != 0) {
-        return cli_usage_error("device: cannot listen on %s:%s: %s", host, port, gai_strerror(gai));
-    }
-    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1) != 0) {
-        int e = errno;
-        freeaddrinfo(ai);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return cli_usage_error("device: cannot listen on %s:%s: %s", host, port, strerror(e));
-    }
-    freeaddrinfo(ai);
-    struct sockaddr_in bound;
-    socklen_t bound_len = sizeof bound;
-    getsockname(fd, (struct sockaddr *)&bound, &bound_len);
-    char text[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &bound.sin_addr, text, sizeof text);
-    printf("listening on %s:%u\n", text, (unsigned)ntohs(bound.sin_port));
-    fflush(stdout);
-
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int ready;
-    do {
-        ready = poll(&p, 1, (int)timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    if (ready <= 0) {
-        close(fd);
-        fprintf(stderr, "bulwark: no device connected within %u s\n", (unsigned)(timeout_ms / 1000u));
-        return EXIT_LINK;
-    }
-    int conn = accept(fd, NULL, NULL);
-    close(fd);
-    if (conn < 0) {
-        fprintf(stderr, "bulwark: accept failed: %s\n", strerror(errno));
-        return EXIT_LINK;
-    }
-    int nodelay = 1;   /* requests are whole frames; answers must not wait for Nagle */
-    setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
-    *out_fd = conn;
-    return 0;
-}
-
-/* ---- requests ---- */
-
-static bool send_all(int fd, const uint8_t *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Sends one request and waits for its answer (same sequence number),
- * resending every RESEND_MS and when the device reports a damaged frame.
- * The answer's payload stays valid until the next request. */
-static link_result request(link_session *s, uint8_t type, const uint8_t *payload, size_t len,
-                           answer *out)
-{
-    s->seq = (uint16_t)(s->seq + 1u == BW_LINK_SEQ_NONE ? 0u : s->seq + 1u);
-    size_t n = bw_link_encode(type, s->seq, payload, len, s->wire, sizeof s->wire);
-    uint64_t deadline = now_ms() + s->timeout_ms;
-    uint64_t resend_at = 0;
-    for (;;) {
-        uint64_t now = now_ms();
-        if (now >= deadline) {
-            return LINK_TIMEOUT;
-        }
-        if (now >= resend_at) {
-            if (!send_all(s->fd, s->wire, n)) {
-                return LINK_LOST;
-            }
-            resend_at = now + RESEND_MS;
-        }
-        uint64_t wait = (resend_at < deadline ? resend_at : deadline) - now;
-        struct pollfd p = { .fd = s->fd, .events = POLLIN };
-        int ready = poll(&p, 1, (int)wait);
-        if (ready < 0 && errno != EINTR) {
-            return LINK_LOST;
-        }
-        if (ready <= 0) {
-            continue;
-        }
-        uint8_t buf[512];
-        ssize_t got = recv(s->fd, buf, sizeof buf, 0);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            return LINK_LOST;
-        }
-        for (ssize_t i = 0; i < got; i++) {
-            bw_link_frame f;
-            bw_link_error error;
-            if (bw_link_decode_byte(&s->decoder, buf[i], &f, &error) != BW_LINK_EVENT_FRAME) {
-                continue;   /* a damaged answer: the resend brings it again */
-            }
-            if (f.type == BW_LINK_NACK && f.seq == BW_LINK_SEQ_NONE) {
-                resend_at = 0;   /* the device saw a damaged frame: ours, probably */
-                continue;
-            }
-            if (f.seq != s->seq || f.type < 0x80u) {
-                continue;        /* an answer to an earlier request, sent again */
-            }
-            memcpy(s->payload, f.payload, f.len);
-            out->type = f.type;
-            out->len = f.len;
-            out->payload = s->payload;
-            return LINK_OK;
-        }
-    }
 }
 
 static int link_failure(link_result r, const char *what, uint32_t timeout_ms)
@@ -291,7 +136,7 @@ typedef struct device_status {
 static int hello(link_session *s, device_status *st, bool print)
 {
     answer a;
-    link_result r = request(s, BW_LINK_HELLO, NULL, 0, &a);
+    link_result r = link_request(s, BW_LINK_HELLO, NULL, 0, &a);
     if (r != LINK_OK) {
         return link_failure(r, "HELLO", s->timeout_ms);
     }
@@ -354,7 +199,7 @@ static int begin(link_session *s, const delivery *d, uint32_t *resume)
         uint8_t p[4 + BW_LINK_DATA_MAX];
         bw_put32(p, at);
         memcpy(p + 4, d->bundle + at, n);
-        link_result r = request(s, BW_LINK_HEAD, p, 4u + n, &a);
+        link_result r = link_request(s, BW_LINK_HEAD, p, 4u + n, &a);
         if (r != LINK_OK) {
             return link_failure(r, "HEAD", s->timeout_ms);
         }
@@ -365,7 +210,7 @@ static int begin(link_session *s, const delivery *d, uint32_t *resume)
     }
     uint8_t p[4];
     bw_put32(p, d->head_len);
-    link_result r = request(s, BW_LINK_BEGIN, p, sizeof p, &a);
+    link_result r = link_request(s, BW_LINK_BEGIN, p, sizeof p, &a);
     if (r != LINK_OK) {
         return link_failure(r, "BEGIN", s->timeout_ms);
     }
@@ -402,7 +247,7 @@ static int send_data(link_session *s, const delivery *d, uint32_t from)
         bw_put32(p, at);
         memcpy(p + 4, d->bundle + at, n);
         answer a;
-        link_result r = request(s, BW_LINK_DATA, p, 4u + n, &a);
+        link_result r = link_request(s, BW_LINK_DATA, p, 4u + n, &a);
         if (r != LINK_OK) {
             return link_failure(r, "DATA", s->timeout_ms);
         }
@@ -469,11 +314,11 @@ static int deliver(link_session *s, const delivery *d, bool install)
         printf("the device already runs app version %u: nothing to deliver\n", (unsigned)d->version);
         return 0;
     }
-    uint64_t trial_deadline = now_ms() + s->timeout_ms;
+    uint64_t trial_deadline = link_now_ms() + s->timeout_ms;
     for (int restarts = 0;; restarts++) {
         uint32_t resume = 0;
         rc = begin(s, d, &resume);
-        for (bool said = false; rc == BEGIN_ON_TRIAL && now_ms() < trial_deadline; said = true) {
+        for (bool said = false; rc == BEGIN_ON_TRIAL && link_now_ms() < trial_deadline; said = true) {
             if (!said) {
                 printf("the device's app is on trial (not yet proved healthy): waiting up to "
                        "%u s\n", (unsigned)(s->timeout_ms / 1000u));
@@ -504,7 +349,7 @@ static int deliver(link_session *s, const delivery *d, bool install)
         return rc;
     }
     answer a;
-    link_result r = request(s, BW_LINK_FINISH, NULL, 0, &a);
+    link_result r = link_request(s, BW_LINK_FINISH, NULL, 0, &a);
     if (r != LINK_OK) {
         return link_failure(r, "FINISH", s->timeout_ms);
     }
@@ -516,7 +361,7 @@ static int deliver(link_session *s, const delivery *d, bool install)
         printf("not installing (--no-install): the device keeps it until an INSTALL\n");
         return 0;
     }
-    r = request(s, BW_LINK_INSTALL, NULL, 0, &a);
+    r = link_request(s, BW_LINK_INSTALL, NULL, 0, &a);
     if (r != LINK_OK) {
         return link_failure(r, "INSTALL", s->timeout_ms);
     }
@@ -577,16 +422,6 @@ static int parse_common(int argc, char **argv, const char *verb, bool want_bundl
     return parse_listen(listen_text, host, 256, port, 16);
 }
 
-static void session_init(link_session *s, int fd, uint32_t timeout_ms)
-{
-    memset(s, 0, sizeof *s);
-    s->fd = fd;
-    s->timeout_ms = timeout_ms;
-    /* A fresh sequence space per run: never mistaken for a previous run's requests. */
-    s->seq = (uint16_t)(((uint32_t)getpid() * 2654435761u) ^ (uint32_t)now_ms());
-    bw_link_decoder_init(&s->decoder);
-}
-
 static int device_deliver(int argc, char **argv)
 {
     char host[256], port[16];
@@ -616,10 +451,10 @@ static int device_deliver(int argc, char **argv)
                path, len);
     }
     int fd = -1;
-    rc = listen_and_accept(host, port, timeout_ms, &fd);
+    rc = link_listen_and_accept(host, port, timeout_ms, &fd);
     if (rc == 0) {
         static link_session s;
-        session_init(&s, fd, timeout_ms);
+        link_session_init(&s, fd, timeout_ms);
         rc = deliver(&s, &d, install);
         close(fd);
     }
@@ -637,10 +472,10 @@ static int device_status_cmd(int argc, char **argv)
         return rc;
     }
     int fd = -1;
-    rc = listen_and_accept(host, port, timeout_ms, &fd);
+    rc = link_listen_and_accept(host, port, timeout_ms, &fd);
     if (rc == 0) {
         static link_session s;
-        session_init(&s, fd, timeout_ms);
+        link_session_init(&s, fd, timeout_ms);
         device_status st;
         rc = hello(&s, &st, true);
         close(fd);
@@ -673,15 +508,15 @@ static int device_keys_cmd(int argc, char **argv)
                                (unsigned)BW_KEYSET_SIZE(1), (unsigned)BW_KEYSET_MAX);
     }
     int fd = -1;
-    rc = listen_and_accept(host, port, timeout_ms, &fd);
+    rc = link_listen_and_accept(host, port, timeout_ms, &fd);
     if (rc != 0) {
         free(set);
         return rc;
     }
     static link_session s;
-    session_init(&s, fd, timeout_ms);
+    link_session_init(&s, fd, timeout_ms);
     answer a;
-    link_result r = request(&s, BW_LINK_KEYS, set, len, &a);
+    link_result r = link_request(&s, BW_LINK_KEYS, set, len, &a);
     close(fd);
     free(set);
     if (r != LINK_OK) {
@@ -730,7 +565,7 @@ static int read_request(link_session *s, uint8_t *csr, size_t max, size_t *len)
         uint8_t p[4];
         answer a;
         bw_put32(p, at);
-        link_result r = request(s, BW_LINK_CSR_READ, p, sizeof p, &a);
+        link_result r = link_request(s, BW_LINK_CSR_READ, p, sizeof p, &a);
         if (r != LINK_OK) {
             return link_failure(r, "CSR_READ", s->timeout_ms);
         }
@@ -761,7 +596,7 @@ static int send_item(link_session *s, uint8_t item, const uint8_t *data, size_t 
         bw_put32(p + 4, (uint32_t)at);
         memcpy(p + BW_LINK_PROV_FIXED, data + at, n);
         answer a;
-        link_result r = request(s, BW_LINK_PROV_DATA, p, BW_LINK_PROV_FIXED + n, &a);
+        link_result r = link_request(s, BW_LINK_PROV_DATA, p, BW_LINK_PROV_FIXED + n, &a);
         if (r != LINK_OK) {
             return link_failure(r, "PROV_DATA", s->timeout_ms);
         }
@@ -885,7 +720,7 @@ static int provision(link_session *s, fleet *f, const char *broker, const char *
         return rc;
     }
     answer a;
-    link_result r = request(s, BW_LINK_PROV_COMMIT, NULL, 0, &a);
+    link_result r = link_request(s, BW_LINK_PROV_COMMIT, NULL, 0, &a);
     if (r != LINK_OK) {
         return link_failure(r, "PROV_COMMIT", s->timeout_ms);
     }
@@ -975,11 +810,11 @@ static int device_provision(int argc, char **argv)
     rc = load_fleet(fleet_dir, &f);
     int fd = -1;
     if (rc == 0) {
-        rc = listen_and_accept(host, port, timeout_s * 1000u, &fd);
+        rc = link_listen_and_accept(host, port, timeout_s * 1000u, &fd);
     }
     if (rc == 0) {
         static link_session s;
-        session_init(&s, fd, timeout_s * 1000u);
+        link_session_init(&s, fd, timeout_s * 1000u);
         rc = provision(&s, &f, broker, out_path, registering ? &api : NULL);
         close(fd);
     }

@@ -35,6 +35,7 @@
 #include "bw_board.h"
 #include "bw_config.h"
 #include "bw_credentials.h"
+#include "bw_debug_monitor.h"
 #include "bw_identity.h"
 #include "bw_kernel.h"
 #include "bw_link.h"
@@ -72,6 +73,8 @@ static struct {
     bw_flash_stats flash_at_begin[BW_PARTITION_COUNT];
     size_t csr_len;                /* the request CSR_READ at offset 0 built */
     uint8_t csr[BW_CRED_CSR_MAX];
+    bool debugging;                /* the attached debugger came over this link */
+    uint64_t debug_last_us;        /* its last DEBUG request (SPEC §9.2: peer timeout) */
 } link;
 
 static const char *const partition_names[BW_PARTITION_COUNT] = {
@@ -329,6 +332,35 @@ static void on_install(uint16_t seq)
     ack(seq, st->current_version);
 }
 
+/* ---- the app debug monitor (docs/SPEC.md §9.2, §20) ---- */
+
+/* One monitor request, answered DEBUG_ANSWER. No authentication: the
+ * local link is the bench's physical port (SPEC §9.2). */
+static void on_debug(uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    if (len == 0 || len > BW_DEBUG_PACKET_MAX) {
+        nack(seq, BW_LINK_NACK_PAYLOAD, NULL, 0, "DEBUG carries one monitor request, 1..480 bytes");
+        return;
+    }
+    uint8_t out[BW_DEBUG_PACKET_MAX];
+    size_t n = bw_debug_monitor_request(p, len, out, sizeof out);
+    link.debug_last_us = port_time_us();
+    link.debugging = bw_debug_monitor_attached();
+    answer(BW_LINK_DEBUG_ANSWER, seq, out, n);
+}
+
+/* A debugger silent for BW_DEBUG_PEER_TIMEOUT_MS is gone (SPEC §9.2). */
+static void debug_watch(void)
+{
+    if (link.debugging && bw_debug_monitor_attached()
+        && port_time_us() - link.debug_last_us > (uint64_t)BW_DEBUG_PEER_TIMEOUT_MS * 1000u) {
+        bw_log("debug: no request over the link for %u ms: the debugger is lost",
+               (unsigned)BW_DEBUG_PEER_TIMEOUT_MS);
+        bw_debug_monitor_peer_lost();
+    }
+    link.debugging = link.debugging && bw_debug_monitor_attached();
+}
+
 /* ---- provisioning (docs/SPEC.md §12) ---- */
 
 static void nack_provision(uint16_t seq, const char *text)
@@ -476,6 +508,9 @@ static void on_frame(const bw_link_frame *f)
         case BW_LINK_KEYS:
             on_keys(f->seq, f->payload, f->len);
             break;
+        case BW_LINK_DEBUG:
+            on_debug(f->seq, f->payload, f->len);
+            break;
         default: {
             char text[48];
             bw_format(text, sizeof text, "unknown request type 0x%02x", (unsigned)f->type);
@@ -517,6 +552,7 @@ void link_service_work(void)
         bw_link_decoder_init(&link.decoder);
         board_link_start();
     }
+    debug_watch();
     uint32_t dropped = board_link_rx_dropped();
     if (dropped != link.dropped_logged) {
         bw_log("link: %" PRIu32 " received bytes dropped so far (receive queue full)", dropped);

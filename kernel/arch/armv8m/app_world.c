@@ -118,18 +118,19 @@ void arch_supervisor_defer(void)
     SCB_ICSR = ICSR_PENDSVSET;
 }
 
-/* PendSV_S body: 2 when the supervisor thread must take a captured crash
- * now (arch_supervisor_defer), 1 when the app must be (re)started now,
- * else 0. */
-uint32_t arch_pendsv_work(void);
-uint32_t arch_pendsv_work(void)
+/* PendSV_S body, given its EXC_RETURN: 2 when the supervisor thread must
+ * take a captured crash now (arch_supervisor_defer), 1 when the app must be
+ * (re)started now, 3/4 when the debug monitor halts/resumes it now
+ * (arch_debug_pendsv), else 0. */
+uint32_t arch_pendsv_work(uint32_t exc_return);
+uint32_t arch_pendsv_work(uint32_t exc_return)
 {
     if (supervisor_pending) {
         supervisor_pending = false;
         return 2u;
     }
     kernel_loop_work();
-    return restart_pending ? 1u : 0u;
+    return restart_pending ? 1u : arch_debug_pendsv(exc_return);
 }
 
 static bool app_entry_valid(uint32_t sp, uint32_t pc)
@@ -301,6 +302,7 @@ uint32_t arch_app_prepare(void)
     uint32_t pc = vectors[1];
 
     restart_pending = false;
+    arch_debug_app_restarting();
     app_state_reset();
     arch_gate_reset();
     uint32_t deepest = arch_kernel_stack_deepest();

@@ -115,7 +115,33 @@ void arch_supervisor_defer(void);
 /* Starts the supervision tick (SysTick_S) and the board's secure watchdog. */
 void arch_supervision_init(void);
 
-/* Called by arch_app_prepare as the app is entered: supervision starts watching it. */
+/* Called by arch_app_prepare as the app is entered (and by the debug
+ * monitor as a halted app resumes): supervision starts watching it. */
 void arch_supervision_app_entered(void);
+
+/* The debug monitor halted the app: supervision stops watching it. */
+void arch_supervision_app_paused(void);
+
+/* True while the app runs (entered, not stopped, not halted). */
+bool arch_supervision_app_running(void);
+
+/* ---- the debug monitor's halt (debug_halt.c) ---- */
+
+/* True while a debugger is attached: every tick pends the kernel loop. */
+bool arch_debug_attached(void);
+
+/* From arch_app_prepare: the app restarts, any halt ends. */
+void arch_debug_app_restarting(void);
+
+/* From PendSV_S after the kernel loop, with its EXC_RETURN: 3 when the app
+ * must halt now (exceptions.S saves it and enters arch_debug_halted_thread),
+ * 4 when the halted app must resume now, else 0. */
+uint32_t arch_debug_pendsv(uint32_t exc_return);
+
+/* From arch_fault_handle for an app fault: true when a debugger is
+ * attached and the fault came from the app's own code: the app's state is
+ * saved with the stop reason, and the caller enters the halted thread. */
+bool arch_debug_fault_stop(const uint32_t *r4_r11, uint32_t exc_return, uint32_t exception,
+                           const arch_fault_status *s);
 
 #endif

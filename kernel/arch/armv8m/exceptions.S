@@ -42,7 +42,10 @@ arch_fault_entry:
     str     r1, [sp]
     bl      arch_fault_handle       /* returns only for an app fault */
     cbz     r0, 1f
-    b.w     arch_enter_supervisor
+    cmp     r0, #2
+    bne     2f
+    b.w     arch_enter_halted
+2:  b.w     arch_enter_supervisor
 1:  ldr     lr, [sp]                /* kernel work under the fault: back into it */
     add     sp, sp, #8
     pop     {r4-r11}
@@ -71,14 +74,44 @@ SysTick_Handler:
     .thumb_func
 PendSV_Handler:
     push    {r4, lr}
-    bl      arch_pendsv_work        /* 1: (re)start the app now, 2: supervisor */
+    mov     r0, lr                  /* EXC_RETURN: was the app itself preempted? */
+    bl      arch_pendsv_work        /* 1: (re)start the app, 2: supervisor, 3: halt, 4: resume */
     pop     {r4, lr}
     cmp     r0, #1
     beq     2f
-    bhi     3f
+    cmp     r0, #2
+    beq     3f
+    cmp     r0, #3
+    beq     4f
+    cmp     r0, #4
+    beq     5f
     bx      lr
 2:  b.w     arch_enter_app
 3:  b.w     arch_enter_supervisor
+4:  ldr     r0, =arch_debug_saved   /* halt: the app's r4-r11 and EXC_RETURN, kept */
+    stmia   r0!, {r4-r11}
+    str     lr, [r0]
+    b.w     arch_enter_halted
+5:  ldr     r0, =__kernel_stack_top /* resume: drop the halted thread... */
+    msr     msp, r0
+    ldr     r0, =arch_debug_saved   /* ...and return into the app as it was */
+    ldmia   r0!, {r4-r11}
+    ldr     lr, [r0]
+    movs    r0, #0
+    msr     basepri, r0             /* the app's exceptions may run again */
+    bx      lr                      /* the hardware unstacks the app's frame */
+    .ltorg
+
+/* The app halted by the debug monitor (debug_halt.c): the kernel sleeps in
+ * a secure thread, every app exception masked, until PendSV_S resumes it. */
+    .section .text.arch_enter_halted, "ax", %progbits
+    .global arch_enter_halted
+    .type arch_enter_halted, %function
+    .thumb_func
+arch_enter_halted:
+    ldr     r0, =arch_debug_halted_thread
+    b.w     arch_enter_secure_thread
+    .ltorg
 
     .section .text.arch_enter_app, "ax", %progbits
     .global arch_enter_app

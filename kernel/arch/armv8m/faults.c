@@ -140,7 +140,9 @@ static bool fault_is_kernels(const uint32_t *r4_r11, uint32_t exc_return, const 
  * app fault, captured and stopped: 1, the caller enters the supervisor
  * thread; 0, kernel work was under the fault (lazy FP state the app
  * tampered with faults a kernel handler's entry), so the caller returns into
- * it and PendSV_S enters the supervisor after. */
+ * it and PendSV_S enters the supervisor after; 2, a debugger is attached
+ * and the app is halted in the monitor (debug_halt.c): the caller enters
+ * the halted thread. */
 uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr);
 uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t ipsr)
 {
@@ -153,6 +155,9 @@ uint32_t arch_fault_handle(const uint32_t *r4_r11, uint32_t exc_return, uint32_t
                bw_crash_trigger_name(exception), exc_return, frame[6], frame[7],
                s.cfsr, s.hfsr, s.sfsr, s.bfar);
         reset_noting(MV_WAKEREASON_MICROVISORCRASH);
+    }
+    if (arch_debug_fault_stop(r4_r11, exc_return, exception, &s)) {
+        return 2;   /* a debugger is attached: the app halts, its state kept */
     }
     arch_app_capture_and_stop(exception, false, r4_r11, exc_return, &s);
     if ((exc_return & EXC_RETURN_S) && arch_kernel_handler_active(0)) {

@@ -116,6 +116,17 @@ void arch_supervision_app_entered(void)
     app_running = true;
 }
 
+void arch_supervision_app_paused(void)
+{
+    app_running = false;
+    watch.masked = false;
+}
+
+bool arch_supervision_app_running(void)
+{
+    return app_running;
+}
+
 static uint32_t app_masks(void)
 {
     uint32_t primask, faultmask, basepri;
@@ -331,7 +342,7 @@ void arch_kernel_loop_every_tick(bool on)
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
 {
     board_watchdog_feed();
-    if (loop_every_tick) {
+    if (loop_every_tick || arch_debug_attached()) {
         SCB_ICSR = ICSR_PENDSVSET;   /* the network's timers run in the kernel loop */
     }
     if (!app_running) {

@@ -384,4 +384,15 @@
 #define BW_CRED_CSR_MAX 512
 #endif
 
+/* App debug monitor (SPEC §20): a debugger attached over the local link
+ * that sends nothing for this long is gone; the monitor removes its
+ * breakpoints and resumes the app (SPEC §9.2). */
+#define BW_DEBUG_PEER_TIMEOUT_MS 15000
+
+/* Breakpoints the monitor holds at once. */
+#define BW_DEBUG_BREAKPOINTS_MAX 8
+
+/* Largest flash sector the monitor can rewrite for a breakpoint in app flash. */
+#define BW_DEBUG_SECTOR_MAX 8192
+
 #endif

@@ -11,6 +11,7 @@
 #ifndef BW_DEBUG_MONITOR_H
 #define BW_DEBUG_MONITOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,9 @@ size_t bw_debug_monitor_request(const uint8_t *req, size_t len, uint8_t *answer,
  * closed or timed out): the monitor removes every breakpoint, restores the
  * app's code and resumes the app if it was halted. Idempotent. */
 void bw_debug_monitor_peer_lost(void);
+
+/* True while a debugger is attached (a request since the last DETACH or
+ * peer loss): its transport watches for silence (SPEC §9.2). */
+bool bw_debug_monitor_attached(void);
 
 #endif

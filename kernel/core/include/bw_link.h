@@ -50,11 +50,13 @@ typedef enum bw_link_type {
     BW_LINK_CSR_READ = 0x07,     /* u32 offset (0: build a fresh request) -> CHUNK */
     BW_LINK_PROV_DATA = 0x08,    /* u8 item, 3 x 0, u32 offset, 1..508 bytes -> ACK(bytes held) */
     BW_LINK_PROV_COMMIT = 0x09,  /* (empty): check and store the draft -> ACK(record sequence) */
+    BW_LINK_DEBUG = 0x0A,        /* one app debug monitor request (SPEC §20) -> DEBUG_ANSWER */
     BW_LINK_KEYS = 0x0B,         /* a key set (SPEC §12.4) -> ACK(key-set sequence held) */
     BW_LINK_ACK = 0x80,      /* u32 value, u8 engine op, 3 reserved */
     BW_LINK_STATUS = 0x81,   /* BW_LINK_STATUS_SIZE bytes, see docs/SPEC.md */
     BW_LINK_NACK = 0x82,     /* u8 code, u8 engine error, u8 manifest error, u8 0, u32 value, text */
     BW_LINK_CHUNK = 0x83,    /* u32 total length, up to BW_LINK_DATA_MAX bytes from the offset asked */
+    BW_LINK_DEBUG_ANSWER = 0x84, /* the monitor's answer (SPEC §20) */
 } bw_link_type;
 
 #define BW_LINK_ACK_SIZE       8u
