@@ -22,8 +22,9 @@
 #define BW_DEBUG_CHALLENGE_MS  30000u   /* a CHALLENGE is good for one OPEN this long */
 
 typedef struct bw_debug_session_hooks {
-    /* The monitor (bw_debug_monitor.h); the lead points these at
-     * bw_debug_monitor_request / bw_debug_monitor_peer_lost. */
+    /* The monitor (bw_debug_monitor.h): bw_debug_monitor_request and
+     * bw_debug_monitor_peer_lost. NULL: no monitor (MONITOR records are
+     * answered DROPPED malformed). */
     size_t (*monitor_request)(const uint8_t *req, size_t len, uint8_t *answer, size_t cap);
     void (*monitor_peer_lost)(void);
     /* The running app's debug key (0x04 || X || Y) when its verified

@@ -62,7 +62,9 @@ static void end_session(const char *why)
     bw_debug_wipe(&s.keys, sizeof s.keys);
     s.open = false;
     bw_log("debug: session %s", why);
-    s.hooks.monitor_peer_lost();
+    if (s.hooks.monitor_peer_lost != NULL) {
+        s.hooks.monitor_peer_lost();
+    }
 }
 
 static void drop_challenge(void)
@@ -189,8 +191,8 @@ static size_t act(const uint8_t *inner, size_t len, bool *close)
 {
     switch (inner[0]) {
     case BW_DEBUG_IN_MONITOR: {
-        if (len < 2) {
-            return 0;
+        if (len < 2 || s.hooks.monitor_request == NULL) {
+            return 0;   /* no monitor linked: answered DROPPED malformed */
         }
         size_t n = s.hooks.monitor_request(inner + 1, len - 1, s.reply + 1, BW_DEBUG_PACKET_MAX);
         if (n == 0 || n > BW_DEBUG_PACKET_MAX) {
