@@ -49,4 +49,12 @@
 #define MBEDTLS_X509_CSR_PARSE_C
 /* ---- end of the provisioning block ---- */
 
+/* ---- the debug session's CLI end (lib_debug_client.c, SPEC §21): ECDH
+ * with an ephemeral key, HKDF-SHA-256, AES-128-GCM records. */
+#define MBEDTLS_ECDH_C
+#define MBEDTLS_HKDF_C
+#define MBEDTLS_GCM_C
+#define MBEDTLS_CIPHER_C
+/* ---- end of the debug session block ---- */
+
 #endif

@@ -23,6 +23,8 @@
 #include "bw_board.h"
 #include "bw_cloud.h"
 #include "bw_crypto.h"
+#include "bw_debug_monitor.h"
+#include "bw_debug_session.h"
 #include "bw_credentials.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
@@ -34,6 +36,7 @@
 #include "bw_port.h"
 #include "bw_random.h"
 #include "bw_tls.h"
+#include "bw_update.h"
 #include "bw_version.h"
 #include "cloud_service.h"
 #include "update_service.h"
@@ -228,6 +231,27 @@ static void tear_down(const char *why)
     bw_network_set_status(MV_NETWORKSTATUS_CONNECTING);
 }
 
+/* The debug session's key (SPEC §21.2): the running app's verified
+ * manifest, re-read at each HELLO and OPEN (so an install takes effect at
+ * once). Static: the manifest is too big for the secure stack. */
+static bool running_app_debug_key(uint8_t key[BW_PUBLIC_KEY_SIZE])
+{
+    static bw_manifest m;
+    if (bw_update_current_manifest(&m) != BW_OK || !m.debug.debuggable) {
+        return false;
+    }
+    memcpy(key, m.debug.public_key, BW_PUBLIC_KEY_SIZE);
+    return true;
+}
+
+/* The debug session over the cloud link (SPEC §21), carrying the app debug
+ * monitor's packets (SPEC §20). */
+static const bw_debug_session_hooks debug_hooks = {
+    .monitor_request = bw_debug_monitor_request,
+    .monitor_peer_lost = bw_debug_monitor_peer_lost,
+    .debug_key = running_app_debug_key,
+};
+
 static void start(void)
 {
     bw_modem_port port = { .ctx = NULL, .read = modem_read, .write = modem_write };
@@ -245,6 +269,7 @@ static void start(void)
     bw_ota_hooks ota = { .install = ota_install, .downloaded = ota_downloaded,
                          .take_apply_request = ota_take_apply, .ctx = NULL };
     bw_ota_init(&ota);
+    bw_debug_session_init(&debug_hooks, cs.device_id);
     cs.state = LINK_OFF;
     cs.started = true;
 }
@@ -294,6 +319,7 @@ void cloud_service_work(void)
     uint64_t now = now_ms();
     bw_ota_poll(now);   /* also offline: a polite window ends, a download completes */
     bw_http_relay_poll(port_time_us());   /* HTTP requests past their deadline end */
+    bw_debug_session_poll(now);   /* an idle debug session ends, also offline */
     bw_modem_poll((uint32_t)now);
     bw_modem_status modem;
     bw_modem_status_get(&modem);

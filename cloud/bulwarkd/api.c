@@ -129,9 +129,13 @@ static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
         "messages_in", (json_int_t)k->mqtt_messages_in, "published", (json_int_t)k->mqtt_published,
         "acks", (json_int_t)k->mqtt_acks, "bad_piece_ignored", (json_int_t)k->mqtt_bad_piece,
         "bad_op", (json_int_t)k->mqtt_bad_op, "closed_by_broker", (json_int_t)k->mqtt_closed);
-    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+    json_t *debug = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "exchanges", (json_int_t)k->debug_exchanges,
+        "answered", (json_int_t)k->debug_answered, "timeouts", (json_int_t)k->debug_timeouts,
+        "busy_refused", (json_int_t)k->debug_busy, "unmatched_ignored", (json_int_t)k->debug_unmatched,
+        "bad_ignored", (json_int_t)k->debug_bad);
+    return send_json(c, 200, json_pack("{s:s, s:b, s:i, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
         "status", "ok", "broker_connected", broker_connected(d->broker), "schema_version",
-        store_schema_version(d->store), "ota", ota, "http", http, "mqtt", mqtt, "counters",
+        store_schema_version(d->store), "ota", ota, "http", http, "mqtt", mqtt, "debug", debug, "counters",
         "messages", (json_int_t)k->messages, "unregistered_ignored", (json_int_t)k->unregistered,
         "invalid_ignored", (json_int_t)k->invalid, "unknown_topic_ignored", (json_int_t)k->unknown_topic,
         "log_lines", (json_int_t)k->log_lines, "duplicate_lines", (json_int_t)k->duplicate_lines,
@@ -224,7 +228,56 @@ static enum MHD_Result device_logs(struct MHD_Connection *c, bwd *d, const char 
     }
 }
 
-static enum MHD_Result route_device(struct MHD_Connection *c, bwd *d, const char *method, const char *rest)
+/* POST /v1/devices/{id}/debug: one debug session exchange (SPEC §21.5),
+ * raw bytes both ways. */
+static enum MHD_Result device_debug(struct MHD_Connection *c, bwd *d, const char *method, const char *id,
+                                    const request *req)
+{
+    if (strcmp(method, "POST") != 0) {
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (POST)", method);
+    }
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type == NULL || strcasecmp(type, "application/octet-stream") != 0) {
+        return send_error(c, 415, "unsupported_media_type", "send the session bytes as application/octet-stream");
+    }
+    json_t *device = store_device_json(d->store, id);
+    if (device == NULL) {
+        return send_error(c, 404, "not_found", "device %s is not registered", id);
+    }
+    bool online = json_is_true(json_object_get(device, "online"));
+    json_decref(device);
+    if (!online) {
+        return send_error(c, 409, "offline", "device %s is offline", id);
+    }
+    if (req->len == 0 || req->len > BWD_DEBUG_MAX) {
+        return send_error(c, 413, "too_large", "session bytes must be 1..%u, not %zu", BWD_DEBUG_MAX, req->len);
+    }
+    uint8_t answer[BWD_DEBUG_MAX];
+    size_t n = 0;
+    const char *code = "internal";
+    unsigned status = bwd_debug_exchange(d, id, (const uint8_t *)req->body, req->len, answer, &n, &code);
+    if (status != 200) {
+        if (status == 429) {
+            return send_error(c, status, code, "device %s: one debug exchange at a time, at most %u a second", id,
+                              BWD_DEBUG_RATE);
+        }
+        if (status == 504) {
+            return send_error(c, status, code, "device %s did not answer in %d s", id, BWD_DEBUG_WAIT_S);
+        }
+        return send_error(c, status, code, "device %s: the exchange failed (%s)", id, code);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, answer, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result route_device(struct MHD_Connection *c, bwd *d, const char *method, const char *rest,
+                                   const request *req)
 {
     char id[BWD_DEVICE_ID_LEN + 1];
     const char *slash = strchr(rest, '/');
@@ -256,6 +309,9 @@ static enum MHD_Result route_device(struct MHD_Connection *c, bwd *d, const char
             return send_json(c, 200, json_pack("{s:s, s:b}", "id", id, "removed", 1));
         }
         return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, DELETE)", method);
+    }
+    if (strcmp(tail, "/debug") == 0) {
+        return device_debug(c, d, method, id, req);
     }
     if (strcmp(tail, "/logs") != 0 && strcmp(tail, "/crashes") != 0) {
         return send_error(c, 404, "not_found", "no such resource");
@@ -531,7 +587,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, POST)", method);
     }
     if (strncmp(url, "/v1/devices/", 12) == 0) {
-        return route_device(c, d, method, url + 12);
+        return route_device(c, d, method, url + 12, req);
     }
     if (strcmp(url, "/v1/apps") == 0) {
         if (strcmp(method, "GET") == 0) return send_json(c, 200, json_pack("{s:o}", "apps", store_apps_json(d->store)));

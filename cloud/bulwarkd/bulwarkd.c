@@ -143,6 +143,8 @@ static void on_message(void *context, const char *topic, const uint8_t *payload,
         bwd_handle_config(d, id, payload, len);
     } else if (strcmp(kind, "mqtt") == 0) {
         bwd_handle_mqtt(d, id, payload, len);
+    } else if (strcmp(kind, "debug") == 0) {
+        bwd_handle_debug(d, id, payload, len);
     } else {
         d->counters.unknown_topic++;
     }

@@ -51,6 +51,8 @@ typedef struct bwd_counters {
     /* §18 */
     atomic_ulong mqtt_sessions, mqtt_refused, mqtt_messages_in, mqtt_published, mqtt_acks, mqtt_bad_piece,
         mqtt_bad_op, mqtt_closed;
+    /* §21.5 */
+    atomic_ulong debug_exchanges, debug_answered, debug_timeouts, debug_busy, debug_unmatched, debug_bad;
 } bwd_counters;
 
 typedef struct bwd {
@@ -150,6 +152,18 @@ json_t *bwd_appconfig_get(bwd *d, const char *device, const char *key, bwd_appco
  * from the store at once. */
 void bwd_handle_config(bwd *d, const char *device, const uint8_t *payload, size_t len);
 
+/* ---- the debug relay (debug.c, SPEC §21.5; docs/API.md) ---- */
+#define BWD_DEBUG_MAX 512u      /* session bytes per exchange (CP_DEBUG_MAX) */
+#define BWD_DEBUG_RATE 50u      /* exchanges per device per second */
+#define BWD_DEBUG_WAIT_S 10     /* for the device's answer */
+/* One exchange: publishes in[0..len) to the device as DEBUG_DOWN and waits
+ * for its DEBUG_UP. Returns the HTTP status: 200 with the answer in
+ * out[0..*out_len) (out: BWD_DEBUG_MAX bytes), else 413, 429, 503 or 504
+ * with *code. The caller has checked that the device exists and is online. */
+unsigned bwd_debug_exchange(bwd *d, const char *device, const uint8_t *in, size_t len, uint8_t *out,
+                            size_t *out_len, const char **code);
+/* Handles a DEBUG_UP from a registered device: wakes the exchange it answers. */
+void bwd_handle_debug(bwd *d, const char *device, const uint8_t *payload, size_t len);
 /* Wall clock, ms since 1970. */
 int64_t bwd_now_ms(void);
 

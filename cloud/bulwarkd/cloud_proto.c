@@ -578,3 +578,34 @@ size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint
     bw_put32(out + 12, body_length);
     return CP_HTTP_HEAD + 2u * count;
 }
+
+void cp_encode_debug_header(uint8_t type, uint16_t length, uint32_t exchange, uint8_t out[CP_DEBUG_HEADER])
+{
+    out[0] = CP_VERSION;
+    out[1] = type;
+    bw_put16(out + 2, length);
+    bw_put32(out + 4, exchange);
+}
+
+cp_result cp_decode_debug(const uint8_t *p, size_t len, uint8_t type, uint16_t *length, uint32_t *exchange)
+{
+    if (len < CP_DEBUG_HEADER) {
+        return CP_ERR_SHORT;
+    }
+    if (p[0] != CP_VERSION) {
+        return CP_ERR_VERSION;
+    }
+    if (p[1] != type) {
+        return CP_ERR_TYPE;
+    }
+    uint16_t n = bw_get16(p + 2);
+    if (n == 0 || n > CP_DEBUG_MAX || len != CP_DEBUG_HEADER + (size_t)n) {
+        return CP_ERR_LENGTH;
+    }
+    if (bw_get32(p + 4) == 0) {
+        return CP_ERR_RANGE;
+    }
+    *length = n;
+    *exchange = bw_get32(p + 4);
+    return CP_OK;
+}

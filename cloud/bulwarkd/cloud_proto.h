@@ -29,6 +29,10 @@
 #define CP_TYPE_CONFIG_RESPONSE 0x90u
 #define CP_TYPE_MQTT_UP 7u           /* §18 */
 #define CP_TYPE_MQTT_DOWN 0x85u
+#define CP_TYPE_DEBUG_UP 8u          /* §21.5 */
+#define CP_TYPE_DEBUG_DOWN 0x86u
+#define CP_DEBUG_HEADER 8u
+#define CP_DEBUG_MAX 512u            /* session bytes in one DEBUG message */
 
 #define CP_STATUS_SIZE 40u
 #define CP_LOG_HEADER 12u
@@ -283,5 +287,12 @@ cp_result cp_decode_mqtt_op(const uint8_t *p, size_t len, cp_mqtt_op *out);
 size_t cp_encode_http_response_head(cp_http_result result, uint16_t status, uint16_t count,
                                     const uint16_t *lengths, uint32_t body_length,
                                     uint8_t out[CP_HTTP_HEAD + 2 * CP_HTTP_HEADERS_MAX]);
+
+/* DEBUG_UP/DEBUG_DOWN head (§21.5): version, type, L, exchange ID X. */
+void cp_encode_debug_header(uint8_t type, uint16_t length, uint32_t exchange, uint8_t out[CP_DEBUG_HEADER]);
+
+/* Decodes a DEBUG message of type: length 8 + L, 1 <= L <= 512, X != 0.
+ * *length gets L, *exchange X; the session bytes follow the header. */
+cp_result cp_decode_debug(const uint8_t *p, size_t len, uint8_t type, uint16_t *length, uint32_t *exchange);
 
 #endif

@@ -122,4 +122,11 @@ int bw_crypto_snprintf(char *out, size_t size, const char *fmt, ...);
 #define MBEDTLS_PLATFORM_SNPRINTF_MACRO bw_crypto_snprintf
 /* ---- end of the provisioning block ---- */
 
+/* ---- the debug session (kernel/core/src/bw_debug_session.c, docs/SPEC.md
+ * §21) ---- Ephemeral keys, ECDH and the OPEN signature check by p256-m
+ * (above); records are AES-128-GCM (already here for TLS); the key schedule
+ * is HKDF-SHA-256, which this block adds. */
+#define MBEDTLS_HKDF_C
+/* ---- end of the debug session block ---- */
+
 #endif

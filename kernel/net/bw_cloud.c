@@ -15,6 +15,7 @@
 #include "bw_app_log.h"
 #include "bw_cloud.h"
 #include "bw_crash.h"
+#include "bw_debug_session.h"
 #include "bw_http_relay.h"
 #include "bw_kernel.h"
 #include "bw_network.h"
@@ -37,6 +38,7 @@ static uint8_t crash_buf[BW_CLOUD_CRASH_SIZE];
 static uint8_t log_buf[BW_CLOUD_LOG_MAX];
 static uint8_t update_buf[BW_CLOUD_UPDATE_MAX];
 static uint8_t update_next[BW_CLOUD_UPDATE_MAX];   /* a newer report while one is in flight */
+static uint8_t debug_up[BW_CLOUD_DEBUG_HEADER + BW_DEBUG_WIRE_MAX];   /* the session's answer (§21.5) */
 
 static struct {
     char device_id[BW_CLOUD_DEVICE_ID_LEN];
@@ -59,6 +61,7 @@ static struct {
     uint8_t status_wake_reason;
     bool time_pending;            /* no TIME yet since it was */
     uint64_t status_sent_us;      /* when it was published */
+    size_t debug_up_len;          /* 0: no debug answer waiting */
     bw_cloud_counters counters;
 } c;
 
@@ -153,6 +156,7 @@ void bw_cloud_disconnected(void)
 {
     c.online = false;
     c.publish = NULL;
+    c.debug_up_len = 0;   /* an answer to an exchange of the lost session reaches nobody */
     c.status.state = SLOT_EMPTY;
     if (c.crash.state == SLOT_SENT) {
         c.crash.state = SLOT_READY;
@@ -316,6 +320,9 @@ void bw_cloud_pump(uint64_t now_us)
     if (!send(&c.update)) {
         return;
     }
+    if (c.debug_up_len > 0 && publish_qos0("up/debug", debug_up, c.debug_up_len) != BW_E_FULL) {
+        c.debug_up_len = 0;   /* sent, or the session is gone */
+    }
     bw_http_relay_pump(publish_http);   /* an app waits on these: before crash records and logs */
     bw_mqtt_relay_pump(publish_mqtt);
     if (c.crash.state == SLOT_EMPTY) {
@@ -374,6 +381,21 @@ static void set_time(const bw_cloud_down *down, uint64_t now_us)
     c.counters.time_sets++;
 }
 
+/* One debug exchange (§21.5): the session answers at once; the answer goes
+ * on the next pump. A newer exchange replaces an answer not sent yet (its
+ * CLI gave up on it). */
+static void debug_exchange(const bw_cloud_down *down, uint64_t now_us)
+{
+    size_t n = bw_debug_session_input(down->debug.data, down->debug.length, now_us / 1000u,
+                                      debug_up + BW_CLOUD_DEBUG_HEADER, BW_DEBUG_WIRE_MAX);
+    if (c.debug_up_len > 0) {
+        c.counters.debug_unsent++;
+    }
+    bw_cloud_encode_debug_up(down->debug.exchange, (uint16_t)n, debug_up);
+    c.debug_up_len = n > 0 ? BW_CLOUD_DEBUG_HEADER + n : 0;
+    c.counters.debug_exchanges++;
+}
+
 void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, uint64_t now_us)
 {
     static const struct {
@@ -386,6 +408,7 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         { "down/http", BW_CLOUD_TYPE_HTTP_RESPONSE },
         { "down/config", BW_CLOUD_TYPE_CONFIG_RESPONSE },
         { "down/mqtt", BW_CLOUD_TYPE_MQTT_DOWN },
+        { "down/debug", BW_CLOUD_TYPE_DEBUG_DOWN },
     };
     bw_cloud_down down;
     uint8_t type = 0;
@@ -404,6 +427,8 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         bw_http_relay_received(type, &down.http);
     } else if (type == BW_CLOUD_TYPE_MQTT_DOWN) {
         bw_mqtt_relay_received(&down.http);
+    } else if (type == BW_CLOUD_TYPE_DEBUG_DOWN) {
+        debug_exchange(&down, now_us);
     } else {
         bw_ota_chunk(&down.chunk, now_us / 1000u);
     }

@@ -9,7 +9,9 @@
  * kernel RAM: a message leaves its slot only on its PUBACK, so a connection
  * lost with messages in flight sends them again on the next one. HTTP
  * request pieces (bw_http_relay.h, §16) go at QoS 0 on bw/D/up/http and
- * HTTP_RESPONSE pieces from bw/D/down/http go to the relay. It does
+ * HTTP_RESPONSE pieces from bw/D/down/http go to the relay; DEBUG_DOWN from
+ * bw/D/down/debug goes to the debug session (bw_debug_session.h) and its
+ * answer back at QoS 0 on bw/D/up/debug. It does
  * not own the connection: the caller says when a session is up or gone and
  * hands it the publish function of that session. Kernel loop only.
  */
@@ -93,6 +95,8 @@ typedef struct bw_cloud_counters {
     uint32_t updates_sent;       /* UPDATE reports acknowledged */
     uint32_t bad_messages;       /* from the cloud: unknown topic, version, type, length */
     uint32_t time_sets;
+    uint32_t debug_exchanges;    /* DEBUG_DOWN handed to the debug session (§21.5) */
+    uint32_t debug_unsent;       /* answers replaced before they could go */
 } bw_cloud_counters;
 
 /* What the cloud layer has done since bw_cloud_init. */

@@ -147,6 +147,32 @@ static bw_err decode_http(const uint8_t *payload, size_t len, bw_cloud_down *out
     return BW_OK;
 }
 
+/* DEBUG_DOWN (§21.5): 8 + L bytes, L 1 .. 512, X != 0. */
+static bw_err decode_debug(const uint8_t *payload, size_t len, bw_cloud_down *out)
+{
+    if (len < BW_CLOUD_DEBUG_HEADER || len != BW_CLOUD_DEBUG_HEADER + (size_t)bw_get16(payload + 2)) {
+        return BW_E_SIZE;
+    }
+    uint16_t n = bw_get16(payload + 2);
+    uint32_t x = bw_get32(payload + 4);
+    if (n == 0 || n > BW_CLOUD_DEBUG_MAX || x == 0) {
+        return BW_E_INVALID;
+    }
+    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_DEBUG_DOWN };
+    out->debug.exchange = x;
+    out->debug.length = n;
+    out->debug.data = payload + BW_CLOUD_DEBUG_HEADER;
+    return BW_OK;
+}
+
+void bw_cloud_encode_debug_up(uint32_t exchange, uint16_t length, uint8_t out[BW_CLOUD_DEBUG_HEADER])
+{
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_DEBUG_UP;
+    bw_put16(out + 2, length);
+    bw_put32(out + 4, exchange);
+}
+
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out)
 {
     if (len < 2) {
@@ -164,6 +190,9 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     if (payload[1] == BW_CLOUD_TYPE_HTTP_RESPONSE || payload[1] == BW_CLOUD_TYPE_CONFIG_RESPONSE
         || payload[1] == BW_CLOUD_TYPE_MQTT_DOWN) {
         return decode_http(payload, len, out);
+    }
+    if (payload[1] == BW_CLOUD_TYPE_DEBUG_DOWN) {
+        return decode_debug(payload, len, out);
     }
     if (payload[1] != BW_CLOUD_TYPE_TIME) {
         return BW_E_INVALID;

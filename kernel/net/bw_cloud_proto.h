@@ -28,6 +28,8 @@
 #define BW_CLOUD_TYPE_CONFIG_RESPONSE 0x90u
 #define BW_CLOUD_TYPE_MQTT_UP       7u     /* §18: same piece layout as §16.1 */
 #define BW_CLOUD_TYPE_MQTT_DOWN     0x85u
+#define BW_CLOUD_TYPE_DEBUG_UP      8u     /* §21.5: session bytes, opaque to the cloud */
+#define BW_CLOUD_TYPE_DEBUG_DOWN    0x86u
 
 #define BW_CLOUD_STATUS_SIZE      40u
 #define BW_CLOUD_LOG_HEADER       12u
@@ -51,6 +53,8 @@
 #define BW_CLOUD_SHA256_SIZE      32u
 #define BW_CLOUD_HTTP_HEADER      16u      /* §16.1: a piece's header */
 #define BW_CLOUD_HTTP_PIECE_MAX   1792u    /* stream bytes in one piece */
+#define BW_CLOUD_DEBUG_HEADER     8u       /* §21.5: version, type, u16 L, u32 exchange ID */
+#define BW_CLOUD_DEBUG_MAX        512u     /* session bytes in one DEBUG message (BW_DEBUG_WIRE_MAX) */
 
 typedef struct bw_cloud_status {
     bool online;
@@ -135,6 +139,11 @@ typedef struct bw_cloud_down {
     bw_cloud_deploy deploy;  /* DEPLOY */
     bw_cloud_chunk chunk;    /* CHUNK */
     bw_cloud_http_piece http; /* HTTP_RESPONSE, CONFIG_RESPONSE, MQTT_DOWN */
+    struct {
+        uint32_t exchange;    /* X, never 0 */
+        uint16_t length;      /* 1 .. BW_CLOUD_DEBUG_MAX */
+        const uint8_t *data;  /* into the payload */
+    } debug;                  /* DEBUG_DOWN */
 } bw_cloud_down;
 
 /* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
@@ -144,7 +153,8 @@ typedef struct bw_cloud_down {
  * BW_CLOUD_CHUNK_MAX or carrying bytes with a non-OK status; an HTTP_RESPONSE
  * or MQTT_DOWN piece with request ID 0, length 0 or above BW_CLOUD_HTTP_PIECE_MAX, or
  * passing its stream's end), BW_E_SIZE for a length its type does not have
- * (a CHUNK or an HTTP_RESPONSE: exactly 16 + its length). */
+ * (a CHUNK or an HTTP_RESPONSE: exactly 16 + its length; a DEBUG_DOWN:
+ * exactly 8 + L, L 1 .. BW_CLOUD_DEBUG_MAX, exchange ID not 0). */
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out);
 
 /* Writes an HTTP_REQUEST piece's header (BW_CLOUD_HTTP_HEADER bytes) for
@@ -154,6 +164,9 @@ void bw_cloud_encode_http_request(const bw_cloud_http_piece *piece, uint8_t out[
 void bw_cloud_encode_piece(uint8_t type, const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
 /* The same for an MQTT_UP piece (§18.1). */
 void bw_cloud_encode_mqtt_up(const bw_cloud_http_piece *piece, uint8_t out[BW_CLOUD_HTTP_HEADER]);
+
+/* Writes a DEBUG_UP header for length session bytes answering exchange. */
+void bw_cloud_encode_debug_up(uint32_t exchange, uint16_t length, uint8_t out[BW_CLOUD_DEBUG_HEADER]);
 
 /* Writes FETCH (BW_CLOUD_FETCH_SIZE bytes) for length bytes at offset. */
 void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,

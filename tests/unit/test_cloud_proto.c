@@ -76,6 +76,34 @@ static void log_batches(void **state)
     assert_true(bw_cloud_log_finish(&batch) <= BW_CLOUD_LOG_MAX);
 }
 
+/* DEBUG_DOWN (SPEC §21.5): 8 + L bytes, L 1..512, exchange ID not 0. */
+static void debug_decoding(void **state)
+{
+    (void)state;
+    uint8_t msg[8 + BW_CLOUD_DEBUG_MAX + 1] = { 1, 0x86, 3, 0, 7, 0, 0, 0, 'a', 'b', 'c' };
+    bw_cloud_down down;
+    assert_int_equal(bw_cloud_decode_down(msg, 11, &down), BW_OK);
+    assert_int_equal(down.type, BW_CLOUD_TYPE_DEBUG_DOWN);
+    assert_int_equal(down.debug.exchange, 7);
+    assert_int_equal(down.debug.length, 3);
+    assert_memory_equal(down.debug.data, "abc", 3);
+    assert_int_equal(bw_cloud_decode_down(msg, 10, &down), BW_E_SIZE);    /* shorter than 8 + L */
+    assert_int_equal(bw_cloud_decode_down(msg, 12, &down), BW_E_SIZE);    /* longer */
+    assert_int_equal(bw_cloud_decode_down(msg, 7, &down), BW_E_SIZE);
+    msg[4] = 0;                                                             /* X = 0 */
+    assert_int_equal(bw_cloud_decode_down(msg, 11, &down), BW_E_INVALID);
+    msg[4] = 7;
+    msg[2] = 0;                                                             /* L = 0 */
+    assert_int_equal(bw_cloud_decode_down(msg, 8, &down), BW_E_INVALID);
+    msg[2] = (uint8_t)(BW_CLOUD_DEBUG_MAX + 1);                             /* L = 513 */
+    msg[3] = (uint8_t)((BW_CLOUD_DEBUG_MAX + 1) >> 8);
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    uint8_t up[BW_CLOUD_DEBUG_HEADER];
+    bw_cloud_encode_debug_up(0x01020304u, 300, up);
+    const uint8_t expect[] = { 1, 8, 0x2c, 0x01, 4, 3, 2, 1 };
+    assert_memory_equal(up, expect, sizeof up);
+}
+
 static void time_decoding(void **state)
 {
     (void)state;
@@ -93,7 +121,7 @@ static void time_decoding(void **state)
     msg[0] = 2;
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_VERSION);
     msg[0] = 1;
-    msg[1] = 0x86;                    /* a type this version does not know */
+    msg[1] = 0x8F;                    /* a type this version does not know */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
     msg[1] = 0x82;                    /* DEPLOY, with TIME's length */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_SIZE);
@@ -277,6 +305,7 @@ int main(void)
         cmocka_unit_test(crash_layout),
         cmocka_unit_test(log_batches),
         cmocka_unit_test(time_decoding),
+        cmocka_unit_test(debug_decoding),
         cmocka_unit_test(deploy_decoding),
         cmocka_unit_test(chunk_decoding),
         cmocka_unit_test(fetch_and_update_encoding),

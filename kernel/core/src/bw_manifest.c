@@ -528,8 +528,9 @@ bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
 
 /* p256-m draws randomness through PSA's psa_generate_random, but only to
  * sign or make keys, which Bulwark's verifier never does (and there is no PSA
- * core in the secure world). Weak, so that a host test that signs with
- * p256-m can supply a real one. */
+ * core in the secure world). Weak: the kernel's debug session makes
+ * ephemeral keys, so the kernel links a real one (kernel/psa_random.c), and
+ * so may a host test that signs with p256-m. */
 __attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
 {
     (void)output;
