@@ -14,7 +14,7 @@
 #include "bw_err.h"
 #include "bw_manifest.h"
 
-#define BW_KEYSET_MAGIC      0x534B5742u   /* "BWKS" */
+#define BW_KEYSET_MAGIC      0x524B5742u   /* "BWKR" */
 #define BW_KEYSET_FORMAT     1u
 #define BW_KEYSET_FIXED      16u           /* bytes before the keys */
 #define BW_KEYSET_KEYS_MAX   4u
