@@ -62,6 +62,7 @@ bw_seal_error bw_seal_parse(const uint8_t *area, size_t area_size, uint16_t boar
     }
     uint16_t size = bw_get16(area + 6);
     seal->version = bw_get32(area + 8);
+    seal->signed_at = bw_get32(area + 20);
     seal->image_size = bw_get32(area + 12);
     seal->board = bw_get16(area + 16);
     seal->cert_len = bw_get16(area + 18);
@@ -72,7 +73,7 @@ bw_seal_error bw_seal_parse(const uint8_t *area, size_t area_size, uint16_t boar
     if (bw_get32(area) != BW_SEAL_MAGIC || bw_get16(area + 4) != BW_SEAL_FORMAT_VERSION
         || seal->cert_len == 0 || seal->cert_len > BW_SEAL_CERT_MAX
         || size != BW_SEAL_CERT_OFFSET + seal->cert_len || size > area_size
-        || !all_zero(area + 20, 4) || !all_zero(area + 121, 3) || area[56] != 0x04) {
+        || !all_zero(area + 121, 3) || area[56] != 0x04) {
         return BW_SEAL_E_MALFORMED;
     }
     if (seal->board != board) {
@@ -217,6 +218,71 @@ static bool read_extensions(der_ptr *p, const uint8_t *end, bw_seal_cert *cert)
     return true;
 }
 
+/* n decimal digits at t; false if any is not a digit. */
+static bool digits(const uint8_t *t, unsigned n, unsigned *out)
+{
+    *out = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9') {
+            return false;
+        }
+        *out = *out * 10u + (unsigned)(t[i] - '0');
+    }
+    return true;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; y >= 1950). */
+static uint64_t days_since_epoch(unsigned y, unsigned m, unsigned d)
+{
+    unsigned yy = m <= 2 ? y - 1u : y;   /* years counted from March */
+    unsigned era_day = (153u * (m + (m > 2 ? -3u : 9u)) + 2u) / 5u + d - 1u;
+    uint64_t days = (uint64_t)yy * 365u + yy / 4u - yy / 100u + yy / 400u + era_day;
+    return days - 719468u;               /* that count on 1970-01-01 */
+}
+
+/* A Time (UTCTime "YYMMDDHHMMSSZ", 1950..2049, or GeneralizedTime
+ * "YYYYMMDDHHMMSSZ") into seconds since 1970-01-01 UTC. */
+static bool read_time(der_ptr *p, const uint8_t *end, uint64_t *out)
+{
+    if (end - *p < 2) {
+        return false;
+    }
+    uint8_t tag = (*p)[0];
+    size_t len;
+    unsigned year_digits = tag == MBEDTLS_ASN1_UTC_TIME ? 2u : 4u;
+    if ((tag != MBEDTLS_ASN1_UTC_TIME && tag != MBEDTLS_ASN1_GENERALIZED_TIME)
+        || mbedtls_asn1_get_tag(p, end, &len, tag) != 0 || len != year_digits + 11u) {
+        return false;
+    }
+    const uint8_t *t = *p;
+    unsigned y, mo, d, h, mi, sec;
+    bool ok = digits(t, year_digits, &y) && digits(t + year_digits, 2, &mo)
+              && digits(t + year_digits + 2, 2, &d) && digits(t + year_digits + 4, 2, &h)
+              && digits(t + year_digits + 6, 2, &mi) && digits(t + year_digits + 8, 2, &sec)
+              && t[len - 1] == 'Z';
+    y = year_digits == 2u ? (y < 50u ? 2000u + y : 1900u + y) : y;
+    static const uint8_t month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (!ok || y < 1950u || mo < 1u || mo > 12u || d < 1u || d > month_days[mo - 1u] || h > 23u
+        || mi > 59u || sec > 59u) {
+        return false;
+    }
+    *out = days_since_epoch(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec;
+    *p += len;
+    return true;
+}
+
+/* Validity ::= SEQUENCE { notBefore Time, notAfter Time }. */
+static bool read_validity(der_ptr *p, const uint8_t *end, bw_seal_cert *cert)
+{
+    size_t len;
+    if (mbedtls_asn1_get_tag(p, end, &len, TAG_SEQ) != 0) {
+        return false;
+    }
+    const uint8_t *v_end = *p + len;
+    return read_time(p, v_end, &cert->not_before) && read_time(p, v_end, &cert->not_after) && *p == v_end
+        && cert->not_before <= cert->not_after;
+}
+
 /* tbsCertificate after its tag: version 3, serial, signature algorithm,
  * issuer, validity, subject, key, then (only) extensions. */
 static bool read_tbs(der_ptr p, const uint8_t *end, bw_seal_cert *cert)
@@ -232,12 +298,14 @@ static bool read_tbs(der_ptr p, const uint8_t *end, bw_seal_cert *cert)
     if (!read_sig_alg(&p, end)) {
         return false;
     }
-    for (int skip = 0; skip < 3; skip++) {   /* issuer, validity, subject */
-        if (mbedtls_asn1_get_tag(&p, end, &len, TAG_SEQ) != 0) {
-            return false;
-        }
-        p += len;
+    if (mbedtls_asn1_get_tag(&p, end, &len, TAG_SEQ) != 0) {   /* issuer */
+        return false;
     }
+    p += len;
+    if (!read_validity(&p, end, cert) || mbedtls_asn1_get_tag(&p, end, &len, TAG_SEQ) != 0) {
+        return false;
+    }
+    p += len;   /* subject */
     return read_spki(&p, end, cert->public_key) && read_extensions(&p, end, cert);
 }
 
@@ -311,7 +379,12 @@ bw_seal_error bw_seal_check_chain(const bw_seal *seal, const uint8_t root_hash[B
         return BW_SEAL_E_USAGE;
     }
     bw_seal_signed_hash(seal->cert - BW_SEAL_CERT_OFFSET, hash);
-    return signed_by(cert.public_key, hash, seal->signature) ? BW_SEAL_OK : BW_SEAL_E_SIGNATURE;
+    if (!signed_by(cert.public_key, hash, seal->signature)) {
+        return BW_SEAL_E_SIGNATURE;
+    }
+    /* The signing time is the signer's word: checked once the signature covers it. */
+    return seal->signed_at < cert.not_before || seal->signed_at > cert.not_after ? BW_SEAL_E_EXPIRED
+                                                                                 : BW_SEAL_OK;
 }
 
 bw_seal_error bw_seal_verify(const uint8_t *area, size_t area_size, const uint8_t *image,
@@ -349,6 +422,7 @@ const char *bw_seal_describe(bw_seal_error error)
     case BW_SEAL_E_SIGNATURE: return "bad kernel signature";
     case BW_SEAL_E_ROLLBACK: return "kernel version below the anti-rollback counter";
     case BW_SEAL_E_TAMPERED: return "kernel image tampered (hash mismatch)";
+    case BW_SEAL_E_EXPIRED: return "certificate not valid when the kernel was signed (expired or not yet valid)";
     }
     return "unknown seal error";
 }

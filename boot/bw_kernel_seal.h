@@ -45,11 +45,13 @@ typedef enum bw_seal_error {
     BW_SEAL_E_SIGNATURE,        /* the seal's signature does not verify with the certificate's key */
     BW_SEAL_E_ROLLBACK,         /* version below the anti-rollback counter */
     BW_SEAL_E_TAMPERED,         /* the image bytes do not hash to the sealed hash */
+    BW_SEAL_E_EXPIRED,          /* the signing time is outside the certificate's validity */
 } bw_seal_error;
 
 /* A structurally valid seal; the pointers point into the caller's bytes. */
 typedef struct bw_seal {
     uint32_t version;
+    uint32_t signed_at;          /* seconds since 1970-01-01 UTC, signed with the head */
     uint32_t image_size;
     uint16_t board;
     uint16_t cert_len;
@@ -68,6 +70,7 @@ typedef struct bw_seal_cert {
     bool ca;                                 /* basicConstraints cA */
     bool digital_signature;                  /* keyUsage present with digitalSignature */
     bool code_signing;                       /* extendedKeyUsage present with codeSigning */
+    uint64_t not_before, not_after;          /* validity, seconds since 1970-01-01 UTC */
 } bw_seal_cert;
 
 /* Structure of the seal in area[0..area_size) for a kernel slot of slot_size
@@ -80,8 +83,9 @@ bw_seal_error bw_seal_parse(const uint8_t *area, size_t area_size, uint16_t boar
 bw_seal_error bw_seal_cert_parse(const uint8_t *der, size_t len, bw_seal_cert *cert);
 
 /* The chain of a parsed seal: the root key hashes to root_hash, the
- * certificate is issued by the root key and fit for code signing, and the
- * seal's signature verifies with the certificate's key. */
+ * certificate is issued by the root key, fit for code signing and valid at
+ * the seal's signing time, and the seal's signature verifies with the
+ * certificate's key. */
 bw_seal_error bw_seal_check_chain(const bw_seal *seal, const uint8_t root_hash[BW_SEAL_HASH_SIZE]);
 
 /* Every check of SPEC §19.3 in order, with the image at image (at least

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "lib_args.h"
@@ -17,13 +18,25 @@
 #include "lib_kernel_image.h"
 #include "mbedtls/x509_crt.h"
 
-enum { OPT_KEY = 256, OPT_CERT, OPT_ROOT, OPT_VERSION, OPT_BOARD, OPT_FORCE };
+enum { OPT_KEY = 256, OPT_CERT, OPT_ROOT, OPT_VERSION, OPT_BOARD, OPT_FORCE, OPT_SIGNED_AT };
 
 typedef struct sign_args {
     const char *image, *key, *cert, *root, *out, *board;
-    uint32_t version;
+    uint32_t version, signed_at;
     bool have_version, force;
 } sign_args;
+
+/* The signing time: SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
+static bool default_signed_at(uint32_t *out)
+{
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    if (epoch != NULL && *epoch != '\0') {
+        return args_uint32(epoch, out);
+    }
+    time_t now = time(NULL);
+    *out = (uint32_t)now;
+    return now > 0 && (uint64_t)now <= UINT32_MAX;
+}
 
 static int parse_sign(int argc, char **argv, sign_args *a)
 {
@@ -34,10 +47,14 @@ static int parse_sign(int argc, char **argv, sign_args *a)
         { "version", required_argument, NULL, OPT_VERSION },
         { "board", required_argument, NULL, OPT_BOARD },
         { "force", no_argument, NULL, OPT_FORCE },
+        { "signed-at", required_argument, NULL, OPT_SIGNED_AT },
         { NULL, 0, NULL, 0 },
     };
     memset(a, 0, sizeof *a);
     a->board = "qemu-an505";
+    if (!default_signed_at(&a->signed_at)) {
+        return cli_usage_error("kernel sign: SOURCE_DATE_EPOCH must be seconds since 1970 (32 bits)");
+    }
     opterr = 0;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "o:", options, NULL)) != -1;) {
@@ -48,6 +65,12 @@ static int parse_sign(int argc, char **argv, sign_args *a)
         case OPT_BOARD: a->board = optarg; break;
         case OPT_FORCE: a->force = true; break;
         case 'o': a->out = optarg; break;
+        case OPT_SIGNED_AT:
+            if (!args_uint32(optarg, &a->signed_at)) {
+                return cli_usage_error("kernel sign: --signed-at needs seconds since 1970 (32 bits), not '%s'",
+                                       optarg);
+            }
+            break;
         case OPT_VERSION:
             if (!args_kernel_version(optarg, &a->version)) {
                 return cli_usage_error("kernel sign: --version needs X.Y.Z (X, Y <= 255, Z <= 65535), "
@@ -107,7 +130,7 @@ static int kernel_sign(int argc, char **argv)
         || !file_read_all(a.image, (size_t)board->kernel_slot_size + 1u, &image, &image_len, reason, sizeof reason)) {
         rc = cli_usage_error("%s", reason);
     } else {
-        kernel_sign_input in = { image, image_len, a.version, board->id, root_key, cert, cert_len };
+        kernel_sign_input in = { image, image_len, a.version, a.signed_at, board->id, root_key, cert, cert_len };
         if (!kernel_image_seal(&in, &key, seal, &seal_len, reason, sizeof reason)) {
             rc = cli_fail("kernel sign: %s", reason);
         }
@@ -136,7 +159,7 @@ static int kernel_sign(int argc, char **argv)
 static const cli_command commands[] = {
     { "sign",
       "<kernel.bin> --key <signer.key> --cert <signer.crt> --root <root.pub> --version X.Y.Z "
-      "[--board qemu-an505|stm32u585] [--force] -o <file>",
+      "[--board qemu-an505|stm32u585] [--signed-at SECONDS] [--force] -o <file>",
       "seal a kernel image for the boot stub (docs/SPEC.md §19)", kernel_sign },
 };
 

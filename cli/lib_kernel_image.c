@@ -1,7 +1,9 @@
 /* Signed kernel image files (lib_kernel_image.h, docs/SPEC.md §19.2). */
 #include "lib_kernel_image.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bw_bytes.h"
 #include "lib_bundle.h"
@@ -38,6 +40,11 @@ bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
         set_reason(reason, reason_size, "the signing key is not the certificate's key");
         return false;
     }
+    if (in->signed_at < cert.not_before || in->signed_at > cert.not_after) {
+        snprintf(reason, reason_size, "the certificate is not valid at the signing time %u (expired or "
+                 "not yet valid): the stub would refuse the kernel", (unsigned)in->signed_at);
+        return false;
+    }
     memset(seal, 0, BW_SEAL_CERT_OFFSET);
     bw_put32(seal, BW_SEAL_MAGIC);
     bw_put16(seal + 4, BW_SEAL_FORMAT_VERSION);
@@ -46,6 +53,7 @@ bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
     bw_put32(seal + 12, (uint32_t)in->image_len);
     bw_put16(seal + 16, in->board);
     bw_put16(seal + 18, (uint32_t)in->cert_len);
+    bw_put32(seal + 20, in->signed_at);
     if (bw_seal_sha256(in->image, in->image_len, seal + 24) != 0) {
         set_reason(reason, reason_size, "cannot hash the image");
         return false;
@@ -76,6 +84,17 @@ static bw_seal_error open_file(const uint8_t *data, size_t len, bw_seal *seal)
     return bw_seal_parse(data, len, board->id, board->kernel_slot_size, seal);
 }
 
+/* "YYYY-MM-DD HH:MM:SS UTC" of seconds since 1970 ("?" if out of range). */
+static void time_text(uint64_t seconds, char out[32])
+{
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if ((uint64_t)t != seconds || gmtime_r(&t, &tm) == NULL
+        || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        strcpy(out, "?");
+    }
+}
+
 static size_t image_offset(const bw_seal *seal)
 {
     return BW_SEAL_CERT_OFFSET + seal->cert_len;
@@ -95,6 +114,13 @@ int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_
         return 1;
     }
     char version[16], image_hash[65], root_hash_hex[65], subject[256] = "?", issuer[256] = "?";
+    char signed_at[32], not_before[32] = "?", not_after[32] = "?";
+    bw_seal_cert parsed;
+    time_text(seal.signed_at, signed_at);
+    if (bw_seal_cert_parse(seal.cert, seal.cert_len, &parsed) == BW_SEAL_OK) {
+        time_text(parsed.not_before, not_before);
+        time_text(parsed.not_after, not_after);
+    }
     uint8_t root_hash[BW_SEAL_HASH_SIZE];
     bw_seal_sha256(seal.root_key, BW_SEAL_KEY_SIZE, root_hash);
     version_text(seal.version, version);
@@ -118,7 +144,8 @@ int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_
         bundle_json_string(out, subject);
         fprintf(out, ", \"issuer\": ");
         bundle_json_string(out, issuer);
-        fprintf(out, ", \"size\": %u}}\n", (unsigned)seal.cert_len);
+        fprintf(out, ", \"size\": %u, \"not_before\": \"%s\", \"not_after\": \"%s\"}, \"signed_at\": \"%s\"}\n",
+                (unsigned)seal.cert_len, not_before, not_after, signed_at);
     } else {
         fprintf(out, "%s: signed kernel image (seal format %u)\n", path, BW_SEAL_FORMAT_VERSION);
         fprintf(out, "  board         %s\n  version       %s (%u)\n", board, version, (unsigned)seal.version);
@@ -126,6 +153,7 @@ int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_
         fprintf(out, "  root key      sha256 %s\n", root_hash_hex);
         fprintf(out, "  certificate   subject %s, issuer %s, %u bytes\n", subject, issuer,
                 (unsigned)seal.cert_len);
+        fprintf(out, "  valid         %s to %s\n  signed at     %s\n", not_before, not_after, signed_at);
         fprintf(out, "  file          %zu image bytes after the seal\n", len - image_offset(&seal));
     }
     return 0;

@@ -19,6 +19,7 @@ typedef struct kernel_sign_input {
     const uint8_t *image;
     size_t image_len;
     uint32_t version;
+    uint32_t signed_at;          /* seconds since 1970-01-01 UTC, within the certificate's validity */
     uint16_t board;
     const uint8_t *root_key;     /* 65 bytes */
     const uint8_t *cert;         /* the signing key's certificate, DER */

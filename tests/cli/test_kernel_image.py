@@ -78,10 +78,11 @@ def main():
     write("k.bin", image)
     sign = ["kernel", "sign", "k.bin", "--key", "signer.key", "--cert", "signer.crt", "--root", "root.pub",
             "--version", "1.2.3"]
-    run(*sign, "-o", "k.signed")
+    signed_at = 4102444799   # 2099-12-31 23:59:59 UTC: the last second of the signer's validity
+    run(*sign, "--signed-at", str(signed_at), "-o", "k.signed")
     data = read("k.signed")
-    magic, fmt, size, version, n, board, clen, reserved = struct.unpack_from("<IHHIIHHI", data)
-    assert (magic, fmt, version, n, board, reserved) == (0x534B5742, 1, 0x01020003, len(image), 1, 0)
+    magic, fmt, size, version, n, board, clen, at = struct.unpack_from("<IHHIIHHI", data)
+    assert (magic, fmt, version, n, board, at) == (0x534B5742, 1, 0x01020003, len(image), 1, signed_at)
     assert size == 188 + clen and data[size:] == image and data[121:124] == b"\0\0\0"
     assert data[24:56] == hashlib.sha256(image).digest() and data[56:121] == point("root.pub")
     der = subprocess.run(["openssl", "x509", "-in", os.path.join(WORK, "signer.crt"), "-outform", "DER"],
@@ -92,7 +93,18 @@ def main():
     assert info["type"] == "kernel" and info["version"] == "1.2.3" and info["image_size"] == len(image)
     assert info["image_sha256"] == hashlib.sha256(image).hexdigest()
     assert info["certificate"]["issuer"] == "CN=Bulwark kernel root", info
+    assert info["signed_at"] == "2099-12-31 23:59:59 UTC", info
+    assert info["certificate"]["not_after"] == "2099-12-31 23:59:59 UTC", info
     assert "signed kernel image" in run("bundle", "inspect", "k.signed").stdout
+    # Signing outside the certificate's validity is refused (the stub would refuse the kernel).
+    for when in ("4200000000", "1000000000"):
+        refuses(sign + ["--signed-at", when, "-o", "never.signed"], "not valid at the signing time")
+    assert not os.path.exists(os.path.join(WORK, "never.signed"))
+    # The signing time is signed: changed afterwards, the signature no longer holds.
+    moved = bytearray(data)
+    struct.pack_into("<I", moved, 20, 4200000000)
+    write("moved.signed", bytes(moved))
+    refuses(["bundle", "verify", "moved.signed", "--root", "root.pub"], "bad kernel signature")
 
     assert "OK:" in run("bundle", "verify", "k.signed", "--root", "root.pub").stdout
     run("bundle", "verify", "k.signed", "--root", "root.pub", "--min-version", str(0x01020003))

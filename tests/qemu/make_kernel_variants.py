@@ -7,6 +7,9 @@ case, from the build's signed kernel, its raw image and its test keys:
   other-root.signed      signed with a certificate from another root, naming that root
   not-by-root.signed     a certificate from another root, naming the trusted root
   wrong-usage.signed     a certificate from the trusted root without codeSigning (openssl)
+  expired.signed         signed (openssl, a valid signature) at a time after the certificate's
+                         notAfter (2099-12-31)
+  not-yet-valid.signed   signed at a time before the certificate's notBefore (2001)
   garbage.signed         a seal of random bytes after the magic
 
 Usage: make_kernel_variants.py --bulwark CLI --keys DIR --bin KERNEL.bin --signed
@@ -22,6 +25,8 @@ import subprocess
 import sys
 
 SIGNATURE_OFFSET = 124       # the seal's signature (r || s)
+SIGNED_AT_OFFSET = 20        # u32 seconds since 1970, under the signature
+SIGNING_PREFIX = b"BULWARK-KERNEL-V1\x00"
 IMAGE_FLIP_OFFSET = 0x900    # kernel code, past the vector table and the gate
 
 
@@ -33,6 +38,28 @@ def flipped(data, offset):
     out = bytearray(data)
     out[offset] ^= 0x01
     return bytes(out)
+
+
+def der_scalar(data, at):
+    """The DER INTEGER at data[at] as 32 big-endian bytes, and the offset after it."""
+    n = data[at + 1]
+    value = data[at + 2:at + 2 + n].lstrip(b"\x00")
+    return value.rjust(32, b"\x00"), at + 2 + n
+
+
+def resealed_at(openssl, signed, signed_at, key, scratch):
+    """signed with its seal's signing time set to signed_at and signed again with key
+    (openssl: ECDSA P-256 over SHA-256(prefix || seal head), written as r || s)."""
+    seal = bytearray(signed)
+    struct.pack_into("<I", seal, SIGNED_AT_OFFSET, signed_at)
+    with open(scratch, "wb") as f:
+        f.write(SIGNING_PREFIX + bytes(seal[:SIGNATURE_OFFSET]))
+    der = subprocess.run([openssl, "dgst", "-sha256", "-sign", key, scratch], check=True,
+                         capture_output=True).stdout
+    r, at = der_scalar(der, 2)
+    s, _ = der_scalar(der, at)
+    seal[SIGNATURE_OFFSET:SIGNATURE_OFFSET + 64] = r + s
+    return bytes(seal)
 
 
 def main():
@@ -80,6 +107,9 @@ def main():
         "-extfile", ext, "-out", crt)
     run(a.bulwark, "kernel", "sign", a.bin, "--key", key, "--cert", crt, "--version", a.version,
         "--root", trusted_root + ".pub", "-o", out("wrong-usage.signed"))
+    signer = os.path.join(a.keys, "signer.key")
+    write("expired.signed", resealed_at(openssl, signed, 4200000000, signer, out("head.bin")))
+    write("not-yet-valid.signed", resealed_at(openssl, signed, 1000000000, signer, out("head.bin")))
     return 0
 
 

@@ -42,5 +42,8 @@ bw_secboot_refusal(tampered ${BW_SECBOOT_VARIANTS}/tampered.signed "kernel image
 bw_secboot_refusal(other-root ${BW_SECBOOT_VARIANTS}/other-root.signed "certificate chain to an unknown root")
 bw_secboot_refusal(not-by-root ${BW_SECBOOT_VARIANTS}/not-by-root.signed "certificate not signed by the root")
 bw_secboot_refusal(wrong-usage ${BW_SECBOOT_VARIANTS}/wrong-usage.signed "certificate not for kernel signing")
+set(BW_SECBOOT_EXPIRED "certificate not valid when the kernel was signed \\(expired or not yet valid\\)")
+bw_secboot_refusal(expired ${BW_SECBOOT_VARIANTS}/expired.signed "${BW_SECBOOT_EXPIRED}")
+bw_secboot_refusal(not-yet-valid ${BW_SECBOOT_VARIANTS}/not-yet-valid.signed "${BW_SECBOOT_EXPIRED}")
 bw_secboot_refusal(rollback ${BW_KERNEL_SIGNED} "kernel version below the anti-rollback counter"
   --rollback 0x00010001)
