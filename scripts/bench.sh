@@ -110,14 +110,16 @@ printf '%-44s %12s\n' "fault -> app main, 1st crash (us, guest)" "$(sed -n 's/^b
 printf '%-44s %12s\n' "crash record (bytes; + 16-byte commit in flash)" "$(( ${#record_hex} / 2 ))"
 
 # Updates (tests/bench/bench_update.py): a 256 KiB app delivered over the
-# local link and installed, under -icount (kernel microseconds x 1000 =
-# instructions); flash work counted per partition by the QEMU flash driver.
+# local link and installed; exact instructions of the kernel's calls from a
+# QEMU block log, interrupt handlers left out (tests/bench/trace_calls.py);
+# flash work counted per partition by the QEMU flash driver.
 echo
-echo "== Update of a 256 KiB app (qemu-an505, -icount shift=0) =="
+echo "== Update of a 256 KiB app (qemu-an505, exact guest instructions) =="
 if [ -x "$build/host/cli/bulwark" ]; then
   python3 "$top/tests/bench/bench_update.py" --bulwark "$build/host/cli/bulwark" \
     --emu "$top/emu/bulwark-emu" --boot "$q/boot/bulwark-boot.elf" \
-    --kernel "$q/kernel/bulwark-kernel.signed" --app-big "$q/tests/qemu/apps/qt-update-big.bin" \
+    --kernel "$q/kernel/bulwark-kernel.signed" --kernel-elf "$q/kernel/bulwark-kernel.elf" \
+    --app-big "$q/tests/qemu/apps/qt-update-big.bin" \
     --workdir "$work/update" > "$work/update.txt" 2>&1 || {
     echo "bench: the update benchmark failed" >&2; cat "$work/update.txt" >&2; exit 1; }
   uf() { sed -n "s/^bench: $1 //p" "$work/update.txt"; }
@@ -167,8 +169,10 @@ fi
 # Cloud link of one device (tests/bench/bench_cloud.py): cloud-demo online
 # through the modem emulator, under -icount; the kernel logs the time spent
 # in its TLS calls (microseconds x 1000 = instructions) and its RAM peaks.
+# These instruction figures vary from run to run (docs/DESIGN.md "Exact bench
+# figures"): random keys on both ends; passes that follow the host's bytes.
 echo
-echo "== Cloud link of one device (qemu-an505, -icount shift=0) =="
+echo "== Cloud link of one device (qemu-an505, -icount shift=0; insns vary per run) =="
 if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; then
   python3 "$top/tests/bench/bench_cloud.py" --build "$build" --top "$top" --workdir "$work/cloud" \
     > "$work/cloud.txt" 2>&1 || {

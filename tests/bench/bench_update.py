@@ -1,28 +1,33 @@
 #!/usr/bin/env python3
 """Update figures for `make bench` (scripts/bench.sh), no pass/fail.
 
-Under QEMU -icount shift=0 (one instruction = 1 ns of guest time, so the
-kernel's microsecond timestamps are thousands of instructions), on a device
-provisioned with the 256 KiB app (qt-update-big, version 1):
+Exact guest instructions, identical on every run: QEMU logs the kernel's
+translated and executed blocks (tests/bench/trace_calls.py, which leaves out
+the interrupt handlers that preempt a call), on a device provisioned with the
+256 KiB app (qt-update-big, version 1):
   1. a bundle whose signature is wrong (one bit of s flipped) is refused at
-     BEGIN after the full ECDSA verify: its "head checked in" time is the
-     signature check (plus parsing the head, a few thousand instructions);
+     BEGIN after the full ECDSA verify: the signature check is that
+     bw_manifest_ecdsa_check call;
   2. version 2 is delivered and installed: the first install after
      provisioning, which also copies the provisioned app into a bank;
   3. version 3 is delivered and installed: a steady-state update.
-For 2 and 3: BEGIN, FINISH and install instructions, and the sectors erased
-and bytes programmed per partition (the QEMU flash driver counts them; the
-kernel logs them after the install). Prints "bench: <name> <value>" lines.
+For 2 and 3: BEGIN, FINISH and install instructions (the calls
+bw_update_begin_staged, bw_update_finish, update_service_install), and the
+sectors erased and bytes programmed per partition (the QEMU flash driver
+counts them; the kernel logs them after the install). Prints
+"bench: <name> <value>" lines.
 """
 
 import argparse
 import os
 import re
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
 from update_harness import Delivery, Device, Failure, Link, Tools  # noqa: E402
+from trace_calls import CallCounter, functions  # noqa: E402
 
 SIZE = 256 * 1024
 
@@ -34,6 +39,7 @@ def main():
     p.add_argument("--boot", required=True)
     p.add_argument("--kernel", required=True)
     p.add_argument("--app-big", required=True, metavar="qt-update-big.bin")
+    p.add_argument("--kernel-elf", required=True, help="the kernel ELF the signed kernel was made from")
     p.add_argument("--workdir", required=True)
     args = p.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
@@ -49,14 +55,24 @@ def main():
         f.write(data)
 
     image = tools.image("flash.bin", elfs[1], [pub])
-    device = Device(tools, image, "bench", link=Link(), icount=True, timeout=600)
+    wanted = ["bw_manifest_ecdsa_check", "bw_update_begin_staged", "bw_update_finish", "update_service_install"]
+    counter = CallCounter(args.kernel_elf, wanted)
+    table = functions(args.kernel_elf)
+    fifo = tools.path("trace.fifo")
+    if os.path.exists(fifo):
+        os.remove(fifo)
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: [counter.feed(line) for line in open(fifo, errors="replace")],
+                              daemon=True)
+    reader.start()
+    device = Device(tools, image, "bench", link=Link(), timeout=600, extra=(
+        "-d", "in_asm,exec,nochain", "-dfilter", f"0x{table[0][0]:x}..0x{table[-1][1] - 1:x}", "-D", fifo))
     try:
         device.wait_for("app", r"update-app: BIG version 1 started", 60)
         d = Delivery(tools, badsig, device.link, "badsig", timeout=120)
         if d.wait() != 1:
             raise Failure("the bad-signature bundle was not refused")
-        m = device.wait_for("kernel", r"bad signature.*\(head checked in (\d+) us\)", 10)
-        print(f"bench: signature_check_insns {int(m.group(1)) * 1000}")
+        device.wait_for("kernel", r"bad signature.*\(head checked in (\d+) us\)", 10)
         for version in (2, 3):
             start = len(device.kernel_text())
             began = time.monotonic()
@@ -67,14 +83,6 @@ def main():
             device.wait_for("app", rf"update-app: BIG version {version} started, wake reason 9", 60)
             text = device.kernel_text()[start:]
             size = os.path.getsize(bundles[version])
-            figures = {
-                "begin_insns": r"head checked in (\d+) us",
-                "finish_insns": r"layers and image checked in (\d+) us",
-                "install_insns": r"install took (\d+) us",
-            }
-            for name, rx in figures.items():
-                m = re.search(rx, text)
-                print(f"bench: v{version}_{name} {int(m.group(1)) * 1000 if m else '?'}")
             for part, erased, programmed in re.findall(
                     r"flash work since BEGIN: ([A-Za-z ]+): (\d+) sectors erased, (\d+) bytes programmed",
                     text):
@@ -86,6 +94,15 @@ def main():
         return 1
     finally:
         device.kill()
+        reader.join(timeout=120)   # QEMU gone: the rest of the log drains
+    calls = counter.calls
+    figure = lambda name, i: calls[name][i] if len(calls[name]) > i else "?"  # noqa: E731
+    print(f"bench: signature_check_insns {figure('bw_manifest_ecdsa_check', 0)}")
+    for i, version in enumerate((2, 3)):
+        print(f"bench: v{version}_begin_insns {figure('bw_update_begin_staged', i + 1)}")
+        print(f"bench: v{version}_finish_insns {figure('bw_update_finish', i)}")
+        print(f"bench: v{version}_install_insns {figure('update_service_install', i)}")
+    print(f"bench: update_handler_insns_left_out {counter.handler_insns}")
     return 0
 
 

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Exact guest instruction counts of named kernel calls, from a QEMU log of
+translated and executed blocks (-d in_asm,exec,nochain, filtered to the
+kernel's code with -dfilter; no -icount, whose budget can stop a logged block
+before it runs), with the interrupts that preempted a call taken out.
+
+Why: the kernel's own microsecond clock has a grain of 1000 instructions under
+-icount and counts whatever interrupt handlers ran inside the measured
+interval, which depends on the host's timing. Here every executed block adds
+the instructions its translation listed (bench_boot.py does the same for the
+boot stub), and the blocks of an exception handler are not counted:
+
+  - a block at an exception vector's handler (read from the kernel's vector
+    table; PendSV, the kernel loop that runs the measured calls, is not one)
+    opens a handler frame; inside it, a block ending in a call (bl, blx)
+    goes one level down, one ending in a taken return (bx lr, pop {..pc},
+    ldr pc / ldm ..pc) one level up, and a return at level 0 is the
+    exception return that closes the frame (frames nest: a handler may be
+    preempted, and tail-chaining opens the next frame directly);
+  - a call of a wanted function counts from its entry to the last
+    instruction before its caller's function runs again (outside a handler);
+  - QEMU takes an interrupt raised by another thread (a timer, a byte from
+    a socket) at the start of the next block: that block is logged, does
+    not run, and is logged again after the handler. So when the code after
+    a handler resumes at the very block logged just before it, that first
+    log of it is taken back;
+  - a wait loop counts once: a block of a function that polls hardware
+    (WAIT_FUNCTIONS: the UART's "transmitter full" loop) run again right
+    after itself is the host making the guest wait, not work.
+
+Use as a module (CallCounter) or as a filter:
+  trace_calls.py KERNEL.elf FUNCTION... < trace   prints "<function> <n>" per call
+"""
+import re
+import subprocess
+import sys
+import tempfile
+
+PC = re.compile(r"Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
+INSN = re.compile(r"0x([0-9a-f]{8}):\s+((?:[0-9a-f]{4} ?){1,2})\s+(\S+)\s*(.*)$")
+VECTOR_PENDSV = 14
+WAIT_FUNCTIONS = ("cmsdk_uart_write",)
+CALLS = ("bl", "blx")
+
+
+def functions(elf):
+    """[(start, end, name)] of the ELF's functions (Thumb bit cleared), by start."""
+    out = subprocess.run(["arm-none-eabi-nm", "-S", "--defined-only", elf], capture_output=True,
+                         text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tT":
+            start = int(parts[0], 16) & ~1
+            found.append((start, start + int(parts[1], 16), parts[3]))
+    return sorted(found)
+
+
+def handlers(elf):
+    """Entry addresses of the vector table's exception handlers, but PendSV's."""
+    with tempfile.NamedTemporaryFile() as raw:
+        subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "-j", ".vectors", elf, raw.name],
+                       check=True)
+        table = open(raw.name, "rb").read()
+    words = [int.from_bytes(table[i:i + 4], "little") for i in range(0, len(table) - 3, 4)]
+    return {w & ~1 for n, w in enumerate(words) if n >= 2 and n != VECTOR_PENDSV and w != 0}
+
+
+def is_return(mnemonic, operands):
+    """A return: bx lr, or pop/ldm/ldr that loads pc."""
+    m = mnemonic.split(".")[0]
+    if m.startswith("bx"):
+        return operands.strip() == "lr"
+    if m.startswith(("pop", "ldm")):
+        return "pc" in operands
+    if m.startswith("ldr"):
+        return operands.split(",")[0].strip() == "pc"
+    return False
+
+
+class CallCounter:
+    """Feed it the log's lines (feed); calls[name] lists each call's count, in order."""
+
+    def __init__(self, elf, wanted):
+        self.table = functions(elf)
+        self.entry = {start: name for start, _, name in self.table}
+        self.waits = [(start, end) for start, end, name in self.table if name in WAIT_FUNCTIONS]
+        self.last_pc = None
+        self.vectors = handlers(elf)
+        self.wanted = set(wanted)
+        self.calls = {name: [] for name in wanted}
+        self.blocks = {}        # start -> (instructions, end address, last mnemonic, its operands)
+        self.listing = None     # [start, count, end, mnemonic, operands] of the translation being read
+        self.frames = []        # call depth inside each open exception handler
+        self.open_calls = []    # [name, caller range, count]
+        self.previous = None    # the last block run outside handlers
+        self.pending = None     # (kind, fall-through address) of the last handler block's end
+        self.handler_insns = 0
+        self.last_outside = None   # (pc, n, the call it opened or None) of the last block outside handlers
+        self.resumed = None        # that record, once the handlers that followed it returned
+
+    def owner(self, pc):
+        for start, end, _ in self.table:
+            if start <= pc < end:
+                return (start, end)
+        return None
+
+    def feed(self, line):
+        if line.startswith("IN:"):
+            self.listing = [None, 0, 0, "", ""]
+            return
+        if self.listing is not None:
+            m = INSN.match(line)
+            if m:
+                at = int(m.group(1), 16)
+                halves = m.group(2).split()
+                if self.listing[0] is not None and at < self.listing[2]:
+                    return   # the second half of a 32-bit instruction the disassembler split
+                if m.group(3) == ".byte" and len(halves) == 1 and int(halves[0], 16) >> 11 in (0x1D, 0x1E, 0x1F):
+                    halves = halves * 2   # an undecoded 32-bit instruction: one instruction, 4 bytes
+                size = 2 * len(halves)
+                self.listing[0] = at if self.listing[0] is None else self.listing[0]
+                self.listing[1] += 1
+                self.listing[2:] = [at + size, m.group(3), m.group(4)]
+                return
+            if self.listing[0] is not None:
+                self.blocks[self.listing[0]] = tuple(self.listing[1:])
+            self.listing = None
+        m = PC.match(line)
+        if m:
+            self.block(int(m.group(1), 16))
+
+    def block(self, pc):
+        n, end, mnemonic, operands = self.blocks[pc]
+        if pc == self.last_pc and any(start <= pc < stop for start, stop in self.waits):
+            n = 0   # one more spin of a wait loop
+        self.last_pc = pc
+        if self.frames and self.pending is not None:
+            kind, fall_through = self.pending
+            if pc != fall_through:   # the branch at the end of the last handler block was taken
+                if kind == "call":
+                    self.frames[-1] += 1
+                elif self.frames[-1] == 0:
+                    self.frames.pop()   # the exception return
+                    self.resumed = self.last_outside if not self.frames else None
+                else:
+                    self.frames[-1] -= 1
+        self.pending = None
+        if pc in self.vectors:
+            self.frames.append(0)
+            self.resumed = None
+        if self.frames:
+            self.handler_insns += n
+            m = mnemonic.split(".")[0]
+            kind = "call" if m in CALLS else "return" if is_return(mnemonic, operands) else None
+            self.pending = (kind, end) if kind else None
+            return
+        if self.resumed is not None and self.resumed[0] == pc:
+            self.take_back(*self.resumed)   # it did not run before the handler: it runs now
+        self.resumed = None
+        for call in list(self.open_calls):
+            if call[1] and call[1][0] <= pc < call[1][1]:
+                self.calls[call[0]].append(call[2])
+                self.open_calls.remove(call)
+        for call in self.open_calls:
+            call[2] += n
+        name = self.entry.get(pc)
+        opened = None
+        if name in self.wanted and self.previous is not None:
+            opened = [name, self.owner(self.previous), n]
+            self.open_calls.append(opened)
+        self.last_outside = (pc, n, opened)
+        self.previous = pc
+
+    def take_back(self, pc, n, opened):
+        """Undoes the counting of a logged block that did not run."""
+        if opened is not None and opened in self.open_calls:
+            self.open_calls.remove(opened)
+        for call in self.open_calls:
+            call[2] -= n
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    counter = CallCounter(sys.argv[1], sys.argv[2:])
+    for line in sys.stdin:
+        counter.feed(line)
+    for name in sys.argv[2:]:
+        for n in counter.calls[name]:
+            print(f"{name} {n}")
+    print(f"(handler instructions left out: {counter.handler_insns})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
