@@ -174,7 +174,7 @@ def main():
         bulwarkd=os.path.join(h, "cloud", "bulwarkd", "bulwarkd"),
         plugin=os.path.join(h, "cloud", "broker", "bw_registry_plugin.so"),
         modem=os.path.join(h, "emu", "modem", "bulwark-modem"), workdir=a.workdir)
-    elf = os.path.join(q, "tests", "qemu", "apps", "debug", "qt-debug")
+    elf = os.path.join(q, "tests", "qemu", "apps", "qt-debug.elf")
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
     tools = Tools(args)
