@@ -36,6 +36,9 @@ psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
     return PSA_SUCCESS;
 }
 
+#define RATE_RETRY_MS 20u
+#define RATE_RETRY_MAX_MS 2000u
+
 typedef struct session {
     debug_client client;
     CURL *curl;
@@ -66,9 +69,9 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* POSTs in[0..len) and takes the answer into s->body. 0, or -1 with err
- * (HTTP errors name bulwarkd's message). */
-static int post(session *s, const uint8_t *in, size_t len, char *err, size_t errcap)
+/* One POST of in[0..len); the answer into s->body, the HTTP status into
+ * *status. 0, or -1 with err when bulwarkd cannot be reached. */
+static int post_once(session *s, const uint8_t *in, size_t len, long *status, char *err, size_t errcap)
 {
     s->body_len = 0;
     s->body_over = false;
@@ -80,8 +83,28 @@ static int post(session *s, const uint8_t *in, size_t len, char *err, size_t err
         snprintf(err, errcap, "relay lost: %s", curl_easy_strerror(rc));
         return -1;
     }
+    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, status);
+    return 0;
+}
+
+/* POSTs in[0..len) and takes the answer into s->body. A 429 (bulwarkd's
+ * rate limit: the exchange was not relayed, docs/API.md) is retried every
+ * RATE_RETRY_MS for up to RATE_RETRY_MAX_MS, one rate window and more:
+ * GDB asks in bursts. 0, or -1 with err (HTTP errors name bulwarkd's
+ * message). */
+static int post(session *s, const uint8_t *in, size_t len, char *err, size_t errcap)
+{
     long status = 0;
-    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    for (unsigned waited = 0;; waited += RATE_RETRY_MS) {
+        if (post_once(s, in, len, &status, err, errcap) != 0) {
+            return -1;
+        }
+        if (status != 429 || waited >= RATE_RETRY_MAX_MS) {
+            break;
+        }
+        struct timespec pause = { 0, RATE_RETRY_MS * 1000000L };
+        nanosleep(&pause, NULL);
+    }
     if (status != 200) {
         s->body[s->body_len < sizeof s->body ? s->body_len : sizeof s->body - 1] = '\0';
         const char *m = strstr((const char *)s->body, "\"message\":\"");

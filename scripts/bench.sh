@@ -17,6 +17,8 @@
 #  - over-the-air updates of a 256 KiB app at 16 000 B/s: goodput as a share
 #    of the link, bytes re-fetched per cut, deploy -> installed, bulwarkd and
 #    mosquitto CPU per device and per chunk (1 and 3 devices at once);
+#  - GDB debugging the app: a 4-byte read's round trip and the bytes per
+#    stepi, through the cloud at 16 000 B/s and over the local link;
 #  - the boot stub: reset -> kernel entry with the full kernel check, its
 #    ECDSA verifies and SHA-256, exactly (a block log of the stub's ROM);
 #  - .text/.data/.bss of the boot stub, kernel and hello for both targets.
@@ -229,6 +231,27 @@ if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; t
   printf '%-44s %12s\n' "  (CPU from /proc/PID/stat, tick in ms)" "$(of cpu_tick_ms)"
 else
   echo "(skipped: no bulwarkd or bulwark-modem under $h; make host)"
+fi
+
+# GDB debugging the app (tests/bench/bench_debug.py): a 4-byte read and a
+# stepi through the cloud (modem throttled to 16 000 B/s) and over the local
+# link; bytes counted at the modem / the link's socket, times inside GDB.
+echo
+echo "== GDB debugging the app (qemu-an505; medians of one run) =="
+if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ] && command -v gdb-multiarch >/dev/null; then
+  python3 "$top/tests/bench/bench_debug.py" --build "$build" --top "$top" --workdir "$work/debug" \
+    > "$work/debug.txt" 2>&1 || {
+    echo "bench: the debug benchmark failed" >&2; cat "$work/debug.txt" >&2; exit 1; }
+  df() { sed -n "s/^bench: debug_$1 //p" "$work/debug.txt"; }
+  for t in cloud link; do
+    [ "$t" = cloud ] && echo "through the cloud at $(df rate) B/s:" || echo "over the local link:"
+    printf '%-44s %12s\n' "  x/1wx (4-byte read) round trip (ms)" "$(df ${t}_read_ms)"
+    printf '%-44s %12s\n' "  bytes on the link per 4-byte read" "$(df ${t}_read_bytes)"
+    printf '%-44s %12s\n' "  bytes on the link per GDB stepi" "$(df ${t}_stepi_bytes)"
+    printf '%-44s %12s\n' "  time per GDB stepi (ms)" "$(df ${t}_stepi_ms)"
+  done
+else
+  echo "(skipped: no bulwarkd, bulwark-modem or gdb-multiarch; make host)"
 fi
 
 echo

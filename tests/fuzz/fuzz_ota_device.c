@@ -8,7 +8,8 @@
  * fits §6's bounds and lies inside its bundle (or it names no target); an
  * HTTP_RESPONSE or MQTT_DOWN piece (§16.1, §18.1) has a request ID,
  * 1..BW_CLOUD_HTTP_PIECE_MAX bytes that fill the payload exactly, and ends
- * inside its stream.
+ * inside its stream; a DEBUG_DOWN (§21.5) has an exchange ID and 1..
+ * BW_CLOUD_DEBUG_MAX session bytes that fill the payload exactly.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             || (d->deployment_id != 0
                 && (d->head_len <= 100u || d->head_len > BW_CLOUD_HEAD_MAX || d->bundle_size <= d->head_len))
             || (d->deployment_id == 0 && (d->head_len != 0 || d->bundle_size != 0))) {
+            abort();
+        }
+    } else if (down.type == BW_CLOUD_TYPE_DEBUG_DOWN) {
+        if (down.debug.data != data + BW_CLOUD_DEBUG_HEADER || BW_CLOUD_DEBUG_HEADER + (size_t)down.debug.length != size
+            || down.debug.length == 0 || down.debug.length > BW_CLOUD_DEBUG_MAX || down.debug.exchange == 0) {
             abort();
         }
     } else if (down.type != BW_CLOUD_TYPE_TIME || size != BW_CLOUD_TIME_SIZE

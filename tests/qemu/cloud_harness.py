@@ -227,3 +227,19 @@ def check_freertos_lines(device, demo):
     if not re.search(rf"^{demo}: FreeRTOS V[^ ]+$", text, re.M):
         raise Failure(f"no FreeRTOS version line:\n{text}")
     print("freertos: " + " | ".join(l for l in text.splitlines() if "FreeRTOS" in l or "counter" in l))
+
+
+def add_cloud_args(parser):
+    """The host tools of a cloud test: bulwarkd, the broker plugin, the modem emulator."""
+    parser.add_argument("--bulwarkd", required=True)
+    parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
+    parser.add_argument("--modem", required=True, metavar="bulwark-modem")
+
+
+def missing_cloud_tool(args, name):
+    """Prints a SKIP line for test name and returns True if a tool of add_cloud_args is missing."""
+    for tool in (args.bulwarkd, args.plugin, args.modem):
+        if not os.path.exists(tool):
+            print(f"SKIP {name}: no host tool {tool} (build the host target first: make host)")
+            return True
+    return False

@@ -35,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, Tools, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID, CloudDevice  # noqa: E402
+from cloud_harness import DEVICE_ID, CloudDevice, add_cloud_args, missing_cloud_tool  # noqa: E402
 import run_cloud_test  # noqa: E402
 
 INSTALLED = ("installed", "healthy")   # the new app runs (on trial, or through it)
@@ -426,14 +426,10 @@ def main():
     parser.add_argument("--app-v2", required=True, metavar="cloud-demo-v2.elf")
     parser.add_argument("--app-v3", required=True, metavar="cloud-demo-v3-crash.elf")
     parser.add_argument("--app-stubborn", required=True, metavar="cloud-demo-stubborn.elf")
-    parser.add_argument("--bulwarkd", required=True)
-    parser.add_argument("--plugin", required=True, metavar="bw_registry_plugin.so")
-    parser.add_argument("--modem", required=True, metavar="bulwark-modem")
+    add_cloud_args(parser)
     args = parser.parse_args()
-    for tool in (args.bulwarkd, args.plugin, args.modem):
-        if not os.path.exists(tool):
-            print(f"SKIP qemu.ota: no host tool {tool} (build the host target first: make host)")
-            return 77
+    if missing_cloud_tool(args, "qemu.ota"):
+        return 77
     scenario = {"deploy": deploy, "tamper": tamper, "polite": polite, "cuts": cuts, "kill": kill}[args.scenario]
     print(f"seed {args.seed}")
     return run_scenario(args, f"qemu.ota.{args.scenario}", scenario)

@@ -134,6 +134,8 @@ class Link:
         self.port = self.server.getsockname()[1]
         self.device = None          # QEMU's connection
         self.peer = None            # the attached delivery's connection
+        self.up_bytes = 0           # relayed device -> delivery (for benches)
+        self.down_bytes = 0         # relayed delivery -> device
         self.lock = threading.Lock()
         self.closed = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -171,6 +173,7 @@ class Link:
                         self.closed = True
                         break
                     if peer is not None:
+                        self.up_bytes += len(data)
                         try:
                             peer.sendall(data)
                         except OSError:
@@ -178,6 +181,7 @@ class Link:
                 elif not data:              # the delivery closed its end
                     self._drop_peer()
                 else:
+                    self.down_bytes += len(data)
                     try:
                         self.device.sendall(data)
                     except OSError:
