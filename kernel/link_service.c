@@ -84,6 +84,7 @@ static const char *const partition_names[BW_PARTITION_COUNT] = {
     [BW_PARTITION_UPDATE_STATE] = "journal",
     [BW_PARTITION_CRASH_LOG] = "crash log",
     [BW_PARTITION_CREDENTIALS] = "credentials",
+    [BW_PARTITION_DEBUG_PATCH] = "debug patch",
 };
 
 /* ---- answers ---- */

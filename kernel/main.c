@@ -10,6 +10,7 @@
 #include "bw_board.h"
 #include "bw_crash.h"
 #include "bw_credentials.h"
+#include "bw_debug_patch.h"
 #include "bw_kernel.h"
 #include "bw_log.h"
 #include "bw_port.h"
@@ -52,6 +53,22 @@ static void credentials_boot(void)
     }
 }
 
+/* Undoes what a debugger lost with the power left in the app slot (a
+ * sector being patched, breakpoints), before the slot is measured. */
+static void debug_patch_boot(void)
+{
+    uint32_t undone = 0;
+    bw_err err = bw_debug_patch_boot(port_flash_partition(BW_PARTITION_APP_SLOT),
+                                     port_flash_partition(BW_PARTITION_DEBUG_PATCH), &undone);
+    if (undone != 0) {
+        bw_log("debug: %u breakpoints a lost debugger left in flash removed", (unsigned)undone);
+    }
+    if (err != BW_OK && err != BW_E_UNAVAILABLE) {
+        bw_log("debug: flash breakpoints unavailable (error %d): the app slot may hold a torn patch",
+               (int)err);
+    }
+}
+
 void kernel_main(void) __attribute__((noreturn));
 void kernel_main(void)
 {
@@ -63,6 +80,7 @@ void kernel_main(void)
         bw_log("kernel core init failed (error %d): handles are unavailable", (int)err);
     }
     credentials_boot();
+    debug_patch_boot();
     /* Finish an interrupted install or rollback before the app may run. */
     enum MvWakeReason update_reason;
     bool have_app = update_service_boot(&update_reason);

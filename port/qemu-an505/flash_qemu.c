@@ -114,6 +114,8 @@ static const bw_flash_partition partitions[BW_PARTITION_COUNT] = {
                                  BOARD_PART_CRASH_LOG_SIZE },
     [BW_PARTITION_CREDENTIALS] = { &qemu_flash, BOARD_PART_CREDENTIALS_OFFSET,
                                    BOARD_PART_CREDENTIALS_SIZE },
+    [BW_PARTITION_DEBUG_PATCH] = { &qemu_flash, BOARD_PART_DEBUG_PATCH_OFFSET,
+                                   BOARD_PART_DEBUG_PATCH_SIZE },
 };
 
 /* The layout in docs/SPEC.md §2: sector-aligned, inside the window, clear of
@@ -127,13 +129,15 @@ _Static_assert(PART_END(IMAGE_A) <= BOARD_PART_IMAGE_B_OFFSET &&
                PART_END(IMAGE_B) <= BOARD_PART_UPDATE_STATE_OFFSET &&
                PART_END(UPDATE_STATE) <= BOARD_PART_CRASH_LOG_OFFSET &&
                PART_END(CRASH_LOG) <= BOARD_PART_CREDENTIALS_OFFSET &&
-               PART_END(CREDENTIALS) <= BOARD_IDENTITY_BASE - BOARD_FLASH_BASE,
+               PART_END(CREDENTIALS) <= BOARD_PART_DEBUG_PATCH_OFFSET &&
+               PART_END(DEBUG_PATCH) <= BOARD_ROLLBACK_BASE - BOARD_FLASH_BASE,
                "partitions in order, clear of the identity sector");
 _Static_assert(((BOARD_PART_IMAGE_A_OFFSET | BOARD_PART_IMAGE_A_SIZE |
                  BOARD_PART_IMAGE_B_OFFSET | BOARD_PART_IMAGE_B_SIZE |
                  BOARD_PART_UPDATE_STATE_OFFSET | BOARD_PART_UPDATE_STATE_SIZE |
                  BOARD_PART_CRASH_LOG_OFFSET | BOARD_PART_CRASH_LOG_SIZE |
-                 BOARD_PART_CREDENTIALS_OFFSET | BOARD_PART_CREDENTIALS_SIZE) &
+                 BOARD_PART_CREDENTIALS_OFFSET | BOARD_PART_CREDENTIALS_SIZE |
+                 BOARD_PART_DEBUG_PATCH_OFFSET | BOARD_PART_DEBUG_PATCH_SIZE) &
                 (BOARD_FLASH_SECTOR_SIZE - 1u)) == 0, "partitions are whole sectors");
 
 const bw_flash_partition *port_flash_partition(bw_partition_id id)

@@ -392,7 +392,4 @@
 /* Breakpoints the monitor holds at once. */
 #define BW_DEBUG_BREAKPOINTS_MAX 8
 
-/* Largest flash sector the monitor can rewrite for a breakpoint in app flash. */
-#define BW_DEBUG_SECTOR_MAX 8192
-
 #endif

@@ -59,6 +59,7 @@ typedef enum bw_partition_id {
     BW_PARTITION_UPDATE_STATE,  /* the update engine's journal */
     BW_PARTITION_CRASH_LOG,     /* the ring of crash records */
     BW_PARTITION_CREDENTIALS,   /* the device key and certificates (bw_credentials.h) */
+    BW_PARTITION_DEBUG_PATCH,   /* power-safe flash breakpoints: records and a scratch sector (bw_debug_patch.h) */
     BW_PARTITION_COUNT
 } bw_partition_id;
 

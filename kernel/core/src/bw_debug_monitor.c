@@ -5,13 +5,13 @@
  * (bw_debug_arch.h); memory goes through the kernel's own app-pointer check
  * (bw_app_mem.h), so the monitor reaches exactly what a system call may:
  * the app's RAM (read, write) and its flash slot (read). Breakpoints are
- * BKPT halfwords: in RAM written directly, in the flash slot by rewriting
- * the sector through the flash driver (erase, program), from a static copy
- * of it (docs/DESIGN.md, "The debug monitor"). The table of breakpoints
- * keeps each original halfword; reads through the monitor see the original.
+ * BKPT halfwords: in RAM written directly, in the flash slot through the
+ * power-safe patch store (bw_debug_patch.h; docs/DESIGN.md, "The debug
+ * monitor"). The table of breakpoints keeps each original halfword; reads
+ * through the monitor see the original.
  *
- * State, all static (no heap): the breakpoint table, whether a debugger is
- * attached, and the sector copy.
+ * State, all static (no heap): the breakpoint table and whether a debugger
+ * is attached.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +23,7 @@
 #include "bw_config.h"
 #include "bw_debug_arch.h"
 #include "bw_debug_monitor.h"
+#include "bw_debug_patch.h"
 #include "bw_flash.h"
 #include "bw_log.h"
 #include "bw_port.h"
@@ -37,7 +38,6 @@ typedef struct breakpoint {
 static struct {
     bool attached;
     breakpoint bp[BW_DEBUG_BREAKPOINTS_MAX];
-    uint8_t sector[BW_DEBUG_SECTOR_MAX];
 } mon;
 
 /* ---- answers ---- */
@@ -60,58 +60,33 @@ static size_t answer_error(uint8_t *answer, uint8_t code, const char *reason)
 
 /* ---- code patching ---- */
 
-/* The app slot partition and addr's offset in it, or NULL when addr is not
- * in the slot. */
-static const bw_flash_partition *slot_of(uint32_t addr, uint32_t *offset)
+/* addr's offset in the app slot; false when addr is not in the slot. */
+static bool slot_of(uint32_t addr, uint32_t *offset)
 {
     const bw_flash_partition *p = port_flash_partition(BW_PARTITION_APP_SLOT);
     uint32_t off = addr - bw_debug_arch_app_slot_base();
     if (p == NULL || off >= p->size || p->size - off < 2u) {
-        return NULL;
+        return false;
     }
     *offset = off;
-    return p;
+    return true;
 }
 
-/* Writes the halfword at addr in the app slot: the sector is read into the
- * static copy, patched, erased and programmed back (NOR: only an erase
- * sets bits). BW_E_SIZE when the sector is larger than the copy. */
-static bw_err flash_write16(uint32_t addr, uint16_t value)
+/* Puts a BKPT (set) or the original halfword (!set) at addr in app RAM or,
+ * power-safely, in the app slot (bw_debug_patch.h). */
+static bw_err code_write16(uint32_t addr, bool in_flash, bool set, uint16_t original)
 {
     uint32_t off = 0;
-    const bw_flash_partition *p = slot_of(addr, &off);
-    if (p == NULL) {
-        return BW_E_FAULT;
-    }
-    uint32_t size = p->device->sector_size;
-    if (size > sizeof mon.sector) {
-        return BW_E_SIZE;
-    }
-    uint32_t start = off & ~(size - 1u);
-    bw_err err = bw_flash_read(p, start, mon.sector, size);
-    if (err != BW_OK) {
-        return err;
-    }
-    bw_put16(mon.sector + (off - start), value);
-    err = bw_flash_erase_sector(p, start);
-    if (err == BW_OK) {
-        err = bw_flash_program(p, start, mon.sector, size);
+    bw_err err;
+    if (in_flash && slot_of(addr, &off)) {
+        err = set ? bw_debug_patch_set(off, original) : bw_debug_patch_clear(off);
+    } else {
+        uint8_t bytes[2];
+        bw_put16(bytes, set ? BW_DBG_BKPT : original);
+        err = in_flash ? BW_E_FAULT : bw_app_copy_out(addr, bytes, sizeof bytes);
     }
     bw_debug_arch_code_changed();
     return err;
-}
-
-/* Writes a code halfword in app RAM or the app slot. */
-static bw_err code_write16(uint32_t addr, uint16_t value, bool in_flash)
-{
-    uint8_t bytes[2];
-    bw_put16(bytes, value);
-    if (!in_flash) {
-        bw_err err = bw_app_copy_out(addr, bytes, sizeof bytes);
-        bw_debug_arch_code_changed();
-        return err;
-    }
-    return flash_write16(addr, value);
 }
 
 static breakpoint *find(uint32_t addr)
@@ -125,13 +100,15 @@ static breakpoint *find(uint32_t addr)
 }
 
 /* Puts back the original halfword, if the BKPT is still there (an update
- * may have replaced the code since), and frees the entry. */
+ * may have replaced the code since), and frees the entry. In flash the
+ * patch store checks and forgets the breakpoint in any case. */
 static bw_err remove_bp(breakpoint *b)
 {
     uint8_t now[2];
     bw_err err = BW_OK;
-    if (bw_app_copy_in(now, b->address, sizeof now) == BW_OK && bw_get16(now) == BW_DBG_BKPT) {
-        err = code_write16(b->address, b->original, b->in_flash);
+    if (b->in_flash
+        || (bw_app_copy_in(now, b->address, sizeof now) == BW_OK && bw_get16(now) == BW_DBG_BKPT)) {
+        err = code_write16(b->address, b->in_flash, false, b->original);
     }
     b->used = false;
     return err;
@@ -144,7 +121,7 @@ static size_t set_bp(uint32_t addr, uint8_t *answer)
     }
     uint8_t old[2];
     uint32_t off;
-    bool in_flash = slot_of(addr, &off) != NULL;
+    bool in_flash = slot_of(addr, &off);
     if ((addr & 1u) != 0 || bw_app_copy_in(old, addr, sizeof old) != BW_OK
         || (!in_flash && bw_app_check_range(addr, 2, BW_ACCESS_READWRITE) != BW_OK)) {
         return answer_error(answer, BW_DBG_E_REFUSED, "not app code (flash slot or RAM)");
@@ -156,7 +133,7 @@ static size_t set_bp(uint32_t addr, uint8_t *answer)
     if (b == NULL) {
         return answer_error(answer, BW_DBG_E_FULL, "every breakpoint is in use");
     }
-    if (code_write16(addr, BW_DBG_BKPT, in_flash) != BW_OK) {
+    if (code_write16(addr, in_flash, true, bw_get16(old)) != BW_OK) {
         return answer_error(answer, BW_DBG_E_FLASH, "the flash write failed");
     }
     *b = (breakpoint){ .used = true, .in_flash = in_flash, .address = addr,
