@@ -4,9 +4,10 @@
  * (docs/SPEC.md §20) and hands it to the RSP server (lib_debug_rsp.c):
  *  - the local link (--link-port N: the CLI listens on 127.0.0.1:N and the
  *    device's link UART connects, as for `bulwark device`), for the bench;
- *  - the cloud (--device D --key K): an end-to-end protected debug session
- *    (SPEC §21) relayed by bulwarkd (lib_debug_cloud.c), whose server and
- *    token come as for every API command.
+ *  - the cloud (--device D --key K --fleet DIR | --ca FILE): an end-to-end
+ *    protected debug session (SPEC §21) relayed by bulwarkd
+ *    (lib_debug_cloud.c), whose server and token come as for every API
+ *    command; the device proves itself under the fleet CA.
  * `ping` checks a cloud session without GDB (lib_debug_ping.c).
  * Exit codes: 0 GDB detached, 1 the device refused the session, 2 bad
  * usage, 3 the transport failed.
@@ -24,7 +25,7 @@
 #include "lib_debug_rsp.h"
 #include "lib_link_session.h"
 
-enum { OPT_LINK_PORT = 256, OPT_PORT, OPT_TIMEOUT, OPT_DEVICE, OPT_KEY };
+enum { OPT_LINK_PORT = 256, OPT_PORT, OPT_TIMEOUT, OPT_DEVICE, OPT_KEY, OPT_FLEET, OPT_CA };
 
 #define DEFAULT_GDB_PORT 8001u
 #define DEFAULT_TIMEOUT_S 30u
@@ -48,11 +49,12 @@ static int serve_link(uint32_t link_port, uint32_t gdb_port, uint32_t timeout_s)
 }
 
 /* Serves GDB over a debug session with device through bulwarkd. */
-static int serve_cloud(const bw_api *api, const char *device, const char *key, uint32_t gdb_port)
+static int serve_cloud(const bw_api *api, const char *device, const char *key, const char *ca,
+                       uint32_t gdb_port)
 {
     char err[300];
     bw_debug_transport t;
-    if (debug_cloud_open(api, device, key, &t, err, sizeof err) != 0) {
+    if (debug_cloud_open(api, device, key, ca, &t, err, sizeof err) != 0) {
         return cli_fail("debug session with %s: %s", device, err);
     }
     printf("debug session open with %s\n", device);
@@ -75,15 +77,17 @@ static int debug_run(int argc, char **argv)
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "device", required_argument, NULL, OPT_DEVICE },
         { "key", required_argument, NULL, OPT_KEY },
+        { "fleet", required_argument, NULL, OPT_FLEET },
+        { "ca", required_argument, NULL, OPT_CA },
         { NULL, 0, NULL, 0 },
     };
     uint32_t link_port = 0, gdb_port = DEFAULT_GDB_PORT, timeout_s = DEFAULT_TIMEOUT_S;
-    const char *link_text = NULL, *device = NULL, *key = NULL;
+    const char *link_text = NULL, *device = NULL, *key = NULL, *fleet = NULL, *ca_file = NULL;
     opterr = 0;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
-        if (c == OPT_DEVICE || c == OPT_KEY) {
-            *(c == OPT_DEVICE ? &device : &key) = optarg;
+        if (c == OPT_DEVICE || c == OPT_KEY || c == OPT_FLEET || c == OPT_CA) {
+            *(c == OPT_DEVICE ? &device : c == OPT_KEY ? &key : c == OPT_FLEET ? &fleet : &ca_file) = optarg;
             continue;
         }
         uint32_t *into = c == OPT_LINK_PORT ? &link_port : c == OPT_PORT ? &gdb_port : &timeout_s;
@@ -107,12 +111,18 @@ static int debug_run(int argc, char **argv)
     if (!cloud) {
         return serve_link(link_port, gdb_port, timeout_s);
     }
+    char ca_buf[1024];
+    const char *ca = debug_cloud_ca_path(fleet, ca_file, ca_buf, sizeof ca_buf);
+    if (ca == NULL) {
+        return cli_usage_error("debug: %s", DEBUG_CA_MISSING);
+    }
     rc = bw_api_resolve(&api, NULL, NULL);
-    return rc != 0 ? rc : serve_cloud(&api, device, key, gdb_port);
+    return rc != 0 ? rc : serve_cloud(&api, device, key, ca, gdb_port);
 }
 
 static const cli_command commands[] = {
-    { "serve", "(--link-port N | --device D --key debug.key [--server URL --token T]) [--port 8001] "
+    { "serve", "(--link-port N | --device D --key debug.key (--fleet DIR | --ca ca.crt) [--server URL "
+      "--token T]) [--port 8001] "
       "[--timeout S]",
       "serve GDB (target remote :PORT) for the app on a device: over its local link (the device's "
       "link connects to 127.0.0.1:N) or through the cloud (an end-to-end protected session); "

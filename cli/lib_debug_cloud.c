@@ -19,6 +19,7 @@
 #include "lib_debug_cloud.h"
 #include "lib_keys.h"
 #include "mbedtls/ecp.h"
+#include "mbedtls/x509_crt.h"
 #include "psa/crypto.h"
 
 /* p256-m's randomness in the CLI (ephemeral keys, signatures): the OS's.
@@ -38,9 +39,15 @@ psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
 
 #define RATE_RETRY_MS 20u
 #define RATE_RETRY_MAX_MS 2000u
+#define BUSY_RETRY_MS 250u      /* REFUSED busy: HELLO again after this (SPEC §21.1) */
+#define BUSY_RETRIES 8u
+#define CA_MAX 4096u
 
 typedef struct session {
     debug_client client;
+    uint8_t ca[CA_MAX];              /* the fleet CA, DER (the client points here) */
+    size_t ca_len;
+    size_t handshake_bytes;
     CURL *curl;
     struct curl_slist *headers;
     char url[1024];
@@ -270,6 +277,83 @@ static void transport_close(void *ctx)
     free(s);
 }
 
+const char *debug_cloud_ca_path(const char *fleet_dir, const char *ca_file, char *buf, size_t size)
+{
+    if (ca_file != NULL) {
+        return ca_file;
+    }
+    if (fleet_dir == NULL || (size_t)snprintf(buf, size, "%s/ca.crt", fleet_dir) >= size) {
+        return NULL;
+    }
+    return buf;
+}
+
+/* The fleet CA certificate (PEM or DER file) into s->ca as DER. */
+static int load_ca(session *s, const char *ca_path, char *err, size_t errcap)
+{
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    int rc = -1;
+    if (mbedtls_x509_crt_parse_file(&crt, ca_path) != 0) {
+        snprintf(err, errcap, "%s: not a readable certificate (the fleet CA, ca.crt)", ca_path);
+    } else if (crt.raw.len > sizeof s->ca) {
+        snprintf(err, errcap, "%s: certificate over %u bytes", ca_path, (unsigned)sizeof s->ca);
+    } else {
+        memcpy(s->ca, crt.raw.p, crt.raw.len);
+        s->ca_len = crt.raw.len;
+        rc = 0;
+    }
+    mbedtls_x509_crt_free(&crt);
+    return rc;
+}
+
+/* HELLO, sent again while the device answers busy (SPEC §21.4); the
+ * CHALLENGE (or refusal) in s->body. */
+static int hello(session *s, char *err, size_t errcap)
+{
+    uint8_t msg[BW_DEBUG_HELLO_SIZE];
+    size_t len = debug_client_hello(msg);
+    for (unsigned tries = 0;; tries++) {
+        if (post(s, msg, len, err, errcap) != 0) {
+            return -1;
+        }
+        s->handshake_bytes += len + s->body_len;
+        if (!debug_client_busy(s->body, s->body_len) || tries == BUSY_RETRIES) {
+            return 0;
+        }
+        struct timespec pause = { 0, BUSY_RETRY_MS * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* HELLO, OPEN, then OPENED and the CERT exchanges until the device has
+ * proved itself (or not). */
+static int handshake(session *s, char *err, size_t errcap)
+{
+    uint8_t msg[BW_DEBUG_WIRE_MAX];
+    size_t len = 0;
+    if (hello(s, err, errcap) != 0
+        || debug_client_open(&s->client, s->body, s->body_len, msg, &len, err, errcap) != 0) {
+        return -1;
+    }
+    /* Each CERT brings BW_DEBUG_CERT_PART_MAX bytes or the rest: bounded. */
+    while (len > 0) {
+        if (post(s, msg, len, err, errcap) != 0) {
+            return -1;
+        }
+        s->handshake_bytes += len + s->body_len;
+        if (debug_client_opened(&s->client, s->body, s->body_len, msg, sizeof msg, &len, err, errcap) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+size_t debug_cloud_handshake_bytes(bw_debug_transport *t)
+{
+    return ((session *)t->ctx)->handshake_bytes;
+}
+
 /* The debug private key's scalar from a PEM/DER key file. */
 static int load_scalar(const char *key_path, uint8_t scalar[32], char *err, size_t errcap)
 {
@@ -288,10 +372,10 @@ static int load_scalar(const char *key_path, uint8_t scalar[32], char *err, size
     return rc;
 }
 
-int debug_cloud_open(const bw_api *api, const char *device, const char *key_path, bw_debug_transport *out,
-                     char *err, size_t errcap)
+int debug_cloud_open(const bw_api *api, const char *device, const char *key_path, const char *ca_path,
+                     bw_debug_transport *out, char *err, size_t errcap)
 {
-    uint8_t scalar[32], msg[BW_DEBUG_WIRE_MAX];
+    uint8_t scalar[32];
     if (load_scalar(key_path, scalar, err, errcap) != 0) {
         return -1;
     }
@@ -300,7 +384,8 @@ int debug_cloud_open(const bw_api *api, const char *device, const char *key_path
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    int rc = debug_client_init(&s->client, device, scalar, err, errcap);
+    int rc = load_ca(s, ca_path, err, errcap);
+    rc = rc != 0 ? rc : debug_client_init(&s->client, device, scalar, s->ca, s->ca_len, err, errcap);
     bw_debug_wipe(scalar, sizeof scalar);
     char auth[300];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", api->token);
@@ -325,11 +410,7 @@ int debug_cloud_open(const bw_api *api, const char *device, const char *key_path
         curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
         curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 15L);   /* bulwarkd gives up on the device at 10 s */
         curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-        size_t len = 0;
-        rc = post(s, msg, debug_client_hello(msg), err, errcap);
-        rc = rc != 0 ? rc : debug_client_open(&s->client, s->body, s->body_len, msg, &len, err, errcap);
-        rc = rc != 0 ? rc : post(s, msg, len, err, errcap);
-        rc = rc != 0 ? rc : debug_client_opened(&s->client, s->body, s->body_len, err, errcap);
+        rc = handshake(s, err, errcap);
     }
     if (rc == 0 && pthread_create(&s->keepalive, NULL, keepalive, s) == 0) {
         s->keepalive_running = true;

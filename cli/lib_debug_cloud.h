@@ -26,12 +26,21 @@ typedef enum debug_cloud_fault {
     DEBUG_CLOUD_FAULT_TAMPER,
 } debug_cloud_fault;
 
-/* Opens a session (HELLO, OPEN, OPENED) with device through api, signing
- * with the debug private key file key_path. 0 with *out filled, or -1 with
+/* The fleet CA file the device must prove itself under: ca_file if given,
+ * else fleet_dir/ca.crt (in buf); NULL when neither is given. */
+const char *debug_cloud_ca_path(const char *fleet_dir, const char *ca_file, char *buf, size_t size);
+
+/* Opens a session (HELLO, sent again while the device is busy; OPEN;
+ * OPENED and CERTs) with device through api, signing with the debug private
+ * key file key_path and checking the device against the fleet CA
+ * certificate file ca_path (SPEC §21.2). 0 with *out filled, or -1 with
  * the reason in err (e.g. "device refused the session: the app's bundle has
- * no debug key"). */
-int debug_cloud_open(const bw_api *api, const char *device, const char *key_path, bw_debug_transport *out,
-                     char *err, size_t errcap);
+ * no debug key", "the device's certificate does not chain to the fleet CA"). */
+int debug_cloud_open(const bw_api *api, const char *device, const char *key_path, const char *ca_path,
+                     bw_debug_transport *out, char *err, size_t errcap);
+
+/* The session bytes the handshake took (HELLOs included, framing not). */
+size_t debug_cloud_handshake_bytes(bw_debug_transport *t);
 
 /* One PING of n (<= 32) bytes and its PONG; *wire gets the bytes sent plus
  * received in the session (the relay's HTTP and MQTT framing not counted).

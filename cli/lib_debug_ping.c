@@ -35,9 +35,11 @@ int debug_ping_run(int argc, char **argv)
         { "key", required_argument, NULL, 'k' },
         { "count", required_argument, NULL, 'n' },
         { "test-fault", required_argument, NULL, 'f' },
+        { "fleet", required_argument, NULL, 'F' },
+        { "ca", required_argument, NULL, 'c' },
         { NULL, 0, NULL, 0 },
     };
-    const char *device = NULL, *key = NULL;
+    const char *device = NULL, *key = NULL, *fleet = NULL, *ca_file = NULL;
     long count = 3;
     debug_cloud_fault fault = DEBUG_CLOUD_FAULT_NONE;
     opterr = 0;
@@ -47,6 +49,8 @@ int debug_ping_run(int argc, char **argv)
         switch (c) {
         case 'd': device = optarg; break;
         case 'k': key = optarg; break;
+        case 'F': fleet = optarg; break;
+        case 'c': ca_file = optarg; break;
         case 'n':
             count = strtol(optarg, &end, 10);
             if (*end != '\0' || count < 1 || count > 10000) {
@@ -65,18 +69,22 @@ int debug_ping_run(int argc, char **argv)
     if (device == NULL || key == NULL || optind != argc) {
         return cli_usage_error("usage: bulwark debug ping %s", DEBUG_PING_USAGE);
     }
+    char ca_buf[1024];
+    const char *ca = debug_cloud_ca_path(fleet, ca_file, ca_buf, sizeof ca_buf);
+    if (ca == NULL) {
+        return cli_usage_error("debug ping: %s", DEBUG_CA_MISSING);
+    }
     rc = bw_api_resolve(&api, NULL, NULL);
     if (rc != 0) return rc;
     char err[300];
     bw_debug_transport t;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (debug_cloud_open(&api, device, key, &t, err, sizeof err) != 0) {
+    if (debug_cloud_open(&api, device, key, ca, &t, err, sizeof err) != 0) {
         return cli_fail("debug session with %s: %s", device, err);
     }
-    printf("session open with %s (handshake %.1f ms, %u bytes)\n", device, ms_since(&t0),
-           (unsigned)(BW_DEBUG_HELLO_SIZE + BW_DEBUG_CHALLENGE_SIZE + BW_DEBUG_OPEN_SIZE + BW_DEBUG_RECORD_HEAD + 5u
-                      + BW_DEBUG_TAG_SIZE));
+    printf("session open with %s (handshake %.1f ms, %zu bytes)\n", device, ms_since(&t0),
+           debug_cloud_handshake_bytes(&t));
     fflush(stdout);
     rc = 0;
     for (long i = 1; i <= count && rc == 0; i++) {

@@ -244,12 +244,25 @@ static bool running_app_debug_key(uint8_t key[BW_PUBLIC_KEY_SIZE])
     return true;
 }
 
+/* The device's proof in a debug handshake (SPEC §21.2 step 4): its
+ * signature with the device key, timed, and the RAM it took logged. */
+static bool debug_device_sign(const uint8_t hash[BW_DEBUG_HASH_SIZE], uint8_t sig[BW_DEBUG_SIG_SIZE])
+{
+    uint64_t started = port_time_us();
+    bw_err err = bw_credentials_sign(hash, sig);
+    bw_log("debug: device signature took %u us", (unsigned)(port_time_us() - started));
+    log_ram_peaks();
+    return err == BW_OK;
+}
+
 /* The debug session over the cloud link (SPEC §21), carrying the app debug
  * monitor's packets (SPEC §20). */
 static const bw_debug_session_hooks debug_hooks = {
     .monitor_request = bw_debug_monitor_request,
     .monitor_peer_lost = bw_debug_monitor_peer_lost,
     .debug_key = running_app_debug_key,
+    .device_certificate = bw_credentials_certificate,
+    .device_sign = debug_device_sign,
 };
 
 static void start(void)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bw_bytes.h"
+#include "mbedtls/ecdsa.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
@@ -351,6 +352,32 @@ bw_err bw_credentials_device_key(mbedtls_pk_context *pk)
     }
     mbedtls_ecp_point_free(&q);
     mbedtls_ecp_group_free(&grp);
+    return rc == 0 ? BW_OK : BW_E_IO;
+}
+
+bw_err bw_credentials_sign(const uint8_t hash[32], uint8_t sig[64])
+{
+    if (!store.have_key) {
+        return BW_E_UNAVAILABLE;
+    }
+    mbedtls_ecp_keypair kp;
+    mbedtls_ecp_group grp;
+    mbedtls_mpi d, r, s;
+    mbedtls_ecp_keypair_init(&kp);
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int rc = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, &kp, body() + B_PRIVATE, BW_CRED_PRIVATE_SIZE);
+    rc = rc != 0 ? rc : mbedtls_ecp_export(&kp, &grp, &d, NULL);
+    rc = rc != 0 ? rc : mbedtls_ecdsa_sign(&grp, &r, &s, &d, hash, 32, drbg, NULL);
+    rc = rc != 0 ? rc : mbedtls_mpi_write_binary(&r, sig, 32);
+    rc = rc != 0 ? rc : mbedtls_mpi_write_binary(&s, sig + 32, 32);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_group_free(&grp);
+    mbedtls_ecp_keypair_free(&kp);
     return rc == 0 ? BW_OK : BW_E_IO;
 }
 

@@ -67,6 +67,11 @@ const uint8_t *bw_credentials_public_key(void);
  * mbedtls_pk_free) as the device's P-256 key pair, for TLS client auth.
  * BW_E_UNAVAILABLE without a key; BW_E_IO if mbedTLS could not (arena full). */
 bw_err bw_credentials_device_key(mbedtls_pk_context *pk);
+/* Signs hash[0..32) (a SHA-256 digest) with the device key: ECDSA P-256,
+ * r || s (32 bytes each, big-endian), a fresh nonce from the kernel DRBG.
+ * The key stays in this module. BW_E_UNAVAILABLE without a key; BW_E_IO
+ * if mbedTLS could not (arena full, no random). */
+bw_err bw_credentials_sign(const uint8_t hash[32], uint8_t sig[64]);
 /* The device certificate / fleet CA certificate, DER, owned by this module
  * and valid until the next commit; NULL (and *len 0) when not provisioned. */
 const uint8_t *bw_credentials_certificate(size_t *len);

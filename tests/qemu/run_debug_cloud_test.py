@@ -39,17 +39,19 @@ def still_ticking(dev, at, mode=1):
     dev.wait_for("app", TICK.format(mode=mode) + r"(.|\n)*" + TICK.format(mode=mode), 30, at)
 
 
-def ping(run, key, *extra, expect=0):
-    """`bulwark debug ping` of the device with key; its stdout and stderr."""
-    p = run.stack.cli("debug", "ping", "--device", DEVICE_ID, "--key", key, *extra, expect=expect)
+def ping(run, key, *extra, expect=0, ca=None):
+    """`bulwark debug ping` of the device with key, checking the device against the
+    fleet's CA (or the CA file ca); its stdout and stderr."""
+    trust = ("--ca", ca) if ca else ("--fleet", run.stack.fleet)
+    p = run.stack.cli("debug", "ping", "--device", DEVICE_ID, "--key", key, *trust, *extra, expect=expect)
     return p.stdout + p.stderr
 
 
-def refused(run, key, reason, *extra, expect=1):
+def refused(run, key, reason, *extra, expect=1, ca=None):
     """A ping refused with reason; the app runs on."""
     dev = run.device.dev
     at = len(dev.app_text())
-    out = ping(run, key, *extra, expect=expect)
+    out = ping(run, key, *extra, expect=expect, ca=ca)
     if reason not in out:
         raise Failure(f"debug ping: expected '{reason}':\n{out}")
     still_ticking(dev, at)
@@ -68,7 +70,7 @@ def deploy_debuggable(run, elf, pub, version=2):
 
 def cloud_server(run, key, name):
     """`bulwark debug` serving GDB through the cloud."""
-    return debug_gdb.DebugServer(run.tools, ["--device", DEVICE_ID, "--key", key], name, env=run.stack.env)
+    return debug_gdb.DebugServer(run.tools, ["--device", DEVICE_ID, "--key", key, "--fleet", run.stack.fleet], name, env=run.stack.env)
 
 
 def show(name, out):
@@ -120,6 +122,14 @@ def scenario(tools):
         print("the debug app deployed as a bundle with the debug key (version 2, trial over)")
 
         refused(run, wrong, "wrong debug key")
+        # The CLI checks the device (SPEC §21.2 step 5): against another fleet's CA the
+        # real device, through the real relay, does not prove itself.
+        other = os.path.join(os.path.dirname(run.stack.fleet), "other-fleet")
+        run.stack.cli("fleet", "init", "--dir", other, "--force")
+        refused(run, key, "the device's certificate does not chain to the fleet CA", ca=os.path.join(other, "ca.crt"))
+        p = run.stack.cli("debug", "ping", "--device", DEVICE_ID, "--key", key, expect=2)
+        if "needs the fleet CA" not in p.stderr:
+            raise Failure(f"debug ping without a fleet CA: {p.stderr}")
         replay = ping(run, key, "--count", "3", "--test-fault", "replay")
         tamper = ping(run, key, "--count", "3", "--test-fault", "tamper")
         for out, reason in ((replay, "record replayed or out of order"),

@@ -1,6 +1,7 @@
 /*
  * The kernel's end of the debug session (docs/SPEC.md §21): authorises a
- * CLI by the running app's debug key, then opens, checks and answers its
+ * CLI by the running app's debug key, proves the device to it with the
+ * device key and certificate, bounds the HELLOs it serves, then opens, checks and answers its
  * protected records, handing MONITOR packets to the debug monitor. One
  * session and one pending challenge at a time, in kernel RAM; no heap. The
  * transport (the cloud relay, §21.5) hands each session message to
@@ -20,6 +21,9 @@
 
 #define BW_DEBUG_IDLE_MS       30000u   /* no accepted record: the session ends */
 #define BW_DEBUG_CHALLENGE_MS  30000u   /* a CHALLENGE is good for one OPEN this long */
+/* At most this many HELLOs served per window (§21.4); more: REFUSED busy. */
+#define BW_DEBUG_HELLOS_PER_WINDOW 4u
+#define BW_DEBUG_HELLO_WINDOW_MS   1000u
 
 typedef struct bw_debug_session_hooks {
     /* The monitor (bw_debug_monitor.h): bw_debug_monitor_request and
@@ -30,6 +34,12 @@ typedef struct bw_debug_session_hooks {
     /* The running app's debug key (0x04 || X || Y) when its verified
      * manifest has debug.debuggable; false otherwise (no bundle too). */
     bool (*debug_key)(uint8_t key[BW_PUBLIC_KEY_SIZE]);
+    /* The device's certificate (DER) issued by the fleet CA, NULL when the
+     * device is not provisioned (bw_credentials_certificate). */
+    const uint8_t *(*device_certificate)(size_t *len);
+    /* Signs a SHA-256 digest with the key that certificate certifies,
+     * r || s; false if it cannot (bw_credentials_sign). */
+    bool (*device_sign)(const uint8_t hash[BW_DEBUG_HASH_SIZE], uint8_t sig[BW_DEBUG_SIG_SIZE]);
 } bw_debug_session_hooks;
 
 typedef struct bw_debug_session_counters {
@@ -40,6 +50,7 @@ typedef struct bw_debug_session_counters {
     uint32_t dropped_auth;
     uint32_t dropped_malformed;  /* malformed records and records without a session */
     uint32_t idle_ends;
+    uint32_t busy;               /* HELLOs over the rate limit (REFUSED busy) */
 } bw_debug_session_counters;
 
 /* Starts with no session. device_id: the 34 ASCII characters of §3. The

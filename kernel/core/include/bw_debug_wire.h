@@ -15,7 +15,7 @@
 #include "bw_debug_monitor.h"
 #include "bw_err.h"
 
-#define BW_DEBUG_VERSION      1u
+#define BW_DEBUG_VERSION      2u
 #define BW_DEBUG_ID_LEN       34u      /* device ID, ASCII (SPEC §3) */
 #define BW_DEBUG_POINT_SIZE   64u      /* P-256 point X || Y */
 #define BW_DEBUG_NONCE_SIZE   16u
@@ -29,6 +29,12 @@
 #define BW_DEBUG_RECORD_MAX   (BW_DEBUG_RECORD_HEAD + BW_DEBUG_INNER_MAX + BW_DEBUG_TAG_SIZE)
 #define BW_DEBUG_WIRE_MAX     512u     /* any session message (BW_DEBUG_RECORD_MAX = 506) */
 #define BW_DEBUG_PING_MAX     32u
+#define BW_DEBUG_CERT_MAX     1024u    /* the device certificate, DER (BW_CRED_CERT_MAX) */
+/* OPENED: type, u32 idle ms, device signature SD, u16 certificate length,
+ * then the certificate's first bytes; CERT_PART: type, u16 offset, bytes. */
+#define BW_DEBUG_OPENED_FIXED (1u + 4u + BW_DEBUG_SIG_SIZE + 2u)
+#define BW_DEBUG_OPENED_CERT_MAX (BW_DEBUG_INNER_MAX - BW_DEBUG_OPENED_FIXED)   /* 410 */
+#define BW_DEBUG_CERT_PART_MAX (BW_DEBUG_INNER_MAX - 3u)                        /* 478 */
 
 /* Session message kinds (§21.1). */
 #define BW_DEBUG_HELLO        0x01u
@@ -47,6 +53,8 @@
 #define BW_DEBUG_REFUSED_NO_CHALLENGE   3u
 #define BW_DEBUG_REFUSED_MALFORMED      4u
 #define BW_DEBUG_REFUSED_DEVICE_ERROR   5u
+#define BW_DEBUG_REFUSED_BUSY           6u
+#define BW_DEBUG_REFUSED_NOT_PROVISIONED 7u
 /* DROPPED reasons. */
 #define BW_DEBUG_DROPPED_NO_SESSION     1u
 #define BW_DEBUG_DROPPED_REPLAY         2u
@@ -57,10 +65,12 @@
 #define BW_DEBUG_IN_MONITOR   0x01u
 #define BW_DEBUG_IN_PING      0x02u
 #define BW_DEBUG_IN_CLOSE     0x03u
+#define BW_DEBUG_IN_CERT      0x04u
 #define BW_DEBUG_IN_OPENED    0x80u
 #define BW_DEBUG_IN_ANSWER    0x81u
 #define BW_DEBUG_IN_PONG      0x82u
 #define BW_DEBUG_IN_CLOSED    0x83u
+#define BW_DEBUG_IN_CERT_PART 0x84u
 
 /* One direction's protection: key, nonce prefix. */
 typedef struct bw_debug_dir {
@@ -77,6 +87,10 @@ typedef struct bw_debug_keys {
 bw_err bw_debug_transcript_hash(const char device_id[BW_DEBUG_ID_LEN], const uint8_t qd[BW_DEBUG_POINT_SIZE],
                                 const uint8_t nd[BW_DEBUG_NONCE_SIZE], const uint8_t qc[BW_DEBUG_POINT_SIZE],
                                 const uint8_t nc[BW_DEBUG_NONCE_SIZE], uint8_t hash[BW_DEBUG_HASH_SIZE]);
+
+/* What the device's signature SD signs (§21.2 step 4): SHA-256 of
+ * "bulwark-debug-device-v2" || the transcript hash. */
+bw_err bw_debug_device_hash(const uint8_t transcript[BW_DEBUG_HASH_SIZE], uint8_t hash[BW_DEBUG_HASH_SIZE]);
 
 /* The session keys from the ECDH secret z, the two nonces and the
  * transcript hash (HKDF-SHA-256, §21.2). */

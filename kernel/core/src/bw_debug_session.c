@@ -1,8 +1,8 @@
 /*
  * The kernel's end of the debug session (bw_debug_session.h, SPEC §21).
  *
- * State: at most one pending challenge (ephemeral key pair, challenge, when)
- * and at most one open session (keys, the last sequence accepted from the
+ * State: the HELLO rate window, at most one pending challenge (ephemeral
+ * key pair, challenge, when) and at most one open session (keys, the last sequence accepted from the
  * CLI, the next one to send, the time of the last accepted record). Inputs
  * are checked completely before any of it changes. The plaintext buffers
  * live here rather than on the secure stack.
@@ -18,6 +18,10 @@
 static struct {
     bw_debug_session_hooks hooks;
     char device_id[BW_DEBUG_ID_LEN];
+    /* the HELLO rate window (§21.4) */
+    bool window_open;
+    uint64_t window_at_ms;
+    uint32_t window_hellos;
     /* the pending challenge */
     bool pending;
     uint64_t pending_at_ms;
@@ -98,11 +102,42 @@ static size_t refuse(uint8_t reason, uint8_t *out)
     return short_answer(BW_DEBUG_REFUSED, reason, out);
 }
 
+/* Counts a HELLO in the rate window; false when it is over the limit. */
+static bool hello_allowed(uint64_t now_ms)
+{
+    if (!s.window_open || now_ms - s.window_at_ms >= BW_DEBUG_HELLO_WINDOW_MS) {
+        s.window_open = true;
+        s.window_at_ms = now_ms;
+        s.window_hellos = 0;
+    }
+    if (s.window_hellos >= BW_DEBUG_HELLOS_PER_WINDOW) {
+        return false;
+    }
+    s.window_hellos++;
+    return true;
+}
+
+/* The device certificate, NULL unless it is 1 .. BW_DEBUG_CERT_MAX bytes. */
+static const uint8_t *device_certificate(size_t *len)
+{
+    *len = 0;
+    const uint8_t *cert = s.hooks.device_certificate != NULL ? s.hooks.device_certificate(len) : NULL;
+    return cert != NULL && *len > 0 && *len <= BW_DEBUG_CERT_MAX ? cert : NULL;
+}
+
 static size_t hello(const uint8_t *in, size_t len, uint64_t now_ms, uint8_t *out)
 {
     uint8_t key[BW_PUBLIC_KEY_SIZE];
+    size_t cert_len = 0;
     if (len != BW_DEBUG_HELLO_SIZE || in[1] != BW_DEBUG_VERSION) {
         return refuse(BW_DEBUG_REFUSED_MALFORMED, out);
+    }
+    if (!hello_allowed(now_ms)) {
+        s.counters.busy++;
+        return refuse(BW_DEBUG_REFUSED_BUSY, out);
+    }
+    if (device_certificate(&cert_len) == NULL) {
+        return refuse(BW_DEBUG_REFUSED_NOT_PROVISIONED, out);
     }
     if (!s.hooks.debug_key(key)) {
         return refuse(BW_DEBUG_REFUSED_NOT_DEBUGGABLE, out);
@@ -131,9 +166,30 @@ static size_t seal_reply(const uint8_t *inner, size_t len, uint8_t *out, size_t 
     return n;
 }
 
+/* OPENED (§21.3) into s.reply: the idle time, the device's signature over
+ * the transcript hash and the certificate's first part. Its length, or 0
+ * when the device cannot prove itself. */
+static size_t opened(const uint8_t transcript[BW_DEBUG_HASH_SIZE])
+{
+    uint8_t hash[BW_DEBUG_HASH_SIZE];
+    size_t cert_len = 0;
+    const uint8_t *cert = device_certificate(&cert_len);
+    if (cert == NULL || s.hooks.device_sign == NULL || bw_debug_device_hash(transcript, hash) != BW_OK
+        || !s.hooks.device_sign(hash, s.reply + 5)) {
+        return 0;
+    }
+    size_t first = cert_len < BW_DEBUG_OPENED_CERT_MAX ? cert_len : BW_DEBUG_OPENED_CERT_MAX;
+    s.reply[0] = BW_DEBUG_IN_OPENED;
+    bw_put32(s.reply + 1, BW_DEBUG_IDLE_MS);
+    bw_put16(s.reply + 5 + BW_DEBUG_SIG_SIZE, (uint32_t)cert_len);
+    memcpy(s.reply + BW_DEBUG_OPENED_FIXED, cert, first);
+    return BW_DEBUG_OPENED_FIXED + first;
+}
+
 static size_t open_session(const uint8_t *in, size_t len, uint64_t now_ms, uint8_t *out, size_t cap)
 {
     uint8_t key[BW_PUBLIC_KEY_SIZE], hash[BW_DEBUG_HASH_SIZE], z[32];
+    size_t proof = 0;
     if (len != BW_DEBUG_OPEN_SIZE) {
         return refuse(BW_DEBUG_REFUSED_MALFORMED, out);
     }
@@ -159,10 +215,13 @@ static size_t open_session(const uint8_t *in, size_t len, uint64_t now_ms, uint8
                || bw_debug_derive_keys(z, s.nd, nc, hash, &keys) != BW_OK) {
         /* The signature covers Qc, so a bad point here is the CLI's own bug. */
         answer = refuse(BW_DEBUG_REFUSED_MALFORMED, out);
+    } else if ((proof = opened(hash)) == 0) {
+        answer = refuse(BW_DEBUG_REFUSED_DEVICE_ERROR, out);
     }
     bw_debug_wipe(dd, sizeof dd);
     bw_debug_wipe(z, sizeof z);
     if (answer != 0) {
+        bw_debug_wipe(&keys, sizeof keys);
         return answer;
     }
     end_session("replaced by a new one");
@@ -173,9 +232,7 @@ static size_t open_session(const uint8_t *in, size_t len, uint64_t now_ms, uint8
     s.next_out = 0;
     s.last_ms = now_ms;
     s.counters.opens++;
-    uint8_t opened[5] = { BW_DEBUG_IN_OPENED };
-    bw_put32(opened + 1, BW_DEBUG_IDLE_MS);
-    size_t n = seal_reply(opened, sizeof opened, out, cap);
+    size_t n = seal_reply(s.reply, proof, out, cap);
     if (n == 0) {
         end_session("failed (cannot seal)");
         return refuse(BW_DEBUG_REFUSED_DEVICE_ERROR, out);
@@ -208,6 +265,19 @@ static size_t act(const uint8_t *inner, size_t len, bool *close)
         s.reply[0] = BW_DEBUG_IN_PONG;
         memcpy(s.reply + 1, inner + 1, len - 1);
         return len;
+    case BW_DEBUG_IN_CERT: {
+        size_t cert_len = 0;
+        const uint8_t *cert = device_certificate(&cert_len);
+        size_t offset = len == 3 ? bw_get16(inner + 1) : 0;
+        if (cert == NULL || offset == 0 || offset >= cert_len) {
+            return 0;
+        }
+        size_t part = cert_len - offset < BW_DEBUG_CERT_PART_MAX ? cert_len - offset : BW_DEBUG_CERT_PART_MAX;
+        s.reply[0] = BW_DEBUG_IN_CERT_PART;
+        bw_put16(s.reply + 1, (uint32_t)offset);
+        memcpy(s.reply + 3, cert + offset, part);
+        return 3 + part;
+    }
     case BW_DEBUG_IN_CLOSE:
         if (len != 1) {
             return 0;

@@ -12,8 +12,9 @@
 #include "mbedtls/md.h"
 #include "mbedtls/sha256.h"
 
-static const char transcript_label[] = "bulwark-debug-open-v1";
-static const char keys_label[] = "bulwark-debug-keys-v1";
+static const char transcript_label[] = "bulwark-debug-open-v2";
+static const char keys_label[] = "bulwark-debug-keys-v2";
+static const char device_label[] = "bulwark-debug-device-v2";
 #define LABEL_LEN 21u
 
 void bw_debug_wipe(void *p, size_t len)
@@ -48,6 +49,18 @@ bw_err bw_debug_transcript_hash(const char device_id[BW_DEBUG_ID_LEN], const uin
     rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, nd, BW_DEBUG_NONCE_SIZE);
     rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, qc, BW_DEBUG_POINT_SIZE);
     rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, nc, BW_DEBUG_NONCE_SIZE);
+    rc = rc != 0 ? rc : mbedtls_sha256_finish(&sha, hash);
+    mbedtls_sha256_free(&sha);
+    return rc == 0 ? BW_OK : BW_E_INVALID;
+}
+
+bw_err bw_debug_device_hash(const uint8_t transcript[BW_DEBUG_HASH_SIZE], uint8_t hash[BW_DEBUG_HASH_SIZE])
+{
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    int rc = mbedtls_sha256_starts(&sha, 0);
+    rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, (const uint8_t *)device_label, sizeof device_label - 1u);
+    rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, transcript, BW_DEBUG_HASH_SIZE);
     rc = rc != 0 ? rc : mbedtls_sha256_finish(&sha, hash);
     mbedtls_sha256_free(&sha);
     return rc == 0 ? BW_OK : BW_E_INVALID;
