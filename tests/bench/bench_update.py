@@ -62,10 +62,15 @@ def main():
     if os.path.exists(fifo):
         os.remove(fifo)
     os.mkfifo(fifo)
-    reader = threading.Thread(target=lambda: [counter.feed(line) for line in open(fifo, errors="replace")],
-                              daemon=True)
+    def read_log():
+        for line in open(fifo, errors="replace"):
+            counter.feed(line)
+        counter.flush()
+    reader = threading.Thread(target=read_log, daemon=True)
     reader.start()
-    device = Device(tools, image, "bench", link=Link(), timeout=600, extra=(
+    # -icount: guest time follows instructions, so a slow log reader never
+    # starves the kernel's watchdog (the trace makes QEMU many times slower).
+    device = Device(tools, image, "bench", link=Link(), icount=True, timeout=900, extra=(
         "-d", "in_asm,exec,nochain", "-dfilter", f"0x{table[0][0]:x}..0x{table[-1][1] - 1:x}", "-D", fifo))
     try:
         device.wait_for("app", r"update-app: BIG version 1 started", 60)

@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Exact guest instruction counts of named kernel calls, from a QEMU log of
 translated and executed blocks (-d in_asm,exec,nochain, filtered to the
-kernel's code with -dfilter; no -icount, whose budget can stop a logged block
-before it runs), with the interrupts that preempted a call taken out.
+kernel's code with -dfilter; with or without -icount), with the interrupts
+that preempted a call taken out.
 
 Why: the kernel's own microsecond clock has a grain of 1000 instructions under
 -icount and counts whatever interrupt handlers ran inside the measured
 interval, which depends on the host's timing. Here every executed block adds
 the instructions its translation listed (bench_boot.py does the same for the
 boot stub), and the blocks of an exception handler are not counted:
+
+  - a block QEMU logged but did not start (an interrupt pending, or the
+    -icount budget spent: "Stopped execution of TB chain before ...") is
+    dropped, and one -icount stopped at an I/O access to redo it alone
+    ("cpu_io_recompile: rewound execution of TB to X") counts only its
+    instructions before X; translations are told apart by their host
+    address, so a retranslation never changes a block's size;
 
   - a block at an exception vector's handler (read from the kernel's vector
     table; PendSV, the kernel loop that runs the measured calls, is not one)
@@ -18,15 +25,9 @@ boot stub), and the blocks of an exception handler are not counted:
     exception return that closes the frame (frames nest: a handler may be
     preempted, and tail-chaining opens the next frame directly);
   - a call of a wanted function counts from its entry to the last
-    instruction before its caller's function runs again (outside a handler);
-  - QEMU takes an interrupt raised by another thread (a timer, a byte from
-    a socket) at the start of the next block: that block is logged, does
-    not run, and is logged again after the handler. So when the code after
-    a handler resumes at the very block logged just before it, that first
-    log of it is taken back;
-  - a wait loop counts once: a block of a function that polls hardware
-    (WAIT_FUNCTIONS: the UART's "transmitter full" loop) run again right
-    after itself is the host making the guest wait, not work.
+    instruction before its caller's function runs again (outside a handler).
+A wait on hardware the host drives would still count each spin; none runs
+inside the measured calls (the console UART's file never fills).
 
 Use as a module (CallCounter) or as a filter:
   trace_calls.py KERNEL.elf FUNCTION... < trace   prints "<function> <n>" per call
@@ -36,10 +37,11 @@ import subprocess
 import sys
 import tempfile
 
-PC = re.compile(r"Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
+PC = re.compile(r"Trace \d+: (\S+) \[[0-9a-f]+/([0-9a-f]+)/")
+STOPPED = re.compile(r"Stopped execution of TB chain before (\S+) \[([0-9a-f]+)\]")
+REWOUND = re.compile(r"cpu_io_recompile: rewound execution of TB to ([0-9a-f]+)")
 INSN = re.compile(r"0x([0-9a-f]{8}):\s+((?:[0-9a-f]{4} ?){1,2})\s+(\S+)\s*(.*)$")
 VECTOR_PENDSV = 14
-WAIT_FUNCTIONS = ("cmsdk_uart_write",)
 CALLS = ("bl", "blx")
 
 
@@ -84,20 +86,19 @@ class CallCounter:
     def __init__(self, elf, wanted):
         self.table = functions(elf)
         self.entry = {start: name for start, _, name in self.table}
-        self.waits = [(start, end) for start, end, name in self.table if name in WAIT_FUNCTIONS]
-        self.last_pc = None
         self.vectors = handlers(elf)
         self.wanted = set(wanted)
         self.calls = {name: [] for name in wanted}
-        self.blocks = {}        # start -> (instructions, end address, last mnemonic, its operands)
+        self.blocks = {}        # translation's host address -> (instructions, end, last mnemonic, its operands,
+        #                         instruction addresses)
+        self.fresh = None       # (start, that tuple) of the translation listed last, not yet bound
+        self.held = None        # (pc, translation) logged last: run unless "Stopped" follows
         self.listing = None     # [start, count, end, mnemonic, operands] of the translation being read
         self.frames = []        # call depth inside each open exception handler
         self.open_calls = []    # [name, caller range, count]
         self.previous = None    # the last block run outside handlers
         self.pending = None     # (kind, fall-through address) of the last handler block's end
         self.handler_insns = 0
-        self.last_outside = None   # (pc, n, the call it opened or None) of the last block outside handlers
-        self.resumed = None        # that record, once the handlers that followed it returned
 
     def owner(self, pc):
         for start, end, _ in self.table:
@@ -107,7 +108,7 @@ class CallCounter:
 
     def feed(self, line):
         if line.startswith("IN:"):
-            self.listing = [None, 0, 0, "", ""]
+            self.listing = [None, 0, 0, "", "", []]
             return
         if self.listing is not None:
             m = INSN.match(line)
@@ -121,20 +122,39 @@ class CallCounter:
                 size = 2 * len(halves)
                 self.listing[0] = at if self.listing[0] is None else self.listing[0]
                 self.listing[1] += 1
-                self.listing[2:] = [at + size, m.group(3), m.group(4)]
+                self.listing[2:5] = [at + size, m.group(3), m.group(4)]
+                self.listing[5].append(at)
                 return
             if self.listing[0] is not None:
-                self.blocks[self.listing[0]] = tuple(self.listing[1:])
+                self.fresh = (self.listing[0], tuple(self.listing[1:]))
             self.listing = None
         m = PC.match(line)
         if m:
-            self.block(int(m.group(1), 16))
+            ptr, pc = m.group(1), int(m.group(2), 16)
+            if self.fresh is not None and self.fresh[0] == pc:
+                self.blocks[ptr] = self.fresh[1]
+                self.fresh = None
+            self.flush()
+            self.held = (pc, self.blocks[ptr])
+            return
+        m = STOPPED.match(line)
+        if m and self.held is not None and self.held[0] == int(m.group(2), 16):
+            self.held = None   # logged, never started
+            return
+        m = REWOUND.match(line)
+        if m and self.held is not None:
+            stop = int(m.group(1), 16)
+            done = [at for at in self.held[1][4] if at < stop]
+            self.held = (self.held[0], (len(done), stop, "", "", done))   # ran up to the I/O access
 
-    def block(self, pc):
-        n, end, mnemonic, operands = self.blocks[pc]
-        if pc == self.last_pc and any(start <= pc < stop for start, stop in self.waits):
-            n = 0   # one more spin of a wait loop
-        self.last_pc = pc
+    def flush(self):
+        """Counts the block held back, now known to have run (call at the end of the log too)."""
+        if self.held is not None:
+            self.block(*self.held)
+            self.held = None
+
+    def block(self, pc, translation):
+        n, end, mnemonic, operands, _ = translation
         if self.frames and self.pending is not None:
             kind, fall_through = self.pending
             if pc != fall_through:   # the branch at the end of the last handler block was taken
@@ -142,22 +162,17 @@ class CallCounter:
                     self.frames[-1] += 1
                 elif self.frames[-1] == 0:
                     self.frames.pop()   # the exception return
-                    self.resumed = self.last_outside if not self.frames else None
                 else:
                     self.frames[-1] -= 1
         self.pending = None
         if pc in self.vectors:
             self.frames.append(0)
-            self.resumed = None
         if self.frames:
             self.handler_insns += n
             m = mnemonic.split(".")[0]
             kind = "call" if m in CALLS else "return" if is_return(mnemonic, operands) else None
             self.pending = (kind, end) if kind else None
             return
-        if self.resumed is not None and self.resumed[0] == pc:
-            self.take_back(*self.resumed)   # it did not run before the handler: it runs now
-        self.resumed = None
         for call in list(self.open_calls):
             if call[1] and call[1][0] <= pc < call[1][1]:
                 self.calls[call[0]].append(call[2])
@@ -165,19 +180,9 @@ class CallCounter:
         for call in self.open_calls:
             call[2] += n
         name = self.entry.get(pc)
-        opened = None
         if name in self.wanted and self.previous is not None:
-            opened = [name, self.owner(self.previous), n]
-            self.open_calls.append(opened)
-        self.last_outside = (pc, n, opened)
+            self.open_calls.append([name, self.owner(self.previous), n])
         self.previous = pc
-
-    def take_back(self, pc, n, opened):
-        """Undoes the counting of a logged block that did not run."""
-        if opened is not None and opened in self.open_calls:
-            self.open_calls.remove(opened)
-        for call in self.open_calls:
-            call[2] -= n
 
 
 def main():
@@ -187,6 +192,7 @@ def main():
     counter = CallCounter(sys.argv[1], sys.argv[2:])
     for line in sys.stdin:
         counter.feed(line)
+    counter.flush()
     for name in sys.argv[2:]:
         for n in counter.calls[name]:
             print(f"{name} {n}")
