@@ -29,16 +29,7 @@
 
 #include "bw_crash_log.h"
 #include "nor_sim.h"
-
-#define CHECK(cond, ...)                                                         \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-            fprintf(stderr, __VA_ARGS__);                                        \
-            fprintf(stderr, "\n");                                               \
-            exit(1);                                                             \
-        }                                                                        \
-    } while (0)
+#include "sim_check.h"
 
 #define SECTORS 4u
 #define WORKLOAD 4u

@@ -22,17 +22,9 @@
 #include "bw_random.h"
 #include "cred_fixture.h"
 #include "nor_sim.h"
+#include "sim_check.h"
 #include "port_host.h"
 
-#define CHECK(cond, ...)                                                         \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-            fprintf(stderr, __VA_ARGS__);                                        \
-            fprintf(stderr, "\n");                                               \
-            exit(1);                                                             \
-        }                                                                        \
-    } while (0)
 
 #define SEEDS 16u
 
