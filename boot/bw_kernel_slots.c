@@ -239,6 +239,17 @@ static bool run_steps(const bw_kslots *k, bw_journal *journal, bw_kstate *st, ui
     }
 }
 
+/* A confirmed kernel about to start: the counter rises to its version, and
+ * only to the version of the kernel in the slot (a slot written outside the
+ * journal never raises it past itself). A cut raise is redone next reset. */
+static void raise_if_confirmed(const bw_kslots *k, const bw_kstate *st, uint32_t floor, uint32_t version)
+{
+    if (st->state == BW_KSTATE_CONFIRMED && st->version == version && version > floor
+        && k->raise(k->ctx, version) != BW_OK) {
+        k->say(k->ctx, "[boot] anti-rollback counter: flash error\n");
+    }
+}
+
 bool bw_kslots_boot(const bw_kslots *k, uint32_t *version)
 {
     bw_journal journal;
@@ -248,21 +259,13 @@ bool bw_kslots_boot(const bw_kslots *k, uint32_t *version)
         k->say(k->ctx, "[boot] kernel journal unreadable\n");
     }
     uint32_t floor = k->floor(k->ctx);
-    if (journal_ok && st.state == BW_KSTATE_CONFIRMED && st.version > floor) {
-        if (k->raise(k->ctx, st.version) != BW_OK) {
-            k->say(k->ctx, "[boot] anti-rollback counter: flash error\n");
-        }
-        floor = k->floor(k->ctx);
-    }
     bool verified = false;
     if (journal_ok) {
         journal_ok = run_steps(k, &journal, &st, floor, &verified, version);
     }
-    if (verified) {
-        return true;
-    }
-    int error = k->verify(k->ctx, &k->slot, floor, version);
+    int error = verified ? 0 : k->verify(k->ctx, &k->slot, floor, version);
     if (error == 0) {
+        raise_if_confirmed(k, &st, floor, *version);
         return true;
     }
     say3(k, "[boot] kernel refused: ", k->describe(error), "\n");
