@@ -14,6 +14,9 @@ Scenarios (--scenario):
                   again byte for byte.
   refused         --staged must be refused with --reason: the stub says so, the old
                   kernel runs; the journal says "refused", the slot is untouched.
+  restore         --kernel is garbage, --backup a good kernel (no journal record): the
+                  stub refuses the slot, copies the backup back ("the kernel slot failed
+                  verification") and starts it; the next boot starts it with no word.
   both-bad        --kernel is garbage and --backup too: the stub prints both reasons and
                   halts (QEMU exit 3), never starting a kernel.
 Prints PASS/FAIL <name>. Python 3 standard library only.
@@ -173,6 +176,23 @@ def scenario_refused(tools):
          reject=[r"staged kernel refused"])
 
 
+def scenario_restore(tools):
+    args = tools.args
+    good = sealed_version(args.backup)
+    image = create(tools, args, "flash.bin", ["--backup-kernel", args.backup])
+    boot(tools, image, "boot1", [rf"^\[boot\] kernel refused: {args.reason}$",
+                                 rf"^\[boot\] reverted to kernel {version_text(good)}: "
+                                 r"the kernel slot failed verification$",
+                                 rf"^\[boot\] kernel {version_text(good)} verified$"])
+    state = expect_state(image, 8, "after boot 1")
+    if state[2] != 3:
+        raise Failure(f"revert reason {state[2]}, expected 3 (slot failed verification)")
+    if read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1])) != read_flash(image, emu.KERNEL_OLD):
+        raise Failure("the slot does not hold the backup byte for byte")
+    boot(tools, image, "boot2", [rf"^\[boot\] kernel {version_text(good)} verified$"],
+         reject=[r"refused", r"reverted"])
+
+
 def scenario_both_bad(tools):
     args = tools.args
     image = create(tools, args, "flash.bin", ["--backup-kernel", args.backup])
@@ -194,7 +214,8 @@ def scenario_both_bad(tools):
 
 
 SCENARIOS = {"confirm": scenario_confirm, "never-confirms": scenario_never_confirms,
-             "refused": scenario_refused, "both-bad": scenario_both_bad}
+             "refused": scenario_refused, "restore": scenario_restore,
+             "both-bad": scenario_both_bad}
 
 
 def main():
@@ -207,7 +228,7 @@ def main():
     p.add_argument("--kernel", required=True, help="the running kernel (signed)")
     p.add_argument("--app", required=True)
     p.add_argument("--staged", help="the kernel to stage (signed)")
-    p.add_argument("--backup", help="what KERNEL_OLD holds (both-bad)")
+    p.add_argument("--backup", help="what KERNEL_OLD holds (restore, both-bad)")
     p.add_argument("--reason", default=".*", help="regex of the refusal's reason")
     p.add_argument("--rollback", type=lambda t: int(t, 0), default=0)
     p.add_argument("--workdir", required=True)

@@ -53,7 +53,8 @@ bw_secboot_refusal(rollback ${BW_KERNEL_SIGNED} "kernel version below the anti-r
 # The two kernel copies (docs/SPEC.md §19.5), power-on after power-on of one flash
 # image (run_kslots_test.py): a newer kernel on trial confirms and the counter rises;
 # one that never confirms is reverted after 3 boots; refused staged kernels leave the
-# slot alone; garbage in the slot and the backup halts with both reasons. The
+# slot alone; garbage in the slot with a good backup is restored from it; garbage
+# in the slot and the backup halts with both reasons. The
 # app (qt-update-a) confirms itself healthy at once and keeps running.
 # bw_kslots_test(<name> <scenario> [run_kslots_test.py args...])
 function(bw_kslots_test name scenario)
@@ -74,6 +75,9 @@ bw_kslots_test(refused-older refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x0
   --staged ${BW_SECBOOT_VARIANTS}/older.signed --reason "kernel version below the anti-rollback counter")
 bw_kslots_test(refused-other-root refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
   --staged ${BW_SECBOOT_VARIANTS}/other-root.signed --reason "certificate chain to an unknown root")
+bw_kslots_test(restore restore --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
+  --backup ${BW_KERNEL_SIGNED}
+  --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
 bw_kslots_test(both-bad both-bad --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
   --backup ${BW_SECBOOT_VARIANTS}/garbage.signed
   --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
