@@ -75,6 +75,11 @@ bw_kslots_test(refused-older refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x0
   --staged ${BW_SECBOOT_VARIANTS}/older.signed --reason "kernel version below the anti-rollback counter")
 bw_kslots_test(refused-other-root refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
   --staged ${BW_SECBOOT_VARIANTS}/other-root.signed --reason "certificate chain to an unknown root")
+bw_kslots_test(refused-wrong-usage refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/wrong-usage.signed --reason "certificate not for kernel signing")
+bw_kslots_test(refused-garbage refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/garbage.signed
+  --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
 bw_kslots_test(restore restore --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
   --backup ${BW_KERNEL_SIGNED}
   --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
