@@ -12,6 +12,8 @@ case, from the build's signed kernel, its raw image and its test keys:
                          version (the kernel copies' tests, section 19.5)
   older.signed           the same kernel signed as 0.0.1 (below the build's version)
   noconfirm-newer.signed --noconfirm-bin (a kernel that never confirms), next minor version
+  padded-newer.signed    the kernel followed by 256 KiB of random bytes (never run: past
+                         its end), next minor version: a long copy into the slot (kill test)
 
 Usage: make_kernel_variants.py --bulwark CLI --keys DIR --bin KERNEL.bin --signed
 KERNEL.signed --version X.Y.Z --out DIR. Python 3 standard library, the bulwark CLI and,
@@ -62,8 +64,12 @@ def main():
     signer = os.path.join(a.keys, "signer")
     major, minor, _ = (int(x) for x in a.version.split("."))
     newer = f"{major}.{minor + 1}.0"
+    padded = out("padded.bin")
+    pad_rng = random.Random(7)
+    write("padded.bin", open(a.bin, "rb").read() + bytes(pad_rng.randrange(256) for _ in range(256 * 1024)))
     for name, binary, version in (("newer", a.bin, newer), ("older", a.bin, "0.0.1"),
-                                  ("noconfirm-newer", a.noconfirm_bin, newer)):
+                                  ("noconfirm-newer", a.noconfirm_bin, newer),
+                                  ("padded-newer", padded, newer)):
         run(a.bulwark, "kernel", "sign", binary, "--key", signer + ".key", "--cert", signer + ".crt",
             "--root", trusted_root + ".pub", "--version", version, "-o", out(name + ".signed"))
     other = out("other-root")

@@ -17,6 +17,15 @@ Scenarios (--scenario):
   restore         --kernel is garbage, --backup a good kernel (no journal record): the
                   stub refuses the slot, copies the backup back ("the kernel slot failed
                   verification") and starts it; the next boot starts it with no word.
+  kill            --runs power cuts (kill -9 of QEMU) during the swap boot of --staged,
+                  at a random instant inside the backup copy or the copy into the slot
+                  (alternately; each from its journal record to the next, read from the
+                  flash file); each recovery
+                  boot must start a
+                  verified kernel whose bytes fill the slot exactly (old or new), and
+                  the device must end on the new kernel, confirmed, counter raised.
+                  Prints the cuts that landed in each step; at least one inside the
+                  copy into the slot (a torn slot), else it proved less than it says.
   both-bad        --kernel is garbage and --backup too: the stub prints both reasons and
                   halts (QEMU exit 3), never starting a kernel.
 Prints PASS/FAIL <name>. Python 3 standard library only.
@@ -24,9 +33,11 @@ Prints PASS/FAIL <name>. Python 3 standard library only.
 
 import argparse
 import os
+import random
 import re
 import struct
 import sys
+import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -193,6 +204,94 @@ def scenario_restore(tools):
          reject=[r"refused", r"reverted"])
 
 
+def slot_area(image):
+    return read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1]))
+
+
+def wait_state(dev, image, state):
+    """Polls the flash file until the journal's newest record has state or a later one
+    of a swap (staged 1, backup 2, install 3, trial 4, confirmed 6; a guest event: a
+    loaded host may see a short state only once it has passed)."""
+    end = time.monotonic() + BOOT_S
+    while (journal_newest(image) or (0,))[0] < state:
+        if time.monotonic() > end or not dev.alive():
+            raise Failure(f"{dev.name}: the journal never reached {STATES[state]}")
+        time.sleep(0.0002)
+
+
+VERIFIED = r"^\[boot\] kernel (\d+\.\d+\.\d+) verified$"
+
+
+def boot_settled(tools, image, name):
+    """One power-on until the kernel has done what its boot asks: a trial kernel until
+    it confirms, any other until the app is healthy. The version the stub started."""
+    dev = Device(tools, image, name, timeout=BOOT_S)
+    try:
+        m = dev.wait_for("kernel", VERIFIED, BOOT_S)
+        trial = "on trial" in dev.kernel_text()[:m.start()]
+        dev.wait_for("kernel", r"kernel: confirmed after its trial" if trial else HEALTHY, BOOT_S, m.end())
+    finally:
+        dev.kill()
+    return m.group(1)
+
+
+def scenario_kill(tools):
+    args = tools.args
+    old, new = sealed_version(args.kernel), sealed_version(args.staged)
+    rng = random.Random(args.seed)
+    base = create(tools, args, "base.bin", ["--stage-kernel", args.staged])
+    old_area = slot_area(base)
+    new_area = emu.kernel_area(args.staged)
+    # One uncut swap boot: how long each copy takes, from the journal record that
+    # starts it to the one that ends it (events read from the flash file).
+    image = tools.path("flash.bin")
+    open(image, "wb").write(open(base, "rb").read())
+    copies = (("backup", 2, 3), ("install", 3, 4))
+    windows = {}
+    dev = Device(tools, image, "measure", timeout=BOOT_S)
+    try:
+        for name, first, then in copies:
+            wait_state(dev, image, first)
+            started = time.monotonic()
+            wait_state(dev, image, then)
+            windows[name] = time.monotonic() - started
+    finally:
+        dev.kill()
+    landed = {}
+    torn = 0
+    for run in range(args.runs):
+        name, first, _ = copies[run % 2]   # cuts alternate between the two copies
+        open(image, "wb").write(open(base, "rb").read())
+        dev = Device(tools, image, f"cut{run}", timeout=BOOT_S)
+        try:
+            wait_state(dev, image, first)
+            time.sleep(rng.uniform(0, windows[name]))   # the cut's instant, inside that copy
+        finally:
+            dev.kill()
+        state = journal_newest(image)
+        step = STATES.get(state[0], "?") if state else "none"
+        slot = slot_area(image)
+        torn += slot != old_area and slot != bytes(new_area)
+        landed[step] = landed.get(step, 0) + 1
+        # Recovery: a verified kernel, exactly the bytes of its version in the slot.
+        running = boot_settled(tools, image, f"recover{run}")
+        want = old_area if running == version_text(old) else bytes(new_area)
+        if running not in (version_text(old), version_text(new)) or slot_area(image) != want:
+            raise Failure(f"run {run}: kernel {running} runs, slot bytes are not its own")
+        for n in range(3):
+            if counter(image) == new:
+                break
+            if boot_settled(tools, image, f"after{run}-{n}") != version_text(new):
+                raise Failure(f"run {run}: the old kernel runs again")
+        if counter(image) != new or slot_area(image) != bytes(new_area):
+            raise Failure(f"run {run}: did not end on {version_text(new)} confirmed (counter {counter(image):#x})")
+    print(f"kslots kill: {args.runs} cuts in the swap boot's copies (backup "
+          f"{windows['backup'] * 1000:.1f} ms, install {windows['install'] * 1000:.1f} ms), "
+          f"last step journaled at the cut: {landed}, {torn} torn slots, 0 bricks")
+    if args.runs >= 8 and torn == 0:
+        raise Failure("no cut landed inside the copy into the slot")
+
+
 def scenario_both_bad(tools):
     args = tools.args
     image = create(tools, args, "flash.bin", ["--backup-kernel", args.backup])
@@ -214,7 +313,7 @@ def scenario_both_bad(tools):
 
 
 SCENARIOS = {"confirm": scenario_confirm, "never-confirms": scenario_never_confirms,
-             "refused": scenario_refused, "restore": scenario_restore,
+             "refused": scenario_refused, "restore": scenario_restore, "kill": scenario_kill,
              "both-bad": scenario_both_bad}
 
 
@@ -231,6 +330,8 @@ def main():
     p.add_argument("--backup", help="what KERNEL_OLD holds (restore, both-bad)")
     p.add_argument("--reason", default=".*", help="regex of the refusal's reason")
     p.add_argument("--rollback", type=lambda t: int(t, 0), default=0)
+    p.add_argument("--runs", type=int, default=12)
+    p.add_argument("--seed", type=int, default=12)
     p.add_argument("--workdir", required=True)
     args = p.parse_args()
     return run_scenario(args, args.name, SCENARIOS[args.scenario])

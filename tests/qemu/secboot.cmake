@@ -80,6 +80,11 @@ bw_kslots_test(refused-wrong-usage refused --kernel ${BW_KERNEL_SIGNED} --rollba
 bw_kslots_test(refused-garbage refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
   --staged ${BW_SECBOOT_VARIANTS}/garbage.signed
   --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
+# Power cuts (kill -9 of QEMU) inside the stub's copies of a swap, 16 runs: the
+# recovery boot always starts a verified kernel filling the slot exactly, and the
+# device ends on the new kernel, confirmed (a padded kernel makes the copy long).
+bw_kslots_test(kill kill --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/padded-newer.signed --runs 16)
 bw_kslots_test(restore restore --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
   --backup ${BW_KERNEL_SIGNED}
   --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
