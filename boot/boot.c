@@ -7,8 +7,11 @@
  * (boot_port_root_hash), the seal's signature, the kernel version against the
  * anti-rollback counter, the image's hash, then the vector table (word 0 the
  * initial stack pointer in kernel RAM, word 1 a Thumb reset handler inside the
- * slot). A refusal prints `[boot] kernel refused: <reason>` on the kernel
- * console and halts (boot_port_halt); the kernel is never started.
+ * slot). Where the board has the kernel areas of §19.5, bw_kslots_boot first
+ * swaps in a staged kernel, counts its trial boots, goes back to the backup
+ * or raises the counter (bw_kernel_slots.c). A refusal prints `[boot] kernel
+ * refused: <reason>` on the kernel console and halts (boot_port_halt); the
+ * kernel is never started.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include "board.h"
 #include "boot_port.h"
 #include "bw_kernel_seal.h"
+#include "bw_kernel_slots.h"
 #include "bw_rollback.h"
 
 #define SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
@@ -54,33 +58,87 @@ static void say(const char *text)
     boot_port_console(text, len);
 }
 
-/* The version as major.minor.patch (major<<24 | minor<<16 | patch). */
-static void say_version(uint32_t version)
-{
-    uint32_t parts[3] = {version >> 24, (version >> 16) & 0xFFu, version & 0xFFFFu};
-    char text[20];
-    size_t len = 0;
-    for (int i = 0; i < 3; i++) {
-        char digits[5];
-        int n = 0;
-        do {
-            digits[n++] = (char)('0' + parts[i] % 10u);
-            parts[i] /= 10u;
-        } while (parts[i] != 0);
-        while (n > 0) {
-            text[len++] = digits[--n];
-        }
-        text[len++] = i < 2 ? '.' : '\0';
-    }
-    say(text);
-}
-
 static _Noreturn void refuse(const char *reason)
 {
     say("[boot] kernel refused: ");
     say(reason);
     say("\n");
     boot_port_halt();
+}
+
+/* The slot and its seal make one area (image, then seal), as KERNEL_NEW/OLD. */
+_Static_assert(BOARD_KERNEL_SEAL_BASE == BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE,
+               "the seal follows the kernel slot");
+
+/* The stub keeps no RAM state, so it counts no flash work (bw_flash.c). */
+void bw_flash_count(const bw_flash_partition *p, uint32_t erased, uint32_t programmed)
+{
+    (void)p;
+    (void)erased;
+    (void)programmed;
+}
+
+/* bw_kslots's verify: §19.3 checks 1-6 of the kernel in area (ctx: the
+ * boot_kernel_areas), read in place; 0 or a bw_seal_error. */
+static int verify_area(void *ctx, const bw_flash_partition *area, uint32_t floor, uint32_t *version)
+{
+    const boot_kernel_areas *areas = ctx;
+    const uint8_t *base = (const uint8_t *)(areas->mapped + area->offset);
+    bw_seal seal;
+    bw_seal_error err = bw_seal_verify(base + BOARD_KERNEL_SLOT_SIZE, area->size - BOARD_KERNEL_SLOT_SIZE,
+                                       base, BOARD_KERNEL_SLOT_SIZE, BOARD_BUNDLE_ID,
+                                       boot_port_root_hash(), floor, &seal);
+    if (err == BW_SEAL_OK) {
+        *version = seal.version;
+    }
+    return (int)err;
+}
+
+static const char *describe(int error)
+{
+    return bw_seal_describe((bw_seal_error)error);
+}
+
+static uint32_t counter(void *ctx)
+{
+    (void)ctx;
+    return bw_rollback_floor((const uint8_t *)BOARD_ROLLBACK_BASE, BOARD_ROLLBACK_SIZE);
+}
+
+static bw_err raise_counter(void *ctx, uint32_t version)
+{
+    const boot_kernel_areas *areas = ctx;
+    return bw_rollback_raise(&areas->rollback, version);
+}
+
+static void say_to(void *ctx, const char *text)
+{
+    (void)ctx;
+    say(text);
+}
+
+/* The kernel to start: through the journal where the board has the kernel
+ * areas, else the one slot as it is. False (reasons printed): none. */
+static bool choose_kernel(uint32_t *version)
+{
+    boot_kernel_areas areas;
+    if (boot_port_kernel_areas(&areas)) {
+        const bw_kslots slots = {
+            .slot = areas.slot, .staged = areas.staged, .backup = areas.backup, .state = areas.state,
+            .image_size = BOARD_KERNEL_SLOT_SIZE, .verify = verify_area, .describe = describe,
+            .error_empty = BW_SEAL_E_EMPTY, .floor = counter, .raise = raise_counter,
+            .say = say_to, .ctx = &areas,
+        };
+        return bw_kslots_boot(&slots, version);
+    }
+    areas = (boot_kernel_areas){
+        .slot = { NULL, BOARD_KERNEL_SLOT_BASE, BOARD_KERNEL_SLOT_SIZE + BOARD_KERNEL_SEAL_SIZE },
+    };
+    int err = verify_area(&areas, &areas.slot, counter(NULL), version);
+    if (err != 0) {
+        refuse(describe(err));
+    }
+    return true;
 }
 
 static bool vectors_ok(uint32_t sp, uint32_t entry)
@@ -93,22 +151,19 @@ static bool vectors_ok(uint32_t sp, uint32_t entry)
 void boot_main(void)
 {
     boot_port_init();
-    const uint8_t *slot = (const uint8_t *)BOARD_KERNEL_SLOT_BASE;
-    uint32_t floor = bw_rollback_floor((const uint8_t *)BOARD_ROLLBACK_BASE, BOARD_ROLLBACK_SIZE);
-    bw_seal seal;
-    bw_seal_error err = bw_seal_verify((const uint8_t *)BOARD_KERNEL_SEAL_BASE, BOARD_KERNEL_SEAL_SIZE,
-                                       slot, BOARD_KERNEL_SLOT_SIZE, BOARD_BUNDLE_ID,
-                                       boot_port_root_hash(), floor, &seal);
-    if (err != BW_SEAL_OK) {
-        refuse(bw_seal_describe(err));
+    uint32_t version;
+    if (!choose_kernel(&version)) {
+        boot_port_halt();
     }
     const volatile uint32_t *vectors = (const volatile uint32_t *)BOARD_KERNEL_SLOT_BASE;
     uint32_t sp = vectors[0], entry = vectors[1];
     if (!vectors_ok(sp, entry)) {
         refuse("bad vector table");
     }
+    char text[16];
+    bw_kslots_version_text(version, text);
     say("[boot] kernel ");
-    say_version(seal.version);
+    say(text);
     say(" verified\n");
     SCB_VTOR = BOARD_KERNEL_SLOT_BASE;
     __asm volatile(

@@ -46,7 +46,11 @@ UPDATE_STATE = _span(MAP.partition_span("UPDATE_STATE"))  # the update engine's 
 CRASH_LOG = _span(MAP.partition_span("CRASH_LOG"))        # ring of crash records
 CREDENTIALS = _span(MAP.partition_span("CREDENTIALS"))    # device key and certificates
 IDENTITY_SECTOR = _span(MAP["IDENTITY"])  # identity record at its start
-UNASSIGNED = (CREDENTIALS[1], ROLLBACK[0])  # not used yet (erased)
+UNASSIGNED = (CREDENTIALS[1], MAP.partition_span("KERNEL_NEW").base)  # not used yet (erased)
+KERNEL_NEW = _span(MAP.partition_span("KERNEL_NEW"))      # a staged kernel (section 19.5)
+KERNEL_OLD = _span(MAP.partition_span("KERNEL_OLD"))      # the backup kernel
+KERNEL_STATE = _span(MAP.partition_span("KERNEL_STATE"))  # the kernel-state journal
+UNASSIGNED_HIGH = (KERNEL_STATE[1], ROLLBACK[0])           # not used yet (erased)
 
 # Identity record: u32 magic, u32 version, 16-byte device identity, u32 CRC-32 (IEEE,
 # zlib.crc32) of the preceding 24 bytes; little endian.
@@ -61,6 +65,8 @@ REGIONS = [("app slot", APP_SLOT), ("kernel slot", KERNEL_SLOT), ("kernel seal",
            ("image bank A", IMAGE_A), ("image bank B", IMAGE_B),
            ("update state", UPDATE_STATE), ("crash log", CRASH_LOG),
            ("credentials", CREDENTIALS), ("unassigned area", UNASSIGNED),
+           ("staged kernel", KERNEL_NEW), ("backup kernel", KERNEL_OLD),
+           ("kernel journal", KERNEL_STATE), ("unassigned area", UNASSIGNED_HIGH),
            ("rollback counter", ROLLBACK),
            ("identity sector", IDENTITY_SECTOR)]
 
@@ -175,6 +181,24 @@ def rollback_record(value):
     return struct.pack("<IIII", ROLLBACK_MAGIC, value, value ^ 0xFFFFFFFF, ROLLBACK_MAGIC ^ 0xFFFFFFFF)
 
 
+# Kernel-state journal record (section 19.5): u32 seq, magic 0xB9, format 1, state, then
+# fields; CRC-32 of bytes 0-27 at 28. State 1: KERNEL_NEW holds a kernel to try.
+KSTATE_MAGIC = 0xB9
+KSTATE_STAGED = 1
+
+
+def kstate_record(seq, state):
+    head = struct.pack("<IBBB", seq, KSTATE_MAGIC, 1, state) + bytes(28 - 7)
+    return head + struct.pack("<I", zlib.crc32(head))
+
+
+def kernel_area(path):
+    """A kernel area (section 19.5) of a signed kernel: its image, then its seal at the
+    seal's place, the shape of the kernel slot followed by KERNEL_SEAL."""
+    segments = load_kernel(path, "kernel")
+    return slot_contents("kernel", segments)
+
+
 def slot_contents(slot_name, segments):
     """The whole slot as it reads after erasing it and programming the segments."""
     start, end = SLOTS[slot_name]
@@ -258,6 +282,12 @@ def cmd_image_create(args):
     for name, segments in slots.items():
         start, end = SLOTS[name]
         image[start - FLASH_BASE:end - FLASH_BASE] = slot_contents(name, segments)
+    for path, area in ((args.stage_kernel, KERNEL_NEW), (args.backup_kernel, KERNEL_OLD)):
+        if path:
+            image[area[0] - FLASH_BASE:area[1] - FLASH_BASE] = kernel_area(path)
+    if args.stage_kernel:
+        offset = KERNEL_STATE[0] - FLASH_BASE
+        image[offset:offset + 32] = kstate_record(1, KSTATE_STAGED)
     try:
         with open(args.out, "wb" if args.force else "xb") as f:
             f.write(image)
@@ -445,6 +475,11 @@ def build_parser():
                              "into the kernel slot and its seal")
     create.add_argument("--rollback", type=lambda t: int(t, 0), metavar="N",
                         help="program the kernel anti-rollback counter to N (one record)")
+    create.add_argument("--stage-kernel", metavar="KERNEL.signed",
+                        help="put a kernel into KERNEL_NEW and ask the boot stub to try it "
+                             "(docs/SPEC.md section 19.5)")
+    create.add_argument("--backup-kernel", metavar="KERNEL.signed",
+                        help="put a kernel (or, for tests, any file) into KERNEL_OLD")
     create.add_argument("--app", metavar="APP.elf", help="program into the app slot")
     create.add_argument("--force", action="store_true", help="overwrite an existing FILE")
     create.set_defaults(func=cmd_image_create)

@@ -62,6 +62,8 @@ static struct {
     uint32_t connection_id;
     uint64_t tls_us;   /* inside TLS calls during this handshake */
     uint32_t time_sets;   /* TIMEs seen so far (each is logged) */
+    bool reached;                /* online at least once since boot */
+    bool configured;             /* the device holds cloud credentials */
     uint32_t chunks_at_online;   /* OTA chunks written when this connection came up */
     uint64_t relay_us;        /* link passes that moved an HTTP piece, this session */
     uint32_t relay_passes;
@@ -307,6 +309,7 @@ static void link_pass(uint64_t now)
      * a device missing from the registry and refuses its first packet. */
     if (cs.state == LINK_MQTT && bw_mqtt_is_subscribed(&cs.mqtt)) {
         cs.state = LINK_ONLINE;
+        cs.reached = true;
         bw_backoff_connected(&cs.backoff, now);
         cs.chunks_at_online = bw_ota_stats()->chunks_written;
         bw_cloud_connected(cs.connection_id, publish, NULL);
@@ -322,6 +325,11 @@ static void link_pass(uint64_t now)
             bw_log("cloud: wall time set by the cloud");
         }
     }
+}
+
+bool cloud_service_reached(void)
+{
+    return cs.started && (!cs.configured || cs.reached);
 }
 
 void cloud_service_work(void)
@@ -341,6 +349,7 @@ void cloud_service_work(void)
         if (!load_credentials()) {
             return;
         }
+        cs.configured = true;
         bw_log("cloud: connecting to %s:%u", bw_credentials_broker_host(),
                (unsigned)bw_credentials_broker_port());
         arch_kernel_loop_every_tick(true);

@@ -85,6 +85,9 @@ static const char *const partition_names[BW_PARTITION_COUNT] = {
     [BW_PARTITION_CRASH_LOG] = "crash log",
     [BW_PARTITION_CREDENTIALS] = "credentials",
     [BW_PARTITION_DEBUG_PATCH] = "debug patch",
+    [BW_PARTITION_KERNEL_NEW] = "staged kernel",
+    [BW_PARTITION_KERNEL_OLD] = "backup kernel",
+    [BW_PARTITION_KERNEL_STATE] = "kernel journal",
 };
 
 /* ---- answers ---- */

@@ -16,6 +16,7 @@
 #include "bw_port.h"
 #include "bw_version.h"
 #include "cloud_service.h"
+#include "kernel_trial.h"
 #include "link_service.h"
 #include "update_service.h"
 
@@ -26,6 +27,7 @@ void kernel_loop_work(void)
     update_service_poll();
     link_service_work();
     cloud_service_work();
+    kernel_trial_poll();
 }
 
 /* Loads the device credentials, making the device's key pair on the first

@@ -4,7 +4,8 @@
  * u585_console_init, written polled here); the root hash
  * is the ROOT_HASH region of the map, the first two 16-byte lines of the OTP
  * area, programmed once at provisioning; a refusal parks the core with
- * interrupts off.
+ * interrupts off. No kernel areas (SPEC §19.5): the internal flash has no
+ * room for KERNEL_NEW and KERNEL_OLD until the external flash holds them.
  */
 #include "board.h"
 #include "boot_port.h"
@@ -37,4 +38,10 @@ void boot_port_halt(void)
     for (;;) {
         __asm volatile("wfi");
     }
+}
+
+bool boot_port_kernel_areas(boot_kernel_areas *areas)
+{
+    (void)areas;
+    return false;
 }

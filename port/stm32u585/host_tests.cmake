@@ -19,7 +19,8 @@ add_executable(test_u585_flash
   ${BW_U585_TOP}/tests/unit/test_u585_flash.c
   ${CMAKE_CURRENT_LIST_DIR}/u585_flash.c
   ${CMAKE_CURRENT_LIST_DIR}/u585_layout.c
-  ${BW_U585_TOP}/kernel/core/src/bw_flash.c)
+  ${BW_U585_TOP}/kernel/core/src/bw_flash.c
+  ${BW_U585_TOP}/kernel/core/src/bw_flash_stats.c)
 target_include_directories(test_u585_flash PRIVATE
   ${CMAKE_CURRENT_LIST_DIR} ${CMAKE_BINARY_DIR}/board/stm32u585 ${BW_U585_TOP}/kernel/core/include
   ${BW_U585_TOP}/kernel/include

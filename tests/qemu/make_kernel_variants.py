@@ -11,6 +11,12 @@ case, from the build's signed kernel, its raw image and its test keys:
                          notAfter (2099-12-31)
   not-yet-valid.signed   signed at a time before the certificate's notBefore (2001)
   garbage.signed         a seal of random bytes after the magic
+  newer.signed           the same kernel signed by the build's signer as the next minor
+                         version (the kernel copies' tests, section 19.5)
+  older.signed           the same kernel signed as 0.0.1 (below the build's version)
+  noconfirm-newer.signed --noconfirm-bin (a kernel that never confirms), next minor version
+  padded-newer.signed    the kernel followed by 256 KiB of random bytes (never run: past
+                         its end), next minor version: a long copy into the slot (kill test)
 
 Usage: make_kernel_variants.py --bulwark CLI --keys DIR --bin KERNEL.bin --signed
 KERNEL.signed --version X.Y.Z --out DIR. Python 3 standard library, the bulwark CLI and,
@@ -66,6 +72,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for name in ("bulwark", "keys", "bin", "signed", "version", "out"):
         p.add_argument("--" + name, required=True)
+    p.add_argument("--noconfirm-bin", required=True)
     a = p.parse_args()
     shutil.rmtree(a.out, ignore_errors=True)
     os.makedirs(a.out)
@@ -81,6 +88,17 @@ def main():
     write("garbage.signed", garbage + signed[seal_size:])
 
     trusted_root = os.path.join(a.keys, "root")
+    signer = os.path.join(a.keys, "signer")
+    major, minor, _ = (int(x) for x in a.version.split("."))
+    newer = f"{major}.{minor + 1}.0"
+    padded = out("padded.bin")
+    pad_rng = random.Random(7)
+    write("padded.bin", open(a.bin, "rb").read() + bytes(pad_rng.randrange(256) for _ in range(256 * 1024)))
+    for name, binary, version in (("newer", a.bin, newer), ("older", a.bin, "0.0.1"),
+                                  ("noconfirm-newer", a.noconfirm_bin, newer),
+                                  ("padded-newer", padded, newer)):
+        run(a.bulwark, "kernel", "sign", binary, "--key", signer + ".key", "--cert", signer + ".crt",
+            "--root", trusted_root + ".pub", "--version", version, "-o", out(name + ".signed"))
     other = out("other-root")
     run(a.bulwark, "keys", "generate", "-o", other)
     run(a.bulwark, "keys", "kernel-signer", "--root", other + ".key", "-o", out("other-signer"))

@@ -4,8 +4,13 @@
 # signed kernel by make_kernel_variants.py (fixture qemu.secboot.variants).
 set(BW_SECBOOT_VARIANTS ${CMAKE_CURRENT_BINARY_DIR}/work/secboot-variants)
 set(BW_KERNEL_SIGNED $<TARGET_FILE_DIR:bulwark-kernel>/bulwark-kernel.signed)
+# A kernel that never confirms its trial (docs/SPEC.md §19.5): bw_kslots_confirm wrapped away.
+bw_add_kernel(bulwark-kernel-noconfirm
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/kernel_hooks/no_confirm.c
+  LINK_OPTIONS -Wl,--wrap=bw_kslots_confirm)
 add_test(NAME qemu.secboot.variants
   COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/make_kernel_variants.py --bulwark ${BW_CLI}
+    --noconfirm-bin $<TARGET_FILE_DIR:bulwark-kernel-noconfirm>/bulwark-kernel-noconfirm.bin
     --keys ${BW_KERNEL_KEYS_DIR} --bin $<TARGET_FILE_DIR:bulwark-kernel>/bulwark-kernel.bin
     --signed ${BW_KERNEL_SIGNED} --version ${BW_KERNEL_VERSION} --out ${BW_SECBOOT_VARIANTS})
 set_tests_properties(qemu.secboot.variants PROPERTIES FIXTURES_SETUP secboot_variants LABELS qemu
@@ -47,3 +52,45 @@ bw_secboot_refusal(expired ${BW_SECBOOT_VARIANTS}/expired.signed "${BW_SECBOOT_E
 bw_secboot_refusal(not-yet-valid ${BW_SECBOOT_VARIANTS}/not-yet-valid.signed "${BW_SECBOOT_EXPIRED}")
 bw_secboot_refusal(rollback ${BW_KERNEL_SIGNED} "kernel version below the anti-rollback counter"
   --rollback 0x00010001)
+
+# The two kernel copies (docs/SPEC.md §19.5), power-on after power-on of one flash
+# image (run_kslots_test.py): a newer kernel on trial confirms and the counter rises;
+# one that never confirms is reverted after 3 boots; refused staged kernels leave the
+# slot alone; garbage in the slot with a good backup is restored from it; garbage
+# in the slot and the backup halts with both reasons. The
+# app (qt-update-a) confirms itself healthy at once and keeps running.
+# bw_kslots_test(<name> <scenario> [run_kslots_test.py args...])
+function(bw_kslots_test name scenario)
+  add_test(NAME qemu.secboot.kslots.${name}
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_kslots_test.py --name qemu.secboot.kslots.${name}
+      --scenario ${scenario} --bulwark ${BW_CLI} --emu ${BW_EMU} --boot $<TARGET_FILE:bulwark-boot>
+      --app $<TARGET_FILE:qt-update-a> --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/kslots.${name} ${ARGN})
+  set_tests_properties(qemu.secboot.kslots.${name} PROPERTIES TIMEOUT 400 LABELS qemu
+    FIXTURES_REQUIRED secboot_variants SKIP_RETURN_CODE 77)
+endfunction()
+bw_kslots_test(confirm confirm --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/newer.signed)
+bw_kslots_test(never-confirms never-confirms --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/noconfirm-newer.signed)
+bw_kslots_test(refused-tampered refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/tampered.signed --reason "kernel image tampered \\(hash mismatch\\)")
+bw_kslots_test(refused-older refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/older.signed --reason "kernel version below the anti-rollback counter")
+bw_kslots_test(refused-other-root refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/other-root.signed --reason "certificate chain to an unknown root")
+bw_kslots_test(refused-wrong-usage refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/wrong-usage.signed --reason "certificate not for kernel signing")
+bw_kslots_test(refused-garbage refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/garbage.signed
+  --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
+# Power cuts (kill -9 of QEMU) inside the stub's copies of a swap, 16 runs: the
+# recovery boot always starts a verified kernel filling the slot exactly, and the
+# device ends on the new kernel, confirmed (a padded kernel makes the copy long).
+bw_kslots_test(kill kill --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/padded-newer.signed --runs 16)
+bw_kslots_test(restore restore --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
+  --backup ${BW_KERNEL_SIGNED}
+  --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
+bw_kslots_test(both-bad both-bad --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
+  --backup ${BW_SECBOOT_VARIANTS}/garbage.signed
+  --reason "malformed seal \\(magic, version, size or reserved bytes\\)")

@@ -31,7 +31,6 @@
 #include "nor_sim.h"
 #include "sim_check.h"
 
-
 #define SECTORS 4u
 #define WORKLOAD 4u
 #define MAX_RECORDS 4096u

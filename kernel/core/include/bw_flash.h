@@ -60,6 +60,9 @@ typedef enum bw_partition_id {
     BW_PARTITION_CRASH_LOG,     /* the ring of crash records */
     BW_PARTITION_CREDENTIALS,   /* the device key and certificates (bw_credentials.h) */
     BW_PARTITION_DEBUG_PATCH,   /* power-safe flash breakpoints: records and a scratch sector (bw_debug_patch.h) */
+    BW_PARTITION_KERNEL_NEW,    /* a staged kernel, image then seal (docs/SPEC.md §19.5) */
+    BW_PARTITION_KERNEL_OLD,    /* the backup kernel (written by the boot stub only) */
+    BW_PARTITION_KERNEL_STATE,  /* the kernel-state journal (bw_kernel_slots.h) */
     BW_PARTITION_COUNT
 } bw_partition_id;
 
@@ -83,5 +86,9 @@ typedef struct bw_flash_stats {
 
 /* Fills *out for a partition the board has; false (and zeros) otherwise. */
 bool bw_flash_stats_get(bw_partition_id id, bw_flash_stats *out);
+
+/* Called by the operations above after each successful erase or program of
+ * p (bw_flash_stats.c adds it to the board partition's counts). */
+void bw_flash_count(const bw_flash_partition *p, uint32_t erased, uint32_t programmed);
 
 #endif

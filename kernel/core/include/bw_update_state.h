@@ -17,6 +17,7 @@
 
 #include "bw_err.h"
 #include "bw_flash.h"
+#include "bw_journal.h"
 
 #define BW_BANK_A     0u
 #define BW_BANK_B     1u
@@ -52,15 +53,10 @@ typedef struct bw_update_state {
     uint32_t highest_version;   /* anti-rollback floor: no bundle at or below it installs */
 } bw_update_state;
 
-#define BW_UPDATE_STATE_RECORD_SIZE 32u
+#define BW_UPDATE_STATE_RECORD_SIZE BW_JOURNAL_RECORD_SIZE
 
 /* The journal's place and where its next record goes (cached by load). */
-typedef struct bw_update_journal {
-    const bw_flash_partition *partition;
-    uint32_t next_offset;       /* slot the next record goes to */
-    uint32_t last_seq;
-    int next_needs_erase;       /* the slot starts a sector that must be erased first */
-} bw_update_journal;
+typedef bw_journal bw_update_journal;
 
 /* The state of a device that has never updated: the provisioned app runs. */
 bw_update_state bw_update_state_initial(void);

@@ -4,10 +4,11 @@
  * from a caller (often computed from flash contents read back after a power
  * cut) can never reach another partition. The device enforces the NOR rules
  * itself; this layer only adds the window and the alignment checks that make
- * the error independent of the device. No state.
+ * the error independent of the device. No state: the work done is reported
+ * to bw_flash_count (bw_flash_stats.c in the kernel; the boot stub, which
+ * keeps no RAM state, gives its own that counts nothing).
  */
 #include "bw_flash.h"
-#include "bw_port.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,32 +43,6 @@ bw_err bw_flash_read(const bw_flash_partition *p, uint32_t offset, void *buf, ui
     return p->device->read(p->device->context, p->offset + offset, buf, len);
 }
 
-/* Flash work per board partition since boot (bw_flash_stats_get). Only the
- * kernel loop, boot code and the supervisor thread (with the loop held off)
- * program or erase, so plain counters suffice. */
-static bw_flash_stats stats[BW_PARTITION_COUNT];
-
-static void count(const bw_flash_partition *p, uint32_t erased, uint32_t programmed)
-{
-    for (unsigned id = 0; id < BW_PARTITION_COUNT; id++) {
-        if (port_flash_partition((bw_partition_id)id) == p) {
-            stats[id].sectors_erased += erased;
-            stats[id].bytes_programmed += programmed;
-            return;
-        }
-    }
-}
-
-bool bw_flash_stats_get(bw_partition_id id, bw_flash_stats *out)
-{
-    if ((unsigned)id >= BW_PARTITION_COUNT || port_flash_partition(id) == NULL) {
-        *out = (bw_flash_stats){ 0, 0 };
-        return false;
-    }
-    *out = stats[id];
-    return true;
-}
-
 bw_err bw_flash_program(const bw_flash_partition *p, uint32_t offset, const void *buf, uint32_t len)
 {
     bw_err err = check(p, offset, len);
@@ -83,7 +58,7 @@ bw_err bw_flash_program(const bw_flash_partition *p, uint32_t offset, const void
     }
     err = p->device->program(p->device->context, p->offset + offset, buf, len);
     if (err == BW_OK) {
-        count(p, 0, len);
+        bw_flash_count(p, 0, len);
     }
     return err;
 }
@@ -102,7 +77,7 @@ bw_err bw_flash_erase_sector(const bw_flash_partition *p, uint32_t offset)
     }
     err = p->device->erase(p->device->context, p->offset + offset);
     if (err == BW_OK) {
-        count(p, 1, 0);
+        bw_flash_count(p, 1, 0);
     }
     return err;
 }

@@ -1,0 +1,53 @@
+/*
+ * The kernel-state journal's record and the kernel's confirm
+ * (bw_kernel_slots.h, docs/SPEC.md §19.5): the part of the kernel copies'
+ * logic that the kernel links too (the stub links all of it).
+ */
+#include "bw_kernel_slots.h"
+
+#include "bw_bytes.h"
+
+#define RECORD_MAGIC  0xB9u
+#define RECORD_FORMAT 1u
+
+bw_err bw_kstate_load(bw_journal *journal, const bw_flash_partition *partition, bw_kstate *state)
+{
+    uint8_t r[BW_JOURNAL_RECORD_SIZE];
+    bool found;
+    *state = (bw_kstate){ .state = BW_KSTATE_IDLE };
+    bw_err err = bw_journal_load(journal, partition, RECORD_MAGIC, RECORD_FORMAT, r, &found);
+    if (err == BW_OK && found) {
+        *state = (bw_kstate){
+            .seq = bw_get32(r), .state = r[6], .boots = r[7], .reason = r[8], .has_backup = r[9],
+            .version = bw_get32(r + 12), .old_version = bw_get32(r + 16),
+        };
+    }
+    return err;
+}
+
+bw_err bw_kstate_save(bw_journal *journal, bw_kstate *state)
+{
+    uint8_t r[BW_JOURNAL_RECORD_SIZE] = { 0 };
+    r[6] = state->state;
+    r[7] = state->boots;
+    r[8] = state->reason;
+    r[9] = state->has_backup;
+    bw_put32(r + 12, state->version);
+    bw_put32(r + 16, state->old_version);
+    return bw_journal_append(journal, r, &state->seq);
+}
+
+bw_err bw_kslots_confirm(const bw_flash_partition *state_partition, bool *confirmed)
+{
+    bw_journal journal;
+    bw_kstate state;
+    *confirmed = false;
+    bw_err err = bw_kstate_load(&journal, state_partition, &state);
+    if (err != BW_OK || state.state != BW_KSTATE_TRIAL) {
+        return err;
+    }
+    state.state = BW_KSTATE_CONFIRMED;
+    err = bw_kstate_save(&journal, &state);
+    *confirmed = err == BW_OK;
+    return err;
+}

@@ -1,0 +1,14 @@
+/*
+ * A kernel on trial confirms itself (docs/SPEC.md §19.5): once the app has
+ * been healthy and, where a cloud is configured, the cloud link has been
+ * online. Kernel loop only.
+ */
+#ifndef KERNEL_TRIAL_H
+#define KERNEL_TRIAL_H
+
+/* Confirms the running kernel's trial once both hold (at most once per boot;
+ * nothing to do unless the kernel-state journal says "trial"). Every kernel
+ * loop pass; cheap until then. */
+void kernel_trial_poll(void);
+
+#endif
