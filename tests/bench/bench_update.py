@@ -12,19 +12,61 @@ provisioned with the 256 KiB app (qt-update-big, version 1):
   3. version 3 is delivered and installed: a steady-state update.
 For 2 and 3: BEGIN, FINISH and install instructions, and the sectors erased
 and bytes programmed per partition (the QEMU flash driver counts them; the
-kernel logs them after the install). Prints "bench: <name> <value>" lines.
+kernel logs them after the install). Then, exactly, in a second run without
+-icount: the kernel's ECDSA verify of the bad-signature bundle at BEGIN, its
+bw_p256_verify call counted in a log of the kernel's translated and executed
+blocks (bench_boot.count, streamed through a FIFO, never stored), less the
+exceptions that preempt it (real-time ticks without -icount: -d int marks them).
+Prints "bench: <name> <value>" lines.
 """
 
 import argparse
 import os
 import re
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+
+import bench_boot
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import p256_ref  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
 from update_harness import Delivery, Device, Failure, Link, Tools  # noqa: E402
 
 SIZE = 256 * 1024
+BENCH_KEY = int.from_bytes(b"bulwark bench update signing key", "big") % p256_ref.N
+
+
+def exact_verify(tools, image, badsig, kernel_elf):
+    """Instructions of each bw_p256_verify call while the kernel refuses badsig."""
+    table = bench_boot.functions(kernel_elf)
+    low, high = min(t[0] for t in table), max(t[1] for t in table)
+    fifo = os.path.join(tempfile.mkdtemp(dir=tools.work), "trace")
+    os.mkfifo(fifo)
+    result = {}
+
+    def reader():
+        with open(fifo, errors="replace") as lines:
+            result["calls"] = bench_boot.count(kernel_elf, lines, {"bw_p256_verify"})[1]["bw_p256_verify"]
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    trace = ["-d", "int,in_asm,exec,nochain", "-dfilter", f"0x{low:x}..0x{high - 1:x}", "-D", fifo]
+    device = Device(tools, image, "bench-trace", link=Link(), timeout=600, extra=trace)
+    try:
+        device.wait_for("app", r"update-app: BIG version 1 started", 120)
+        d = Delivery(tools, badsig, device.link, "badsig-trace", timeout=120)
+        if d.wait() != 1:
+            raise Failure("the bad-signature bundle was not refused (traced run)")
+        device.wait_for("kernel", r"bad signature", 30)
+    finally:
+        device.kill()
+    thread.join(120)
+    return result.get("calls") or []
 
 
 def main():
@@ -35,10 +77,17 @@ def main():
     p.add_argument("--kernel", required=True)
     p.add_argument("--app-big", required=True, metavar="qt-update-big.bin")
     p.add_argument("--workdir", required=True)
+    p.add_argument("--kernel-elf", help="default: bulwark-kernel.elf beside --kernel")
     args = p.parse_args()
+    kernel_elf = args.kernel_elf or os.path.join(os.path.dirname(args.kernel), "bulwark-kernel.elf")
     os.makedirs(args.workdir, exist_ok=True)
     tools = Tools(args)
-    key, pub = tools.keys("signer")
+    # A fixed signing key (and RFC 6979 signatures): the same bundles, so the
+    # same ECDSA work, every run.
+    key, pub = tools.path("signer.key"), tools.path("signer.pub")
+    for path, text in zip((key, pub), p256_ref.pem_key_pair(BENCH_KEY)):
+        with open(path, "w") as f:
+            f.write(text)
     elfs = {v: tools.app_elf(args.app_big, v, f"big{v}.elf", SIZE) for v in (1, 2, 3)}
     bundles = {v: tools.bundle(elfs[v], v, key, f"big{v}.bwb") for v in (2, 3)}
     data = bytearray(open(bundles[2], "rb").read())
@@ -86,6 +135,12 @@ def main():
         return 1
     finally:
         device.kill()
+    try:
+        calls = exact_verify(tools, tools.image("flash-trace.bin", elfs[1], [pub]), badsig, kernel_elf)
+    except (Failure, subprocess.SubprocessError) as e:
+        print(f"bench_update: {e}", file=sys.stderr)
+        return 1
+    print(f"bench: install_ecdsa_verify_insns {calls[0] if len(calls) == 1 else '?'}")
     return 0
 
 

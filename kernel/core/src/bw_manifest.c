@@ -14,7 +14,7 @@
 #include "bw_bytes.h"
 #include "bw_format.h"
 #include "mbedtls/sha256.h"
-#include "p256-m/p256-m.h"
+#include "bw_p256_verify.h"
 #include "psa/crypto.h"
 
 #include "bw_manifest.h"
@@ -526,9 +526,9 @@ bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
                                          scratch, sizeof scratch, hash);
 }
 
-/* p256-m draws randomness through PSA's psa_generate_random, but only to
- * sign or make keys, which Bulwark's verifier never does (and there is no PSA
- * core in the secure world). Weak, so that a host test that signs with
+/* p256-m (also compiled into bw_p256_verify.c) draws randomness through
+ * PSA's psa_generate_random, but only to sign or make keys, which Bulwark's
+ * verifier never does (and there is no PSA core in the secure world). Weak, so that a host test that signs with
  * p256-m can supply a real one. */
 __attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
 {
@@ -537,19 +537,19 @@ __attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t o
     return PSA_ERROR_NOT_SUPPORTED;
 }
 
-/* ECDSA check of hash by key (p256-m; no heap); returns the reason (OK, bad
- * signature, bad key). The key is checked first, so a bad key reads as such
- * whatever the signature holds. public_key is 0x04 || X || Y. */
+/* ECDSA check of hash by key (bw_p256_verify; no heap); returns the reason
+ * (OK, bad signature, bad key). The key is checked first, so a bad key reads
+ * as such whatever the signature holds. public_key is 0x04 || X || Y. */
 static bw_manifest_error ecdsa_check(const uint8_t *public_key, const uint8_t hash[BW_SHA256_SIZE],
                                      const uint8_t signature[BW_SIGNATURE_SIZE])
 {
-    if (public_key[0] != 0x04 || p256_validate_pubkey(public_key + 1) != P256_SUCCESS) {
+    if (public_key[0] != 0x04) {
         return BW_MANIFEST_E_TRUSTED_KEY;
     }
-    switch (p256_ecdsa_verify(signature, public_key + 1, hash, BW_SHA256_SIZE)) {
-    case P256_SUCCESS:
+    switch (bw_p256_verify(signature, public_key + 1, hash)) {
+    case BW_P256_OK:
         return BW_MANIFEST_OK;
-    case P256_INVALID_PUBKEY:
+    case BW_P256_BAD_KEY:
         return BW_MANIFEST_E_TRUSTED_KEY;
     default:
         return BW_MANIFEST_E_BAD_SIGNATURE;
