@@ -40,8 +40,8 @@ psa_status_t bw_p256m_unused_random(uint8_t *output, size_t output_size)
 
 #include "bw_p256_gtable.h"
 
-#define Q_WINDOW 5                              /* wNAF width of u2 */
-#define Q_COUNT (1 << (Q_WINDOW - 2))           /* Q, 3Q, ..., 15Q */
+#define Q_WINDOW 4                              /* wNAF width of u2 (5: 1.6 % faster, 384 B more stack) */
+#define Q_COUNT (1 << (Q_WINDOW - 2))           /* Q, 3Q, ..., 7Q */
 #define NAF_DIGITS 257
 
 /* A point in Jacobian coordinates (x/z^2, y/z^3), Montgomery domain; z = 0 is
@@ -169,7 +169,7 @@ static void joint_multiply(jacobian *sum, const uint32_t u1[8], const uint32_t u
     unsigned length_g = naf(naf_g, u1, BW_P256_G_WINDOW);
     unsigned length_q = naf(naf_q, u2, Q_WINDOW);
 
-    jacobian q_odd[Q_COUNT], q2;                /* Q, 3Q, ..., 15Q; 2Q */
+    jacobian q_odd[Q_COUNT], q2;                /* Q, 3Q, ..., 7Q; 2Q */
     memcpy(q_odd[0].x, qx, 32);
     memcpy(q_odd[0].y, qy, 32);
     m256_set32(q_odd[0].z, 1, &p256_p);
