@@ -47,7 +47,7 @@ _Noreturn void bw_crypto_fatal(int status);
  * not built: the kernel has no PSA core. Instructions per verify: mbedTLS
  * 2.28's ECP with NIST fast reduction, a 3-bit comb and -O2 20.9 M; mbedTLS
  * 3.6's ECP with the same settings 25.4 M; p256-m's own verify 15.6 M;
- * bw_p256_verify 4.26 M (docs/DESIGN.md, Boot). */
+ * bw_p256_verify 3.90 M (docs/DESIGN.md, Boot). */
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
 
 /* ---- TLS 1.2 client (kernel/net/bw_tls.c; docs/SPEC.md §14) ----

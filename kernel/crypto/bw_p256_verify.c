@@ -5,8 +5,9 @@
  * chain of doublings shared by both, additions of odd multiples of G from a
  * table in flash (bw_p256_gtable.h, affine) and of Q from a table built on
  * the stack (Jacobian). Nothing is secret, so the code branches on the data
- * (p256-m's own verify runs two constant-time ladders, one per scalar). The
- * last step compares x without an inversion: r Z^2 == X (mod p).
+ * (p256-m's own verify runs two constant-time ladders, one per scalar): 1/s
+ * by the binary extended Euclid, and the last step compares x without an
+ * inversion: r Z^2 == X (mod p).
  *
  * The field arithmetic and the point doubling are p256-m's (mbedTLS
  * 3rdparty), reached by compiling p256-m.c inside this unit: its helpers are
@@ -128,6 +129,53 @@ static void add_signed(jacobian *sum, const uint32_t x[8], const uint32_t y[8], 
     jacobian_add(sum, x, y, z);
 }
 
+/* z = (z + top 2^256) / 2, top 0 or 1. */
+static void halve(uint32_t z[8], uint32_t top)
+{
+    for (unsigned j = 0; j < 7; j++) {
+        z[j] = (z[j] >> 1) | (z[j + 1] << 31);
+    }
+    z[7] = (z[7] >> 1) | (top << 31);
+}
+
+static int is_one(const uint32_t z[8])
+{
+    uint32_t one[8];
+    u256_set32(one, 1);
+    return u256_diff(z, one) == 0;
+}
+
+/* z = 1/x mod n for x in [1, n), not in Montgomery form: the binary extended
+ * Euclid, its steps depending on x (public here), about 50 000 instructions
+ * where Fermat's x^(n-2) takes about 380 multiplications. Keeps a x = u and
+ * b x = v (mod n) while u and v shrink to gcd(x, n) = 1. */
+static void scalar_invert(uint32_t z[8], const uint32_t x[8])
+{
+    uint32_t u[8], v[8], a[8], b[8];
+    memcpy(u, x, sizeof u);
+    memcpy(v, p256_n.m, sizeof v);
+    u256_set32(a, 1);
+    u256_set32(b, 0);
+    while (!is_one(u) && !is_one(v)) {   /* both odd and coprime here: never equal */
+        while ((u[0] & 1) == 0) {
+            halve(u, 0);
+            halve(a, (a[0] & 1) ? u256_add(a, a, p256_n.m) : 0);   /* a / 2 mod n */
+        }
+        while ((v[0] & 1) == 0) {
+            halve(v, 0);
+            halve(b, (b[0] & 1) ? u256_add(b, b, p256_n.m) : 0);
+        }
+        if (u256_sub(z, u, v) == 0) {    /* u >= v */
+            memcpy(u, z, sizeof u);
+            m256_sub(a, a, b, &p256_n);
+        } else {
+            (void)u256_sub(v, v, u);
+            m256_sub(b, b, a, &p256_n);
+        }
+    }
+    memcpy(z, is_one(u) ? a : b, 32);
+}
+
 /* Width-w NAF of k (< n): k = sum of digits[i] 2^i, each digit 0 or odd in
  * (-2^(w-1), 2^(w-1)), at most one non-zero in any w consecutive. Returns the
  * number of digits up to the highest non-zero one (0 for k = 0). */
@@ -152,10 +200,7 @@ static unsigned naf(int8_t digits[NAF_DIGITS], const uint32_t scalar[8], unsigne
             digits[i] = (int8_t)digit;
             length = i + 1;
         }
-        for (unsigned j = 0; j < 7; j++) {
-            k[j] = (k[j] >> 1) | (k[j + 1] << 31);
-        }
-        k[7] >>= 1;
+        halve(k, 0);
     }
     return length;
 }
@@ -223,22 +268,19 @@ static int x_matches(const jacobian *sum, const uint32_t r[8])
 
 bw_p256_result bw_p256_verify(const uint8_t signature[64], const uint8_t key[64], const uint8_t hash[32])
 {
-    uint32_t qx[8], qy[8], r[8], s[8], e[8], u1[8], u2[8];
+    uint32_t qx[8], qy[8], r[8], s[8], e[8], u1[8], u2[8], w[8];
     if (point_from_bytes(qx, qy, key) != 0) {
         return BW_P256_BAD_KEY;
     }
     if (scalar_from_bytes(r, signature) != 0 || scalar_from_bytes(s, signature + 32) != 0) {
         return BW_P256_BAD_SIGNATURE;
     }
-    ecdsa_m256_from_hash(e, hash, 32);      /* e mod n, Montgomery */
-    m256_prep(s, &p256_n);
-    m256_inv(s, s, &p256_n);                /* 1/s */
-    m256_mul(u1, e, s, &p256_n);
-    m256_done(u1, &p256_n);                 /* u1 = e / s */
+    ecdsa_m256_from_hash(e, hash, 32);      /* e R mod n (Montgomery) */
+    scalar_invert(w, s);                    /* 1/s, plain */
+    m256_mul(u1, e, w, &p256_n);            /* e R (1/s) / R: u1 = e / s */
     memcpy(u2, r, sizeof u2);
     m256_prep(u2, &p256_n);
-    m256_mul(u2, u2, s, &p256_n);
-    m256_done(u2, &p256_n);                 /* u2 = r / s */
+    m256_mul(u2, u2, w, &p256_n);           /* u2 = r / s */
 
     jacobian sum;
     joint_multiply(&sum, u1, u2, qx, qy);

@@ -223,8 +223,9 @@ static void test_random_signatures(void **state)
     mbedtls_mpi_free(&d);
 }
 
-/* r or s = 0, n, n + 1, 2^256 - 1: refused as a bad signature; a key off the
- * curve, with a coordinate >= p, or (0, 0): a bad key, checked first. */
+/* r or s = 0, n, n + 1, 2^256 - 1: refused as a bad signature; s = 1, 2,
+ * n - 1 refused after the inversion, n - s accepted; a key off the curve,
+ * with a coordinate >= p, or (0, 0): a bad key, checked first. */
 static void test_out_of_range(void **state)
 {
     (void)state;
@@ -257,6 +258,26 @@ static void test_out_of_range(void **state)
             assert_int_equal(bw_p256_verify(bad, key, hash), BW_P256_BAD_SIGNATURE);
         }
     }
+    /* s = 1, 2, n - 1: in range, inverted (and wrong); (r, n - s) is the same
+     * signature (ECDSA's sign ambiguity): accepted, as mbedTLS does. */
+    const int small[] = {1, 2, -1};
+    for (unsigned i = 0; i < 3; i++) {
+        memcpy(bad, sig, 64);
+        if (small[i] > 0) {
+            assert_int_equal(mbedtls_mpi_lset(&v, small[i]), 0);
+        } else {
+            assert_int_equal(mbedtls_mpi_sub_int(&v, &grp.N, 1), 0);
+        }
+        write32(&v, bad + 32);
+        assert_int_equal(bw_p256_verify(bad, key, hash), BW_P256_BAD_SIGNATURE);
+    }
+    assert_int_equal(mbedtls_mpi_read_binary(&v, sig + 32, 32), 0);
+    assert_int_equal(mbedtls_mpi_sub_mpi(&v, &grp.N, &v), 0);
+    memcpy(bad, sig, 64);
+    write32(&v, bad + 32);
+    assert_int_equal(bw_p256_verify(bad, key, hash), BW_P256_OK);
+    assert_true(mbedtls_accepts(bad, key, hash));
+
     memcpy(bad, key, 64);
     bad[63] ^= 1;                                   /* y + 1 or y - 1: off the curve */
     assert_int_equal(bw_p256_verify(sig, bad, hash), BW_P256_BAD_KEY);
