@@ -12,8 +12,9 @@
  * The field arithmetic and the point doubling are p256-m's (mbedTLS
  * 3rdparty), reached by compiling p256-m.c inside this unit: its helpers are
  * static. Its exported functions (and the randomness it asks PSA for) are
- * renamed here, unused, so they never clash with the library's own copy. Built as part of every mbedTLS library
- * (cmake/mbedtls.cmake), with that library's configuration.
+ * renamed here, unused, so they never clash with the library's own copy.
+ * Built as part of every mbedTLS library (cmake/mbedtls.cmake), with that
+ * library's configuration, always at -O3.
  */
 #include "bw_p256_verify.h"
 
