@@ -1,6 +1,7 @@
 /*
  * mbedTLS configuration of the boot stub: SHA-256, the ASN.1 reader and
- * p256-m's ECDSA verify, nothing that allocates (the stub has no heap).
+ * p256-m (under bw_p256_verify, the ECDSA verify built into this library),
+ * nothing that allocates (the stub has no heap).
  */
 #ifndef BOOT_MBEDTLS_CONFIG_H
 #define BOOT_MBEDTLS_CONFIG_H

@@ -10,7 +10,7 @@
 #include "bw_bytes.h"
 #include "mbedtls/asn1.h"
 #include "mbedtls/sha256.h"
-#include "p256-m/p256-m.h"
+#include "bw_p256_verify.h"
 
 /* DER contents of the object identifiers the reader knows. */
 static const uint8_t OID_ECDSA_SHA256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
@@ -353,11 +353,11 @@ void bw_seal_signed_hash(const uint8_t head[BW_SEAL_SIGNED_SIZE], uint8_t hash[B
     mbedtls_sha256_free(&sha);
 }
 
-/* ECDSA P-256 (p256-m, stack only): true if signature verifies hash under key. */
+/* ECDSA P-256 (bw_p256_verify, stack only): true if signature verifies hash under key. */
 static bool signed_by(const uint8_t key[BW_SEAL_KEY_SIZE], const uint8_t hash[BW_SEAL_HASH_SIZE],
                       const uint8_t signature[BW_SEAL_SIG_SIZE])
 {
-    return key[0] == 0x04 && p256_ecdsa_verify(signature, key + 1, hash, BW_SEAL_HASH_SIZE) == P256_SUCCESS;
+    return key[0] == 0x04 && bw_p256_verify(signature, key + 1, hash) == BW_P256_OK;
 }
 
 bw_seal_error bw_seal_check_chain(const bw_seal *seal, const uint8_t root_hash[BW_SEAL_HASH_SIZE])

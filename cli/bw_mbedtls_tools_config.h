@@ -24,7 +24,8 @@
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECDSA_C
 #define MBEDTLS_ECDSA_DETERMINISTIC
-/* bw_manifest.c, shared with the kernel, verifies with p256-m (3rdparty). */
+/* bw_manifest.c, shared with the kernel, verifies with bw_p256_verify, built
+ * on p256-m (3rdparty). */
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
 #define MBEDTLS_HMAC_DRBG_C
 

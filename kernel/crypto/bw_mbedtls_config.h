@@ -40,13 +40,14 @@ _Noreturn void bw_crypto_fatal(int status);
 #define MBEDTLS_SHA256_SMALLER
 
 /* ---- bundle signatures (bw_manifest.c) ----
- * ECDSA P-256 verify by p256-m, the small dedicated P-256 implementation
- * mbedTLS 3.6 ships in 3rdparty/p256-m (stack only, no heap, no bignum). Its
- * PSA driver glue is not built: the kernel calls p256_ecdsa_verify directly
- * and has no PSA core. Measured under QEMU -icount (the bench's "signature
- * check"): mbedTLS 2.28's ECP with NIST fast reduction, a 3-bit comb and -O2
- * took 20.9 M instructions; mbedTLS 3.6's ECP with the same settings 25.4 M;
- * p256-m 15.6 M, and 12 KB less code. */
+ * ECDSA P-256 verify by bw_p256_verify (kernel/crypto/bw_p256_verify.c,
+ * built into this library), on the field arithmetic of p256-m, the small
+ * dedicated P-256 implementation mbedTLS 3.6 ships in 3rdparty/p256-m (stack
+ * only, no heap, no bignum), which this option enables. Its PSA driver glue is
+ * not built: the kernel has no PSA core. Instructions per verify: mbedTLS
+ * 2.28's ECP with NIST fast reduction, a 3-bit comb and -O2 20.9 M; mbedTLS
+ * 3.6's ECP with the same settings 25.4 M; p256-m's own verify 15.6 M;
+ * bw_p256_verify 3.90 M (docs/DESIGN.md, Boot). */
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
 
 /* ---- TLS 1.2 client (kernel/net/bw_tls.c; docs/SPEC.md §14) ----

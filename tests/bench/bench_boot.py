@@ -9,7 +9,7 @@ the kernel. (One line per instruction, -singlestep, is exact too but 10x slower.
 Prints `bench: boot_<figure> <n>` lines:
   reset_to_kernel   all of them: reset -> the kernel's first instruction
   seal_verify       the bw_seal_verify call (every check of §19.3 but the vector table)
-  ecdsa_verify_1/2  each p256_ecdsa_verify call (the certificate, then the seal)
+  ecdsa_verify_1/2  each bw_p256_verify call (the certificate, then the seal)
   sha256            instructions in mbedTLS's SHA-256 functions: the kernel image and
                     the small hashes (root key, certificate, seal head)
 A call counts from its entry to the last instruction before the caller runs again.
@@ -36,12 +36,18 @@ def functions(elf):
     return found
 
 
-def main():
-    table = functions(sys.argv[1])
+def count(elf, lines, wanted, extra_ranges=()):
+    """Counts a block log (lines) of code in elf: returns (total, calls, extra), calls
+    {name: [instructions of each call]} for the functions named in wanted, extra the
+    instructions executed inside the functions whose names start with extra_ranges.
+    With -d int in the log, an exception taken inside a call is not part of it: a call
+    counts only the blocks run at the exception depth it was entered at (QEMU's
+    "Taking exception N [IRQ]" one deeper, "...successful exception return" one back;
+    a tail-chained exception logs neither). A block QEMU logged and then left before
+    its first instruction ("Stopped execution of TB chain") is taken back."""
+    table = functions(elf)
     entry = {start: name for start, _, name in table}
-    wanted = {"bw_seal_verify", "p256_ecdsa_verify"}
-    sha_ranges = [(start, end) for start, end, name in table
-                  if name.startswith(("mbedtls_sha256", "mbedtls_internal_sha256"))]
+    sha_ranges = [(start, end) for start, end, name in table if extra_ranges and name.startswith(extra_ranges)]
 
     def owner(pc):
         for start, end, name in table:
@@ -50,11 +56,32 @@ def main():
         return None
 
     calls = {name: [] for name in wanted}
-    open_calls = []   # [name, caller range, count]
+    open_calls = []   # [name, caller range, count, exception depth]
     sizes = {}        # block start -> instructions (its latest translation)
     block = None      # [start, count] of the translation being listed
     total, sha, previous = 0, 0, None
-    for line in sys.stdin:
+    depth = 0         # exceptions entered and not returned from
+    undo = None       # how to take back the last block: (n, counted in sha, calls it added to, call it opened)
+    for line in lines:
+        if line.startswith("Stopped execution of TB chain before"):
+            # QEMU logged the last block, then left it before its first instruction
+            # (an interrupt request): it runs again later and is counted then.
+            if undo is not None:
+                n, in_sha, added, opened = undo
+                total -= n
+                sha -= n if in_sha else 0
+                for call in added:
+                    call[2] -= n
+                if opened is not None and opened in open_calls:
+                    open_calls.remove(opened)
+                undo = None
+            continue
+        if line.startswith("Taking exception") and "[IRQ]" in line:
+            depth += 1
+            continue
+        if line.startswith("...successful exception return"):
+            depth -= 1
+            continue
         if line.startswith("IN:"):
             block = [None, 0]
             continue
@@ -73,19 +100,30 @@ def main():
         pc = int(m.group(1), 16)
         n = sizes[pc]
         total += n
-        if any(start <= pc < end for start, end in sha_ranges):
+        in_sha = any(start <= pc < end for start, end in sha_ranges)
+        if in_sha:
             sha += n
-        for call in list(open_calls):
+        for call in [c for c in open_calls if c[3] == depth]:
             if call[1] and call[1][0] <= pc < call[1][1]:
                 calls[call[0]].append(call[2])
                 open_calls.remove(call)
-        for call in open_calls:
+        added = [call for call in open_calls if call[3] == depth]
+        for call in added:
             call[2] += n
+        opened = None
         name = entry.get(pc)
         if name in wanted and previous is not None:
-            open_calls.append([name, owner(previous), n])
+            opened = [name, owner(previous), n, depth]
+            open_calls.append(opened)
+        undo = (n, in_sha, added, opened)
         previous = pc
-    ecdsa = calls["p256_ecdsa_verify"] + ["?", "?"]
+    return total, calls, sha
+
+
+def main():
+    total, calls, sha = count(sys.argv[1], sys.stdin, {"bw_seal_verify", "bw_p256_verify"},
+                              ("mbedtls_sha256", "mbedtls_internal_sha256"))
+    ecdsa = calls["bw_p256_verify"] + ["?", "?"]
     print(f"bench: boot_reset_to_kernel {total}")
     print(f"bench: boot_seal_verify {(calls['bw_seal_verify'] or ['?'])[0]}")
     print(f"bench: boot_ecdsa_verify_1 {ecdsa[0]}")

@@ -12,7 +12,8 @@ the interrupt handlers that preempt a call), on a device provisioned with the
      provisioning, which also copies the provisioned app into a bank;
   3. version 3 is delivered and installed: a steady-state update.
 For 2 and 3: BEGIN, FINISH and install instructions (the calls
-bw_update_begin_staged, bw_update_finish, update_service_install), and the
+bw_update_begin_staged, bw_update_finish, update_service_install; and for
+1 the ECDSA verify alone, its bw_p256_verify call), and the
 sectors erased and bytes programmed per partition (the QEMU flash driver
 counts them; the kernel logs them after the install). Prints
 "bench: <name> <value>" lines.
@@ -25,11 +26,15 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import p256_ref  # noqa: E402
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
 from update_harness import Delivery, Device, Failure, Link, Tools  # noqa: E402
 from trace_calls import CallCounter, functions  # noqa: E402
 
 SIZE = 256 * 1024
+BENCH_KEY = int.from_bytes(b"bulwark bench update signing key", "big") % p256_ref.N
 
 
 def main():
@@ -39,12 +44,18 @@ def main():
     p.add_argument("--boot", required=True)
     p.add_argument("--kernel", required=True)
     p.add_argument("--app-big", required=True, metavar="qt-update-big.bin")
-    p.add_argument("--kernel-elf", required=True, help="the kernel ELF the signed kernel was made from")
     p.add_argument("--workdir", required=True)
+    p.add_argument("--kernel-elf", help="default: bulwark-kernel.elf beside --kernel")
     args = p.parse_args()
+    kernel_elf = args.kernel_elf or os.path.join(os.path.dirname(args.kernel), "bulwark-kernel.elf")
     os.makedirs(args.workdir, exist_ok=True)
     tools = Tools(args)
-    key, pub = tools.keys("signer")
+    # A fixed signing key (and RFC 6979 signatures): the same bundles, so the
+    # same ECDSA work, every run.
+    key, pub = tools.path("signer.key"), tools.path("signer.pub")
+    for path, text in zip((key, pub), p256_ref.pem_key_pair(BENCH_KEY)):
+        with open(path, "w") as f:
+            f.write(text)
     elfs = {v: tools.app_elf(args.app_big, v, f"big{v}.elf", SIZE) for v in (1, 2, 3)}
     bundles = {v: tools.bundle(elfs[v], v, key, f"big{v}.bwb") for v in (2, 3)}
     data = bytearray(open(bundles[2], "rb").read())
@@ -55,9 +66,10 @@ def main():
         f.write(data)
 
     image = tools.image("flash.bin", elfs[1], [pub])
-    wanted = ["bw_manifest_ecdsa_check", "bw_update_begin_staged", "bw_update_finish", "update_service_install"]
-    counter = CallCounter(args.kernel_elf, wanted)
-    table = functions(args.kernel_elf)
+    wanted = ["bw_manifest_ecdsa_check", "bw_p256_verify", "bw_update_begin_staged", "bw_update_finish",
+              "update_service_install"]
+    counter = CallCounter(kernel_elf, wanted)
+    table = functions(kernel_elf)
     fifo = tools.path("trace.fifo")
     if os.path.exists(fifo):
         os.remove(fifo)
@@ -103,6 +115,7 @@ def main():
     calls = counter.calls
     figure = lambda name, i: calls[name][i] if len(calls[name]) > i else "?"  # noqa: E731
     print(f"bench: signature_check_insns {figure('bw_manifest_ecdsa_check', 0)}")
+    print(f"bench: install_ecdsa_verify_insns {figure('bw_p256_verify', 0)}")
     for i, version in enumerate((2, 3)):
         print(f"bench: v{version}_begin_insns {figure('bw_update_begin_staged', i + 1)}")
         print(f"bench: v{version}_finish_insns {figure('bw_update_finish', i)}")

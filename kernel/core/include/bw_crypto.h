@@ -5,7 +5,8 @@
  * BW_CRYPTO_ARENA_BYTES. Before bw_crypto_init every allocation fails cleanly
  * (mbedTLS returns its ALLOC_FAILED errors), never touches libc malloc.
  *
- * Since mbedTLS 3.6 the kernel's ECDSA verify is p256-m (stack only), and
+ * Since mbedTLS 3.6 the kernel's ECDSA verify is bw_p256_verify on p256-m's
+ * field arithmetic (stack only), and
  * SHA-256 and CTR_DRBG never allocate: nothing in the kernel allocates today;
  * the arena is kept for TLS. Allocating crypto runs in the kernel loop only,
  * never from an interrupt or a system call: the allocator has no lock.

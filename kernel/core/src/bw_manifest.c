@@ -14,7 +14,7 @@
 #include "bw_bytes.h"
 #include "bw_format.h"
 #include "mbedtls/sha256.h"
-#include "p256-m/p256-m.h"
+#include "bw_p256_verify.h"
 #include "psa/crypto.h"
 
 #include "bw_manifest.h"
@@ -526,11 +526,12 @@ bw_err bw_manifest_signing_hash(const uint8_t *manifest, size_t len,
                                          scratch, sizeof scratch, hash);
 }
 
-/* p256-m draws randomness through PSA's psa_generate_random, but only to
- * sign or make keys, which Bulwark's verifier never does (and there is no PSA
- * core in the secure world). Weak: the kernel's debug session makes
- * ephemeral keys, so the kernel links a real one (kernel/psa_random.c), and
- * so may a host test that signs with p256-m. */
+/* p256-m (also compiled into bw_p256_verify.c) draws randomness through
+ * PSA's psa_generate_random, but only to sign or make keys, which Bulwark's
+ * verifier never does (and there is no PSA core in the secure world). Weak:
+ * the kernel's debug session makes ephemeral keys, so the kernel links a
+ * real one (kernel/psa_random.c), and so may a host test that signs with
+ * p256-m. */
 __attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
 {
     (void)output;
@@ -540,7 +541,7 @@ __attribute__((weak)) psa_status_t psa_generate_random(uint8_t *output, size_t o
 
 bool bw_manifest_public_key_valid(const uint8_t public_key[BW_PUBLIC_KEY_SIZE])
 {
-    return public_key[0] == 0x04 && p256_validate_pubkey(public_key + 1) == P256_SUCCESS;
+    return public_key[0] == 0x04 && bw_p256_key_valid(public_key + 1);
 }
 
 bw_manifest_error bw_manifest_ecdsa_check(const uint8_t public_key[BW_PUBLIC_KEY_SIZE],
@@ -550,10 +551,10 @@ bw_manifest_error bw_manifest_ecdsa_check(const uint8_t public_key[BW_PUBLIC_KEY
     if (!bw_manifest_public_key_valid(public_key)) {
         return BW_MANIFEST_E_TRUSTED_KEY;
     }
-    switch (p256_ecdsa_verify(signature, public_key + 1, hash, BW_SHA256_SIZE)) {
-    case P256_SUCCESS:
+    switch (bw_p256_verify(signature, public_key + 1, hash)) {
+    case BW_P256_OK:
         return BW_MANIFEST_OK;
-    case P256_INVALID_PUBKEY:
+    case BW_P256_BAD_KEY:
         return BW_MANIFEST_E_TRUSTED_KEY;
     default:
         return BW_MANIFEST_E_BAD_SIGNATURE;
