@@ -32,8 +32,8 @@ foreach(case IN LISTS BW_HOSTILE_CASES)
       --expect-kernel-count "app starting \\(wake reason 0\\)=1"
       --expect-kernel-count "app starting \\(wake reason 2\\)=1"
       # The deepest kernel stack use, logged at the restart, includes the
-      # nesting: 2 figures (boot, then nesting), both under 4000 of 6144.
-      --expect-kernel-count "kernel stack: at most [0-9]+ of 6144 bytes=2"
+      # nesting: 2 figures (boot, then nesting), both under 4000 of 8192.
+      --expect-kernel-count "kernel stack: at most [0-9]+ of 8192 bytes=2"
       --reject-kernel "kernel stack: at most [0-9]{5,}|kernel stack: at most [4-9][0-9]{3} "
       --expect-kernel-count "Bulwark kernel=1")
     continue()
