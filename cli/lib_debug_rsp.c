@@ -5,34 +5,24 @@
  * more monitor packets (SPEC §20) through the transport. While the app runs
  * (after `c` or a step) the server asks STATUS every POLL_RUNNING_MS and
  * answers GDB's resume with a stop reply once the app is halted; Ctrl-C
- * sends HALT. While GDB is idle it sends STATUS every KEEPALIVE_MS, so the
- * device does not take the debugger for lost (SPEC §9.2). Single-step (`s`)
- * is done here with breakpoints: temporary ones on every address the
- * instruction can reach (lib_thumb_step.c), resume, wait for the stop,
- * remove them.
+ * sends HALT. Single-step (`s`) is done here with breakpoints: temporary
+ * ones on every address the instruction can reach (lib_thumb_step.c),
+ * resume, wait for the stop, remove them. GDB is reached through an
+ * rsp_io: the loopback socket of lib_debug_rsp_serve.c, or a test's.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "bw_bytes.h"
 #include "bw_debug_monitor.h"
 #include "bw_debug_packets.h"
 #include "lib_debug_rsp.h"
-#include "lib_link_session.h"
 #include "lib_thumb_step.h"
 
 #define POLL_RUNNING_MS 20
-#define KEEPALIVE_MS 2000
 
 /* ---- the parser ---- */
 
@@ -114,9 +104,9 @@ rsp_event rsp_parse_byte(rsp_parser *p, uint8_t c)
 
 /* ---- the session ---- */
 
-typedef struct session {
+struct rsp_session {
     const bw_debug_transport *t;
-    int fd;
+    rsp_io io;
     bool ack;                    /* ack mode (until QStartNoAckMode) */
     bool lost;                   /* the transport is gone */
     char err[160];
@@ -124,11 +114,12 @@ typedef struct session {
     size_t answer_len;
     rsp_parser parser;
     char out[2 * RSP_PACKET_MAX + 8];
-} session;
+};
+typedef struct rsp_session session;
 
-static bool send_raw(int fd, const char *data, size_t len)
+static bool send_raw(session *s, const char *data, size_t len)
 {
-    return link_send_all(fd, (const uint8_t *)data, len);
+    return s->io.write(s->io.ctx, data, len);
 }
 
 /* Sends one packet ($data#xx; '#', '$', '}' and '*' escaped). */
@@ -149,7 +140,7 @@ static bool reply(session *s, const char *data)
         }
     }
     at += (size_t)snprintf(s->out + at, 4, "#%02x", sum);
-    return send_raw(s->fd, s->out, at);
+    return send_raw(s, s->out, at);
 }
 
 /* One monitor exchange; false when the transport is lost. */
@@ -334,17 +325,14 @@ static bool wait_halted(session *s)
         if (st == BW_DBG_HALTED) {
             return true;
         }
-        struct pollfd p = { .fd = s->fd, .events = POLLIN };
-        if (poll(&p, 1, POLL_RUNNING_MS) > 0) {
-            uint8_t buf[64];
-            ssize_t n = recv(s->fd, buf, sizeof buf, 0);
-            if (n <= 0) {
-                return false;
-            }
-            for (ssize_t i = 0; i < n; i++) {
-                if (rsp_parse_byte(&s->parser, buf[i]) == RSP_INTERRUPT && !halt_sent) {
-                    halt_sent = simple(s, BW_DBG_HALT) || true;
-                }
+        uint8_t buf[64];
+        int n = s->io.read(s->io.ctx, buf, sizeof buf, POLL_RUNNING_MS);
+        if (n < 0) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (rsp_parse_byte(&s->parser, buf[i]) == RSP_INTERRUPT && !halt_sent) {
+                halt_sent = simple(s, BW_DBG_HALT) || true;
             }
         }
     }
@@ -638,92 +626,60 @@ static bool handle(session *s, char *pkt)
     }
 }
 
-static int listen_loopback(uint16_t port, int *out)
+/* ---- the session's interface (lib_debug_rsp.h) ---- */
+
+rsp_session *rsp_session_new(const bw_debug_transport *t, const rsp_io *io)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0) {
-        fprintf(stderr, "bulwark: cannot listen on 127.0.0.1:%u: %s\n", (unsigned)port, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return 2;
+    session *s = calloc(1, sizeof *s);
+    if (s != NULL) {
+        s->t = t;
+        s->io = *io;
+        s->ack = true;
+        rsp_parser_init(&s->parser);
     }
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    printf("GDB server on 127.0.0.1:%u (gdb-multiarch: target remote :%u)\n",
-           (unsigned)ntohs(a.sin_port), (unsigned)ntohs(a.sin_port));
-    fflush(stdout);
-    *out = fd;
-    return 0;
+    return s;
 }
 
-int debug_rsp_serve(const bw_debug_transport *t, uint16_t port)
+bool rsp_session_input(rsp_session *s, const uint8_t *bytes, size_t n)
 {
-    int server;
-    int rc = listen_loopback(port, &server);
-    if (rc != 0) {
-        return rc;
-    }
-    static session s;
-    memset(&s, 0, sizeof s);
-    s.t = t;
-    s.ack = true;
-    rsp_parser_init(&s.parser);
-    bool more = true;
-    s.fd = -1;
-    while (s.fd < 0 && more) {
-        struct pollfd p = { .fd = server, .events = POLLIN };
-        if (poll(&p, 1, KEEPALIVE_MS) > 0) {
-            s.fd = accept(server, NULL, NULL);
-        } else {
-            more = status(&s) >= 0;   /* keeps the device's monitor from timing out */
-        }
-    }
-    close(server);
-    if (s.fd < 0) {
-        return EXIT_LINK;
-    }
-    int nodelay = 1;
-    setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
-    while (more && !s.lost) {
-        struct pollfd p = { .fd = s.fd, .events = POLLIN };
-        int ready = poll(&p, 1, KEEPALIVE_MS);
-        if (ready == 0) {
-            more = status(&s) >= 0;
-            continue;
-        }
-        uint8_t buf[512];
-        ssize_t n = ready > 0 ? recv(s.fd, buf, sizeof buf, 0) : -1;
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) {
-                continue;
+    bool more = !s->lost;
+    for (size_t i = 0; i < n && more && !s->lost; i++) {
+        switch (rsp_parse_byte(&s->parser, bytes[i])) {
+        case RSP_PACKET:
+            if (s->ack) {
+                send_raw(s, "+", 1);
             }
-            (void)simple(&s, BW_DBG_DETACH);   /* GDB went away: the app runs on */
+            more = handle(s, s->parser.data);
+            break;
+        case RSP_BAD:
+            send_raw(s, "-", 1);
+            break;
+        case RSP_INTERRUPT:
+            (void)simple(s, BW_DBG_HALT);
+            break;
+        default:
             break;
         }
-        for (ssize_t i = 0; i < n && more; i++) {
-            switch (rsp_parse_byte(&s.parser, buf[i])) {
-            case RSP_PACKET:
-                if (s.ack) {
-                    send_raw(s.fd, "+", 1);
-                }
-                more = handle(&s, s.parser.data);
-                break;
-            case RSP_BAD:
-                send_raw(s.fd, "-", 1);
-                break;
-            case RSP_INTERRUPT:
-                (void)simple(&s, BW_DBG_HALT);
-                break;
-            default:
-                break;
-            }
-        }
     }
-    close(s.fd);
-    return s.lost ? EXIT_LINK : 0;
+    return more && !s->lost;
+}
+
+bool rsp_session_keepalive(rsp_session *s)
+{
+    return status(s) >= 0;
+}
+
+void rsp_session_gdb_gone(rsp_session *s)
+{
+    (void)simple(s, BW_DBG_DETACH);
+}
+
+bool rsp_session_lost(const rsp_session *s)
+{
+    return s->lost;
+}
+
+void rsp_session_free(rsp_session *s)
+{
+    free(s);
 }
