@@ -23,6 +23,7 @@
 #include "lib_thumb_step.h"
 
 #define POLL_RUNNING_MS 20
+#define GDB_BREAKPOINTS_MAX 32u   /* more than any device keeps (SPEC §20: 8) */
 
 /* ---- the parser ---- */
 
@@ -113,6 +114,9 @@ struct rsp_session {
     uint8_t answer[BW_DEBUG_PACKET_MAX];
     size_t answer_len;
     rsp_parser parser;
+    /* GDB's own breakpoints (Z0 the device accepted): a step leaves them in place */
+    uint32_t gdb_bp[GDB_BREAKPOINTS_MAX];
+    unsigned gdb_bps;
     char out[2 * RSP_PACKET_MAX + 8];
 };
 typedef struct rsp_session session;
@@ -217,6 +221,30 @@ static bool breakpoint(session *s, uint8_t type, uint32_t addr)
     bw_put32(req + 1, addr);
     req[5] = BW_DBG_KIND_THUMB;
     return monitor(s, req, sizeof req) && s->answer[0] == BW_DBG_OK;
+}
+
+static bool is_gdb_breakpoint(const session *s, uint32_t addr)
+{
+    for (unsigned i = 0; i < s->gdb_bps; i++) {
+        if (s->gdb_bp[i] == addr) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keeps gdb_bp in step with what the device accepted for GDB. */
+static void note_gdb_breakpoint(session *s, uint32_t addr, bool set)
+{
+    for (unsigned i = 0; i < s->gdb_bps; i++) {
+        if (s->gdb_bp[i] == addr) {
+            s->gdb_bp[i] = set ? addr : s->gdb_bp[--s->gdb_bps];
+            return;
+        }
+    }
+    if (set && s->gdb_bps < GDB_BREAKPOINTS_MAX) {
+        s->gdb_bp[s->gdb_bps++] = addr;
+    }
 }
 
 static bool read_word(void *ctx, uint32_t addr, uint32_t *value)
@@ -351,7 +379,9 @@ static bool resume_and_wait(session *s)
     return true;
 }
 
-/* Single step: temporary breakpoints where the instruction at pc can go. */
+/* Single step: temporary breakpoints where the instruction at pc can go,
+ * except where GDB has one already (the device keeps one per address:
+ * removing the temporary one would remove GDB's). */
 static bool step(session *s)
 {
     uint32_t regs[BW_DBG_REG_COUNT], next[2];
@@ -363,7 +393,8 @@ static bool step(session *s)
                                 read_word, s, next);
     bool set[2] = { false, false };
     for (unsigned i = 0; i < n; i++) {
-        set[i] = (i == 0 || next[1] != next[0]) && breakpoint(s, BW_DBG_SET_BREAKPOINT, next[i]);
+        set[i] = (i == 0 || next[1] != next[0]) && !is_gdb_breakpoint(s, next[i])
+                 && breakpoint(s, BW_DBG_SET_BREAKPOINT, next[i]);
     }
     bool ok = simple(s, BW_DBG_RESUME) || !s->lost;
     ok = ok && wait_halted(s);
@@ -513,7 +544,11 @@ static void packet_Z(session *s, const char *args, bool set)
         return;
     }
     /* kind 3 (a 32-bit Thumb-2 instruction): a BKPT on its first halfword traps as well. */
-    reply(s, breakpoint(s, set ? BW_DBG_SET_BREAKPOINT : BW_DBG_CLEAR_BREAKPOINT, addr) ? "OK" : "E01");
+    bool ok = breakpoint(s, set ? BW_DBG_SET_BREAKPOINT : BW_DBG_CLEAR_BREAKPOINT, addr);
+    if (ok) {
+        note_gdb_breakpoint(s, addr, set);
+    }
+    reply(s, ok ? "OK" : "E01");
 }
 
 static void packet_qxfer(session *s, const char *args)

@@ -9,14 +9,17 @@
  * many STATUS polls a resumed app runs for; bit 3: it then stops on a
  * fault; bits 4-5: every 2nd/3rd/5th answer is garbled; bits 6-7: the
  * transport is lost after 16/64/256 exchanges), byte 1 the pc's halfword
- * in the flash window; the rest is what GDB sends, in 37-byte writes, up
- * to 5 bytes of which the server may read while the app runs.
+ * in the flash window; the rest is what GDB sends, fed a byte at a time,
+ * up to 5 bytes of which the server may read at a time while the app runs.
  *
  * Promises checked beyond no crash or UB: every write to GDB is "+", "-"
  * or one well-formed packet ($, data with '#', '$', '}', '*' escaped, #,
  * the right checksum) of at most RSP_PACKET_MAX payload bytes; every
  * request to the transport is a well-formed §20 request within
- * BW_DEBUG_PACKET_MAX, with an answer buffer of at least that size.
+ * BW_DEBUG_PACKET_MAX, with an answer buffer of at least that size; and
+ * after every packet (honest transport) the device holds exactly the
+ * breakpoints GDB set (Z0 answered OK, not yet removed by z0): a step's
+ * temporary ones are gone, and never one of GDB's with them.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,6 +68,10 @@ static struct model {
     /* GDB's side */
     const uint8_t *in;
     size_t in_len, in_at;
+    rsp_parser gdb;            /* what the server has seen, packet by packet */
+    char last_reply[16];       /* the start of the last packet written */
+    uint32_t gdb_bp[BP_MAX];   /* GDB's own breakpoints */
+    unsigned gdb_bps;
 } m;
 
 static uint8_t *window(uint32_t addr, uint32_t len, bool write)
@@ -301,6 +308,9 @@ static bool gdb_write(void *ctx, const char *data, size_t len)
     if (payload > RSP_PACKET_MAX) {
         fail("a reply longer than PacketSize");
     }
+    size_t keep = len - 4 < sizeof m.last_reply - 1 ? len - 4 : sizeof m.last_reply - 1;
+    memcpy(m.last_reply, data + 1, keep);
+    m.last_reply[keep] = '\0';
     return true;
 }
 
@@ -313,8 +323,47 @@ static int gdb_read(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
     n = n < 5 ? n : 5;
     n = n < cap ? n : cap;
     memcpy(buf, m.in + m.in_at, n);
+    for (size_t i = 0; i < n; i++) {
+        (void)rsp_parse_byte(&m.gdb, buf[i]);   /* the server handles no packet here */
+    }
     m.in_at += n;
     return (int)n;
+}
+
+/* GDB's own breakpoints after a Z0/z0 packet the server answered OK. */
+static void track_gdb_breakpoints(const char *pkt)
+{
+    unsigned long addr;
+    char kind;
+    if ((pkt[0] != 'Z' && pkt[0] != 'z') || pkt[1] != '0' || strcmp(m.last_reply, "OK") != 0
+        || sscanf(pkt + 2, ",%8lx,%c", &addr, &kind) != 2) {
+        return;
+    }
+    unsigned at = 0;
+    while (at < m.gdb_bps && m.gdb_bp[at] != addr) {
+        at++;
+    }
+    if (pkt[0] == 'z' && at < m.gdb_bps) {
+        m.gdb_bp[at] = m.gdb_bp[--m.gdb_bps];
+    } else if (pkt[0] == 'Z' && at == m.gdb_bps && m.gdb_bps < BP_MAX) {
+        m.gdb_bp[m.gdb_bps++] = (uint32_t)addr;
+    }
+}
+
+/* The device holds exactly GDB's breakpoints. */
+static void check_breakpoints(void)
+{
+    bool same = m.bps == m.gdb_bps;
+    for (unsigned i = 0; same && i < m.bps; i++) {
+        unsigned k = 0;
+        while (k < m.gdb_bps && m.gdb_bp[k] != m.bp[i]) {
+            k++;
+        }
+        same = k < m.gdb_bps;
+    }
+    if (!same) {
+        fail("the device's breakpoints are not GDB's");
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -352,12 +401,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (s == NULL) {
         abort();
     }
+    rsp_parser_init(&m.gdb);
     bool more = true;
     while (more && m.in_at < m.in_len) {
-        size_t n = m.in_len - m.in_at < 37 ? m.in_len - m.in_at : 37;
-        const uint8_t *chunk = m.in + m.in_at;
-        m.in_at += n;
-        more = rsp_session_input(s, chunk, n);
+        /* parsed before the server sees it: handling it may read further bytes */
+        uint8_t c = m.in[m.in_at++];
+        static char pkt[sizeof m.gdb.data];
+        bool packet = rsp_parse_byte(&m.gdb, c) == RSP_PACKET;
+        if (packet) {
+            memcpy(pkt, m.gdb.data, m.gdb.len + 1);
+        }
+        m.last_reply[0] = '\0';
+        more = rsp_session_input(s, &c, 1);
+        if (packet && more && m.garble_every == 0) {
+            track_gdb_breakpoints(pkt);
+            check_breakpoints();
+        }
     }
     if (more) {
         (void)rsp_session_keepalive(s);
