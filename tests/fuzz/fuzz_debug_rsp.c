@@ -9,7 +9,8 @@
  * many STATUS polls a resumed app runs for; bit 3: it then stops on a
  * fault; bits 4-5: every 2nd/3rd/5th answer is garbled; bits 6-7: the
  * transport is lost after 16/64/256 exchanges), byte 1 the pc's halfword
- * in the flash window; the rest is what GDB sends, fed a byte at a time,
+ * in the flash window (bits 0-6) and whether GDB hangs up once its bytes
+ * run out while the app runs (bit 7); the rest is what GDB sends, fed a byte at a time,
  * up to 5 bytes of which the server may read at a time while the app runs.
  *
  * Promises checked beyond no crash or UB: every write to GDB is "+", "-"
@@ -65,6 +66,7 @@ static struct model {
     uint32_t bp[BP_MAX];
     unsigned bps;
     unsigned exchanges, garble_every, lost_after;
+    bool hang_up;
     /* GDB's side */
     const uint8_t *in;
     size_t in_len, in_at;
@@ -320,6 +322,9 @@ static int gdb_read(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
     (void)ctx;
     (void)timeout_ms;
     size_t n = m.in_len - m.in_at;
+    if (n == 0 && m.hang_up) {
+        return -1;
+    }
     n = n < 5 ? n : 5;
     n = n < cap ? n : cap;
     memcpy(buf, m.in + m.in_at, n);
@@ -391,6 +396,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     m.regs[BW_DBG_REG_LR] = FLASH_BASE + 0x41u;
     m.regs[BW_DBG_REG_PC] = FLASH_BASE + 2u * (data[1] % (FLASH_SIZE / 2));
+    m.hang_up = (data[1] & 0x80u) != 0;
     m.regs[BW_DBG_REG_XPSR] = 0x01000000u;
     m.in = data + 2;
     m.in_len = size - 2;
