@@ -110,6 +110,7 @@ struct rsp_session {
     rsp_io io;
     bool ack;                    /* ack mode (until QStartNoAckMode) */
     bool lost;                   /* the transport is gone */
+    bool detached;               /* DETACH sent: the app runs on */
     char err[160];
     uint8_t answer[BW_DEBUG_PACKET_MAX];
     size_t answer_len;
@@ -165,6 +166,13 @@ static bool monitor(session *s, const uint8_t *req, size_t len)
 static bool simple(session *s, uint8_t type)
 {
     return monitor(s, &type, 1) && s->answer[0] == BW_DBG_OK;
+}
+
+/* DETACH: the device removes every breakpoint and resumes the app. */
+static void detach(session *s)
+{
+    s->detached = true;
+    (void)simple(s, BW_DBG_DETACH);
 }
 
 /* STATUS; the app's state, or -1 when the transport is lost. */
@@ -606,11 +614,11 @@ static bool handle(session *s, char *pkt)
     case 'H': reply(s, "OK"); return true;
     case 'T': reply(s, "OK"); return true;
     case 'D':
-        (void)simple(s, BW_DBG_DETACH);
+        detach(s);
         reply(s, "OK");
         return false;
     case 'k':
-        (void)simple(s, BW_DBG_DETACH);
+        detach(s);
         return false;
     case 'v':
         if (strcmp(pkt, "vCont?") == 0) {
@@ -620,7 +628,7 @@ static bool handle(session *s, char *pkt)
         } else if (strncmp(pkt, "vCont;s", 7) == 0 || strncmp(pkt, "vCont;S", 7) == 0) {
             return step(s);
         } else if (strncmp(pkt, "vKill", 5) == 0) {
-            (void)simple(s, BW_DBG_DETACH);
+            detach(s);
             reply(s, "OK");
             return false;
         } else {
@@ -704,9 +712,11 @@ bool rsp_session_keepalive(rsp_session *s)
     return status(s) >= 0;
 }
 
-void rsp_session_gdb_gone(rsp_session *s)
+void rsp_session_end(rsp_session *s)
 {
-    (void)simple(s, BW_DBG_DETACH);
+    if (!s->detached && !s->lost) {
+        detach(s);
+    }
 }
 
 bool rsp_session_lost(const rsp_session *s)

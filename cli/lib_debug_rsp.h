@@ -65,8 +65,10 @@ bool rsp_session_input(rsp_session *s, const uint8_t *bytes, size_t n);
  * (SPEC §9.2). False when the transport is lost. */
 bool rsp_session_keepalive(rsp_session *s);
 
-/* GDB went away without detaching: DETACH, the app runs on. */
-void rsp_session_gdb_gone(rsp_session *s);
+/* The connection is over, however it ended (GDB detached, killed, hung
+ * up, or a device answer made no sense): DETACH unless already sent or
+ * the transport is lost, so the app is not left halted. */
+void rsp_session_end(rsp_session *s);
 
 bool rsp_session_lost(const rsp_session *s);
 void rsp_session_free(rsp_session *s);

@@ -98,11 +98,11 @@ int debug_rsp_serve(const bw_debug_transport *t, uint16_t port)
             if (n < 0 && errno == EINTR) {
                 continue;
             }
-            rsp_session_gdb_gone(s);   /* GDB went away: the app runs on */
-            break;
+            break;   /* GDB went away */
         }
         more = rsp_session_input(s, buf, (size_t)n);
     }
+    rsp_session_end(s);   /* the app runs on */
     close(fd);
     rc = rsp_session_lost(s) ? EXIT_LINK : 0;
     rsp_session_free(s);

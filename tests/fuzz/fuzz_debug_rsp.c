@@ -20,7 +20,9 @@
  * BW_DEBUG_PACKET_MAX, with an answer buffer of at least that size; and
  * after every packet (honest transport) the device holds exactly the
  * breakpoints GDB set (Z0 answered OK, not yet removed by z0): a step's
- * temporary ones are gone, and never one of GDB's with them.
+ * temporary ones are gone, and never one of GDB's with them; once the
+ * session ends, however, and the transport lives, the app runs with no
+ * breakpoint left.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -426,7 +428,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (more) {
         (void)rsp_session_keepalive(s);
-        rsp_session_gdb_gone(s);
+    }
+    rsp_session_end(s);
+    if (!rsp_session_lost(s) && (m.state == BW_DBG_HALTED || m.bps != 0)) {
+        fail("the session ended with the app halted or breakpoints left");
     }
     rsp_session_free(s);
     return 0;
