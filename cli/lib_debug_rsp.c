@@ -5,34 +5,25 @@
  * more monitor packets (SPEC §20) through the transport. While the app runs
  * (after `c` or a step) the server asks STATUS every POLL_RUNNING_MS and
  * answers GDB's resume with a stop reply once the app is halted; Ctrl-C
- * sends HALT. While GDB is idle it sends STATUS every KEEPALIVE_MS, so the
- * device does not take the debugger for lost (SPEC §9.2). Single-step (`s`)
- * is done here with breakpoints: temporary ones on every address the
- * instruction can reach (lib_thumb_step.c), resume, wait for the stop,
- * remove them.
+ * sends HALT. Single-step (`s`) is done here with breakpoints: temporary
+ * ones on every address the instruction can reach (lib_thumb_step.c),
+ * resume, wait for the stop, remove them. GDB is reached through an
+ * rsp_io: the loopback socket of lib_debug_rsp_serve.c, or a test's.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "bw_bytes.h"
 #include "bw_debug_monitor.h"
 #include "bw_debug_packets.h"
 #include "lib_debug_rsp.h"
-#include "lib_link_session.h"
 #include "lib_thumb_step.h"
 
 #define POLL_RUNNING_MS 20
-#define KEEPALIVE_MS 2000
+#define GDB_BREAKPOINTS_MAX 32u   /* more than any device keeps (SPEC §20: 8) */
 
 /* ---- the parser ---- */
 
@@ -114,21 +105,26 @@ rsp_event rsp_parse_byte(rsp_parser *p, uint8_t c)
 
 /* ---- the session ---- */
 
-typedef struct session {
+struct rsp_session {
     const bw_debug_transport *t;
-    int fd;
+    rsp_io io;
     bool ack;                    /* ack mode (until QStartNoAckMode) */
     bool lost;                   /* the transport is gone */
+    bool detached;               /* DETACH sent: the app runs on */
     char err[160];
     uint8_t answer[BW_DEBUG_PACKET_MAX];
     size_t answer_len;
     rsp_parser parser;
+    /* GDB's own breakpoints (Z0 the device accepted): a step leaves them in place */
+    uint32_t gdb_bp[GDB_BREAKPOINTS_MAX];
+    unsigned gdb_bps;
     char out[2 * RSP_PACKET_MAX + 8];
-} session;
+};
+typedef struct rsp_session session;
 
-static bool send_raw(int fd, const char *data, size_t len)
+static bool send_raw(session *s, const char *data, size_t len)
 {
-    return link_send_all(fd, (const uint8_t *)data, len);
+    return s->io.write(s->io.ctx, data, len);
 }
 
 /* Sends one packet ($data#xx; '#', '$', '}' and '*' escaped). */
@@ -149,7 +145,7 @@ static bool reply(session *s, const char *data)
         }
     }
     at += (size_t)snprintf(s->out + at, 4, "#%02x", sum);
-    return send_raw(s->fd, s->out, at);
+    return send_raw(s, s->out, at);
 }
 
 /* One monitor exchange; false when the transport is lost. */
@@ -170,6 +166,13 @@ static bool monitor(session *s, const uint8_t *req, size_t len)
 static bool simple(session *s, uint8_t type)
 {
     return monitor(s, &type, 1) && s->answer[0] == BW_DBG_OK;
+}
+
+/* DETACH: the device removes every breakpoint and resumes the app. */
+static void detach(session *s)
+{
+    s->detached = true;
+    (void)simple(s, BW_DBG_DETACH);
 }
 
 /* STATUS; the app's state, or -1 when the transport is lost. */
@@ -226,6 +229,30 @@ static bool breakpoint(session *s, uint8_t type, uint32_t addr)
     bw_put32(req + 1, addr);
     req[5] = BW_DBG_KIND_THUMB;
     return monitor(s, req, sizeof req) && s->answer[0] == BW_DBG_OK;
+}
+
+static bool is_gdb_breakpoint(const session *s, uint32_t addr)
+{
+    for (unsigned i = 0; i < s->gdb_bps; i++) {
+        if (s->gdb_bp[i] == addr) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keeps gdb_bp in step with what the device accepted for GDB. */
+static void note_gdb_breakpoint(session *s, uint32_t addr, bool set)
+{
+    for (unsigned i = 0; i < s->gdb_bps; i++) {
+        if (s->gdb_bp[i] == addr) {
+            s->gdb_bp[i] = set ? addr : s->gdb_bp[--s->gdb_bps];
+            return;
+        }
+    }
+    if (set && s->gdb_bps < GDB_BREAKPOINTS_MAX) {
+        s->gdb_bp[s->gdb_bps++] = addr;
+    }
 }
 
 static bool read_word(void *ctx, uint32_t addr, uint32_t *value)
@@ -334,17 +361,14 @@ static bool wait_halted(session *s)
         if (st == BW_DBG_HALTED) {
             return true;
         }
-        struct pollfd p = { .fd = s->fd, .events = POLLIN };
-        if (poll(&p, 1, POLL_RUNNING_MS) > 0) {
-            uint8_t buf[64];
-            ssize_t n = recv(s->fd, buf, sizeof buf, 0);
-            if (n <= 0) {
-                return false;
-            }
-            for (ssize_t i = 0; i < n; i++) {
-                if (rsp_parse_byte(&s->parser, buf[i]) == RSP_INTERRUPT && !halt_sent) {
-                    halt_sent = simple(s, BW_DBG_HALT) || true;
-                }
+        uint8_t buf[64];
+        int n = s->io.read(s->io.ctx, buf, sizeof buf, POLL_RUNNING_MS);
+        if (n < 0) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (rsp_parse_byte(&s->parser, buf[i]) == RSP_INTERRUPT && !halt_sent) {
+                halt_sent = simple(s, BW_DBG_HALT) || true;
             }
         }
     }
@@ -363,7 +387,9 @@ static bool resume_and_wait(session *s)
     return true;
 }
 
-/* Single step: temporary breakpoints where the instruction at pc can go. */
+/* Single step: temporary breakpoints where the instruction at pc can go,
+ * except where GDB has one already (the device keeps one per address:
+ * removing the temporary one would remove GDB's). */
 static bool step(session *s)
 {
     uint32_t regs[BW_DBG_REG_COUNT], next[2];
@@ -375,7 +401,8 @@ static bool step(session *s)
                                 read_word, s, next);
     bool set[2] = { false, false };
     for (unsigned i = 0; i < n; i++) {
-        set[i] = (i == 0 || next[1] != next[0]) && breakpoint(s, BW_DBG_SET_BREAKPOINT, next[i]);
+        set[i] = (i == 0 || next[1] != next[0]) && !is_gdb_breakpoint(s, next[i])
+                 && breakpoint(s, BW_DBG_SET_BREAKPOINT, next[i]);
     }
     bool ok = simple(s, BW_DBG_RESUME) || !s->lost;
     ok = ok && wait_halted(s);
@@ -525,7 +552,11 @@ static void packet_Z(session *s, const char *args, bool set)
         return;
     }
     /* kind 3 (a 32-bit Thumb-2 instruction): a BKPT on its first halfword traps as well. */
-    reply(s, breakpoint(s, set ? BW_DBG_SET_BREAKPOINT : BW_DBG_CLEAR_BREAKPOINT, addr) ? "OK" : "E01");
+    bool ok = breakpoint(s, set ? BW_DBG_SET_BREAKPOINT : BW_DBG_CLEAR_BREAKPOINT, addr);
+    if (ok) {
+        note_gdb_breakpoint(s, addr, set);
+    }
+    reply(s, ok ? "OK" : "E01");
 }
 
 static void packet_qxfer(session *s, const char *args)
@@ -583,11 +614,11 @@ static bool handle(session *s, char *pkt)
     case 'H': reply(s, "OK"); return true;
     case 'T': reply(s, "OK"); return true;
     case 'D':
-        (void)simple(s, BW_DBG_DETACH);
+        detach(s);
         reply(s, "OK");
         return false;
     case 'k':
-        (void)simple(s, BW_DBG_DETACH);
+        detach(s);
         return false;
     case 'v':
         if (strcmp(pkt, "vCont?") == 0) {
@@ -597,7 +628,7 @@ static bool handle(session *s, char *pkt)
         } else if (strncmp(pkt, "vCont;s", 7) == 0 || strncmp(pkt, "vCont;S", 7) == 0) {
             return step(s);
         } else if (strncmp(pkt, "vKill", 5) == 0) {
-            (void)simple(s, BW_DBG_DETACH);
+            detach(s);
             reply(s, "OK");
             return false;
         } else {
@@ -638,92 +669,62 @@ static bool handle(session *s, char *pkt)
     }
 }
 
-static int listen_loopback(uint16_t port, int *out)
+/* ---- the session's interface (lib_debug_rsp.h) ---- */
+
+rsp_session *rsp_session_new(const bw_debug_transport *t, const rsp_io *io)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0) {
-        fprintf(stderr, "bulwark: cannot listen on 127.0.0.1:%u: %s\n", (unsigned)port, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return 2;
+    session *s = calloc(1, sizeof *s);
+    if (s != NULL) {
+        s->t = t;
+        s->io = *io;
+        s->ack = true;
+        rsp_parser_init(&s->parser);
     }
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    printf("GDB server on 127.0.0.1:%u (gdb-multiarch: target remote :%u)\n",
-           (unsigned)ntohs(a.sin_port), (unsigned)ntohs(a.sin_port));
-    fflush(stdout);
-    *out = fd;
-    return 0;
+    return s;
 }
 
-int debug_rsp_serve(const bw_debug_transport *t, uint16_t port)
+bool rsp_session_input(rsp_session *s, const uint8_t *bytes, size_t n)
 {
-    int server;
-    int rc = listen_loopback(port, &server);
-    if (rc != 0) {
-        return rc;
-    }
-    static session s;
-    memset(&s, 0, sizeof s);
-    s.t = t;
-    s.ack = true;
-    rsp_parser_init(&s.parser);
-    bool more = true;
-    s.fd = -1;
-    while (s.fd < 0 && more) {
-        struct pollfd p = { .fd = server, .events = POLLIN };
-        if (poll(&p, 1, KEEPALIVE_MS) > 0) {
-            s.fd = accept(server, NULL, NULL);
-        } else {
-            more = status(&s) >= 0;   /* keeps the device's monitor from timing out */
-        }
-    }
-    close(server);
-    if (s.fd < 0) {
-        return EXIT_LINK;
-    }
-    int nodelay = 1;
-    setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
-    while (more && !s.lost) {
-        struct pollfd p = { .fd = s.fd, .events = POLLIN };
-        int ready = poll(&p, 1, KEEPALIVE_MS);
-        if (ready == 0) {
-            more = status(&s) >= 0;
-            continue;
-        }
-        uint8_t buf[512];
-        ssize_t n = ready > 0 ? recv(s.fd, buf, sizeof buf, 0) : -1;
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) {
-                continue;
+    bool more = !s->lost;
+    for (size_t i = 0; i < n && more && !s->lost; i++) {
+        switch (rsp_parse_byte(&s->parser, bytes[i])) {
+        case RSP_PACKET:
+            if (s->ack) {
+                send_raw(s, "+", 1);
             }
-            (void)simple(&s, BW_DBG_DETACH);   /* GDB went away: the app runs on */
+            more = handle(s, s->parser.data);
+            break;
+        case RSP_BAD:
+            send_raw(s, "-", 1);
+            break;
+        case RSP_INTERRUPT:
+            (void)simple(s, BW_DBG_HALT);
+            break;
+        default:
             break;
         }
-        for (ssize_t i = 0; i < n && more; i++) {
-            switch (rsp_parse_byte(&s.parser, buf[i])) {
-            case RSP_PACKET:
-                if (s.ack) {
-                    send_raw(s.fd, "+", 1);
-                }
-                more = handle(&s, s.parser.data);
-                break;
-            case RSP_BAD:
-                send_raw(s.fd, "-", 1);
-                break;
-            case RSP_INTERRUPT:
-                (void)simple(&s, BW_DBG_HALT);
-                break;
-            default:
-                break;
-            }
-        }
     }
-    close(s.fd);
-    return s.lost ? EXIT_LINK : 0;
+    return more && !s->lost;
+}
+
+bool rsp_session_keepalive(rsp_session *s)
+{
+    return status(s) >= 0;
+}
+
+void rsp_session_end(rsp_session *s)
+{
+    if (!s->detached && !s->lost) {
+        detach(s);
+    }
+}
+
+bool rsp_session_lost(const rsp_session *s)
+{
+    return s->lost;
+}
+
+void rsp_session_free(rsp_session *s)
+{
+    free(s);
 }

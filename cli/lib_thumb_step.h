@@ -14,10 +14,11 @@
 typedef bool (*thumb_read_word)(void *ctx, uint32_t addr, uint32_t *value);
 
 /* Fills next[0..n) (n <= 2, returned) with the addresses execution can
- * reach from the instruction at pc (halfwords hw0, hw1), given r0-r15.
- * Targets that need memory (POP into pc, TBB/TBH) are read through read;
- * an unreadable one is left out. */
-unsigned thumb_next_pcs(uint32_t pc, uint16_t hw0, uint16_t hw1, const uint32_t regs[16],
+ * reach from the instruction at pc (halfwords hw0, hw1), given r0-r15 and
+ * xPSR (regs[16]: its IT bits make a jump conditional). Targets that need
+ * memory (POP/LDM/LDR into pc, TBB/TBH) are read through read; an
+ * unreadable one is left out. */
+unsigned thumb_next_pcs(uint32_t pc, uint16_t hw0, uint16_t hw1, const uint32_t regs[17],
                         thumb_read_word read, void *ctx, uint32_t next[2]);
 
 #endif

@@ -45,7 +45,7 @@ enum {
     BW_DBG_SIGFPE = 8, BW_DBG_SIGSEGV = 11,
 };
 
-#define BW_DBG_STATE_SIZE 32u      /* type, state, signal, exception, 0, 7 x u32 */
+#define BW_DBG_STATE_SIZE 32u      /* type, state, signal, exception, 7 x u32 */
 #define BW_DBG_FAULT_WORDS 7u      /* CFSR_NS, CFSR_S, HFSR, SFSR, SFAR, BFAR, MMFAR_NS */
 #define BW_DBG_MEM_MAX 256u        /* READ_MEM / WRITE_MEM bytes at most */
 #define BW_DBG_REASON_MAX 64u

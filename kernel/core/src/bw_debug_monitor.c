@@ -8,7 +8,8 @@
  * BKPT halfwords: in RAM written directly, in the flash slot through the
  * power-safe patch store (bw_debug_patch.h; docs/DESIGN.md, "The debug
  * monitor"). The table of breakpoints keeps each original halfword; reads
- * through the monitor see the original.
+ * through the monitor see the original, and a write over a breakpoint
+ * changes its original while the BKPT stays.
  *
  * State, all static (no heap): the breakpoint table and whether a debugger
  * is attached.
@@ -87,6 +88,13 @@ static bw_err code_write16(uint32_t addr, bool in_flash, bool set, uint16_t orig
     }
     bw_debug_arch_code_changed();
     return err;
+}
+
+/* Whether byte k (0, 1) of b's halfword lies in [addr, addr + len); its index there in *at. */
+static bool bp_byte_in(const breakpoint *b, uint32_t k, uint32_t addr, size_t len, uint32_t *at)
+{
+    *at = b->address + k - addr;
+    return b->used && *at < len;
 }
 
 static breakpoint *find(uint32_t addr)
@@ -208,11 +216,10 @@ static size_t read_mem(uint32_t addr, uint32_t len, uint8_t *answer)
         return answer_error(answer, BW_DBG_E_REFUSED, "not the app's memory");
     }
     for (size_t i = 0; i < BW_DEBUG_BREAKPOINTS_MAX; i++) {
-        const breakpoint *b = &mon.bp[i];
-        for (uint32_t k = 0; b->used && k < 2u; k++) {
-            uint32_t at = b->address + k - addr;
-            if (at < len) {
-                answer[1 + at] = (uint8_t)(b->original >> (8u * k));
+        uint32_t at;
+        for (uint32_t k = 0; k < 2u; k++) {
+            if (bp_byte_in(&mon.bp[i], k, addr, len, &at)) {
+                answer[1 + at] = (uint8_t)(mon.bp[i].original >> (8u * k));
             }
         }
     }
@@ -230,6 +237,22 @@ static size_t write_mem(uint32_t addr, const uint8_t *bytes, size_t len, uint8_t
     }
     if (bw_app_copy_out(addr, bytes, len) != BW_OK) {
         return answer_error(answer, BW_DBG_E_REFUSED, "not the app's RAM");
+    }
+    /* Bytes written under a breakpoint (RAM only: flash is not writable) are
+     * its new original; the BKPT goes back so the breakpoint still traps. */
+    for (size_t i = 0; i < BW_DEBUG_BREAKPOINTS_MAX; i++) {
+        breakpoint *b = &mon.bp[i];
+        uint32_t at;
+        bool under = false;
+        for (uint32_t k = 0; k < 2u; k++) {
+            if (bp_byte_in(b, k, addr, len, &at)) {
+                b->original = (uint16_t)((b->original & ~(0xFFu << (8u * k))) | (uint32_t)bytes[at] << (8u * k));
+                under = true;
+            }
+        }
+        if (under) {
+            (void)code_write16(b->address, false, true, b->original);
+        }
     }
     return answer_ok(answer);
 }
