@@ -83,8 +83,15 @@ def is_return(mnemonic, operands):
 class CallCounter:
     """Feed it the log's lines (feed); calls[name] lists each call's count, in order."""
 
-    def __init__(self, elf, wanted):
+    def __init__(self, elf, wanted, extra_prefixes=()):
+        """wanted: the function names whose calls are counted; extra_prefixes:
+        instructions run (outside handlers) in functions whose names start so
+        are summed in self.extra."""
         self.table = functions(elf)
+        self.extra_ranges = [(start, end) for start, end, name in self.table
+                             if extra_prefixes and name.startswith(tuple(extra_prefixes))]
+        self.total = 0          # instructions run outside handlers
+        self.extra = 0
         self.entry = {start: name for start, _, name in self.table}
         self.vectors = handlers(elf)
         self.wanted = set(wanted)
@@ -173,6 +180,9 @@ class CallCounter:
             kind = "call" if m in CALLS else "return" if is_return(mnemonic, operands) else None
             self.pending = (kind, end) if kind else None
             return
+        self.total += n
+        if any(start <= pc < stop for start, stop in self.extra_ranges):
+            self.extra += n
         for call in list(self.open_calls):
             if call[1] and call[1][0] <= pc < call[1][1]:
                 self.calls[call[0]].append(call[2])
