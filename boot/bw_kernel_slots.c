@@ -14,24 +14,6 @@
 
 /* ---- text ---- */
 
-void bw_kslots_version_text(uint32_t version, char text[16])
-{
-    uint32_t parts[3] = { version >> 24, (version >> 16) & 0xFFu, version & 0xFFFFu };
-    size_t len = 0;
-    for (int i = 0; i < 3; i++) {
-        char digits[5];
-        int n = 0;
-        do {
-            digits[n++] = (char)('0' + parts[i] % 10u);
-            parts[i] /= 10u;
-        } while (parts[i] != 0);
-        while (n > 0) {
-            text[len++] = digits[--n];
-        }
-        text[len++] = i < 2 ? '.' : '\0';
-    }
-}
-
 /* Says a, then b (if any), then c (if any). */
 static void say3(const bw_kslots *k, const char *a, const char *b, const char *c)
 {

@@ -51,3 +51,21 @@ bw_err bw_kslots_confirm(const bw_flash_partition *state_partition, bool *confir
     *confirmed = err == BW_OK;
     return err;
 }
+
+void bw_kslots_version_text(uint32_t version, char text[16])
+{
+    uint32_t parts[3] = { version >> 24, (version >> 16) & 0xFFu, version & 0xFFFFu };
+    size_t len = 0;
+    for (int i = 0; i < 3; i++) {
+        char digits[5];
+        int n = 0;
+        do {
+            digits[n++] = (char)('0' + parts[i] % 10u);
+            parts[i] /= 10u;
+        } while (parts[i] != 0);
+        while (n > 0) {
+            text[len++] = digits[--n];
+        }
+        text[len++] = i < 2 ? '.' : '\0';
+    }
+}

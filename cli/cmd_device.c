@@ -45,6 +45,7 @@
 #include "lib_args.h"
 #include "lib_bundle.h"
 #include "lib_file.h"
+#include "lib_kernel_image.h"
 #include "lib_keys.h"
 #include "lib_link_session.h"
 #include "lib_x509.h"
@@ -133,6 +134,31 @@ typedef struct device_status {
     char device_id[BW_LINK_STATUS_SIZE];
 } device_status;
 
+/* A STATUS answer into *st: 0, or an exit code with the reason printed. */
+static int hello_parse(const answer *a, device_status *st)
+{
+    if (a->type != BW_LINK_STATUS || a->len < BW_LINK_STATUS_SIZE) {
+        return refused(a, "HELLO");
+    }
+    if (a->payload[0] != BW_LINK_VERSION) {
+        fprintf(stderr, "bulwark: the device speaks link protocol version %u, not %u\n",
+                a->payload[0], BW_LINK_VERSION);
+        return EXIT_LINK;
+    }
+    st->op = a->payload[1];
+    st->flags = a->payload[2];
+    st->app_version = bw_get32(a->payload + 4);
+    st->highest_version = bw_get32(a->payload + 8);
+    st->expected_offset = bw_get32(a->payload + 12);
+    st->kernel_version = bw_get32(a->payload + 20);
+    memset(st->device_id, 0, sizeof st->device_id);
+    for (size_t i = 0; i < 34u; i++) {
+        uint8_t c = a->payload[28 + i];
+        st->device_id[i] = c >= 0x20 && c < 0x7F ? (char)c : '\0';
+    }
+    return 0;
+}
+
 static int hello(link_session *s, device_status *st, bool print)
 {
     answer a;
@@ -140,30 +166,16 @@ static int hello(link_session *s, device_status *st, bool print)
     if (r != LINK_OK) {
         return link_failure(r, "HELLO", s->timeout_ms);
     }
-    if (a.type != BW_LINK_STATUS || a.len < BW_LINK_STATUS_SIZE) {
-        return refused(&a, "HELLO");
-    }
-    if (a.payload[0] != BW_LINK_VERSION) {
-        fprintf(stderr, "bulwark: the device speaks link protocol version %u, not %u\n",
-                a.payload[0], BW_LINK_VERSION);
-        return EXIT_LINK;
-    }
-    st->op = a.payload[1];
-    st->flags = a.payload[2];
-    st->app_version = bw_get32(a.payload + 4);
-    st->highest_version = bw_get32(a.payload + 8);
-    st->expected_offset = bw_get32(a.payload + 12);
-    st->kernel_version = bw_get32(a.payload + 20);
-    memset(st->device_id, 0, sizeof st->device_id);
-    for (size_t i = 0; i < 34u; i++) {
-        uint8_t c = a.payload[28 + i];
-        st->device_id[i] = c >= 0x20 && c < 0x7F ? (char)c : '\0';
+    int rc = hello_parse(&a, st);
+    if (rc != 0) {
+        return rc;
     }
     if (print) {
-        printf("device %s: kernel %u.%u.%u, app version %u%s, update engine %s",
+        printf("device %s: kernel %u.%u.%u%s, app version %u%s, update engine %s",
                st->device_id[0] ? st->device_id : "(not provisioned)",
                (unsigned)(st->kernel_version >> 24), (unsigned)((st->kernel_version >> 16) & 0xFFu),
-               (unsigned)(st->kernel_version & 0xFFFFu), (unsigned)st->app_version,
+               (unsigned)(st->kernel_version & 0xFFFFu),
+               (st->flags & BW_LINK_STATUS_KERNEL_TRIAL) ? " (on trial)" : "", (unsigned)st->app_version,
                (st->flags & 1u) ? " (on trial)" : "", op_name(st->op));
         if (st->flags & 2u) {
             printf(", expects offset %u", (unsigned)st->expected_offset);
@@ -185,6 +197,7 @@ typedef struct delivery {
     uint32_t head_len;      /* bytes before the first layer, as the header says (clamped) */
     uint32_t end;           /* bytes to send: the file, or the header's bundle size if shorter */
     uint32_t version;       /* from the manifest, when it can be read (0 otherwise) */
+    bool kernel;            /* a signed kernel file (docs/SPEC.md §19.2): version is its seal's */
 } delivery;
 
 #define BEGIN_ON_TRIAL (-2)
@@ -278,6 +291,20 @@ static int send_data(link_session *s, const delivery *d, uint32_t from)
     return 0;
 }
 
+/* A signed kernel file: the head is the seal (its size at offset 6), the
+ * image's N bytes (offset 12) follow; the device judges the rest. */
+static bool prepare_kernel(const uint8_t *file, size_t len, delivery *d)
+{
+    d->kernel = true;
+    uint32_t head = len >= 16u ? bw_get16(file + 6) : (uint32_t)len;
+    head = head < len ? head : (uint32_t)len;
+    d->head_len = head < BW_BUNDLE_HEAD_MAX ? head : BW_BUNDLE_HEAD_MAX;
+    uint64_t end = len >= 16u ? (uint64_t)d->head_len + bw_get32(file + 12) : len;
+    d->end = end < len ? (uint32_t)end : (uint32_t)len;
+    d->version = len >= 16u ? bw_get32(file + 8) : 0u;
+    return len >= 16u && d->end > d->head_len;
+}
+
 static bool prepare(const uint8_t *bundle, size_t len, delivery *d)
 {
     d->bundle = bundle;
@@ -285,6 +312,10 @@ static bool prepare(const uint8_t *bundle, size_t len, delivery *d)
     uint64_t head = len;
     d->end = (uint32_t)len;
     d->version = 0;
+    d->kernel = false;
+    if (kernel_image_is(bundle, len)) {
+        return prepare_kernel(bundle, len, d);
+    }
     if (len >= BW_BUNDLE_HEADER_SIZE) {
         head = (uint64_t)BW_BUNDLE_HEADER_SIZE + bw_get32(bundle + 8) + BW_SIGNATURE_BLOCK_SIZE;
         uint32_t stated = bw_get32(bundle + 16);
@@ -303,6 +334,54 @@ static bool prepare(const uint8_t *bundle, size_t len, delivery *d)
     return false;
 }
 
+/* "X.Y.Z" of a packed kernel version, in one of two buffers (two per line). */
+static const char *kv(uint32_t version)
+{
+    static char text[2][16];
+    static unsigned next;
+    char *out = text[next++ % 2u];
+    kernel_version_text(version, out);
+    return out;
+}
+
+/* After a kernel's INSTALL the device resets; its boot stub verifies the
+ * staged kernel again and swaps it in (§19.5). HELLO until STATUS names the
+ * new kernel, or the timeout: then the stub refused it or reverted it (the
+ * device's console says why) and the old kernel runs on. */
+static int await_kernel(link_session *s, const delivery *d)
+{
+    printf("kernel %s staged: the device resets into its boot stub, which checks and swaps it in\n",
+           kv(d->version));
+    fflush(stdout);
+    uint64_t deadline = link_now_ms() + s->timeout_ms;
+    device_status st = { 0 };
+    bool answered = false;
+    while (link_now_ms() < deadline) {
+        answer a;
+        if (link_request(s, BW_LINK_HELLO, NULL, 0, &a) == LINK_OK && a.type == BW_LINK_STATUS) {
+            if (hello_parse(&a, &st) == 0) {
+                answered = true;
+                if (st.kernel_version == d->version) {
+                    printf("installed: the device now runs kernel %s%s\n", kv(d->version),
+                           (st.flags & BW_LINK_STATUS_KERNEL_TRIAL)
+                               ? " (on trial until it confirms itself)" : "");
+                    return 0;
+                }
+            }
+        }
+        usleep(500u * 1000u);
+    }
+    if (!answered) {
+        fprintf(stderr, "bulwark: the device did not answer after the reset (waited %u s)\n",
+                (unsigned)(s->timeout_ms / 1000u));
+        return EXIT_LINK;
+    }
+    fprintf(stderr, "bulwark: the device still runs kernel %s, not %s: its boot stub refused or "
+            "reverted the new kernel (the device's console says why)\n",
+            kv(st.kernel_version), kv(d->version));
+    return 1;
+}
+
 static int deliver(link_session *s, const delivery *d, bool install)
 {
     device_status st;
@@ -310,7 +389,11 @@ static int deliver(link_session *s, const delivery *d, bool install)
     if (rc != 0) {
         return rc;
     }
-    if (d->version != 0 && st.app_version == d->version && st.op == BW_UPDATE_OP_NONE) {
+    if (d->kernel && st.kernel_version == d->version) {
+        printf("the device already runs kernel %s: nothing to deliver\n", kv(d->version));
+        return 0;
+    }
+    if (!d->kernel && d->version != 0 && st.app_version == d->version && st.op == BW_UPDATE_OP_NONE) {
         printf("the device already runs app version %u: nothing to deliver\n", (unsigned)d->version);
         return 0;
     }
@@ -356,7 +439,11 @@ static int deliver(link_session *s, const delivery *d, bool install)
     if (a.type != BW_LINK_ACK) {
         return refused(&a, "the bundle");
     }
-    printf("device verified the bundle (app version %u)\n", (unsigned)d->version);
+    if (d->kernel) {
+        printf("device verified the kernel (%s)\n", kv(d->version));
+    } else {
+        printf("device verified the bundle (app version %u)\n", (unsigned)d->version);
+    }
     if (!install) {
         printf("not installing (--no-install): the device keeps it until an INSTALL\n");
         return 0;
@@ -367,6 +454,9 @@ static int deliver(link_session *s, const delivery *d, bool install)
     }
     if (a.type != BW_LINK_ACK || a.len < BW_LINK_ACK_SIZE) {
         return refused(&a, "the install");
+    }
+    if (d->kernel) {
+        return await_kernel(s, d);
     }
     printf("installed: the device now runs app version %u\n", (unsigned)bw_get32(a.payload));
     return 0;
@@ -443,7 +533,11 @@ static int device_deliver(int argc, char **argv)
         return cli_usage_error("%s: empty file", path);
     }
     delivery d;
-    if (prepare(bundle, len, &d)) {
+    bool parsed = prepare(bundle, len, &d);
+    if (parsed && d.kernel) {
+        printf("signed kernel %s: kernel %s, %zu bytes (seal %u)\n", path, kv(d.version), len,
+               (unsigned)d.head_len);
+    } else if (parsed) {
         printf("bundle %s: app version %u, %zu bytes (head %u)\n", path, (unsigned)d.version, len,
                (unsigned)d.head_len);
     } else {

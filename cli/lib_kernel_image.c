@@ -100,7 +100,7 @@ static size_t image_offset(const bw_seal *seal)
     return BW_SEAL_CERT_OFFSET + seal->cert_len;
 }
 
-static void version_text(uint32_t v, char out[16])
+void kernel_version_text(uint32_t v, char out[16])
 {
     snprintf(out, 16, "%u.%u.%u", (unsigned)(v >> 24), (unsigned)((v >> 16) & 0xFFu), (unsigned)(v & 0xFFFFu));
 }
@@ -123,7 +123,7 @@ int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_
     }
     uint8_t root_hash[BW_SEAL_HASH_SIZE];
     bw_seal_sha256(seal.root_key, BW_SEAL_KEY_SIZE, root_hash);
-    version_text(seal.version, version);
+    kernel_version_text(seal.version, version);
     hex_encode(seal.image_hash, BW_SEAL_HASH_SIZE, image_hash);
     hex_encode(root_hash, BW_SEAL_HASH_SIZE, root_hash_hex);
     mbedtls_x509_crt crt;
@@ -176,7 +176,7 @@ int kernel_image_verify(FILE *out, const char *path, const uint8_t *data, size_t
         reason = bw_seal_describe(err);
     }
     char version[16];
-    version_text(seal.version, version);
+    kernel_version_text(seal.version, version);
     if (json) {
         fprintf(out, "{\"file\": ");
         bundle_json_string(out, path);

@@ -34,6 +34,9 @@ bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
 /* True if data starts like a signed kernel image (the seal's magic). */
 bool kernel_image_is(const uint8_t *data, size_t len);
 
+/* A packed kernel version (major<<24 | minor<<16 | patch) as "X.Y.Z". */
+void kernel_version_text(uint32_t version, char out[16]);
+
 /* Prints the seal and its certificate (no key needed); 0, or 1 with the
  * reason if the file is not a well-formed signed kernel image. */
 int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_t len, bool json);

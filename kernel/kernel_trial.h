@@ -6,9 +6,15 @@
 #ifndef KERNEL_TRIAL_H
 #define KERNEL_TRIAL_H
 
+#include <stdbool.h>
+
 /* Confirms the running kernel's trial once both hold (at most once per boot;
  * nothing to do unless the kernel-state journal says "trial"). Every kernel
  * loop pass; cheap until then. */
 void kernel_trial_poll(void);
+
+/* True while the running kernel is on trial: the journal said "trial" at
+ * boot and it has not confirmed itself since (STATUS, SPEC §9.2). */
+bool kernel_trial_on_trial(void);
 
 #endif

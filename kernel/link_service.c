@@ -38,12 +38,14 @@
 #include "bw_debug_monitor.h"
 #include "bw_identity.h"
 #include "bw_kernel.h"
+#include "bw_kernel_slots.h"
 #include "bw_link.h"
 #include "bw_log.h"
 #include "bw_manifest.h"
 #include "bw_port.h"
 #include "bw_update.h"
 #include "bw_version.h"
+#include "kernel_trial.h"
 #include "link_service.h"
 #include "update_service.h"
 
@@ -61,6 +63,7 @@ static struct {
     bw_link_decoder decoder;
     uint8_t rx[RX_CHUNK];
     uint32_t version;              /* app version of the bundle begun, 0: none */
+    bool kernel;                   /* what was begun is a signed kernel file (version: its) */
     uint32_t bundle_size;
     bool have_last;                /* the last request and its answer */
     uint8_t last_type;
@@ -171,13 +174,13 @@ static void status(uint16_t seq)
                      | (expected != 0 ? BW_LINK_STATUS_SESSION : 0u)
                      | (bw_update_available() ? BW_LINK_STATUS_UPDATES : 0u)
                      | (bw_credentials_have_key() ? BW_LINK_STATUS_KEY_READY : 0u)
-                     | (bw_credentials_provisioned() ? BW_LINK_STATUS_PROVISIONED : 0u));
+                     | (bw_credentials_provisioned() ? BW_LINK_STATUS_PROVISIONED : 0u)
+                     | (kernel_trial_on_trial() ? BW_LINK_STATUS_KERNEL_TRIAL : 0u));
     bw_put32(p + 4, st->current_version);
     bw_put32(p + 8, st->highest_version);
     bw_put32(p + 12, expected);
     bw_put32(p + 16, head_held());
-    bw_put32(p + 20, BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
-                                                BW_KERNEL_VERSION_PATCH));
+    bw_put32(p + 20, update_service_kernel_version());   /* sealed: what the stub verified */
     bw_put16(p + 24, BW_LINK_DATA_MAX);
     _Static_assert(28u + BW_DEVICE_ID_LEN + 2u == BW_LINK_STATUS_SIZE, "STATUS layout");
     put_device_id(p + 28);
@@ -267,9 +270,17 @@ static void on_begin(uint16_t seq, const uint8_t *p, uint16_t len)
     }
     /* begin parsed and verified the head: these fields are the signed ones. */
     link.version = info.app_version;
+    link.kernel = info.kernel;
     link.bundle_size = info.bundle_size;
-    bw_log("update: receiving bundle version %" PRIu32 " (resume at offset %" PRIu32 " of %" PRIu32
-           "; head checked in %" PRIu32 " us)", link.version, resume, link.bundle_size, took);
+    if (info.kernel) {
+        char text[16];
+        bw_kslots_version_text(info.app_version, text);
+        bw_log("update: receiving kernel %s (resume at offset %" PRIu32 " of %" PRIu32
+               "; seal and chain checked in %" PRIu32 " us)", text, resume, link.bundle_size, took);
+    } else {
+        bw_log("update: receiving bundle version %" PRIu32 " (resume at offset %" PRIu32 " of %" PRIu32
+               "; head checked in %" PRIu32 " us)", link.version, resume, link.bundle_size, took);
+    }
     ack(seq, resume);
 }
 
@@ -301,9 +312,35 @@ static void on_finish(uint16_t seq)
         nack_engine(seq, "bundle rejected", &why);
         return;
     }
-    bw_log("update: bundle version %" PRIu32 " received and verified (%" PRIu32
-           " bytes; layers and image checked in %" PRIu32 " us)", link.version, link.bundle_size, took);
+    if (link.kernel) {
+        char text[16];
+        bw_kslots_version_text(link.version, text);
+        bw_log("update: kernel %s received and verified (%" PRIu32 " bytes; image checked in %" PRIu32
+               " us)", text, link.bundle_size, took);
+    } else {
+        bw_log("update: bundle version %" PRIu32 " received and verified (%" PRIu32
+               " bytes; layers and image checked in %" PRIu32 " us)", link.version, link.bundle_size, took);
+    }
     ack(seq, link.bundle_size);
+}
+
+/* A downloaded kernel: staged for the stub, answered, and the chip resets at
+ * the kernel loop's next pass (update_service_poll); the host sees the new
+ * kernel's version in STATUS once the stub has swapped it in (§19.6). */
+static void on_install_kernel(uint16_t seq)
+{
+    bw_update_diag why;
+    char text[16];
+    bw_kslots_version_text(link.version, text);
+    if (update_service_install(&why) != BW_OK || !update_service_kernel_staged()) {
+        nack_engine(seq, "kernel not staged", &why);
+        return;
+    }
+    bw_log("update: kernel %s staged for the boot stub", text);
+    log_flash_work();
+    uint32_t staged = link.version;
+    link.version = 0;
+    ack(seq, staged);   /* the version staged; STATUS says the running one after the reset */
 }
 
 static void on_install(uint16_t seq)
@@ -313,6 +350,10 @@ static void on_install(uint16_t seq)
         bw_update_diag why = { .error = BW_UPDATE_E_NO_DOWNLOAD };
         nack(seq, BW_LINK_NACK_INSTALL, &why, st->current_version,
              "no verified bundle to install (send HEAD, BEGIN, DATA and FINISH first)");
+        return;
+    }
+    if (st->op_bank == BW_BANK_KERNEL) {
+        on_install_kernel(seq);
         return;
     }
     uint32_t old_version = st->current_version;

@@ -12,6 +12,7 @@
 #include "bw_crash.h"
 #include "bw_credentials.h"
 #include "bw_identity.h"
+#include "bw_kernel_seal.h"
 #include "bw_log.h"
 #include "bw_ota.h"
 #include "bw_port.h"
@@ -23,6 +24,7 @@ static bw_trusted_key keys[2u * BW_KEYS_MAX];   /* trusted, then retired (bw_upd
 static size_t retired_count;
 static bw_update_config config;
 static bool engine_ready;
+static bool reset_for_kernel;   /* a kernel is staged: reset at the next poll */
 
 static void log_failure(const char *what, const bw_update_diag *why)
 {
@@ -114,6 +116,33 @@ static bw_err rollback_on_crash_loop(void *context, const bw_crash_record *crash
 
 static bw_err install(bw_update_diag *why_out);
 
+/* What kernel delivery needs (docs/SPEC.md §19.6): the staging partitions,
+ * and from the running kernel's own seal, which the stub verified before it
+ * started us, the root it trusts (the hash of the seal's root key) and our
+ * sealed version. A seal that does not parse (a kernel the stub did not
+ * check: none on this board) leaves kernel delivery unavailable. */
+static void kernel_delivery_config(bw_update_config *c)
+{
+    bw_seal seal;
+    const uint8_t *area = (const uint8_t *)BOARD_KERNEL_SEAL_BASE;
+    c->kernel_slot_size = BOARD_KERNEL_SLOT_SIZE;
+    c->kernel_running_version = BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
+                                                       BW_KERNEL_VERSION_PATCH);
+    if (bw_seal_parse(area, BOARD_KERNEL_SEAL_SIZE, BOARD_BUNDLE_ID, BOARD_KERNEL_SLOT_SIZE, &seal)
+            != BW_SEAL_OK
+        || bw_seal_sha256(seal.root_key, BW_SEAL_KEY_SIZE, c->kernel_root_hash) != 0) {
+        return;
+    }
+    c->kernel_running_version = seal.version;
+    c->kernel_staged = port_flash_partition(BW_PARTITION_KERNEL_NEW);
+    c->kernel_state = port_flash_partition(BW_PARTITION_KERNEL_STATE);
+}
+
+uint32_t update_service_kernel_version(void)
+{
+    return config.kernel_running_version;
+}
+
 bool update_service_boot(enum MvWakeReason *reason)
 {
     *reason = MV_WAKEREASON_COLDBOOT;
@@ -135,6 +164,7 @@ bool update_service_boot(enum MvWakeReason *reason)
         .kernel_version = BW_KERNEL_VERSION_PACK(BW_KERNEL_VERSION_MAJOR, BW_KERNEL_VERSION_MINOR,
                                                  BW_KERNEL_VERSION_PATCH),
     };
+    kernel_delivery_config(&config);
     bw_update_outcome outcome;
     bw_update_diag why;
     bw_err err = bw_update_boot(&config, &outcome, &why);
@@ -190,6 +220,13 @@ static bw_err install(bw_update_diag *why_out)
     bw_crash_app_pause(true);
     bw_err err = bw_update_install(&outcome, &why);
     const bw_update_state *state = bw_update_current_state();
+    if (err == BW_OK && outcome == BW_UPDATE_RESET_FOR_KERNEL) {
+        /* The app stays stopped: the chip resets at the next poll, after
+         * the caller has answered. */
+        reset_for_kernel = true;
+        *why_out = why;
+        return BW_OK;
+    }
     if (err != BW_OK && outcome == BW_UPDATE_NO_GOOD_APP) {
         /* The copy into the slot failed part-way: never resume that app. */
         log_failure("install failed part-way, the app is parked", &why);
@@ -231,8 +268,17 @@ void update_service_credentials_changed(void)
     bw_update_set_keys(keys, key_count, retired_count);
 }
 
+bool update_service_kernel_staged(void)
+{
+    return reset_for_kernel;
+}
+
 void update_service_poll(void)
 {
+    if (reset_for_kernel) {
+        bw_log("update: resetting into the boot stub to swap the kernel in");
+        arch_reset_for_kernel_update();
+    }
     if (engine_ready && bw_update_current_state()->trial && bw_crash_app_healthy()) {
         if (bw_update_app_healthy() == BW_OK) {
             uint32_t version = bw_update_current_state()->current_version;

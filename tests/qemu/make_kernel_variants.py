@@ -17,6 +17,9 @@ case, from the build's signed kernel, its raw image and its test keys:
   noconfirm-newer.signed --noconfirm-bin (a kernel that never confirms), next minor version
   padded-newer.signed    the kernel followed by 256 KiB of random bytes (never run: past
                          its end), next minor version: a long copy into the slot (kill test)
+  <case>-newer.signed    bad-signature, tampered, other-root, not-by-root, wrong-usage and
+                         expired made from the next minor version: what kernel delivery
+                         (section 19.6) must refuse for that reason, not for its version
 
 Usage: make_kernel_variants.py --bulwark CLI --keys DIR --bin KERNEL.bin --signed
 KERNEL.signed --version X.Y.Z --out DIR. Python 3 standard library, the bulwark CLI and,
@@ -99,13 +102,18 @@ def main():
                                   ("padded-newer", padded, newer)):
         run(a.bulwark, "kernel", "sign", binary, "--key", signer + ".key", "--cert", signer + ".crt",
             "--root", trusted_root + ".pub", "--version", version, "-o", out(name + ".signed"))
+    newer_signed = open(out("newer.signed"), "rb").read()
+    newer_seal = struct.unpack_from("<H", newer_signed, 6)[0]
+    write("bad-signature-newer.signed", flipped(newer_signed, SIGNATURE_OFFSET + 10))
+    write("tampered-newer.signed", flipped(newer_signed, newer_seal + IMAGE_FLIP_OFFSET))
     other = out("other-root")
     run(a.bulwark, "keys", "generate", "-o", other)
     run(a.bulwark, "keys", "kernel-signer", "--root", other + ".key", "-o", out("other-signer"))
-    sign = [a.bulwark, "kernel", "sign", a.bin, "--key", out("other-signer") + ".key",
-            "--cert", out("other-signer") + ".crt", "--version", a.version]
-    run(*sign, "--root", other + ".pub", "-o", out("other-root.signed"))
-    run(*sign, "--root", trusted_root + ".pub", "-o", out("not-by-root.signed"))
+    for suffix, version in (("", a.version), ("-newer", newer)):
+        sign = [a.bulwark, "kernel", "sign", a.bin, "--key", out("other-signer") + ".key",
+                "--cert", out("other-signer") + ".crt", "--version", version]
+        run(*sign, "--root", other + ".pub", "-o", out(f"other-root{suffix}.signed"))
+        run(*sign, "--root", trusted_root + ".pub", "-o", out(f"not-by-root{suffix}.signed"))
 
     openssl = shutil.which("openssl")
     if openssl is None:
@@ -123,10 +131,12 @@ def main():
     run(openssl, "x509", "-req", "-in", csr, "-CA", root_crt,
         "-CAkey", trusted_root + ".key", "-set_serial", "7", "-days", "3650", "-sha256",
         "-extfile", ext, "-out", crt)
-    run(a.bulwark, "kernel", "sign", a.bin, "--key", key, "--cert", crt, "--version", a.version,
-        "--root", trusted_root + ".pub", "-o", out("wrong-usage.signed"))
+    for suffix, version in (("", a.version), ("-newer", newer)):
+        run(a.bulwark, "kernel", "sign", a.bin, "--key", key, "--cert", crt, "--version", version,
+            "--root", trusted_root + ".pub", "-o", out(f"wrong-usage{suffix}.signed"))
     signer = os.path.join(a.keys, "signer.key")
     write("expired.signed", resealed_at(openssl, signed, 4200000000, signer, out("head.bin")))
+    write("expired-newer.signed", resealed_at(openssl, newer_signed, 4200000000, signer, out("head.bin")))
     write("not-yet-valid.signed", resealed_at(openssl, signed, 1000000000, signer, out("head.bin")))
     return 0
 

@@ -94,3 +94,30 @@ bw_kslots_test(restore restore --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
 bw_kslots_test(both-bad both-bad --kernel ${BW_SECBOOT_VARIANTS}/garbage.signed
   --backup ${BW_SECBOOT_VARIANTS}/garbage.signed
   --reason "malformed seal \\(magic, version, size or reserved bytes\\)")
+
+# Kernel delivery over the local link (docs/SPEC.md §19.6, run_kdeliver_test.py):
+# each kernel the device must refuse, refused with its reason while the old
+# kernel and the app run on; then the newer kernel delivered, staged, swapped
+# in by the stub, confirmed, the counter raised at the next power-on; and a
+# delivery cut by a power loss half-way resumes from the journaled offset.
+set(BW_KDELIVER_ARGS --bulwark ${BW_CLI} --emu ${BW_EMU} --boot $<TARGET_FILE:bulwark-boot>
+  --kernel ${BW_KERNEL_SIGNED} --app $<TARGET_FILE:qt-update-a> --rollback 0x00010000
+  --newer ${BW_SECBOOT_VARIANTS}/newer.signed)
+add_test(NAME qemu.secboot.kdeliver
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_kdeliver_test.py --name qemu.secboot.kdeliver
+    --scenario deliver ${BW_KDELIVER_ARGS} --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/kdeliver
+    --refuse "${BW_SECBOOT_VARIANTS}/tampered-newer.signed=kernel refused: kernel image tampered \\(hash mismatch\\)"
+    --refuse "${BW_SECBOOT_VARIANTS}/other-root-newer.signed=kernel refused: certificate chain to an unknown root"
+    --refuse "${BW_SECBOOT_VARIANTS}/not-by-root-newer.signed=kernel refused: certificate not signed by the root"
+    --refuse "${BW_SECBOOT_VARIANTS}/wrong-usage-newer.signed=kernel refused: certificate not for kernel signing"
+    --refuse "${BW_SECBOOT_VARIANTS}/bad-signature-newer.signed=kernel refused: bad kernel signature"
+    --refuse "${BW_SECBOOT_VARIANTS}/expired-newer.signed=kernel refused: certificate not valid when the kernel was signed"
+    --refuse "${BW_SECBOOT_VARIANTS}/older.signed=kernel 0\\.0\\.1 is not newer than the running kernel"
+    --refuse "${BW_SECBOOT_VARIANTS}/garbage.signed=kernel refused: malformed seal")
+set_tests_properties(qemu.secboot.kdeliver PROPERTIES TIMEOUT 600 LABELS qemu
+  FIXTURES_REQUIRED secboot_variants SKIP_RETURN_CODE 77)
+add_test(NAME qemu.secboot.kdeliver.resume
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_kdeliver_test.py --name qemu.secboot.kdeliver.resume
+    --scenario resume ${BW_KDELIVER_ARGS} --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/kdeliver.resume)
+set_tests_properties(qemu.secboot.kdeliver.resume PROPERTIES TIMEOUT 400 LABELS qemu
+  FIXTURES_REQUIRED secboot_variants SKIP_RETURN_CODE 77)

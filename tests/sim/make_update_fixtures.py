@@ -3,7 +3,8 @@
 a signing key (and its raw 65-byte public point), three app images of
 different sizes as minimal ARM ELF files for the qemu-an505 app slot, and
 their bundles (versions 1, 2, 3) plus a bundle signed by a key the device
-does not trust and version 2 with a polite install window. Usage: make_update_fixtures.py --bulwark PATH --out DIR"""
+does not trust and version 2 with a polite install window; a kernel root, a
+kernel signer and two signed kernel files (0.1.0, 0.2.0). Usage: make_update_fixtures.py --bulwark PATH --out DIR"""
 import argparse
 import base64
 import os
@@ -61,6 +62,18 @@ def main():
     # Polite install (tests/unit/test_ota.c): version 2 with a 30 s window.
     run(a.bulwark, "bundle", "create", "app-v2.elf", "--key", "signer.key", "--version", "2",
         "--polite-seconds", "30", "-o", "app-v2-polite.bwb")
+    # Kernel delivery (test_kdeliver_sim.c, docs/SPEC.md section 19.6): a kernel root
+    # (its raw public point, whose SHA-256 the stub trusts), a signer, and two signed
+    # kernel files of pseudo-random images, versions 0.1.0 and 0.2.0.
+    run(a.bulwark, "keys", "generate", "-o", "kernel-root", "--force")
+    open("kernel-root.raw", "wb").write(raw_public_key("kernel-root.pub"))
+    run(a.bulwark, "keys", "kernel-signer", "--root", "kernel-root.key", "-o", "kernel-signer",
+        "--force")
+    for version, size in (("0.1.0", 20000), ("0.2.0", 23000)):
+        open(f"kernel-{version}.bin", "wb").write(bytes(rng.getrandbits(8) for _ in range(size)))
+        run(a.bulwark, "kernel", "sign", f"kernel-{version}.bin", "--key", "kernel-signer.key",
+            "--cert", "kernel-signer.crt", "--root", "kernel-root.pub", "--version", version,
+            "--force", "-o", f"kernel-{version}.signed")
     return 0
 
 

@@ -26,6 +26,7 @@
 #include "bw_bytes.h"
 #include "bw_kernel_slots.h"
 #include "bw_rollback.h"
+#include "kslots_sim_board.h"
 #include "nor_sim.h"
 #include "sim_check.h"
 
@@ -34,11 +35,10 @@
 enum { E_EMPTY = 1, E_MALFORMED, E_ROLLBACK, E_TAMPERED };
 
 static nor_sim *sim;
-static bw_flash_partition rollback;
 static bw_kslots slots;
 static uint32_t area_size;
 static uint8_t *kernel[2];          /* a whole area: image, 0xFF, seal */
-static char console[4096];
+static kslots_sim_board board;
 static jmp_buf power_lost;
 static int ecc_flash;
 
@@ -87,25 +87,6 @@ static const char *sim_describe(int error)
     return error >= 0 && error <= E_TAMPERED ? text[error] : "?";
 }
 
-static uint32_t sim_floor(void *ctx)
-{
-    (void)ctx;
-    return bw_rollback_floor(nor_sim_raw(sim) + rollback.offset, rollback.size);
-}
-
-static bw_err sim_raise(void *ctx, uint32_t version)
-{
-    (void)ctx;
-    return bw_rollback_raise(&rollback, version);
-}
-
-static void sim_say(void *ctx, const char *text)
-{
-    (void)ctx;
-    size_t used = strlen(console);
-    snprintf(console + used, sizeof console - used, "%s", text);
-}
-
 /* ---- fixtures ---- */
 
 /* A kernel area of the given version: len pseudo-random image bytes, then its seal. */
@@ -140,9 +121,11 @@ static void setup(uint32_t sector, uint32_t unit, int ecc)
         .slot = { dev, 0, area_size }, .staged = { dev, area_size, area_size },
         .backup = { dev, 2u * area_size, area_size }, .state = { dev, 3u * area_size, 2u * sector },
         .image_size = area_size - SEAL_SIZE, .verify = sim_verify, .describe = sim_describe,
-        .error_empty = E_EMPTY, .floor = sim_floor, .raise = sim_raise, .say = sim_say,
+        .error_empty = E_EMPTY, .floor = kslots_sim_floor, .raise = kslots_sim_raise, .say = kslots_sim_say,
+        .ctx = &board,
     };
-    rollback = (bw_flash_partition){ dev, 3u * area_size + 2u * sector, sector };
+    board.sim = sim;
+    board.rollback = (bw_flash_partition){ dev, 3u * area_size + 2u * sector, sector };
     kernel[0] = make_kernel(1, 12000, 1);
     kernel[1] = make_kernel(2, 10000, 2);
 }
@@ -154,7 +137,7 @@ static void start_state(const uint8_t *staged)
     memcpy(nor_sim_raw(sim), kernel[0], area_size);
     memcpy(nor_sim_raw(sim) + area_size, staged, area_size);
     nor_sim_raw_written(sim);
-    CHECK(bw_rollback_raise(&rollback, 1) == BW_OK, "counter");
+    CHECK(bw_rollback_raise(&board.rollback, 1) == BW_OK, "counter");
     bw_journal j;
     bw_kstate st;
     CHECK(bw_kstate_load(&j, &slots.state, &st) == BW_OK, "load");
@@ -164,21 +147,12 @@ static void start_state(const uint8_t *staged)
 
 static bw_kstate journal_state(void)
 {
-    bw_journal j;
-    bw_kstate st;
-    CHECK(bw_kstate_load(&j, &slots.state, &st) == BW_OK, "load");
-    return st;
+    return kslots_sim_journal(&slots.state);
 }
 
-/* Which kernel the slot holds exactly: 0, 1, or -1 (neither). */
 static int slot_holds(void)
 {
-    for (int i = 0; i < 2; i++) {
-        if (memcmp(nor_sim_raw(sim), kernel[i], area_size) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return kslots_sim_slot_holds(sim, kernel, area_size);
 }
 
 /* ---- the scenarios ---- */
@@ -186,7 +160,7 @@ static int slot_holds(void)
 static bool boot(void)
 {
     uint32_t version;
-    console[0] = '\0';
+    board.console[0] = '\0';
     return bw_kslots_boot(&slots, &version);
 }
 
@@ -245,7 +219,7 @@ static void check_boot(bool ok, const char *where, uint64_t cut, unsigned tear)
     if (!ok || holds != expect) {
         bricks++;
         fprintf(stderr, "BRICK %s cut %llu tear %u: boot %d, slot %d, state %u boots %u\n%s", where,
-                (unsigned long long)cut, tear, ok, holds, st.state, st.boots, console);
+                (unsigned long long)cut, tear, ok, holds, st.state, st.boots, board.console);
     }
 }
 
@@ -258,10 +232,10 @@ static void sweep(int revert, uint64_t min_ops)
     uint64_t ops = nor_sim_ops(sim) - before;
     /* Uncut: the revert comes exactly after BW_KSLOTS_TRIAL_BOOTS trial boots. */
     bw_kstate end = journal_state();
-    CHECK(revert ? end.state == BW_KSTATE_REVERTED && strstr(console, "[boot] reverted to kernel 0.0.1: "
+    CHECK(revert ? end.state == BW_KSTATE_REVERTED && strstr(board.console, "[boot] reverted to kernel 0.0.1: "
                                                               "the new kernel never confirmed itself\n")
-                 : end.state == BW_KSTATE_CONFIRMED && sim_floor(NULL) == 2 && slot_holds() == 1,
-          "uncut %s: state %u, console %s", revert ? "revert" : "swap", end.state, console);
+                 : end.state == BW_KSTATE_CONFIRMED && kslots_sim_floor(&board) == 2 && slot_holds() == 1,
+          "uncut %s: state %u, console %s", revert ? "revert" : "swap", end.state, board.console);
     CHECK(ops >= min_ops, "the scenario makes %llu flash operations, fewer than %llu",
           (unsigned long long)ops, (unsigned long long)min_ops);
 
@@ -291,14 +265,14 @@ static void sweep(int revert, uint64_t min_ops)
                 check_boot(boot(), "after", cut, tear);
             }
             bw_kstate st = journal_state();
-            uint32_t floor = sim_floor(NULL);
+            uint32_t floor = kslots_sim_floor(&board);
             bool good = revert ? st.state == BW_KSTATE_REVERTED && st.reason == BW_KREASON_NEVER_CONFIRMED
                                      && slot_holds() == 0 && floor == 1
                                : st.state == BW_KSTATE_CONFIRMED && slot_holds() == 1 && floor == 2;
             if (!good) {
                 bricks++;
                 fprintf(stderr, "WRONG END cut %llu tear %u: state %u reason %u slot %d floor %u\n%s",
-                        (unsigned long long)cut, tear, st.state, st.reason, slot_holds(), floor, console);
+                        (unsigned long long)cut, tear, st.state, st.reason, slot_holds(), floor, board.console);
             }
         }
     }
@@ -322,19 +296,19 @@ static void cases(void)
     bad[100] ^= 1u;
     start_state(bad);
     CHECK(boot() && slot_holds() == 0, "tampered: old kernel boots");
-    CHECK(strstr(console, "[boot] staged kernel refused: tampered\n") != NULL, "reason: %s", console);
+    CHECK(strstr(board.console, "[boot] staged kernel refused: tampered\n") != NULL, "reason: %s", board.console);
     CHECK(journal_state().state == BW_KSTATE_REFUSED
           && journal_state().reason == BW_KREASON_REFUSED + E_TAMPERED, "refused record");
-    CHECK(boot() && console[0] == '\0', "the refusal is not repeated");
+    CHECK(boot() && board.console[0] == '\0', "the refusal is not repeated");
 
     /* A staged kernel older than the counter. */
     start_state(kernel[1]);
-    CHECK(bw_rollback_raise(&rollback, 3) == BW_OK, "counter 3");
+    CHECK(bw_rollback_raise(&board.rollback, 3) == BW_OK, "counter 3");
     uint8_t *old = make_kernel(3, 12000, 1);   /* the slot's kernel at version 3 */
     memcpy(nor_sim_raw(sim), old, area_size);
     nor_sim_raw_written(sim);
     CHECK(boot(), "rollback: old kernel boots");
-    CHECK(strstr(console, "[boot] staged kernel refused: rollback\n") != NULL, "reason: %s", console);
+    CHECK(strstr(board.console, "[boot] staged kernel refused: rollback\n") != NULL, "reason: %s", board.console);
 
     /* A confirmed record for version 2, but the slot holds version 1 (written
      * outside the journal): the counter does not rise past the slot's kernel. */
@@ -343,28 +317,28 @@ static void cases(void)
     confirm();
     memcpy(nor_sim_raw(sim), kernel[0], area_size);
     nor_sim_raw_written(sim);
-    CHECK(boot() && slot_holds() == 0 && sim_floor(NULL) == 1, "counter stays at the slot's version");
+    CHECK(boot() && slot_holds() == 0 && kslots_sim_floor(&board) == 1, "counter stays at the slot's version");
 
     /* Garbage in the slot, a good backup: restored, reason printed. */
     start_state(kernel[1]);
     CHECK(boot() && slot_holds() == 1, "swap");
     memset(nor_sim_raw(sim) + 4096, 0x00, 64);   /* a flash fault in the new kernel */
     CHECK(boot() && slot_holds() == 0, "back to the backup");
-    CHECK(strstr(console, "[boot] reverted to kernel 0.0.1: the installed kernel failed verification\n")
-                 != NULL, "reason: %s", console);
+    CHECK(strstr(board.console, "[boot] reverted to kernel 0.0.1: the installed kernel failed verification\n")
+                 != NULL, "reason: %s", board.console);
 
     /* Garbage in both: no kernel, both reasons printed. */
     memset(nor_sim_raw(sim), 0x5A, 3u * area_size);
     nor_sim_raw_written(sim);
     CHECK(!boot(), "both bad: halt");
-    CHECK(strstr(console, "[boot] kernel refused: malformed\n") != NULL
-          && strstr(console, "[boot] backup kernel refused: malformed\n") != NULL, "reasons: %s", console);
+    CHECK(strstr(board.console, "[boot] kernel refused: malformed\n") != NULL
+          && strstr(board.console, "[boot] backup kernel refused: malformed\n") != NULL, "reasons: %s", board.console);
 
     /* An empty backup is not reported (the single-slot boards' refusal stays one line). */
     start_state(kernel[1]);
     memset(nor_sim_raw(sim), 0x5A, 2u * area_size);
     nor_sim_raw_written(sim);
-    CHECK(!boot() && strstr(console, "backup") == NULL, "one line: %s", console);
+    CHECK(!boot() && strstr(board.console, "backup") == NULL, "one line: %s", board.console);
     free(bad);
     free(old);
     printf("kslots cases: refused tampered, refused rollback, counter held to the slot, slot restored, "

@@ -18,8 +18,13 @@ void arch_init(void);
 /* Why the kernel started: COLDBOOT, or what the kernel noted before it
  * reset the chip itself (MICROVISORCRASH after a kernel fault,
  * MICROVISORWATCHDOG after the secure watchdog fired, MICROVISORERROR after
- * an unexpected exception). Reads and clears the note: call once, at boot. */
+ * an unexpected exception, MICROVISORUPDATE after a kernel was staged).
+ * Reads and clears the note: call once, at boot. */
 enum MvWakeReason arch_boot_wake_reason(void);
+
+/* Resets the chip into the boot stub with the note MICROVISORUPDATE (a
+ * kernel is staged for the stub to swap in, docs/SPEC.md §19.6). */
+void arch_reset_for_kernel_update(void) __attribute__((noreturn));
 
 /* Starts the app for the first time with the given wake reason; never returns. */
 void arch_app_start(enum MvWakeReason reason) __attribute__((noreturn));

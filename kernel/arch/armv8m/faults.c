@@ -57,13 +57,19 @@ static void reset_noting(enum MvWakeReason reason)
     armv8m_system_reset();
 }
 
+void arch_reset_for_kernel_update(void)
+{
+    reset_noting(MV_WAKEREASON_MICROVISORUPDATE);
+}
+
 enum MvWakeReason arch_boot_wake_reason(void)
 {
     enum MvWakeReason reason = MV_WAKEREASON_COLDBOOT;
     if (reset_note.magic == RESET_NOTE_MAGIC
         && (reset_note.reason == MV_WAKEREASON_MICROVISORCRASH
             || reset_note.reason == MV_WAKEREASON_MICROVISORWATCHDOG
-            || reset_note.reason == MV_WAKEREASON_MICROVISORERROR)) {
+            || reset_note.reason == MV_WAKEREASON_MICROVISORERROR
+            || reset_note.reason == MV_WAKEREASON_MICROVISORUPDATE)) {
         reason = (enum MvWakeReason)reset_note.reason;
     }
     reset_note.magic = 0;

@@ -70,6 +70,7 @@ typedef enum bw_link_type {
 #define BW_LINK_STATUS_UPDATES        0x04u
 #define BW_LINK_STATUS_KEY_READY      0x08u   /* the device has its key pair */
 #define BW_LINK_STATUS_PROVISIONED    0x10u   /* it holds a certificate, CA and broker */
+#define BW_LINK_STATUS_KERNEL_TRIAL   0x20u   /* the running kernel is on trial (SPEC §19.5) */
 
 /* Why a NACK was sent (its first payload byte). */
 typedef enum bw_link_nack_code {

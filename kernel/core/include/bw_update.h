@@ -44,6 +44,15 @@ typedef struct bw_update_config {
     size_t retired_count;
     uint16_t board;                 /* BW_BOARD_* of this device */
     uint32_t kernel_version;        /* BW_KERNEL_VERSION_PACK of the running kernel */
+    /* Kernel delivery (docs/SPEC.md §19.6): a signed kernel file is received
+     * into kernel_staged (image area of kernel_slot_size bytes, then the
+     * seal) and handed to the boot stub through its journal, kernel_state.
+     * kernel_staged NULL: the board cannot stage a kernel. */
+    const bw_flash_partition *kernel_staged;
+    const bw_flash_partition *kernel_state;
+    uint32_t kernel_slot_size;
+    uint8_t kernel_root_hash[BW_SHA256_SIZE];   /* the root the stub trusts */
+    uint32_t kernel_running_version;            /* the running kernel's sealed version */
 } bw_update_config;
 
 /* Why the engine refused or failed, for logs and the delivery link. */
@@ -59,12 +68,17 @@ typedef enum bw_update_error {
     BW_UPDATE_E_INCOMPLETE,         /* finish before every layer byte arrived */
     BW_UPDATE_E_VERIFY,             /* the installed app slot did not measure as expected */
     BW_UPDATE_E_NO_LKG,             /* rollback asked for with no last-known-good app */
+    BW_UPDATE_E_KERNEL,             /* the kernel file itself: see the seal diag */
+    BW_UPDATE_E_KERNEL_NOT_NEWER,   /* the kernel is not newer than the running one */
+    BW_UPDATE_E_KERNEL_BUSY,        /* the running kernel is on trial (not yet confirmed) */
     BW_UPDATE_E_COUNT
 } bw_update_error;
 
 typedef struct bw_update_diag {
     bw_update_error error;
     bw_manifest_diag manifest;      /* when error is BW_UPDATE_E_BUNDLE or E_VERIFY */
+    uint8_t seal;                   /* bw_seal_error, when error is BW_UPDATE_E_KERNEL */
+    uint32_t kernel_version;        /* the kernel's, when error is E_KERNEL_NOT_NEWER */
 } bw_update_diag;
 
 /* What the engine tells the kernel after boot or an update action. */
@@ -73,6 +87,7 @@ typedef enum bw_update_outcome {
     BW_UPDATE_RUN_NEW_APP,          /* a new app was installed: wake reason APPLICATIONUPDATE */
     BW_UPDATE_RUN_ROLLED_BACK,      /* the last-known-good app was put back */
     BW_UPDATE_NO_GOOD_APP,          /* nothing verified to run: park the app */
+    BW_UPDATE_RESET_FOR_KERNEL,     /* a kernel is staged: reset into the boot stub */
 } bw_update_outcome;
 
 /* Loads the state and finishes an interrupted backup, install or rollback.
@@ -106,7 +121,12 @@ const bw_update_state *bw_update_current_state(void);
  * at least header + manifest + signature block (bw_bundle_open). Verifies
  * structure, signature, board, kernel version and anti-rollback. On success
  * *resume_offset is the bundle file offset the sender continues from (the
- * start of the layers, or later when the same bundle was partly received). */
+ * start of the layers, or later when the same bundle was partly received).
+ * A head that starts with a kernel seal's magic is a signed kernel file
+ * (SPEC §19.2, §19.6): head = exactly the seal, checked for structure, chain
+ * to the stub's root and a version above the running kernel's; the image
+ * bytes follow as data. One download at a time: a bundle begun drops a
+ * kernel download and the other way round. */
 bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
                        bw_update_diag *why);
 
@@ -135,9 +155,11 @@ bw_err bw_update_begin_from_bank(uint32_t head_len, const uint8_t head_sha256[BW
                                  uint32_t *resume_offset, bw_update_diag *why);
 
 /* What was begun: the bundle's app version, size and polite install window
- * (manifest, seconds). BW_E_UNAVAILABLE when nothing was begun since boot. */
+ * (manifest, seconds); for a kernel file its sealed version and size.
+ * BW_E_UNAVAILABLE when nothing was begun since boot. */
 typedef struct bw_update_download {
-    uint32_t app_version;
+    bool kernel;                    /* a signed kernel file, not an app bundle */
+    uint32_t app_version;           /* the kernel's version when kernel */
     uint32_t bundle_size;
     uint32_t polite_seconds;
 } bw_update_download;
@@ -156,6 +178,9 @@ bw_err bw_update_finish(bw_update_diag *why);
 
 /* Installs the downloaded bundle (the app must be stopped). Keeps the current
  * app as last-known-good, copying a provisioned app into the free bank first.
+ * A downloaded kernel is staged instead (a *staged* record in kernel_state)
+ * and *outcome is BW_UPDATE_RESET_FOR_KERNEL: the caller resets, and the
+ * boot stub verifies it again, swaps it in and starts its trial (§19.5).
  * On an error *outcome is BW_UPDATE_RUN_APP when the slot was not touched
  * (the app may go on), BW_UPDATE_RUN_ROLLED_BACK when the last-known-good
  * replaced it, BW_UPDATE_NO_GOOD_APP when the copy stopped part-way (park). */

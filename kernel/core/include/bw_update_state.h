@@ -21,6 +21,7 @@
 
 #define BW_BANK_A     0u
 #define BW_BANK_B     1u
+#define BW_BANK_KERNEL 2u     /* op bank of a kernel download: the staged-kernel area (SPEC §19.6) */
 #define BW_BANK_NONE  0xFFu   /* no bank: the app slot holds the provisioned app */
 
 typedef enum bw_update_op {

@@ -33,7 +33,10 @@
 
 #include "bw_bytes.h"
 #include "bw_config.h"
+#include "bw_format.h"
 #include "bw_identity.h"
+#include "bw_kernel_seal.h"
+#include "bw_kernel_slots.h"
 #include "bw_update.h"
 #include "mbedtls/sha256.h"
 
@@ -63,6 +66,7 @@ static struct {
     uint32_t resumed_sector;        /* image offset of a sector resumed mid-way (NO_SECTOR: none) */
     int rewound;                    /* a program there failed: the stream went back to its start */
     uint8_t piece[PIECE];
+    uint8_t kernel_seal_hash[BW_SHA256_SIZE];   /* SHA-256 of a begun kernel's seal */
 } eng;
 
 static uint8_t head_buf[BW_BUNDLE_HEAD_MAX];
@@ -97,7 +101,14 @@ static uint32_t head_area_size(const bw_flash_partition *bank)
 
 static const bw_flash_partition *bank_part(uint8_t bank)
 {
-    return eng.cfg.bank[bank & 1u];
+    return bank == BW_BANK_KERNEL ? eng.cfg.kernel_staged : eng.cfg.bank[bank & 1u];
+}
+
+/* Where a bank's image area starts: after the head area, or at 0 in the
+ * staged-kernel area (its seal follows the image, SPEC §19.5). */
+static uint32_t image_base(uint8_t bank)
+{
+    return bank == BW_BANK_KERNEL ? 0u : head_area_size(bank_part(bank));
 }
 
 static int is_blank(const uint8_t *p, uint32_t len)
@@ -377,6 +388,7 @@ static bw_err copy_sectors(const bw_flash_partition *dst, uint32_t dst_base,
 
 static bw_err finish_install(bw_update_outcome *outcome, bw_update_diag *why);
 static bw_err finish_rollback(bw_update_outcome *outcome, bw_update_diag *why);
+static bw_err kernel_boot(void);
 
 /* BACKUP: the provisioned app in the app slot -> op_bank's image, then a
  * backup header; then the install of the other bank starts. */
@@ -558,6 +570,11 @@ bw_err bw_update_boot(const bw_update_config *config, bw_update_outcome *outcome
         return fail(why, BW_UPDATE_E_FLASH, err);
     }
     eng.ready = 1;
+    err = kernel_boot();
+    if (err != BW_OK) {
+        *outcome = BW_UPDATE_NO_GOOD_APP;   /* the journal could not be written or read */
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
     switch (eng.state.op) {
     case BW_UPDATE_OP_BACKUP:
         err = finish_backup(outcome, why);
@@ -724,11 +741,18 @@ static bw_err release_bank(uint8_t bank)
     return save_state();
 }
 
+static bw_err open_stream(uint8_t bank, uint32_t *resume_offset, bw_update_diag *why);
+static bw_err kernel_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
+                           bw_update_diag *why);
+
 bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
                        bw_update_diag *why)
 {
     if (why != NULL) {
         memset(why, 0, sizeof *why);
+    }
+    if (len >= 4u && bw_get32(head) == BW_SEAL_MAGIC) {
+        return kernel_begin(head, len, resume_offset, why);
     }
     if (!bw_update_available()) {   /* no storage, or no trusted key yet */
         return fail(why, BW_UPDATE_E_STORAGE, BW_E_UNAVAILABLE);
@@ -752,7 +776,6 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     uint8_t bank = download_bank();
     const bw_flash_partition *b = bank_part(bank);
     uint32_t image = head_area_size(b);
-    uint32_t sector = sector_of(b);
 
     int same = 0, identical = 0;
     err = bank_holds_bundle(bank, head, &layout, &same, &identical);
@@ -785,16 +808,28 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
             return fail(why, BW_UPDATE_E_FLASH, err);
         }
     }
+    return open_stream(bank, resume_offset, why);
+}
+
+/* The journal names the download of eng.layout / eng.manifest in bank:
+ * gets its image area ready to receive from the journaled progress on (or
+ * nothing left to receive, when it is downloaded). */
+static bw_err open_stream(uint8_t bank, uint32_t *resume_offset, bw_update_diag *why)
+{
+    const bw_manifest *m = &eng.manifest;
     if (eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
         eng.begun = 1;
         eng.receiving = 0;
-        eng.next_stream = m.layer_data_size;
-        *resume_offset = layout.bundle_size;
+        eng.next_stream = m->layer_data_size;
+        *resume_offset = eng.layout.bundle_size;
         return BW_OK;
     }
     /* Progress is in pages. The sector holding the resume page keeps its
      * pages (flush_piece checks those it is asked to program again); the
      * sectors after it are erased. */
+    const bw_flash_partition *b = bank_part(bank);
+    uint32_t image = image_base(bank);
+    uint32_t sector = sector_of(b);
     uint32_t page = eng.state.op_progress;
     uint32_t first = page * PIECE / sector;
     eng.resumed_sector = NO_SECTOR;
@@ -802,9 +837,10 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
         eng.resumed_sector = first * sector;
         first++;
     }
-    for (uint32_t k = first; k * sector < m.regions[0].size && err == BW_OK; k++) {
+    bw_err err = BW_OK;
+    for (uint32_t k = first; k * sector < m->regions[0].size && err == BW_OK; k++) {
         int erased = 0;
-        err = prepare_sector(b, image + k * sector, layers_cover(&m, k * sector, sector), &erased);
+        err = prepare_sector(b, image + k * sector, layers_cover(m, k * sector, sector), &erased);
     }
     if (err != BW_OK) {
         return fail(why, BW_UPDATE_E_FLASH, err);
@@ -813,8 +849,265 @@ bw_err bw_update_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
     eng.receiving = 1;
     eng.rewound = 0;
     eng.next_stream = stream_resume_point(page, PIECE);
-    *resume_offset = layout.layers_offset + eng.next_stream;
+    *resume_offset = eng.layout.layers_offset + eng.next_stream;
     return BW_OK;
+}
+
+/* ---- kernel delivery (docs/SPEC.md §19.6) ----
+ *
+ * A signed kernel file (seal, then image) is one more kind of download: the
+ * staged-kernel area is its "bank" (BW_BANK_KERNEL), its image area starts at
+ * 0 and the seal (the file's head) goes after it, where §19.5 keeps a
+ * kernel area's seal. The stream code above does the rest with a one-layer
+ * manifest made from the seal. The engine never trusts the stub's journal
+ * to hold anything it did not check: at install it only appends *staged*,
+ * and the stub verifies the area again before it swaps. */
+
+static bool kernel_storage(void)
+{
+    const bw_flash_partition *k = eng.cfg.kernel_staged;
+    return eng.ready && k != NULL && eng.cfg.kernel_state != NULL
+           && eng.cfg.kernel_slot_size % sector_of(k) == 0 && eng.cfg.kernel_slot_size < k->size
+           && eng.cfg.kernel_slot_size / PIECE <= UINT16_MAX && sector_of(k) % PIECE == 0
+           && unit_of(k) <= MAX_PROGRAM_UNIT;
+}
+
+static bw_err kernel_refused(bw_update_diag *why, bw_seal_error error)
+{
+    if (why != NULL) {
+        why->seal = (uint8_t)error;
+    }
+    return fail(why, BW_UPDATE_E_KERNEL, BW_E_INVALID);
+}
+
+static bw_err kernel_not_newer(bw_update_diag *why, uint32_t version)
+{
+    if (why != NULL) {
+        why->kernel_version = version;
+    }
+    return fail(why, BW_UPDATE_E_KERNEL_NOT_NEWER, BW_E_DENIED);
+}
+
+/* The stub's journal must be at rest (no kernel on trial) before a kernel is
+ * received or staged; *state is its newest record. */
+static bw_err kernel_journal_at_rest(bw_journal *journal, bw_kstate *state, bw_update_diag *why)
+{
+    bw_err err = bw_kstate_load(journal, eng.cfg.kernel_state, state);
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    switch (state->state) {
+    case BW_KSTATE_IDLE:
+    case BW_KSTATE_STAGED:
+    case BW_KSTATE_CONFIRMED:
+    case BW_KSTATE_REFUSED:
+    case BW_KSTATE_REVERTED:
+        return BW_OK;
+    default:
+        return fail(why, BW_UPDATE_E_KERNEL_BUSY, BW_E_IN_USE);
+    }
+}
+
+static bw_err kernel_begin(const uint8_t *head, size_t len, uint32_t *resume_offset,
+                           bw_update_diag *why)
+{
+    if (!kernel_storage()) {
+        return fail(why, BW_UPDATE_E_STORAGE, BW_E_UNAVAILABLE);
+    }
+    const bw_flash_partition *k = eng.cfg.kernel_staged;
+    uint32_t slot = eng.cfg.kernel_slot_size;
+    bw_seal seal;
+    bw_seal_error se = bw_seal_parse(head, len, eng.cfg.board, slot, &seal);
+    if (se == BW_SEAL_OK && (len != BW_SEAL_CERT_OFFSET + (size_t)seal.cert_len || len > k->size - slot)) {
+        se = BW_SEAL_E_MALFORMED;   /* the head is exactly the seal, and it fits the seal area */
+    }
+    if (se == BW_SEAL_OK) {
+        se = bw_seal_check_chain(&seal, eng.cfg.kernel_root_hash);
+    }
+    if (se != BW_SEAL_OK) {
+        return kernel_refused(why, se);
+    }
+    if (seal.version <= eng.cfg.kernel_running_version) {
+        return kernel_not_newer(why, seal.version);
+    }
+    bw_journal journal;
+    bw_kstate ks;
+    bw_err err = kernel_journal_at_rest(&journal, &ks, why);
+    if (err != BW_OK) {
+        return err;
+    }
+    int same = 0;
+    if ((eng.state.op == BW_UPDATE_OP_DOWNLOADING || eng.state.op == BW_UPDATE_OP_DOWNLOADED)
+        && eng.state.op_bank == BW_BANK_KERNEL) {
+        err = flash_equals(k, slot, head, (uint32_t)len, &same);
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_FLASH, err);
+        }
+    }
+    if (!same) {
+        /* Journal first, as for a bank: no record names the area, and the
+         * stub's journal does not name it as staged, before it is erased. */
+        if (eng.state.op == BW_UPDATE_OP_DOWNLOADING || eng.state.op == BW_UPDATE_OP_DOWNLOADED) {
+            eng.state.op = BW_UPDATE_OP_NONE;
+            eng.state.op_bank = BW_BANK_NONE;
+            eng.state.op_progress = 0;
+            err = save_state();
+        }
+        if (err == BW_OK && ks.state == BW_KSTATE_STAGED) {
+            ks.state = BW_KSTATE_IDLE;
+            err = bw_kstate_save(&journal, &ks);
+        }
+        if (err == BW_OK) {
+            err = erase_always(k, slot, k->size - slot);
+        }
+        if (err == BW_OK) {
+            err = program_padded(k, slot, head, (uint32_t)len);
+        }
+        if (err == BW_OK) {
+            eng.state.op = BW_UPDATE_OP_DOWNLOADING;
+            eng.state.op_bank = BW_BANK_KERNEL;
+            eng.state.op_progress = 0;
+            err = save_state();
+        }
+        if (err != BW_OK) {
+            return fail(why, BW_UPDATE_E_FLASH, err);
+        }
+    }
+    /* The stream: one layer, the image, at the area's start. */
+    memset(&eng.manifest, 0, sizeof eng.manifest);
+    eng.manifest.app_version = seal.version;
+    eng.manifest.region_count = 1;
+    eng.manifest.regions[0].size = slot;
+    eng.manifest.layer_count = 1;
+    eng.manifest.layers[0].length = seal.image_size;
+    memcpy(eng.manifest.layers[0].fetch_hash, seal.image_hash, BW_SHA256_SIZE);
+    eng.manifest.layer_data_size = seal.image_size;
+    eng.layout = (bw_bundle_layout){ .layers_offset = (uint32_t)len,
+                                     .bundle_size = (uint32_t)len + seal.image_size };
+    eng.piece_fill = 0;
+    if (mbedtls_sha256(head, len, eng.kernel_seal_hash, 0) != 0) {
+        return fail(why, BW_UPDATE_E_FLASH, BW_E_IO);
+    }
+    return open_stream(BW_BANK_KERNEL, resume_offset, why);
+}
+
+/* The received image hashes to the seal's hash, and the seal in flash is the
+ * one begun (a cut or a flash fault never leaves another). */
+static bw_err kernel_finish(bw_update_diag *why)
+{
+    const bw_flash_partition *k = eng.cfg.kernel_staged;
+    uint8_t digest[BW_SHA256_SIZE];
+    bw_err err = hash_range(k, 0, eng.manifest.layers[0].length, digest);
+    bool good = err == BW_OK && memcmp(digest, eng.manifest.layers[0].fetch_hash, sizeof digest) == 0;
+    if (err == BW_OK && good) {
+        err = hash_range(k, eng.cfg.kernel_slot_size, eng.layout.layers_offset, digest);
+        good = err == BW_OK && memcmp(digest, eng.kernel_seal_hash, sizeof digest) == 0;
+    }
+    if (err != BW_OK && err != BW_E_TORN) {
+        return fail(why, BW_UPDATE_E_FLASH, err);   /* unread, not refuted: FINISH again */
+    }
+    eng.receiving = 0;
+    if (!good) {
+        eng.state.op = BW_UPDATE_OP_NONE;
+        eng.state.op_bank = BW_BANK_NONE;
+        eng.state.op_progress = 0;
+        (void)save_state();
+        return kernel_refused(why, BW_SEAL_E_TAMPERED);
+    }
+    eng.state.op = BW_UPDATE_OP_DOWNLOADED;
+    err = save_state();
+    return err == BW_OK ? BW_OK : fail(why, BW_UPDATE_E_FLASH, err);
+}
+
+/* The seal of the kernel downloaded into the staged area (read into
+ * head_buf): its version. BW_E_INVALID when it no longer parses. */
+static bw_err kernel_downloaded_version(uint32_t *version)
+{
+    const bw_flash_partition *k = eng.cfg.kernel_staged;
+    uint32_t area = k->size - eng.cfg.kernel_slot_size;
+    uint32_t n = area < sizeof head_buf ? area : (uint32_t)sizeof head_buf;
+    eng.head_fill = 0;   /* head_buf is the staged head's too */
+    bw_err err = bw_flash_read(k, eng.cfg.kernel_slot_size, head_buf, n);
+    if (err == BW_E_TORN) {
+        return BW_E_INVALID;
+    }
+    bw_seal seal;
+    if (err == BW_OK && bw_seal_parse(head_buf, n, eng.cfg.board, eng.cfg.kernel_slot_size, &seal)
+                            != BW_SEAL_OK) {
+        return BW_E_INVALID;
+    }
+    *version = seal.version;
+    return err;
+}
+
+/* Drops the journal's kernel download (nothing left to install). */
+static bw_err kernel_drop(void)
+{
+    eng.state.op = BW_UPDATE_OP_NONE;
+    eng.state.op_bank = BW_BANK_NONE;
+    eng.state.op_progress = 0;
+    return save_state();
+}
+
+/* INSTALL of a downloaded kernel: a *staged* record for the stub, then the
+ * download is over; the caller resets into the stub. */
+static bw_err kernel_install(bw_update_outcome *outcome, bw_update_diag *why)
+{
+    if (!kernel_storage()) {
+        return fail(why, BW_UPDATE_E_STORAGE, BW_E_UNAVAILABLE);
+    }
+    uint32_t version = 0;
+    bw_err err = kernel_downloaded_version(&version);
+    if (err == BW_E_INVALID) {
+        (void)kernel_drop();
+        return kernel_refused(why, BW_SEAL_E_MALFORMED);
+    }
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    if (version <= eng.cfg.kernel_running_version) {
+        (void)kernel_drop();
+        return kernel_not_newer(why, version);
+    }
+    bw_journal journal;
+    bw_kstate ks;
+    err = kernel_journal_at_rest(&journal, &ks, why);
+    if (err != BW_OK) {
+        return err;
+    }
+    ks.state = BW_KSTATE_STAGED;
+    ks.boots = 0;
+    ks.reason = BW_KREASON_NONE;
+    ks.version = version;
+    err = bw_kstate_save(&journal, &ks);
+    if (err == BW_OK) {
+        err = kernel_drop();   /* a cut before it: boot drops the stale download (below) */
+    }
+    if (err != BW_OK) {
+        return fail(why, BW_UPDATE_E_FLASH, err);
+    }
+    *outcome = BW_UPDATE_RESET_FOR_KERNEL;
+    return BW_OK;
+}
+
+/* At boot: a kernel download is kept for a resume only while it can still
+ * be installed (storage, and a version above the running kernel's: after
+ * the stub took it, it is the running kernel). */
+static bw_err kernel_boot(void)
+{
+    if (eng.state.op_bank != BW_BANK_KERNEL
+        || (eng.state.op != BW_UPDATE_OP_DOWNLOADING && eng.state.op != BW_UPDATE_OP_DOWNLOADED)) {
+        return BW_OK;
+    }
+    if (!kernel_storage()) {
+        return kernel_drop();
+    }
+    uint32_t version = 0;
+    bw_err err = kernel_downloaded_version(&version);
+    if (err == BW_E_INVALID || (err == BW_OK && version <= eng.cfg.kernel_running_version)) {
+        return kernel_drop();
+    }
+    return err;
 }
 
 bw_err bw_update_head_put(uint32_t offset, const uint8_t *data, size_t len, uint32_t *held)
@@ -886,7 +1179,8 @@ bw_err bw_update_download_info(bw_update_download *out)
     if (!eng.begun) {
         return BW_E_UNAVAILABLE;
     }
-    *out = (bw_update_download){ .app_version = eng.manifest.app_version,
+    *out = (bw_update_download){ .kernel = eng.state.op_bank == BW_BANK_KERNEL,
+                                 .app_version = eng.manifest.app_version,
                                  .bundle_size = eng.layout.bundle_size,
                                  .polite_seconds = eng.manifest.update.polite_seconds };
     return BW_OK;
@@ -917,7 +1211,7 @@ static bw_err rewind_resumed_sector(void)
     eng.state.op_progress = (uint16_t)(at / PIECE);
     bw_err err = save_state();
     if (err == BW_OK) {
-        err = bw_flash_erase_sector(b, head_area_size(b) + at);
+        err = bw_flash_erase_sector(b, image_base(eng.state.op_bank) + at);
     }
     eng.piece_fill = 0;
     eng.next_stream = stream_resume_point(at / PIECE, PIECE);
@@ -935,7 +1229,7 @@ static bw_err flush_piece(void)
         return BW_OK;
     }
     const bw_flash_partition *b = bank_part(eng.state.op_bank);
-    uint32_t at = head_area_size(b) + eng.piece_offset;
+    uint32_t at = image_base(eng.state.op_bank) + eng.piece_offset;
     bool resumed = eng.resumed_sector != NO_SECTOR && eng.piece_offset - eng.resumed_sector < sector_of(b);
     memset(eng.piece + eng.piece_fill, 0xFF, PIECE - eng.piece_fill);
     bw_err err = BW_OK;
@@ -1059,6 +1353,9 @@ bw_err bw_update_finish(bw_update_diag *why)
     if (eng.next_stream != eng.manifest.layer_data_size) {
         return fail(why, BW_UPDATE_E_INCOMPLETE, BW_E_INVALID);
     }
+    if (eng.state.op_bank == BW_BANK_KERNEL) {
+        return kernel_finish(why);
+    }
     const bw_flash_partition *b = bank_part(eng.state.op_bank);
     uint32_t image = head_area_size(b);
     bw_manifest_diag *md = why != NULL ? &why->manifest : NULL;
@@ -1103,6 +1400,9 @@ bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why)
         return fail(why, BW_UPDATE_E_NO_DOWNLOAD, BW_E_UNAVAILABLE);
     }
     uint8_t bank = eng.state.op_bank;
+    if (bank == BW_BANK_KERNEL) {
+        return kernel_install(outcome, why);
+    }
     bw_bundle_layout layout;
     bw_manifest m;
     bw_err err = load_bank_head(bank, false, &layout, &m, why);
@@ -1171,6 +1471,9 @@ const char *bw_update_error_text(bw_update_error error)
         [BW_UPDATE_E_INCOMPLETE] = "the bundle is not complete",
         [BW_UPDATE_E_VERIFY] = "the installed app did not verify",
         [BW_UPDATE_E_NO_LKG] = "no last-known-good app to roll back to",
+        [BW_UPDATE_E_KERNEL] = "kernel refused",
+        [BW_UPDATE_E_KERNEL_NOT_NEWER] = "the kernel is not newer than the running one",
+        [BW_UPDATE_E_KERNEL_BUSY] = "the running kernel is on trial (not yet confirmed): no new kernel until it is",
     };
     return (unsigned)error < BW_UPDATE_E_COUNT && text[error] != NULL ? text[error] : "unknown error";
 }
@@ -1182,6 +1485,15 @@ size_t bw_update_describe(const bw_update_diag *why, char *out, size_t size)
     }
     if (why->error == BW_UPDATE_E_BUNDLE && why->manifest.error != BW_MANIFEST_OK) {
         return bw_manifest_describe(&why->manifest, out, size);
+    }
+    if (why->error == BW_UPDATE_E_KERNEL) {
+        return bw_format(out, size, "kernel refused: %s", bw_seal_describe((bw_seal_error)why->seal));
+    }
+    if (why->error == BW_UPDATE_E_KERNEL_NOT_NEWER) {
+        char v[16], r[16];
+        bw_kslots_version_text(why->kernel_version, v);
+        bw_kslots_version_text(eng.cfg.kernel_running_version, r);
+        return bw_format(out, size, "kernel %s is not newer than the running kernel %s", v, r);
     }
     const char *text = bw_update_error_text(why->error);
     size_t n = strlen(text);
