@@ -159,34 +159,43 @@ cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out)
     return CP_OK;
 }
 
-/* True if p[0..n) is printable ASCII (0x20..0x7E). */
-static bool printable(const uint8_t *p, size_t n)
+/* A message of type whose header (header bytes) holds a u16 text length T
+ * at length_at, followed by T printable ASCII bytes (0x20..0x7E), T <= max:
+ * the whole payload. *text_length gets T. */
+static cp_result check_text_message(const uint8_t *p, size_t len, uint8_t type, size_t header, size_t length_at,
+                                    uint16_t max, uint16_t *text_length)
 {
-    for (size_t i = 0; i < n; i++) {
+    cp_result r = check_head(p, len, type);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (len < header) {
+        return CP_ERR_SHORT;
+    }
+    *text_length = bw_get16(p + length_at);
+    if (*text_length > max) {
+        return CP_ERR_RANGE;
+    }
+    if (len != header + (size_t)*text_length) {
+        return CP_ERR_LENGTH;
+    }
+    for (size_t i = header; i < len; i++) {
         if (p[i] < 0x20 || p[i] > 0x7E) {
-            return false;
+            return CP_ERR_RANGE;
         }
     }
-    return true;
+    return CP_OK;
 }
 
 cp_result cp_decode_keys_answer(const uint8_t *p, size_t len, cp_keys_answer *out)
 {
-    cp_result r = check_head(p, len, CP_TYPE_KEYS_ANSWER);
+    uint16_t text_length = 0;
+    cp_result r = check_text_message(p, len, CP_TYPE_KEYS_ANSWER, CP_KEYS_ANSWER_HEADER, 12, CP_KEYS_ANSWER_TEXT_MAX,
+                                     &text_length);
     if (r != CP_OK) {
         return r;
     }
-    if (len < CP_KEYS_ANSWER_HEADER) {
-        return CP_ERR_SHORT;
-    }
-    uint16_t text_length = bw_get16(p + 12);
-    if (text_length > CP_KEYS_ANSWER_TEXT_MAX) {
-        return CP_ERR_RANGE;
-    }
-    if (len != CP_KEYS_ANSWER_HEADER + (size_t)text_length) {
-        return CP_ERR_LENGTH;
-    }
-    if (p[2] > 1 || p[3] != 0 || bw_get16(p + 14) != 0 || !printable(p + CP_KEYS_ANSWER_HEADER, text_length)) {
+    if (p[2] > 1 || p[3] != 0 || bw_get16(p + 14) != 0) {
         return CP_ERR_RANGE;
     }
     *out = (cp_keys_answer){ .refused = p[2], .offered = bw_get32(p + 4), .held = bw_get32(p + 8),
@@ -207,23 +216,14 @@ size_t cp_encode_key_set(const uint8_t *set, size_t len, uint8_t *out)
 cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_count,
                            unsigned manifest_error_count, cp_update *out)
 {
-    cp_result r = check_head(p, len, CP_TYPE_UPDATE);
+    uint16_t text_length = 0;
+    cp_result r = check_text_message(p, len, CP_TYPE_UPDATE, CP_UPDATE_HEADER, 22, CP_UPDATE_TEXT_MAX, &text_length);
     if (r != CP_OK) {
         return r;
     }
-    if (len < CP_UPDATE_HEADER) {
-        return CP_ERR_SHORT;
-    }
-    uint16_t text_length = bw_get16(p + 22);
-    if (text_length > CP_UPDATE_TEXT_MAX) {
-        return CP_ERR_RANGE;
-    }
-    if (len != CP_UPDATE_HEADER + (size_t)text_length) {
-        return CP_ERR_LENGTH;
-    }
     uint32_t held = bw_get32(p + 12), size = bw_get32(p + 16);
     if (p[2] < CP_UPDATE_DOWNLOADING || p[2] > CP_UPDATE_STATE_MAX || p[3] >= engine_error_count
-        || p[20] >= manifest_error_count || p[21] > 2 || held > size || !printable(p + CP_UPDATE_HEADER, text_length)) {
+        || p[20] >= manifest_error_count || p[21] > 2 || held > size) {
         return CP_ERR_RANGE;
     }
     out->state = p[2];
