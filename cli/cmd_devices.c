@@ -83,12 +83,13 @@ static const char *text_or_dash(const json_t *v, char *buf, size_t size)
 
 static void print_device_row(const json_t *d)
 {
-    char seen[32], kernel[32], app[32];
+    char seen[32], kernel[32], app[32], keys[32];
     format_time(json_object_get(d, "last_seen_ms"), seen, sizeof seen);
-    printf("%-34s  %-7s  %-10s  %-8s  %s\n", json_string_value(json_object_get(d, "id")),
+    printf("%-34s  %-7s  %-10s  %-8s  %-8s  %s\n", json_string_value(json_object_get(d, "id")),
            json_is_true(json_object_get(d, "online")) ? "online" : "offline",
            text_or_dash(json_object_get(d, "kernel_version"), kernel, sizeof kernel),
-           text_or_dash(json_object_get(d, "app_version"), app, sizeof app), seen);
+           text_or_dash(json_object_get(d, "app_version"), app, sizeof app),
+           text_or_dash(json_object_get(d, "key_set"), keys, sizeof keys), seen);
 }
 
 static int devices_list(int argc, char **argv)
@@ -118,7 +119,7 @@ static int devices_list(int argc, char **argv)
         json_decref(out);
         return 0;
     }
-    printf("%-34s  %-7s  %-10s  %-8s  %s\n", "DEVICE", "STATE", "KERNEL", "APP", "LAST SEEN (UTC)");
+    printf("%-34s  %-7s  %-10s  %-8s  %-8s  %s\n", "DEVICE", "STATE", "KERNEL", "APP", "KEY SET", "LAST SEEN (UTC)");
     size_t i;
     json_t *d;
     json_array_foreach(all, i, d) {
@@ -156,6 +157,7 @@ static int devices_show(int argc, char **argv)
         { "wake_reason", "wake reason" }, { "uptime_s", "uptime (s)" }, { "boot_id", "boot ID" },
         { "lost_lines", "log lines lost" }, { "device_lost_lines", "lost on device" },
         { "crash_count", "crashes (boot)" }, { "crash_records", "crash records" },
+        { "key_set", "key set" }, { "key_set_error", "key set refused" },
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         char label[24];

@@ -8,6 +8,9 @@
  * `rotate` makes a key set (§12.4): new trusted update keys signed by the
  * fleet CA, which `bulwark device keys` sends to a device; `show-set` prints
  * one (and checks it against a fleet's CA) with the device's own parser.
+ * `push` hands one to bulwarkd (docs/API.md "Key sets"), which checks it
+ * and sends it over the cloud to the whole fleet (or one device), the
+ * devices offline now when they next connect.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +21,8 @@
 #include "mbedtls/x509_crt.h"
 
 #include "cli.h"
+#include "lib_api.h"
+#include "lib_api_json.h"
 #include "lib_args.h"
 #include "lib_bundle.h"
 #include "lib_file.h"
@@ -378,6 +383,62 @@ static int keys_show_set_cmd(int argc, char **argv)
     return 0;
 }
 
+/* Sends the file as it is: bulwarkd judges it (and the device again). */
+static int keys_push_cmd(int argc, char **argv)
+{
+    bw_api api;
+    int rc = bw_api_setup(&api, &argc, argv);
+    if (rc != 0) return rc;
+    static const struct option options[] = {
+        { "device", required_argument, NULL, 'd' },
+        { "json", no_argument, NULL, 'j' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *device = NULL;
+    bool json = false;
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
+        if (c == 'd') {
+            device = optarg;
+        } else if (c == 'j') {
+            json = true;
+        } else {
+            return cli_usage_error("keys push: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc) return cli_usage_error("keys push: give one key-set file");
+    if (device != NULL && !api_valid_device_id(device)) {
+        return cli_usage_error("keys push: '%s' is not a device ID (\"BW\" + 32 uppercase hex digits)", device);
+    }
+    uint8_t *rec = NULL;
+    size_t len = 0;
+    char reason[512], path[128] = "/v1/keysets";
+    if (!file_read_all(argv[optind], 4096, &rec, &len, reason, sizeof reason)) {
+        return cli_usage_error("keys push: %s", reason);
+    }
+    if (device != NULL) snprintf(path, sizeof path, "/v1/keysets?device=%s", device);
+    char *text = NULL;
+    long status = 0;
+    rc = bw_api_upload(&api, path, rec, len, false, &text, &status);
+    free(rec);
+    if (rc != 0) return rc;
+    json_t *set = json_loads(text, 0, NULL);
+    free(text);
+    if (set == NULL) return cli_fail("the server's answer is not JSON");
+    if (json) {
+        api_print_json(set);
+    } else {
+        printf("%s key set %" JSON_INTEGER_FORMAT " for %s: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+               " device(s) hold it; the others get it when they are online\n",
+               status == 201 ? "pushed" : "already pushed:", json_integer_value(json_object_get(set, "sequence")),
+               device != NULL ? device : "the fleet", json_integer_value(json_object_get(set, "devices_holding")),
+               json_integer_value(json_object_get(set, "devices_targeted")));
+    }
+    json_decref(set);
+    return 0;
+}
+
 static const cli_command commands[] = {
     { "generate", "-o <name> [--force] [--json]",
       "new ECDSA P-256 signing key: <name>.key (private, 0600) and <name>.pub", keys_generate_cmd },
@@ -392,6 +453,8 @@ static const cli_command commands[] = {
       keys_rotate_cmd },
     { "show-set", "<keyset> [--fleet DIR]", "print a key set; with --fleet, check its signature",
       keys_show_set_cmd },
+    { "push", "<keyset> [--device D] [--json] [--server URL] [--token T]",
+      "send a key set through bulwarkd to every device (or one), now or when it next connects", keys_push_cmd },
 };
 
 const cli_group cli_group_keys = {

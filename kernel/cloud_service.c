@@ -39,6 +39,7 @@
 #include "bw_update.h"
 #include "bw_version.h"
 #include "cloud_service.h"
+#include "key_set_service.h"
 #include "update_service.h"
 #include "mbedtls/pk.h"
 
@@ -281,6 +282,7 @@ static void start(void)
     bw_cloud_init(cs.device_id, boot_id,
                   (uint32_t)BW_KERNEL_VERSION_MAJOR << 24 | (uint32_t)BW_KERNEL_VERSION_MINOR << 16
                   | BW_KERNEL_VERSION_PATCH);
+    bw_cloud_set_key_set_taker(key_set_service_take);
     bw_ota_hooks ota = { .install = ota_install, .downloaded = ota_downloaded,
                          .take_apply_request = ota_take_apply, .ctx = NULL };
     bw_ota_init(&ota);

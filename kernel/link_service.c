@@ -46,6 +46,7 @@
 #include "bw_update.h"
 #include "bw_version.h"
 #include "kernel_trial.h"
+#include "key_set_service.h"
 #include "link_service.h"
 #include "update_service.h"
 
@@ -491,21 +492,14 @@ static void on_prov_commit(uint16_t seq)
     ack(seq, bw_credentials_sequence());
 }
 
-/* KEYS (docs/SPEC.md §12.4): a key set the credentials store checks and keeps. */
+/* KEYS (docs/SPEC.md §12.4): a key set, judged as the cloud's (key_set_service.h). */
 static void on_keys(uint16_t seq, const uint8_t *p, uint16_t len)
 {
     char text[BW_LINK_REASON_MAX + 1];
-    if (bw_credentials_rotate_keys(p, len, text, sizeof text) != BW_OK) {
-        bw_log("credentials: key set refused: %s", text);
+    if (key_set_service_take(p, len, text, sizeof text) != BW_OK) {
         nack(seq, BW_LINK_NACK_PROVISION, NULL, bw_credentials_key_set(), text);
         return;
     }
-    size_t count = 0;
-    uint8_t keys[BW_CRED_UPDATE_KEYS_MAX][BW_CRED_PUBLIC_SIZE];
-    bw_credentials_update_keys(keys, &count);
-    bw_log("credentials: update keys rotated to key set %" PRIu32 " (%u key(s))", bw_credentials_key_set(),
-           (unsigned)count);
-    update_service_credentials_changed();
     ack(seq, bw_credentials_key_set());
 }
 

@@ -115,6 +115,8 @@ static enum MHD_Result health(struct MHD_Connection *c, bwd *d)
         "bad_fetch_ignored", (json_int_t)k->bad_fetch, "updates", (json_int_t)k->updates,
         "bad_update_ignored", (json_int_t)k->bad_update, "stale_update_ignored", (json_int_t)k->stale_update,
         "unmatched_update_ignored", (json_int_t)k->unmatched_update, "deploy_sent", (json_int_t)k->deploy_sent);
+    json_object_set_new(ota, "key_sets_sent", json_integer((json_int_t)k->key_sets_sent));
+    json_object_set_new(ota, "key_set_answers", json_integer((json_int_t)k->key_set_answers));
     json_t *http = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "requests", (json_int_t)k->http_requests, "ok", (json_int_t)k->http_ok,
         "failed", (json_int_t)k->http_failed, "too_large", (json_int_t)k->http_too_large,
@@ -362,6 +364,29 @@ static enum MHD_Result upload_app(struct MHD_Connection *c, bwd *d, const reques
     return send_json(c, status, app);
 }
 
+/* POST /v1/keysets[?device=D]: a key set (SPEC §12.4) for the fleet or one device. */
+static enum MHD_Result push_key_set(struct MHD_Connection *c, bwd *d, const request *req)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type == NULL || strncasecmp(type, "application/octet-stream", 24) != 0) {
+        return send_error(c, 415, "unsupported_media_type", "send the key set as application/octet-stream");
+    }
+    const char *device = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "device");
+    if (device != NULL && (!bwd_valid_device_id(device) || !store_device_exists(d->store, device))) {
+        return send_error(c, 404, "no_such_device", "device %s is not registered", device);
+    }
+    json_t *set = NULL;
+    const char *code = "internal";
+    char reason[512];
+    unsigned status = bwd_push_key_set(d, (const uint8_t *)(req->body != NULL ? req->body : ""), req->len, device,
+                                       &set, &code, reason, sizeof reason);
+    if (set == NULL) {
+        return status < 300 ? send_error(c, 500, "internal", "the stored key set cannot be read")
+                            : send_error(c, status, code, "key set refused: %s", reason);
+    }
+    return send_json(c, status, set);
+}
+
 static enum MHD_Result route_app(struct MHD_Connection *c, bwd *d, const char *method, const char *rest)
 {
     int64_t id = parse_id(rest);
@@ -596,6 +621,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strncmp(url, "/v1/apps/", 9) == 0) {
         return route_app(c, d, method, url + 9);
+    }
+    if (strcmp(url, "/v1/keysets") == 0) {
+        if (strcmp(method, "GET") == 0) {
+            return send_json(c, 200, json_pack("{s:o}", "key_sets", store_key_sets_json(d->store, 0)));
+        }
+        if (strcmp(method, "POST") == 0) return push_key_set(c, d, req);
+        return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, POST)", method);
     }
     if (strcmp(url, "/v1/deployments") == 0) {
         if (strcmp(method, "GET") == 0) return list_deployments(c, d);

@@ -10,7 +10,9 @@
  * - LOG batches are stored with dedup and gap accounting (store.c);
  * - CRASH records are stored once each after the §7 checks;
  * - FETCH and UPDATE (§15) go to ota.c; an online STATUS also re-sends
- *   DEPLOY while the device's deployment is neither installed nor final;
+ *   DEPLOY while the device's deployment is neither installed nor final,
+ *   and KEY_SET while it holds an older key set than it should (keys.c);
+ * - KEYS_ANSWER (§13.5) goes to keys.c;
  * - HTTP_REQUEST pieces (§16) go to http.c, which performs on worker threads.
  * - MQTT_UP pieces (§18) go to mqtt.c, which holds apps' broker sessions.
  * Messages arrive on the broker thread; REST requests on their own threads;
@@ -102,6 +104,7 @@ static void handle_status(bwd *d, const char *id, const uint8_t *payload, size_t
     if (status.online) {
         send_time(d, id);
         bwd_send_deploy(d, id);
+        bwd_send_key_set(d, id);
     }
 }
 
@@ -145,6 +148,8 @@ static void on_message(void *context, const char *topic, const uint8_t *payload,
         bwd_handle_mqtt(d, id, payload, len);
     } else if (strcmp(kind, "debug") == 0) {
         bwd_handle_debug(d, id, payload, len);
+    } else if (strcmp(kind, "keys") == 0) {
+        bwd_handle_keys_answer(d, id, payload, len);
     } else {
         d->counters.unknown_topic++;
     }

@@ -2,8 +2,9 @@
  * bulwarkd's shared pieces: its configuration (config.c: flags, environment,
  * config file, the fleet's fleet.conf, defaults, first found wins), the
  * running daemon's state the REST layer (api.c) and the message handling
- * (bulwarkd.c) both use, the device certificate check (certcheck.c) and
- * over-the-air updates (ota.c: bundle upload, the blob store, DEPLOY/CHUNK).
+ * (bulwarkd.c) both use, the device certificate check (certcheck.c),
+ * over-the-air updates (ota.c: bundle upload, the blob store, DEPLOY/CHUNK)
+ * and key sets pushed to devices (keys.c).
  */
 #ifndef BULWARKD_H
 #define BULWARKD_H
@@ -53,6 +54,8 @@ typedef struct bwd_counters {
         mqtt_bad_op, mqtt_closed;
     /* §21.5 */
     atomic_ulong debug_exchanges, debug_answered, debug_timeouts, debug_busy, debug_unmatched, debug_bad;
+    /* §13.5 */
+    atomic_ulong key_sets_sent, key_set_answers;
 } bwd_counters;
 
 typedef struct bwd {
@@ -100,6 +103,22 @@ void bwd_send_deploy(bwd *d, const char *device);
 /* Handles FETCH and UPDATE payloads from a registered device (§15). */
 void bwd_handle_fetch(bwd *d, const char *device, const uint8_t *payload, size_t len);
 void bwd_handle_update(bwd *d, const char *device, const uint8_t *payload, size_t len);
+
+/* ---- key sets (keys.c, SPEC §12.4 and §13.5; docs/API.md "Key sets") ---- */
+
+/* Checks a pushed key set (structure, signature under the fleet CA), stores
+ * it for the whole fleet (device NULL) or for device alone, and sends it to
+ * those of them online that hold an older one. Returns the HTTP status:
+ * 201 (new) or 200 (stored before) with *answer the key set, else 4xx/5xx
+ * with *code and reason. */
+unsigned bwd_push_key_set(bwd *d, const uint8_t *record, size_t len, const char *device, json_t **answer,
+                          const char **code, char *reason, size_t reason_size);
+
+/* Sends KEY_SET (QoS 1) to device if it wants a newer set than it holds. */
+void bwd_send_key_set(bwd *d, const char *device);
+
+/* Handles a KEYS_ANSWER from a registered device. */
+void bwd_handle_keys_answer(bwd *d, const char *device, const uint8_t *payload, size_t len);
 
 /* ---- the HTTP relay (http.c, §16) ---- */
 

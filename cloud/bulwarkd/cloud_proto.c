@@ -3,6 +3,7 @@
  * Every length is checked before the bytes it covers are read.
  */
 #include <stdbool.h>
+#include <string.h>
 
 #include "bw_bytes.h"
 #include "cloud_proto.h"
@@ -40,7 +41,7 @@ cp_result cp_decode_status(const uint8_t *p, size_t len, cp_status *out)
     if (len != CP_STATUS_SIZE) {
         return CP_ERR_LENGTH;
     }
-    if (p[2] > 1 || p[3] >= CP_WAKE_REASON_MAX || bw_get32(p + 36) != 0) {
+    if (p[2] > 1 || p[3] >= CP_WAKE_REASON_MAX) {
         return CP_ERR_RANGE;
     }
     out->online = p[2];
@@ -53,6 +54,7 @@ cp_result cp_decode_status(const uint8_t *p, size_t len, cp_status *out)
     out->lost_lines = bw_get32(p + 24);
     out->crash_count = bw_get32(p + 28);
     out->newest_crash_seq = bw_get32(p + 32);
+    out->key_set = bw_get32(p + 36);
     return CP_OK;
 }
 
@@ -157,33 +159,72 @@ cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out)
     return CP_OK;
 }
 
-cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_count,
-                           unsigned manifest_error_count, cp_update *out)
+/* A message of type whose header (header bytes) holds a u16 text length T
+ * at length_at, followed by T printable ASCII bytes (0x20..0x7E), T <= max:
+ * the whole payload. *text_length gets T. */
+static cp_result check_text_message(const uint8_t *p, size_t len, uint8_t type, size_t header, size_t length_at,
+                                    uint16_t max, uint16_t *text_length)
 {
-    cp_result r = check_head(p, len, CP_TYPE_UPDATE);
+    cp_result r = check_head(p, len, type);
     if (r != CP_OK) {
         return r;
     }
-    if (len < CP_UPDATE_HEADER) {
+    if (len < header) {
         return CP_ERR_SHORT;
     }
-    uint16_t text_length = bw_get16(p + 22);
-    if (text_length > CP_UPDATE_TEXT_MAX) {
+    *text_length = bw_get16(p + length_at);
+    if (*text_length > max) {
         return CP_ERR_RANGE;
     }
-    if (len != CP_UPDATE_HEADER + (size_t)text_length) {
+    if (len != header + (size_t)*text_length) {
         return CP_ERR_LENGTH;
+    }
+    for (size_t i = header; i < len; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7E) {
+            return CP_ERR_RANGE;
+        }
+    }
+    return CP_OK;
+}
+
+cp_result cp_decode_keys_answer(const uint8_t *p, size_t len, cp_keys_answer *out)
+{
+    uint16_t text_length = 0;
+    cp_result r = check_text_message(p, len, CP_TYPE_KEYS_ANSWER, CP_KEYS_ANSWER_HEADER, 12, CP_KEYS_ANSWER_TEXT_MAX,
+                                     &text_length);
+    if (r != CP_OK) {
+        return r;
+    }
+    if (p[2] > 1 || p[3] != 0 || bw_get16(p + 14) != 0) {
+        return CP_ERR_RANGE;
+    }
+    *out = (cp_keys_answer){ .refused = p[2], .offered = bw_get32(p + 4), .held = bw_get32(p + 8),
+                             .text_length = text_length, .text = p + CP_KEYS_ANSWER_HEADER };
+    return CP_OK;
+}
+
+size_t cp_encode_key_set(const uint8_t *set, size_t len, uint8_t *out)
+{
+    memset(out, 0, CP_KEY_SET_HEADER);
+    out[0] = CP_VERSION;
+    out[1] = CP_TYPE_KEY_SET;
+    bw_put16(out + 2, (uint16_t)len);
+    memcpy(out + CP_KEY_SET_HEADER, set, len);
+    return CP_KEY_SET_HEADER + len;
+}
+
+cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_count,
+                           unsigned manifest_error_count, cp_update *out)
+{
+    uint16_t text_length = 0;
+    cp_result r = check_text_message(p, len, CP_TYPE_UPDATE, CP_UPDATE_HEADER, 22, CP_UPDATE_TEXT_MAX, &text_length);
+    if (r != CP_OK) {
+        return r;
     }
     uint32_t held = bw_get32(p + 12), size = bw_get32(p + 16);
     if (p[2] < CP_UPDATE_DOWNLOADING || p[2] > CP_UPDATE_STATE_MAX || p[3] >= engine_error_count
         || p[20] >= manifest_error_count || p[21] > 2 || held > size) {
         return CP_ERR_RANGE;
-    }
-    for (unsigned i = 0; i < text_length; i++) {
-        uint8_t c = p[CP_UPDATE_HEADER + i];
-        if (c < 0x20 || c > 0x7E) {
-            return CP_ERR_RANGE;
-        }
     }
     out->state = p[2];
     out->engine_error = p[3];

@@ -31,6 +31,13 @@
 #define CP_TYPE_MQTT_DOWN 0x85u
 #define CP_TYPE_DEBUG_UP 8u          /* §21.5 */
 #define CP_TYPE_DEBUG_DOWN 0x86u
+#define CP_TYPE_KEYS_ANSWER 9u       /* §13.5 */
+#define CP_TYPE_KEY_SET 0x87u
+#define CP_KEY_SET_HEADER 8u
+#define CP_KEY_SET_MIN 80u           /* a key set (§12.4) of 1 key */
+#define CP_KEY_SET_MAX 340u          /* of 4 keys */
+#define CP_KEYS_ANSWER_HEADER 16u
+#define CP_KEYS_ANSWER_TEXT_MAX 200u
 #define CP_DEBUG_HEADER 8u
 #define CP_DEBUG_MAX 512u            /* session bytes in one DEBUG message */
 
@@ -81,6 +88,7 @@ typedef struct cp_status {
     uint32_t boot_id, connection_id;
     uint32_t kernel_version, app_version;
     uint32_t uptime_s, lost_lines, crash_count, newest_crash_seq;
+    uint32_t key_set;          /* sequence of the key set held (§12.4; 0: none) */
 } cp_status;
 
 typedef struct cp_log_line {
@@ -140,6 +148,15 @@ typedef struct cp_update {
     uint16_t text_length;      /* <= CP_UPDATE_TEXT_MAX */
     const uint8_t *text;       /* printable ASCII in the payload; not terminated */
 } cp_update;
+
+/* KEYS_ANSWER (§13.5): the device's answer to a KEY_SET. */
+typedef struct cp_keys_answer {
+    uint8_t refused;           /* 0 taken, 1 refused */
+    uint32_t offered;          /* the offered set's sequence field */
+    uint32_t held;             /* the key-set sequence the device holds now */
+    uint16_t text_length;      /* <= CP_KEYS_ANSWER_TEXT_MAX; the refusal's reason */
+    const uint8_t *text;       /* printable ASCII in the payload; not terminated */
+} cp_keys_answer;
 
 typedef struct cp_deploy {
     uint32_t deployment_id, app_version, size, head_length;
@@ -220,7 +237,7 @@ typedef struct cp_mqtt_op {
 /* A short name for a result ("bad length", ...), for logs and counters. */
 const char *cp_result_text(cp_result r);
 
-/* Decodes a STATUS payload (exactly 40 bytes, state 0/1, reserved 0). */
+/* Decodes a STATUS payload (exactly 40 bytes, state 0/1). */
 cp_result cp_decode_status(const uint8_t *p, size_t len, cp_status *out);
 
 /* Decodes a LOG payload: count >= 1, every line <= 256 bytes, the lines fill
@@ -244,6 +261,14 @@ cp_result cp_decode_fetch(const uint8_t *p, size_t len, cp_fetch *out);
  * 0..2, bytes held <= size, text printable ASCII (0x20..0x7E). */
 cp_result cp_decode_update(const uint8_t *p, size_t len, unsigned engine_error_count,
                            unsigned manifest_error_count, cp_update *out);
+
+/* Decodes a KEYS_ANSWER payload: 16 + T bytes, T <= 200, outcome 0/1,
+ * reserved 0, text printable ASCII. */
+cp_result cp_decode_keys_answer(const uint8_t *p, size_t len, cp_keys_answer *out);
+
+/* Writes a KEY_SET message carrying set[0..len) (len CP_KEY_SET_MIN ..
+ * CP_KEY_SET_MAX) into out (CP_KEY_SET_HEADER + len bytes); returns its length. */
+size_t cp_encode_key_set(const uint8_t *set, size_t len, uint8_t *out);
 
 /* Writes a DEPLOY message (52 bytes). */
 void cp_encode_deploy(const cp_deploy *d, uint8_t out[CP_DEPLOY_SIZE]);

@@ -100,6 +100,18 @@ static const char *const migrations[] = {
     "  value BLOB NOT NULL,"
     "  updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY (kind, device, key));",
+    /* 3 -> 4: key sets (SPEC §12.4, §13.5): the ones pushed (fleet: the whole
+     * fleet's, else only devices whose key_set_target names it), and per
+     * device the sequence it holds, a set pushed to it alone and its last refusal */
+    "CREATE TABLE key_sets ("
+    "  sequence INTEGER PRIMARY KEY,"
+    "  record BLOB NOT NULL,"
+    "  key_ids TEXT NOT NULL,"
+    "  fleet INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "ALTER TABLE devices ADD COLUMN key_set INTEGER;"
+    "ALTER TABLE devices ADD COLUMN key_set_target INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE devices ADD COLUMN key_set_error TEXT;",
 };
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
 
@@ -277,7 +289,7 @@ bool store_device_exists(store *s, const char *id)
 #define DEVICE_COLUMNS                                                                                     \
     "id, registered_at, online, boot_id, connection_id, wake_reason, kernel_version, app_version, uptime_s, " \
     "device_lost_lines, crash_count, newest_crash_seq, last_seen, lost_lines, "                            \
-    "(SELECT COUNT(*) FROM crashes c WHERE c.device = devices.id), certificate"
+    "(SELECT COUNT(*) FROM crashes c WHERE c.device = devices.id), certificate, key_set, key_set_error"
 
 static json_t *column_or_null(sqlite3_stmt *st, int col)
 {
@@ -309,6 +321,10 @@ static json_t *device_row(sqlite3_stmt *st, bool with_certificate)
                           "last_seen_ms", column_or_null(st, 12),
                           "lost_lines", (json_int_t)sqlite3_column_int64(st, 13),
                           "crash_records", (json_int_t)sqlite3_column_int64(st, 14));
+    if (d != NULL) {
+        json_object_set_new(d, "key_set", column_or_null(st, 16));
+        json_object_set_new(d, "key_set_error", column_or_null(st, 17));
+    }
     if (d != NULL && with_certificate) {
         json_object_set_new(d, "certificate", json_string((const char *)sqlite3_column_text(st, 15)));
     }
@@ -372,7 +388,8 @@ bool store_apply_status(store *s, const char *id, const cp_status *status, int64
     if (status->online) {
         st = prepare(s, "UPDATE devices SET online = 1, boot_id = ?2, connection_id = ?3, wake_reason = ?4,"
                         " kernel_version = ?5, app_version = ?6, uptime_s = ?7, device_lost_lines = ?8,"
-                        " crash_count = ?9, newest_crash_seq = ?10, last_seen = ?11 WHERE id = ?1");
+                        " crash_count = ?9, newest_crash_seq = ?10, last_seen = ?11, key_set = ?12,"
+                        " key_set_error = CASE WHEN ?12 = key_set THEN key_set_error END WHERE id = ?1");
     } else {
         /* A will from an older connection changes nothing (§13.2). */
         st = prepare(s, "UPDATE devices SET online = 0, last_seen = ?11"
@@ -390,6 +407,7 @@ bool store_apply_status(store *s, const char *id, const cp_status *status, int64
             sqlite3_bind_int64(st, 8, status->lost_lines);
             sqlite3_bind_int64(st, 9, status->crash_count);
             sqlite3_bind_int64(st, 10, status->newest_crash_seq);
+            sqlite3_bind_int64(st, 12, status->key_set);
         }
         sqlite3_bind_int64(st, 11, now_ms);
         sqlite3_step(st);
@@ -1228,6 +1246,152 @@ json_t *store_appconfig_list_json(store *s, const char *kind, const char *device
         }
         sqlite3_finalize(st);
     }
+    pthread_mutex_unlock(&s->lock);
+    return list;
+}
+
+/* ---- key sets (SPEC §12.4, §13.5) ---- */
+
+/* The sequence of the set device should hold (lock held): the fleet's
+ * newest or one pushed to it alone, whichever is newer; 0 when none. */
+static int64_t wanted_key_set_locked(store *s, const char *device)
+{
+    return query_int(s, "SELECT MAX(COALESCE((SELECT MAX(sequence) FROM key_sets WHERE fleet = 1), 0),"
+                        " key_set_target) FROM devices WHERE id = ?", device, 0);
+}
+
+store_result store_key_set_add(store *s, uint32_t sequence, const uint8_t *record, size_t len, const char *key_ids,
+                               const char *device, int64_t now_ms, char *why, size_t why_size)
+{
+    pthread_mutex_lock(&s->lock);
+    store_result r = STORE_ERROR;
+    int64_t newest = device != NULL ? wanted_key_set_locked(s, device)
+                                    : query_int(s, "SELECT MAX(sequence) FROM key_sets WHERE fleet = 1", NULL, 0);
+    sqlite3_stmt *st = prepare(s, "SELECT record FROM key_sets WHERE sequence = ?");
+    bool held = false, same = false;
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, sequence);
+        held = sqlite3_step(st) == SQLITE_ROW;
+        same = held && (size_t)sqlite3_column_bytes(st, 0) == len && memcmp(sqlite3_column_blob(st, 0), record, len) == 0;
+        sqlite3_finalize(st);
+    }
+    if (held && !same) {
+        snprintf(why, why_size, "key set %u is stored already, with other keys or another signature",
+                 (unsigned)sequence);
+        r = STORE_CONFLICT;
+    } else if ((int64_t)sequence < newest) {
+        snprintf(why, why_size, "key set %u is older than key set %lld, which %s holds or is getting already",
+                 (unsigned)sequence, (long long)newest, device != NULL ? device : "the fleet");
+        r = STORE_CONFLICT;
+    } else if (exec(s, "BEGIN IMMEDIATE")) {
+        bool ok = true;
+        if (!held) {
+            st = prepare(s, "INSERT INTO key_sets (sequence, record, key_ids, fleet, created_at) VALUES (?, ?, ?, 0, ?)");
+            ok = st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, sequence);
+                sqlite3_bind_blob(st, 2, record, (int)len, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 3, key_ids, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(st, 4, now_ms);
+                ok = sqlite3_step(st) == SQLITE_DONE;
+                sqlite3_finalize(st);
+            }
+        }
+        st = ok ? prepare(s, device != NULL ? "UPDATE devices SET key_set_target = ?1 WHERE id = ?2"
+                                            : "UPDATE key_sets SET fleet = 1 WHERE sequence = ?1")
+                : NULL;
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, sequence);
+            if (device != NULL) {
+                sqlite3_bind_text(st, 2, device, -1, SQLITE_TRANSIENT);
+            }
+            ok = sqlite3_step(st) == SQLITE_DONE;
+            sqlite3_finalize(st);
+        }
+        ok = ok && exec(s, "COMMIT");
+        if (!ok) {
+            exec(s, "ROLLBACK");
+            snprintf(why, why_size, "the database could not store the key set");
+        }
+        r = !ok ? STORE_ERROR : held ? STORE_EXISTS : STORE_OK;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+bool store_key_set_due(store *s, const char *device, uint8_t *record, size_t *len, uint32_t *sequence)
+{
+    pthread_mutex_lock(&s->lock);
+    int64_t wanted = wanted_key_set_locked(s, device);
+    int64_t held = query_int(s, "SELECT key_set FROM devices WHERE id = ?", device, 0);
+    bool due = false;
+    sqlite3_stmt *st = wanted > held ? prepare(s, "SELECT record FROM key_sets WHERE sequence = ?") : NULL;
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, wanted);
+        if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) <= *len) {
+            *len = (size_t)sqlite3_column_bytes(st, 0);
+            memcpy(record, sqlite3_column_blob(st, 0), *len);
+            *sequence = (uint32_t)wanted;
+            due = true;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return due;
+}
+
+void store_apply_keys_answer(store *s, const char *device, const cp_keys_answer *answer)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = prepare(s, "UPDATE devices SET key_set = ?2, key_set_error = ?3 WHERE id = ?1");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, answer->held);
+        /* A repeat of a set held is refused as not newer: nothing went wrong. */
+        if (answer->refused && answer->held < answer->offered) {
+            sqlite3_bind_text(st, 3, (const char *)answer->text, answer->text_length, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_null(st, 3);
+        }
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* One stored key set as JSON (docs/API.md "Key set"), from a row of
+ * sequence, key_ids, fleet, created_at, targeted devices, devices holding it. */
+static json_t *key_set_row(sqlite3_stmt *st)
+{
+    json_error_t e;
+    json_t *ids = json_loads((const char *)sqlite3_column_text(st, 1), 0, &e);
+    return json_pack("{s:I, s:o, s:b, s:I, s:I, s:I}", "sequence", (json_int_t)sqlite3_column_int64(st, 0),
+                     "key_ids", ids != NULL ? ids : json_array(), "fleet", sqlite3_column_int(st, 2) != 0,
+                     "created_at_ms", (json_int_t)sqlite3_column_int64(st, 3),
+                     "devices_targeted", (json_int_t)sqlite3_column_int64(st, 4),
+                     "devices_holding", (json_int_t)sqlite3_column_int64(st, 5));
+}
+
+json_t *store_key_sets_json(store *s, int64_t sequence)
+{
+    pthread_mutex_lock(&s->lock);
+    json_t *list = json_array();
+    sqlite3_stmt *st = prepare(s, "SELECT sequence, key_ids, fleet, created_at,"
+                                  " CASE WHEN fleet = 1 THEN (SELECT COUNT(*) FROM devices)"
+                                  " ELSE (SELECT COUNT(*) FROM devices WHERE key_set_target = k.sequence) END,"
+                                  " (SELECT COUNT(*) FROM devices WHERE key_set >= k.sequence)"
+                                  " FROM key_sets k WHERE ?1 = 0 OR sequence = ?1 ORDER BY sequence DESC");
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, sequence);
+    }
+    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        json_t *k = key_set_row(st);
+        if (k != NULL) {
+            json_array_append_new(list, k);
+        }
+    }
+    sqlite3_finalize(st);
     pthread_mutex_unlock(&s->lock);
     return list;
 }

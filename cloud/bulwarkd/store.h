@@ -23,6 +23,7 @@ typedef enum store_result {
     STORE_EXISTS,
     STORE_NOT_FOUND,
     STORE_ERROR,
+    STORE_CONFLICT,
 } store_result;
 
 /* Opens (creating) the database at path and migrates it. NULL + reason on failure. */
@@ -141,5 +142,29 @@ store_result store_appconfig_get(store *s, const char *kind, const char *device,
 store_result store_appconfig_delete(store *s, const char *kind, const char *device, const char *key);
 /* [{key, updated_at[, value]}] by key; values only when with_values (config). */
 json_t *store_appconfig_list_json(store *s, const char *kind, const char *device, bool with_values);
+
+/* ---- key sets (docs/SPEC.md §12.4, §13.5; docs/API.md "Key sets") ----
+ * The record was checked (structure, fleet CA signature) by the caller. */
+
+/* Stores key set sequence (record[0..len), key_ids a JSON array text) as
+ * the fleet's (device NULL) or as the target of device alone. STORE_OK
+ * (new), STORE_EXISTS (the same record was stored before: the fleet or the
+ * device now wants it), STORE_CONFLICT (another record has this sequence,
+ * or a newer set is wanted already; why says which), STORE_ERROR. */
+store_result store_key_set_add(store *s, uint32_t sequence, const uint8_t *record, size_t len, const char *key_ids,
+                               const char *device, int64_t now_ms, char *why, size_t why_size);
+
+/* True when device should get a key set newer than the one it last said it
+ * holds: the record (at most *len bytes) into record, its length into *len
+ * and its sequence into *sequence. */
+bool store_key_set_due(store *s, const char *device, uint8_t *record, size_t *len, uint32_t *sequence);
+
+/* Applies a KEYS_ANSWER: the sequence held, and the refusal's reason unless
+ * the device holds the set offered (or a newer one) anyway. */
+void store_apply_keys_answer(store *s, const char *device, const cp_keys_answer *answer);
+
+/* The stored key sets as JSON (docs/API.md "Key set"), newest first; only
+ * the one of that sequence unless sequence is 0. */
+json_t *store_key_sets_json(store *s, int64_t sequence);
 
 #endif

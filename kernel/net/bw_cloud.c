@@ -6,16 +6,20 @@
  * so each kind has at most one message in flight and they stay in order:
  * crash records by sequence, log batches by line sequence. The status slot
  * is rebuilt for every session (it carries the connection ID), and nothing
- * else is published on a session before its STATUS. The update slot keeps
- * the latest report: a report made while one is in flight waits in
- * update_next and replaces it once it is acknowledged (or the session ends).
+ * else is published on a session before its STATUS. The update and keys
+ * slots keep the latest message (a "latest" slot): one made while another
+ * is in flight waits in its next buffer and replaces it once that is
+ * acknowledged (or the session ends).
  */
 #include <string.h>
 
 #include "bw_app_log.h"
+#include "bw_bytes.h"
 #include "bw_cloud.h"
 #include "bw_crash.h"
+#include "bw_credentials.h"
 #include "bw_debug_session.h"
+#include "bw_format.h"
 #include "bw_http_relay.h"
 #include "bw_kernel.h"
 #include "bw_network.h"
@@ -36,8 +40,18 @@ typedef struct slot {
 static uint8_t status_buf[BW_CLOUD_STATUS_SIZE];
 static uint8_t crash_buf[BW_CLOUD_CRASH_SIZE];
 static uint8_t log_buf[BW_CLOUD_LOG_MAX];
+/* A slot that keeps only the newest message: next holds one made while the
+ * slot's own is in flight (next_len 0: none). */
+typedef struct latest {
+    slot s;
+    uint8_t *next;
+    size_t next_len;
+} latest;
+
 static uint8_t update_buf[BW_CLOUD_UPDATE_MAX];
 static uint8_t update_next[BW_CLOUD_UPDATE_MAX];   /* a newer report while one is in flight */
+static uint8_t keys_buf[BW_CLOUD_KEYS_ANSWER_MAX];
+static uint8_t keys_next[BW_CLOUD_KEYS_ANSWER_MAX];
 static uint8_t debug_up[BW_CLOUD_DEBUG_HEADER + BW_DEBUG_WIRE_MAX];   /* the session's answer (§21.5) */
 
 static struct {
@@ -51,14 +65,16 @@ static struct {
     slot status;
     slot crash;
     slot log;
-    slot update;
-    size_t update_next_len;       /* 0: no newer report waiting */
+    latest update;
+    latest keys;                  /* KEYS_ANSWER (§13.5) */
+    bw_cloud_key_set_fn take_key_set;
     uint32_t crash_after;         /* crash records up to this sequence are settled */
     uint32_t crash_in_slot;       /* the sequence of the record in the crash slot */
     uint32_t log_lines_in_slot;
     bool status_out;              /* this session's STATUS has been published */
     uint32_t status_app_version;  /* what the last STATUS said: a change is sent again */
     uint8_t status_wake_reason;
+    uint32_t status_key_set;
     bool time_pending;            /* no TIME yet since it was */
     uint64_t status_sent_us;      /* when it was published */
     size_t debug_up_len;          /* 0: no debug answer waiting */
@@ -88,27 +104,68 @@ static void status_payload(bool online, uint32_t connection_id, uint8_t out[BW_C
         .log_lines_lost = bw_app_log_lost(),
         .crashes_since_boot = bw_crash_count(),
         .newest_crash_sequence = bw_crash_last(&newest, &previous_boot) ? newest.sequence : 0u,
+        .key_set = bw_credentials_key_set(),
     };
     bw_cloud_encode_status(&status, out);
     if (online) {
         c.status_app_version = status.app_version;
         c.status_wake_reason = status.wake_reason;
+        c.status_key_set = status.key_set;
     }
 }
 
-/* Has the app changed (an install, a rollback, a restart) since the STATUS
- * this session sent? The cloud's view of the device is then stale. */
+/* Has the app changed (an install, a rollback, a restart), or the key set,
+ * since the STATUS this session sent? The cloud's view is then stale. */
 static bool status_stale(void)
 {
-    return app_version() != c.status_app_version || (uint8_t)bw_kernel_wake_reason() != c.status_wake_reason;
+    return app_version() != c.status_app_version || (uint8_t)bw_kernel_wake_reason() != c.status_wake_reason
+           || bw_credentials_key_set() != c.status_key_set;
 }
 
-/* A newer report waited while one was in flight: it takes the slot. */
-static void take_next_update(void)
+/* Puts a message of len bytes into l: at once unless its slot is in flight,
+ * then as the next one (replacing a next one not sent). */
+static void latest_put(latest *l, const uint8_t *msg, size_t len)
 {
-    memcpy(update_buf, update_next, c.update_next_len);
-    c.update.len = c.update_next_len;
-    c.update_next_len = 0;
+    if (l->s.state == SLOT_SENT) {
+        memcpy(l->next, msg, len);
+        l->next_len = len;
+        return;
+    }
+    memcpy(l->s.buf, msg, len);
+    l->s.len = len;
+    l->s.state = SLOT_READY;
+}
+
+/* The slot's message is settled (acknowledged) or back to READY (session
+ * lost): a newer one waiting takes its place. */
+static void latest_take_next(latest *l)
+{
+    if (l->next_len == 0) {
+        return;
+    }
+    memcpy(l->s.buf, l->next, l->next_len);
+    l->s.len = l->next_len;
+    l->s.state = SLOT_READY;
+    l->next_len = 0;
+}
+
+static void latest_disconnected(latest *l)
+{
+    if (l->s.state == SLOT_SENT) {
+        l->s.state = SLOT_READY;
+    }
+    latest_take_next(l);   /* newer than the one that was in flight */
+}
+
+/* true (and settled) if id is the PUBACK of l's message in flight. */
+static bool latest_acked(latest *l, uint16_t id)
+{
+    if (l->s.state != SLOT_SENT || l->s.id != id) {
+        return false;
+    }
+    l->s.state = SLOT_EMPTY;
+    latest_take_next(l);
+    return true;
 }
 
 void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_id,
@@ -121,7 +178,8 @@ void bw_cloud_init(const char device_id[BW_CLOUD_DEVICE_ID_LEN], uint32_t boot_i
     c.status = (slot){ .buf = status_buf, .suffix = "up/status" };
     c.crash = (slot){ .buf = crash_buf, .suffix = "up/crash" };
     c.log = (slot){ .buf = log_buf, .suffix = "up/log" };
-    c.update = (slot){ .buf = update_buf, .suffix = "up/update" };
+    c.update = (latest){ .s = { .buf = update_buf, .suffix = "up/update" }, .next = update_next };
+    c.keys = (latest){ .s = { .buf = keys_buf, .suffix = "up/keys" }, .next = keys_next };
     bw_crash_record newest;
     bool previous_boot = false;
     if (bw_crash_last(&newest, &previous_boot) && newest.sequence > BW_CLOUD_CRASH_BACKLOG) {
@@ -164,12 +222,8 @@ void bw_cloud_disconnected(void)
     if (c.log.state == SLOT_SENT) {
         c.log.state = SLOT_READY;
     }
-    if (c.update.state == SLOT_SENT) {
-        c.update.state = SLOT_READY;
-    }
-    if (c.update_next_len > 0) {   /* newer than the one that was in flight */
-        take_next_update();
-    }
+    latest_disconnected(&c.update);
+    latest_disconnected(&c.keys);
     c.status_out = false;
     c.time_pending = false;
     bw_ota_disconnected();
@@ -211,17 +265,36 @@ static bw_err publish_mqtt(const uint8_t *payload, size_t len)
 
 void bw_cloud_report_update(const bw_cloud_update *update, const char *text)
 {
-    if (c.update.state == SLOT_SENT) {
-        c.update_next_len = bw_cloud_encode_update(update, text, update_next);
-        return;
-    }
-    c.update.len = bw_cloud_encode_update(update, text, update_buf);
-    c.update.state = SLOT_READY;
+    uint8_t msg[BW_CLOUD_UPDATE_MAX];
+    latest_put(&c.update, msg, bw_cloud_encode_update(update, text, msg));
 }
 
 bool bw_cloud_update_in_flight(void)
 {
-    return c.online && (c.update.state != SLOT_EMPTY || c.update_next_len > 0);
+    return c.online && (c.update.s.state != SLOT_EMPTY || c.update.next_len > 0);
+}
+
+void bw_cloud_set_key_set_taker(bw_cloud_key_set_fn take)
+{
+    c.take_key_set = take;
+}
+
+/* KEY_SET (§13.5): the taker judges the set as for the local link; the
+ * answer (taken or why not, and the sequence held) goes on up/keys. */
+static void key_set_offered(const bw_cloud_down *down)
+{
+    char reason[BW_CLOUD_KEYS_ANSWER_TEXT_MAX + 1] = "";
+    bw_err err = BW_E_UNAVAILABLE;
+    if (c.take_key_set != NULL) {
+        err = c.take_key_set(down->key_set.data, down->key_set.length, reason, sizeof reason);
+    } else {
+        bw_format(reason, sizeof reason, "this kernel takes no key sets from the cloud");
+    }
+    bw_cloud_keys_answer answer = { .taken = err == BW_OK, .offered = bw_get32(down->key_set.data + 8),
+                                    .held = bw_credentials_key_set() };
+    uint8_t msg[BW_CLOUD_KEYS_ANSWER_MAX];
+    latest_put(&c.keys, msg, bw_cloud_encode_keys_answer(&answer, answer.taken ? NULL : reason, msg));
+    c.counters.key_sets++;
 }
 
 /* Fills the crash slot with the next unsettled record, if any. */
@@ -317,7 +390,7 @@ void bw_cloud_pump(uint64_t now_us)
             bw_ota_connected(now_us / 1000u);
         }
     }
-    if (!send(&c.update)) {
+    if (!send(&c.update.s) || !send(&c.keys.s)) {
         return;
     }
     if (c.debug_up_len > 0 && publish_qos0("up/debug", debug_up, c.debug_up_len) != BW_E_FULL) {
@@ -348,14 +421,9 @@ void bw_cloud_acked(uint16_t id)
     } else if (c.log.state == SLOT_SENT && c.log.id == id) {
         c.log.state = SLOT_EMPTY;
         c.counters.log_lines_sent += c.log_lines_in_slot;
-    } else if (c.update.state == SLOT_SENT && c.update.id == id) {
-        c.update.state = SLOT_EMPTY;
+    } else if (latest_acked(&c.update, id)) {
         c.counters.updates_sent++;
-        if (c.update_next_len > 0) {
-            take_next_update();
-            c.update.state = SLOT_READY;
-        }
-    } else {
+    } else if (!latest_acked(&c.keys, id)) {
         return;
     }
     c.counters.acked++;
@@ -409,6 +477,7 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         { "down/config", BW_CLOUD_TYPE_CONFIG_RESPONSE },
         { "down/mqtt", BW_CLOUD_TYPE_MQTT_DOWN },
         { "down/debug", BW_CLOUD_TYPE_DEBUG_DOWN },
+        { "down/keys", BW_CLOUD_TYPE_KEY_SET },
     };
     bw_cloud_down down;
     uint8_t type = 0;
@@ -429,6 +498,8 @@ void bw_cloud_received(const char *topic, const uint8_t *payload, size_t len, ui
         bw_mqtt_relay_received(&down.http);
     } else if (type == BW_CLOUD_TYPE_DEBUG_DOWN) {
         debug_exchange(&down, now_us);
+    } else if (type == BW_CLOUD_TYPE_KEY_SET) {
+        key_set_offered(&down);
     } else {
         bw_ota_chunk(&down.chunk, now_us / 1000u);
     }

@@ -11,7 +11,9 @@
  * request pieces (bw_http_relay.h, §16) go at QoS 0 on bw/D/up/http and
  * HTTP_RESPONSE pieces from bw/D/down/http go to the relay; DEBUG_DOWN from
  * bw/D/down/debug goes to the debug session (bw_debug_session.h) and its
- * answer back at QoS 0 on bw/D/up/debug. It does
+ * answer back at QoS 0 on bw/D/up/debug. A KEY_SET from bw/D/down/keys
+ * goes to the key-set taker and its answer, the latest only, at QoS 1 on
+ * bw/D/up/keys (§13.5). It does
  * not own the connection: the caller says when a session is up or gone and
  * hands it the publish function of that session. Kernel loop only.
  */
@@ -83,6 +85,15 @@ bw_err bw_cloud_fetch(const uint8_t *payload, size_t len);
  * and one reported while another is in flight waits for its PUBACK. */
 void bw_cloud_report_update(const bw_cloud_update *update, const char *text);
 
+/* Takes a key set (docs/SPEC.md §12.4) as the local link's KEYS does:
+ * BW_OK when it is held from now on, else an error and one line in reason
+ * (nothing changed). */
+typedef bw_err (*bw_cloud_key_set_fn)(const uint8_t *set, size_t len, char *reason, size_t size);
+
+/* Sets who judges a KEY_SET (after bw_cloud_init); without one every
+ * KEY_SET is answered refused. */
+void bw_cloud_set_key_set_taker(bw_cloud_key_set_fn take);
+
 /* OTA: true while a session is up and an UPDATE report has not been
  * acknowledged yet (waiting or in flight). */
 bool bw_cloud_update_in_flight(void);
@@ -97,6 +108,7 @@ typedef struct bw_cloud_counters {
     uint32_t time_sets;
     uint32_t debug_exchanges;    /* DEBUG_DOWN handed to the debug session (§21.5) */
     uint32_t debug_unsent;       /* answers replaced before they could go */
+    uint32_t key_sets;           /* KEY_SETs judged (taken or refused) */
 } bw_cloud_counters;
 
 /* What the cloud layer has done since bw_cloud_init. */

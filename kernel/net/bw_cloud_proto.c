@@ -23,6 +23,7 @@ void bw_cloud_encode_status(const bw_cloud_status *status, uint8_t out[BW_CLOUD_
     bw_put32(out + 24, status->log_lines_lost);
     bw_put32(out + 28, status->crashes_since_boot);
     bw_put32(out + 32, status->newest_crash_sequence);
+    bw_put32(out + 36, status->key_set);
 }
 
 void bw_cloud_encode_crash(uint32_t boot_id, const uint8_t record[BW_CLOUD_CRASH_RECORD],
@@ -173,6 +174,38 @@ void bw_cloud_encode_debug_up(uint32_t exchange, uint16_t length, uint8_t out[BW
     bw_put32(out + 4, exchange);
 }
 
+/* KEY_SET (§13.5): 8 + N bytes, N a key set's possible length, reserved 0. */
+static bw_err decode_key_set(const uint8_t *payload, size_t len, bw_cloud_down *out)
+{
+    if (len < BW_CLOUD_KEY_SET_HEADER || len != BW_CLOUD_KEY_SET_HEADER + (size_t)bw_get16(payload + 2)) {
+        return BW_E_SIZE;
+    }
+    uint16_t n = bw_get16(payload + 2);
+    if (n < BW_CLOUD_KEY_SET_MIN || n > BW_CLOUD_KEY_SET_MAX || bw_get32(payload + 4) != 0) {
+        return BW_E_INVALID;
+    }
+    *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_KEY_SET };
+    out->key_set.length = n;
+    out->key_set.data = payload + BW_CLOUD_KEY_SET_HEADER;
+    return BW_OK;
+}
+
+size_t bw_cloud_encode_keys_answer(const bw_cloud_keys_answer *answer, const char *text,
+                                   uint8_t out[BW_CLOUD_KEYS_ANSWER_MAX])
+{
+    size_t n = text != NULL ? strlen(text) : 0;
+    n = n < BW_CLOUD_KEYS_ANSWER_TEXT_MAX ? n : BW_CLOUD_KEYS_ANSWER_TEXT_MAX;
+    memset(out, 0, BW_CLOUD_KEYS_ANSWER_HEADER);
+    out[0] = BW_CLOUD_VERSION;
+    out[1] = BW_CLOUD_TYPE_KEYS_ANSWER;
+    out[2] = answer->taken ? 0u : 1u;
+    bw_put32(out + 4, answer->offered);
+    bw_put32(out + 8, answer->held);
+    bw_put16(out + 12, (uint16_t)n);
+    memcpy(out + BW_CLOUD_KEYS_ANSWER_HEADER, text != NULL ? text : "", n);
+    return BW_CLOUD_KEYS_ANSWER_HEADER + n;
+}
+
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out)
 {
     if (len < 2) {
@@ -193,6 +226,9 @@ bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *o
     }
     if (payload[1] == BW_CLOUD_TYPE_DEBUG_DOWN) {
         return decode_debug(payload, len, out);
+    }
+    if (payload[1] == BW_CLOUD_TYPE_KEY_SET) {
+        return decode_key_set(payload, len, out);
     }
     if (payload[1] != BW_CLOUD_TYPE_TIME) {
         return BW_E_INVALID;

@@ -30,6 +30,8 @@
 #define BW_CLOUD_TYPE_MQTT_DOWN     0x85u
 #define BW_CLOUD_TYPE_DEBUG_UP      8u     /* §21.5: session bytes, opaque to the cloud */
 #define BW_CLOUD_TYPE_DEBUG_DOWN    0x86u
+#define BW_CLOUD_TYPE_KEYS_ANSWER   9u     /* §13.5: the device's answer to a KEY_SET */
+#define BW_CLOUD_TYPE_KEY_SET       0x87u
 
 #define BW_CLOUD_STATUS_SIZE      40u
 #define BW_CLOUD_LOG_HEADER       12u
@@ -55,6 +57,12 @@
 #define BW_CLOUD_HTTP_PIECE_MAX   1792u    /* stream bytes in one piece */
 #define BW_CLOUD_DEBUG_HEADER     8u       /* §21.5: version, type, u16 L, u32 exchange ID */
 #define BW_CLOUD_DEBUG_MAX        512u     /* session bytes in one DEBUG message (BW_DEBUG_WIRE_MAX) */
+#define BW_CLOUD_KEY_SET_HEADER   8u       /* §13.5: version, type, u16 N, u32 0 */
+#define BW_CLOUD_KEY_SET_MIN      80u      /* a key set of 1 key (§12.4) */
+#define BW_CLOUD_KEY_SET_MAX      340u     /* of 4 keys */
+#define BW_CLOUD_KEYS_ANSWER_HEADER 16u
+#define BW_CLOUD_KEYS_ANSWER_TEXT_MAX 200u
+#define BW_CLOUD_KEYS_ANSWER_MAX  (BW_CLOUD_KEYS_ANSWER_HEADER + BW_CLOUD_KEYS_ANSWER_TEXT_MAX)
 
 typedef struct bw_cloud_status {
     bool online;
@@ -67,6 +75,7 @@ typedef struct bw_cloud_status {
     uint32_t log_lines_lost;
     uint32_t crashes_since_boot;
     uint32_t newest_crash_sequence;
+    uint32_t key_set;        /* sequence of the key set held (§12.4; 0: none) */
 } bw_cloud_status;
 
 /* Writes STATUS into out (BW_CLOUD_STATUS_SIZE bytes). */
@@ -144,6 +153,10 @@ typedef struct bw_cloud_down {
         uint16_t length;      /* 1 .. BW_CLOUD_DEBUG_MAX */
         const uint8_t *data;  /* into the payload */
     } debug;                  /* DEBUG_DOWN */
+    struct {
+        uint16_t length;      /* BW_CLOUD_KEY_SET_MIN .. BW_CLOUD_KEY_SET_MAX */
+        const uint8_t *data;  /* into the payload; the record itself is the taker's to judge */
+    } key_set;                /* KEY_SET */
 } bw_cloud_down;
 
 /* Decodes a payload received on a bw/D/down/ topic. BW_E_VERSION for another
@@ -154,7 +167,8 @@ typedef struct bw_cloud_down {
  * or MQTT_DOWN piece with request ID 0, length 0 or above BW_CLOUD_HTTP_PIECE_MAX, or
  * passing its stream's end), BW_E_SIZE for a length its type does not have
  * (a CHUNK or an HTTP_RESPONSE: exactly 16 + its length; a DEBUG_DOWN:
- * exactly 8 + L, L 1 .. BW_CLOUD_DEBUG_MAX, exchange ID not 0). */
+ * exactly 8 + L, L 1 .. BW_CLOUD_DEBUG_MAX, exchange ID not 0; a KEY_SET:
+ * exactly 8 + N, N BW_CLOUD_KEY_SET_MIN .. _MAX, reserved word 0). */
 bw_err bw_cloud_decode_down(const uint8_t *payload, size_t len, bw_cloud_down *out);
 
 /* Writes an HTTP_REQUEST piece's header (BW_CLOUD_HTTP_HEADER bytes) for
@@ -171,6 +185,19 @@ void bw_cloud_encode_debug_up(uint32_t exchange, uint16_t length, uint8_t out[BW
 /* Writes FETCH (BW_CLOUD_FETCH_SIZE bytes) for length bytes at offset. */
 void bw_cloud_encode_fetch(uint32_t deployment_id, uint32_t offset, uint16_t length,
                            uint8_t out[BW_CLOUD_FETCH_SIZE]);
+
+/* KEYS_ANSWER (§13.5): whether the key set offered was taken, and the
+ * key-set sequence held afterwards. */
+typedef struct bw_cloud_keys_answer {
+    bool taken;
+    uint32_t offered;        /* the offered set's sequence field, as sent */
+    uint32_t held;
+} bw_cloud_keys_answer;
+
+/* Writes KEYS_ANSWER with text (its first BW_CLOUD_KEYS_ANSWER_TEXT_MAX
+ * bytes; NULL: none) into out; returns the payload length. */
+size_t bw_cloud_encode_keys_answer(const bw_cloud_keys_answer *answer, const char *text,
+                                   uint8_t out[BW_CLOUD_KEYS_ANSWER_MAX]);
 
 /* UPDATE states (§15). */
 typedef enum bw_cloud_update_state {

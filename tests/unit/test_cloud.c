@@ -10,7 +10,11 @@
  *  - TIME on the device's down topic sets the wall time; anything else is
  *    counted and ignored;
  *  - an app restart (a new wake reason, or version) sends STATUS again on
- *    the same session, once.
+ *    the same session, once;
+ *  - a KEY_SET (§13.5) goes whole to the key-set taker and its answer to
+ *    up/keys; a bad envelope never reaches the taker; answers made while one
+ *    is in flight keep only the latest, sent after the PUBACK, and one lost
+ *    with its session is sent again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -244,6 +248,84 @@ static void status_again_when_the_app_changes(void **state)
     assert_int_equal(sent_count, 2);                    /* once */
 }
 
+static unsigned takes;
+static size_t taken_len;
+
+/* Takes the first set, refuses every later one as a device holding it would. */
+static bw_err fake_taker(const uint8_t *set, size_t len, char *reason, size_t size)
+{
+    taken_len = len;
+    if (takes++ == 0) {
+        return BW_OK;
+    }
+    snprintf(reason, size, "key set %u is not newer than the one held (%u)", (unsigned)u32_at(set + 8),
+             (unsigned)u32_at(set + 8));
+    return BW_E_INVALID;
+}
+
+static void key_set_message(uint8_t *msg, uint16_t n, uint32_t sequence)
+{
+    memset(msg, 0, BW_CLOUD_KEY_SET_HEADER + n);
+    msg[0] = 1;
+    msg[1] = BW_CLOUD_TYPE_KEY_SET;
+    msg[2] = (uint8_t)n;
+    msg[3] = (uint8_t)(n >> 8);
+    for (int i = 0; i < 4; i++) {
+        msg[BW_CLOUD_KEY_SET_HEADER + 8 + i] = (uint8_t)(sequence >> (8 * i));
+    }
+}
+
+static void key_sets_judged_and_answered(void **state)
+{
+    (void)state;
+    takes = 0;
+    bw_cloud_set_key_set_taker(fake_taker);
+    bw_cloud_connected(6, record_publish, NULL);
+    bw_cloud_pump(1000000);
+    bw_cloud_acked(log_of[0].id);                       /* STATUS */
+    uint8_t msg[BW_CLOUD_KEY_SET_HEADER + BW_CLOUD_KEY_SET_MAX];
+    key_set_message(msg, 80, 3);
+    bw_cloud_received("bw/" ID "/down/keys", msg, 8 + 79, 1100000);            /* N disagrees */
+    bw_cloud_received("bw/" ID "/down/keys", msg, 8 + 80, 1100000);            /* taken */
+    bw_cloud_received("bw/" ID "/down/deploy", msg, 8 + 80, 1100000);          /* not its topic */
+    assert_int_equal(bw_cloud_stats()->bad_messages, 2);
+    assert_int_equal(takes, 1);
+    assert_int_equal(taken_len, 80);
+    bw_cloud_pump(1200000);
+    assert_int_equal(sent_count, 2);
+    assert_string_equal(log_of[1].topic, "bw/" ID "/up/keys");
+    assert_int_equal(log_of[1].len, BW_CLOUD_KEYS_ANSWER_HEADER);
+    assert_int_equal(log_of[1].payload[1], BW_CLOUD_TYPE_KEYS_ANSWER);
+    assert_int_equal(log_of[1].payload[2], 0);          /* taken */
+    assert_int_equal(u32_at(log_of[1].payload + 4), 3u);
+
+    /* Two repeats while the answer is in flight: the latest waits for its PUBACK. */
+    key_set_message(msg, 145, 4);
+    bw_cloud_received("bw/" ID "/down/keys", msg, 8 + 145, 1300000);
+    key_set_message(msg, 145, 5);
+    bw_cloud_received("bw/" ID "/down/keys", msg, 8 + 145, 1300000);
+    assert_int_equal(takes, 3);
+    bw_cloud_pump(1400000);
+    assert_int_equal(sent_count, 2);
+    bw_cloud_acked(log_of[1].id);
+    bw_cloud_pump(1500000);
+    assert_int_equal(sent_count, 3);
+    assert_int_equal(log_of[2].payload[2], 1);          /* refused, with its reason */
+    assert_int_equal(u32_at(log_of[2].payload + 4), 5u);
+    const char *why = "key set 5 is not newer than the one held (5)";
+    assert_int_equal(log_of[2].len, BW_CLOUD_KEYS_ANSWER_HEADER + strlen(why));
+    assert_memory_equal(log_of[2].payload + BW_CLOUD_KEYS_ANSWER_HEADER, why, strlen(why));
+
+    /* Lost with its session: sent again, byte for byte, after the next STATUS. */
+    bw_cloud_disconnected();
+    bw_cloud_connected(7, record_publish, NULL);
+    bw_cloud_pump(2000000);
+    assert_int_equal(sent_count, 5);
+    assert_string_equal(log_of[4].topic, "bw/" ID "/up/keys");
+    assert_memory_equal(log_of[4].payload, log_of[2].payload, log_of[2].len);
+    bw_cloud_set_key_set_taker(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lines_linger_to_share_a_batch, setup, test_teardown),
         cmocka_unit_test_setup_teardown(time_from_the_cloud, setup, test_teardown),
         cmocka_unit_test_setup_teardown(status_again_when_the_app_changes, setup, test_teardown),
+        cmocka_unit_test_setup_teardown(key_sets_judged_and_answered, setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
