@@ -76,8 +76,12 @@ if [ -x "$cli" ]; then
   keys=$q/kernel-keys
   next=$("$cli" bundle inspect --json "$q/kernel/bulwark-kernel.signed" \
     | python3 -c 'import json, sys; v = json.load(sys.stdin)["version_number"]; print(f"{v >> 24}.{((v >> 16) & 255) + 1}.0")')
+  # Signed at the build kernel's own signing time: the same bytes on every run
+  # (the signature is deterministic, RFC 6979), so the same figure.
+  at=$(python3 -c 'import struct, sys; print(struct.unpack_from("<I", open(sys.argv[1], "rb").read(24), 20)[0])' \
+    "$q/kernel/bulwark-kernel.signed")
   "$cli" kernel sign "$q/kernel/bulwark-kernel.bin" --key "$keys/signer.key" --cert "$keys/signer.crt" \
-    --root "$keys/root.pub" --version "$next" -o "$work/next.signed" >/dev/null
+    --root "$keys/root.pub" --version "$next" --signed-at "$at" -o "$work/next.signed" >/dev/null
   "$top/emu/bulwark-emu" image create --out "$work/swap.bin" --kernel "$q/kernel/bulwark-kernel.signed" \
     --app "$q/tests/bench/bench_app.elf" --stage-kernel "$work/next.signed" >/dev/null
   "$top/emu/bulwark-emu" run --image "$work/swap.bin" --boot "$q/boot/bulwark-boot.elf" \
