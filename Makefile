@@ -42,7 +42,8 @@ qemu-an505: setup
 	@cmake --build $(BUILD)/qemu-an505 -j$(JOBS)
 
 stm32u585: setup
-	@cmake -S . -B $(BUILD)/stm32u585 -DBULWARK_TARGET=stm32u585 $(CROSS) $(FREERTOS) >/dev/null
+	@cmake -S . -B $(BUILD)/stm32u585 -DBULWARK_TARGET=stm32u585 $(CROSS) $(FREERTOS) \
+	    -DBW_HOST_TOOLS_DIR=$(abspath $(BUILD))/host >/dev/null
 	@cmake --build $(BUILD)/stm32u585 -j$(JOBS)
 
 demo: host qemu-an505

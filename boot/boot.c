@@ -80,14 +80,22 @@ void bw_flash_count(const bw_flash_partition *p, uint32_t erased, uint32_t progr
 
 /* bw_kslots's verify: §19.3 checks 1-6 of the kernel in area (ctx: the
  * boot_kernel_areas), read in place; 0 or a bw_seal_error. */
+/* The system-call gate runs in secure state: where the board's map puts it
+ * outside the kernel slot (STM32U585: the original Microvisor's last flash
+ * page), the seal's hash covers its region after the image (SPEC §19.2). */
+#define GATE_IN_SLOT (BOARD_GATE_BASE >= BOARD_KERNEL_SLOT_BASE \
+                      && BOARD_GATE_BASE + BOARD_GATE_SIZE <= BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE)
+#define GATE_EXTENT_SIZE (GATE_IN_SLOT ? 0u : BOARD_GATE_SIZE)
+
 static int verify_area(void *ctx, const bw_flash_partition *area, uint32_t floor, uint32_t *version)
 {
     const boot_kernel_areas *areas = ctx;
     const uint8_t *base = (const uint8_t *)(areas->mapped + area->offset);
     bw_seal seal;
     bw_seal_error err = bw_seal_verify(base + BOARD_KERNEL_SLOT_SIZE, area->size - BOARD_KERNEL_SLOT_SIZE,
-                                       base, BOARD_KERNEL_SLOT_SIZE, BOARD_BUNDLE_ID,
-                                       boot_port_root_hash(), floor, &seal);
+                                       base, BOARD_KERNEL_SLOT_SIZE, (const uint8_t *)BOARD_GATE_BASE,
+                                       GATE_EXTENT_SIZE, BOARD_BUNDLE_ID, boot_port_root_hash(), floor,
+                                       &seal);
     if (err == BW_SEAL_OK) {
         *version = seal.version;
     }

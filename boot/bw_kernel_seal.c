@@ -342,6 +342,25 @@ int bw_seal_sha256(const uint8_t *data, size_t len, uint8_t hash[BW_SEAL_HASH_SI
     return mbedtls_sha256(data, len, hash, 0);
 }
 
+int bw_seal_image_hash(const uint8_t *image, size_t image_size, const uint8_t *gate, size_t gate_len,
+                       uint8_t hash[BW_SEAL_HASH_SIZE])
+{
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    int rc = mbedtls_sha256_starts(&sha, 0);
+    if (rc == 0) {
+        rc = mbedtls_sha256_update(&sha, image, image_size);
+    }
+    if (rc == 0 && gate_len != 0) {
+        rc = mbedtls_sha256_update(&sha, gate, gate_len);
+    }
+    if (rc == 0) {
+        rc = mbedtls_sha256_finish(&sha, hash);
+    }
+    mbedtls_sha256_free(&sha);
+    return rc;
+}
+
 void bw_seal_signed_hash(const uint8_t head[BW_SEAL_SIGNED_SIZE], uint8_t hash[BW_SEAL_HASH_SIZE])
 {
     mbedtls_sha256_context sha;
@@ -388,7 +407,7 @@ bw_seal_error bw_seal_check_chain(const bw_seal *seal, const uint8_t root_hash[B
 }
 
 bw_seal_error bw_seal_verify(const uint8_t *area, size_t area_size, const uint8_t *image,
-                             size_t slot_size, uint16_t board,
+                             size_t slot_size, const uint8_t *gate, size_t gate_len, uint16_t board,
                              const uint8_t root_hash[BW_SEAL_HASH_SIZE], uint32_t floor,
                              bw_seal *seal)
 {
@@ -400,7 +419,7 @@ bw_seal_error bw_seal_verify(const uint8_t *area, size_t area_size, const uint8_
         err = BW_SEAL_E_ROLLBACK;
     }
     uint8_t hash[BW_SEAL_HASH_SIZE];
-    if (err == BW_SEAL_OK && (bw_seal_sha256(image, seal->image_size, hash) != 0
+    if (err == BW_SEAL_OK && (bw_seal_image_hash(image, seal->image_size, gate, gate_len, hash) != 0
                               || memcmp(hash, seal->image_hash, BW_SEAL_HASH_SIZE) != 0)) {
         err = BW_SEAL_E_TAMPERED;
     }

@@ -89,14 +89,21 @@ bw_seal_error bw_seal_cert_parse(const uint8_t *der, size_t len, bw_seal_cert *c
 bw_seal_error bw_seal_check_chain(const bw_seal *seal, const uint8_t root_hash[BW_SEAL_HASH_SIZE]);
 
 /* Every check of SPEC §19.3 in order, with the image at image (at least
- * slot_size readable bytes) and floor the anti-rollback counter. */
+ * slot_size readable bytes), the board's gate extent (gate_len bytes at gate,
+ * hashed after the image; 0 where the gate lies inside the slot, §19.2) and
+ * floor the anti-rollback counter. */
 bw_seal_error bw_seal_verify(const uint8_t *area, size_t area_size, const uint8_t *image,
-                             size_t slot_size, uint16_t board,
+                             size_t slot_size, const uint8_t *gate, size_t gate_len, uint16_t board,
                              const uint8_t root_hash[BW_SEAL_HASH_SIZE], uint32_t floor,
                              bw_seal *seal);
 
 /* SHA-256 of the signed message of a seal head (for the signer). */
 void bw_seal_signed_hash(const uint8_t head[BW_SEAL_SIGNED_SIZE], uint8_t hash[BW_SEAL_HASH_SIZE]);
+
+/* The sealed hash of a kernel: SHA-256 of the image's bytes, then the gate
+ * extent's (none when gate_len is 0). 0 on success. */
+int bw_seal_image_hash(const uint8_t *image, size_t image_size, const uint8_t *gate, size_t gate_len,
+                       uint8_t hash[BW_SEAL_HASH_SIZE]);
 
 /* SHA-256 of len bytes (0 on success). */
 int bw_seal_sha256(const uint8_t *data, size_t len, uint8_t hash[BW_SEAL_HASH_SIZE]);

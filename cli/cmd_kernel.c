@@ -18,10 +18,10 @@
 #include "lib_kernel_image.h"
 #include "mbedtls/x509_crt.h"
 
-enum { OPT_KEY = 256, OPT_CERT, OPT_ROOT, OPT_VERSION, OPT_BOARD, OPT_FORCE, OPT_SIGNED_AT };
+enum { OPT_KEY = 256, OPT_CERT, OPT_ROOT, OPT_VERSION, OPT_BOARD, OPT_FORCE, OPT_SIGNED_AT, OPT_GATE };
 
 typedef struct sign_args {
-    const char *image, *key, *cert, *root, *out, *board;
+    const char *image, *key, *cert, *root, *out, *board, *gate;
     uint32_t version, signed_at;
     bool have_version, force;
 } sign_args;
@@ -48,6 +48,7 @@ static int parse_sign(int argc, char **argv, sign_args *a)
         { "board", required_argument, NULL, OPT_BOARD },
         { "force", no_argument, NULL, OPT_FORCE },
         { "signed-at", required_argument, NULL, OPT_SIGNED_AT },
+        { "gate", required_argument, NULL, OPT_GATE },
         { NULL, 0, NULL, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -63,6 +64,7 @@ static int parse_sign(int argc, char **argv, sign_args *a)
         case OPT_CERT: a->cert = optarg; break;
         case OPT_ROOT: a->root = optarg; break;
         case OPT_BOARD: a->board = optarg; break;
+        case OPT_GATE: a->gate = optarg; break;
         case OPT_FORCE: a->force = true; break;
         case 'o': a->out = optarg; break;
         case OPT_SIGNED_AT:
@@ -119,30 +121,53 @@ static int kernel_sign(int argc, char **argv)
     if (board == NULL) {
         return cli_usage_error("kernel sign: unknown board '%s'", a.board);
     }
+    if ((a.gate != NULL) != (board->kernel_gate_size != 0)) {
+        return board->kernel_gate_size != 0
+             ? cli_usage_error("kernel sign: the %s gate lies outside the kernel slot: give its region's "
+                               "%u bytes with --gate (objcopy -O binary -j .gate)", board->name,
+                               (unsigned)board->kernel_gate_size)
+             : cli_usage_error("kernel sign: the %s gate lies inside the kernel slot: --gate does not apply",
+                               board->name);
+    }
     char reason[512];
     uint8_t root_key[BW_SEAL_KEY_SIZE], cert[BW_SEAL_CERT_MAX], seal[BW_SEAL_MAX];
-    size_t cert_len = 0, seal_len = 0, image_len = 0;
-    uint8_t *image = NULL;
+    size_t cert_len = 0, seal_len = 0, image_len = 0, gate_len = 0;
+    uint8_t *image = NULL, *gate_file = NULL;
+    uint8_t *gate = board->kernel_gate_size != 0 ? malloc(board->kernel_gate_size) : NULL;
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
     if (!keys_load_public(a.root, root_key, reason, sizeof reason) || !load_cert(a.cert, cert, &cert_len, reason, sizeof reason)
         || !keys_load_private(a.key, &key, reason, sizeof reason)
-        || !file_read_all(a.image, (size_t)board->kernel_slot_size + 1u, &image, &image_len, reason, sizeof reason)) {
+        || !file_read_all(a.image, (size_t)board->kernel_slot_size + 1u, &image, &image_len, reason, sizeof reason)
+        || (a.gate != NULL && !file_read_all(a.gate, (size_t)board->kernel_gate_size + 1u, &gate_file, &gate_len,
+                                             reason, sizeof reason))) {
         rc = cli_usage_error("%s", reason);
+    } else if (a.gate != NULL && (gate == NULL || gate_len == 0 || gate_len > board->kernel_gate_size)) {
+        rc = cli_usage_error("kernel sign: %s: the gate must be 1 to %u bytes (its region; erased bytes "
+                             "are added up to it)", a.gate, (unsigned)board->kernel_gate_size);
     } else {
-        kernel_sign_input in = { image, image_len, a.version, a.signed_at, board->id, root_key, cert, cert_len };
+        if (gate != NULL) {
+            memset(gate, 0xFF, board->kernel_gate_size);   /* the region as flashed: erased past the code */
+            memcpy(gate, gate_file, gate_len);
+        }
+        kernel_sign_input in = { image, image_len, gate, a.version, a.signed_at, board->id, root_key, cert,
+                                 cert_len };
         if (!kernel_image_seal(&in, &key, seal, &seal_len, reason, sizeof reason)) {
             rc = cli_fail("kernel sign: %s", reason);
         }
     }
     if (rc == 0) {
-        uint8_t *file = malloc(seal_len + image_len);
+        size_t file_len = seal_len + image_len + board->kernel_gate_size;
+        uint8_t *file = malloc(file_len);
         if (file == NULL) {
             rc = cli_fail("out of memory");
         } else {
             memcpy(file, seal, seal_len);
             memcpy(file + seal_len, image, image_len);
-            if (!file_write_all(a.out, file, seal_len + image_len, 0644, !a.force, reason, sizeof reason)) {
+            if (gate != NULL) {
+                memcpy(file + seal_len + image_len, gate, board->kernel_gate_size);
+            }
+            if (!file_write_all(a.out, file, file_len, 0644, !a.force, reason, sizeof reason)) {
                 rc = cli_usage_error("%s", reason);
             } else {
                 printf("wrote %s: kernel image of %zu bytes for %s, sealed (%zu bytes)\n", a.out, image_len,
@@ -152,6 +177,8 @@ static int kernel_sign(int argc, char **argv)
         }
     }
     free(image);
+    free(gate_file);
+    free(gate);
     mbedtls_pk_free(&key);
     return rc;
 }
@@ -159,7 +186,7 @@ static int kernel_sign(int argc, char **argv)
 static const cli_command commands[] = {
     { "sign",
       "<kernel.bin> --key <signer.key> --cert <signer.crt> --root <root.pub> --version X.Y.Z "
-      "[--board qemu-an505|stm32u585] [--signed-at SECONDS] [--force] -o <file>",
+      "[--board qemu-an505|stm32u585] [--gate <gate.bin>: stm32u585] [--signed-at SECONDS] [--force] -o <file>",
       "seal a kernel image for the boot stub (docs/SPEC.md §19)", kernel_sign },
 };
 

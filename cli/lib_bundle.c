@@ -15,12 +15,18 @@
 #include "lib_bundle.h"
 #include "lib_keys.h"
 
+/* The gate's bytes sealed after the kernel image: its region when the map puts
+ * it outside the kernel slot, else none (docs/SPEC.md §19.2). */
+#define GATE_EXTENT(B) \
+    (B##_GATE_BASE >= B##_KERNEL_SLOT_BASE && B##_GATE_BASE + B##_GATE_SIZE <= B##_KERNEL_SLOT_BASE + B##_KERNEL_SLOT_SIZE \
+         ? 0u : B##_GATE_SIZE)
+
 /* Slots from each board's memory_map.def (bw_board_maps.h is generated). */
 static const bundle_board boards[] = {
     { BW_BOARD_QEMU_AN505, "qemu-an505", BW_MAP_QEMU_AN505_APP_SLOT_BASE, BW_MAP_QEMU_AN505_APP_SLOT_SIZE,
-      BW_MAP_QEMU_AN505_KERNEL_SLOT_SIZE },
+      BW_MAP_QEMU_AN505_KERNEL_SLOT_SIZE, GATE_EXTENT(BW_MAP_QEMU_AN505) },
     { BW_BOARD_STM32U585, "stm32u585", BW_MAP_STM32U585_APP_SLOT_BASE, BW_MAP_STM32U585_APP_SLOT_SIZE,
-      BW_MAP_STM32U585_KERNEL_SLOT_SIZE },
+      BW_MAP_STM32U585_KERNEL_SLOT_SIZE, GATE_EXTENT(BW_MAP_STM32U585) },
 };
 
 #define BOARD_COUNT (sizeof boards / sizeof boards[0])

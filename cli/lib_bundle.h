@@ -26,6 +26,8 @@ typedef struct bundle_board {
     uint32_t app_slot_base;    /* load address of the app slot */
     uint32_t app_slot_size;
     uint32_t kernel_slot_size; /* largest kernel image (docs/SPEC.md §19) */
+    uint32_t kernel_gate_size; /* the gate's region when it lies outside the kernel slot (sealed
+                                  after the image, §19.2), else 0 */
 } bundle_board;
 
 const bundle_board *bundle_board_by_name(const char *name);

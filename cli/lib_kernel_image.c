@@ -54,7 +54,14 @@ bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
     bw_put16(seal + 16, in->board);
     bw_put16(seal + 18, (uint32_t)in->cert_len);
     bw_put32(seal + 20, in->signed_at);
-    if (bw_seal_sha256(in->image, in->image_len, seal + 24) != 0) {
+    if ((in->gate != NULL) != (board->kernel_gate_size != 0)) {
+        snprintf(reason, reason_size, board->kernel_gate_size != 0
+                 ? "the %s gate lies outside the kernel slot: give its %u bytes (--gate)"
+                 : "the %s gate lies inside the kernel slot: no separate gate (--gate) to seal",
+                 board->name, (unsigned)board->kernel_gate_size);
+        return false;
+    }
+    if (bw_seal_image_hash(in->image, in->image_len, in->gate, board->kernel_gate_size, seal + 24) != 0) {
         set_reason(reason, reason_size, "cannot hash the image");
         return false;
     }
@@ -98,6 +105,13 @@ static void time_text(uint64_t seconds, char out[32])
 static size_t image_offset(const bw_seal *seal)
 {
     return BW_SEAL_CERT_OFFSET + seal->cert_len;
+}
+
+/* The gate bytes a file for this seal's board carries after the image. */
+static size_t gate_size(const bw_seal *seal)
+{
+    const bundle_board *board = bundle_board_by_id(seal->board);
+    return board != NULL ? board->kernel_gate_size : 0u;
 }
 
 void kernel_version_text(uint32_t v, char out[16])
@@ -154,7 +168,11 @@ int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_
         fprintf(out, "  certificate   subject %s, issuer %s, %u bytes\n", subject, issuer,
                 (unsigned)seal.cert_len);
         fprintf(out, "  valid         %s to %s\n  signed at     %s\n", not_before, not_after, signed_at);
-        fprintf(out, "  file          %zu image bytes after the seal\n", len - image_offset(&seal));
+        fprintf(out, "  file          %zu image bytes after the seal", len - image_offset(&seal));
+        if (gate_size(&seal) != 0) {
+            fprintf(out, " (the last %zu the gate's, sealed with the image)", gate_size(&seal));
+        }
+        fprintf(out, "\n");
     }
     return 0;
 }
@@ -165,11 +183,13 @@ int kernel_image_verify(FILE *out, const char *path, const uint8_t *data, size_t
     bw_seal seal;
     bw_seal_error err = open_file(data, len, &seal);
     const char *reason = NULL;
-    if (err == BW_SEAL_OK && len - image_offset(&seal) != seal.image_size) {
-        reason = len - image_offset(&seal) < seal.image_size ? "truncated kernel image" : "trailing data";
+    size_t gate = err == BW_SEAL_OK ? gate_size(&seal) : 0u;
+    if (err == BW_SEAL_OK && len - image_offset(&seal) != seal.image_size + gate) {
+        reason = len - image_offset(&seal) < seal.image_size + gate ? "truncated kernel image" : "trailing data";
     }
     if (err == BW_SEAL_OK && reason == NULL) {
-        err = bw_seal_verify(data, image_offset(&seal), data + image_offset(&seal), seal.image_size,
+        const uint8_t *image = data + image_offset(&seal);
+        err = bw_seal_verify(data, image_offset(&seal), image, seal.image_size, image + seal.image_size, gate,
                              seal.board, root_hash, min_version, &seal);
     }
     if (reason == NULL && err != BW_SEAL_OK) {

@@ -1,6 +1,6 @@
 /*
  * Signed kernel image files (docs/SPEC.md §19.2): the seal, then the image
- * bytes. Made by `bulwark kernel sign`, shown and checked by `bulwark bundle
+ * bytes, then (boards whose gate lies outside the kernel slot) the gate's. Made by `bulwark kernel sign`, shown and checked by `bulwark bundle
  * inspect`/`verify` with the boot stub's own checker (boot/bw_kernel_seal.c).
  */
 #ifndef BULWARK_LIB_KERNEL_IMAGE_H
@@ -18,6 +18,7 @@
 typedef struct kernel_sign_input {
     const uint8_t *image;
     size_t image_len;
+    const uint8_t *gate;         /* the board's gate extent (kernel_gate_size bytes), or NULL */
     uint32_t version;
     uint32_t signed_at;          /* seconds since 1970-01-01 UTC, within the certificate's validity */
     uint16_t board;
@@ -27,7 +28,7 @@ typedef struct kernel_sign_input {
 } kernel_sign_input;
 
 /* Builds the seal for in, signed by signer (whose public key must be the
- * certificate's). seal gets BW_SEAL_MAX bytes at most; *seal_len its size. */
+ * certificate's); in->gate must be given exactly when the board seals a gate. seal gets BW_SEAL_MAX bytes at most; *seal_len its size. */
 bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
                        uint8_t seal[BW_SEAL_MAX], size_t *seal_len, char *reason, size_t reason_size);
 

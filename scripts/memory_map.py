@@ -7,7 +7,7 @@ emulator, the size report and the tests read the map through it.
 As a command:
   memory_map.py generate <board> <out dir>   writes memory_map.h, memory.ld,
       app.ld and memory_map.cmake (CMake runs it at configure time)
-  memory_map.py host-header <out file>       every board's app and kernel slots, for the CLI
+  memory_map.py host-header <out file>       every board's app and kernel slots and gate, for the CLI
   memory_map.py get <board> <name> base|size|end   one number, in decimal
 Python 3 standard library only.
 """
@@ -124,13 +124,14 @@ def cmake_variables(mm):
 
 
 def host_header():
-    """Every board's app and kernel slots, for the host CLI (bundles and kernel images for all)."""
+    """Every board's app and kernel slots and its gate, for the host CLI (bundles and kernel
+    images for all; a gate outside the kernel slot is sealed with it, SPEC section 19.2)."""
     lines = ["/* Every board's app and kernel slots. Generated from each board's memory_map.def by"
              " scripts/memory_map.py; do not edit. */",
              "#ifndef BW_BOARD_MAPS_H", "#define BW_BOARD_MAPS_H", ""]
     for board in BOARDS:
         prefix = "BW_MAP_" + board.upper().replace("-", "_")
-        for name in ("APP_SLOT", "KERNEL_SLOT"):
+        for name in ("APP_SLOT", "KERNEL_SLOT", "GATE"):
             slot = load(board)[name]
             lines.append(f"#define {prefix}_{name}_BASE 0x{slot.base:08X}u")
             lines.append(f"#define {prefix}_{name}_SIZE 0x{slot.size:08X}u")

@@ -39,6 +39,11 @@ void boot_port_halt(void)
     semihosting_exit(BOOT_REFUSED_EXIT);
 }
 
+/* The copies carry the slot and its seal only: the gate must lie inside the
+ * slot on a board with kernel areas (SPEC §19.2, §19.5). */
+_Static_assert(BOARD_GATE_BASE >= BOARD_KERNEL_SLOT_BASE
+               && BOARD_GATE_BASE + BOARD_GATE_SIZE <= BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE,
+               "the gate is inside the kernel slot");
 /* The slot and its seal make one area the shape of KERNEL_NEW and KERNEL_OLD. */
 _Static_assert(BOARD_KERNEL_SEAL_BASE == BOARD_KERNEL_SLOT_BASE + BOARD_KERNEL_SLOT_SIZE
                && BOARD_PART_KERNEL_NEW_SIZE == BOARD_KERNEL_SLOT_SIZE + BOARD_KERNEL_SEAL_SIZE

@@ -9,7 +9,9 @@ says, the image hash recomputed here (a flipped version byte breaks the signatur
 them; verify accepts it with its root and at a counter equal to its version, and
 refuses (exit 1, one line naming the reason) another root, a flipped signature or
 image bit, a counter above the version, a truncated or padded file; `kernel sign`
-refuses a certificate that is not the key's and an image larger than the slot.
+refuses a certificate that is not the key's and an image larger than the slot; on
+stm32u585, whose gate lies outside the kernel slot, the gate's region is sealed after the
+image (--gate), and a flipped gate byte or a missing gate is refused.
 
 Usage: test_kernel_image.py <path to bulwark> <scratch directory>
 """
@@ -58,6 +60,33 @@ def write(name, data):
 def read(name):
     with open(os.path.join(WORK, name), "rb") as f:
         return f.read()
+
+
+def u585_gate(image):
+    """STM32U585's gate lies outside its kernel slot: its region's bytes are sealed after the
+    image (SPEC 19.2). Signing needs --gate (and QEMU refuses it); the file is seal, image,
+    then the region (short gate code padded with 0xFF); the hash covers both; a flipped gate
+    byte or a missing gate is refused."""
+    gate_size = memory_map.load("stm32u585")["GATE"].size
+    gate = bytes(range(200))
+    write("gate.bin", gate)
+    sign = ["kernel", "sign", "k.bin", "--key", "signer.key", "--cert", "signer.crt", "--root", "root.pub",
+            "--version", "1.0.0"]
+    run(*sign, "--board", "stm32u585", "-o", "u.signed", expect=2)     # no --gate: usage
+    run(*sign, "--gate", "gate.bin", "-o", "q.signed", expect=2)         # QEMU: its gate is in the slot
+    run(*sign, "--board", "stm32u585", "--gate", "gate.bin", "-o", "u.signed")
+    data = read("u.signed")
+    seal_size = struct.unpack_from("<H", data, 6)[0]
+    region = gate + b"\xff" * (gate_size - len(gate))
+    assert data[seal_size:] == image + region, "file: seal, image, the gate's region"
+    assert data[24:56] == hashlib.sha256(image + region).digest(), "the sealed hash covers image and gate"
+    run("bundle", "verify", "u.signed", "--root", "root.pub")
+    bad = bytearray(data)
+    bad[-gate_size + 5] ^= 0x01
+    write("u-bad.signed", bytes(bad))
+    refuses(["bundle", "verify", "u-bad.signed", "--root", "root.pub"], "kernel image tampered (hash mismatch)")
+    write("u-short.signed", data[:-gate_size])
+    refuses(["bundle", "verify", "u-short.signed", "--root", "root.pub"], "truncated kernel image")
 
 
 def main():
@@ -129,6 +158,7 @@ def main():
     write("big.bin", b"\0" * (SLOT_SIZE + 1))
     refuses(["kernel", "sign", "big.bin", "--key", "signer.key", "--cert", "signer.crt", "--root", "root.pub",
              "--version", "1.0.0", "-o", "big.signed"], "does not fit the qemu-an505 kernel slot")
+    u585_gate(image)
     print("PASS cli.kernel_image")
     return 0
 

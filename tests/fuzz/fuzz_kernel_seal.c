@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         board = (uint16_t)(data[16] | data[17] << 8);
     }
     bw_seal seal;
-    bw_seal_error err = bw_seal_verify(data, size, data, size, board, root_hash, 0, &seal);
+    bw_seal_error err = bw_seal_verify(data, size, data, size, data, size / 2u, board, root_hash, 0, &seal);
     if (err == BW_SEAL_OK && (seal.image_size > size || seal.cert_len > BW_SEAL_CERT_MAX)) {
         __builtin_trap();   /* a verified seal must describe bytes that exist */
     }

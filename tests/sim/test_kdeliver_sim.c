@@ -57,7 +57,7 @@ static int real_verify(void *ctx, const bw_flash_partition *a, uint32_t floor, u
         return BW_SEAL_E_MALFORMED;   /* unreadable (torn on ECC flash) */
     }
     bw_seal seal;
-    bw_seal_error e = bw_seal_verify(buf_seal, seal_area, buf_image, slots.image_size, BOARD, root_hash,
+    bw_seal_error e = bw_seal_verify(buf_seal, seal_area, buf_image, slots.image_size, NULL, 0, BOARD, root_hash,
                                      floor, &seal);
     if (e == BW_SEAL_OK) {
         *v = seal.version;
