@@ -1,5 +1,6 @@
 /* X.509 issue and request checks for the fleet (lib_x509.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,6 +65,41 @@ static int set_role(mbedtls_x509write_cert *crt, x509_role role, const char *con
     return rc;
 }
 
+/* SOURCE_DATE_EPOCH (the reproducible-builds convention), if set to whole
+ * seconds: its value, and *fixed = true; else the current time. */
+static time_t issue_time(bool *fixed)
+{
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    char *end = NULL;
+    unsigned long long seconds = epoch != NULL ? strtoull(epoch, &end, 10) : 0;
+    *fixed = epoch != NULL && *epoch != '\0' && *end == '\0';
+    return *fixed ? (time_t)seconds : time(NULL);
+}
+
+/* A serial derived from what the certificate says (subject key, names, start
+ * date): the same inputs give the same certificate bytes (ECDSA here is
+ * deterministic, RFC 6979). 0 or an mbedTLS error. */
+static int derived_serial(mbedtls_pk_context *subject_key, const char *subject, const char *issuer,
+                          const char *not_before, uint8_t serial[16])
+{
+    uint8_t key_der[256], hash[32];
+    int len = mbedtls_pk_write_pubkey_der(subject_key, key_der, sizeof key_der);
+    if (len < 0) {
+        return len;
+    }
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    int rc = mbedtls_sha256_starts(&sha, 0);
+    rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, key_der + sizeof key_der - (size_t)len, (size_t)len);
+    rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, (const uint8_t *)subject, strlen(subject) + 1);
+    rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, (const uint8_t *)issuer, strlen(issuer) + 1);
+    rc = rc != 0 ? rc : mbedtls_sha256_update(&sha, (const uint8_t *)not_before, strlen(not_before));
+    rc = rc != 0 ? rc : mbedtls_sha256_finish(&sha, hash);
+    mbedtls_sha256_free(&sha);
+    memcpy(serial, hash, 16);
+    return rc;
+}
+
 bool x509_issue(mbedtls_pk_context *subject_key, const char *subject, mbedtls_pk_context *issuer_key,
                 const char *issuer, x509_role role, const char *const *dns, size_t dns_count,
                 uint8_t der[X509_DER_MAX], size_t *der_len, char pem[X509_PEM_MAX], char *reason,
@@ -73,11 +109,13 @@ bool x509_issue(mbedtls_pk_context *subject_key, const char *subject, mbedtls_pk
     mbedtls_x509write_crt_init(&crt);
     uint8_t serial[16];
     char not_before[16];
-    time_t now = time(NULL);
+    bool fixed = false;
+    time_t now = issue_time(&fixed);
     strftime(not_before, sizeof not_before, "%Y%m%d%H%M%S", gmtime(&now));
-    int rc = keys_rng(NULL, serial, sizeof serial);
+    int rc = fixed ? derived_serial(subject_key, subject, issuer, not_before, serial)
+                   : keys_rng(NULL, serial, sizeof serial);
     serial[0] = (uint8_t)((serial[0] & 0x7Fu) | 0x40u);   /* positive, 16 bytes */
-    const char *what = "random serial";
+    const char *what = fixed ? "derived serial" : "random serial";
     if (rc == 0) {
         mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
         mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);

@@ -1,7 +1,9 @@
 /*
  * X.509 for the fleet (docs/SPEC.md §12): certificates issued with mbedTLS's
  * x509write (P-256 keys, ECDSA with SHA-256, version 3, a random 16-byte
- * serial, valid from now to the end of 2099), and device certificate
+ * serial, valid from now to the end of 2099; with SOURCE_DATE_EPOCH set,
+ * valid from then, the serial a hash of key, names and date: reproducible
+ * certificates for the exact bench, tests/bench/bench_tls.py), and device certificate
  * requests read and checked. Used by `bulwark fleet init` and
  * `bulwark device provision`.
  */

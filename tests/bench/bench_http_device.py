@@ -14,10 +14,8 @@ instructions per request, and link passes per request. Not included: the
 app's own calls into the kernel (open, send, read, close), and the idle
 passes while the request is out.
 usage: bench_http_device.py --build BUILD_DIR --workdir DIR"""
-import argparse
 import os
 import re
-import shutil
 import sys
 import types
 
@@ -26,19 +24,13 @@ sys.path.insert(0, os.path.join(TOP, "tests", "qemu"))
 from update_harness import Tools  # noqa: E402
 from cloud_harness import Modem, Stack, online_device  # noqa: E402
 from run_http_test import HOST, Server, make_ca  # noqa: E402
+from bench_common import build_and_workdir  # noqa: E402
 
 REQUESTS = 8   # HTTP_DEMO_REPEAT of bench_http_demo (tests/bench/CMakeLists.txt)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--build", required=True)
-    parser.add_argument("--workdir", required=True)
-    args = parser.parse_args()
-    h, q = os.path.join(args.build, "host"), os.path.join(args.build, "qemu-an505")
-    work = os.path.abspath(args.workdir)
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    h, q, work = build_and_workdir(__doc__)
     tools = Tools(types.SimpleNamespace(
         bulwark=os.path.join(h, "cli", "bulwark"), emu=os.path.join(TOP, "emu", "bulwark-emu"),
         boot=os.path.join(q, "boot", "bulwark-boot.elf"), kernel=os.path.join(q, "kernel", "bulwark-kernel.signed"),

@@ -23,7 +23,6 @@ import argparse
 import os
 import re
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
@@ -32,6 +31,7 @@ import p256_ref  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
 from update_harness import Delivery, Device, Failure, Link, Tools  # noqa: E402
 from trace_calls import CallCounter, functions  # noqa: E402
+from bench_common import read_log_fifo  # noqa: E402
 
 SIZE = 256 * 1024
 BENCH_KEY = int.from_bytes(b"bulwark bench update signing key", "big") % p256_ref.N
@@ -71,15 +71,7 @@ def main():
     counter = CallCounter(kernel_elf, wanted)
     table = functions(kernel_elf)
     fifo = tools.path("trace.fifo")
-    if os.path.exists(fifo):
-        os.remove(fifo)
-    os.mkfifo(fifo)
-    def read_log():
-        for line in open(fifo, errors="replace"):
-            counter.feed(line)
-        counter.flush()
-    reader = threading.Thread(target=read_log, daemon=True)
-    reader.start()
+    reader = read_log_fifo(counter, fifo)
     # -icount: guest time follows instructions, so a slow log reader never
     # starves the kernel's watchdog (the trace makes QEMU many times slower).
     device = Device(tools, image, "bench", link=Link(), icount=True, timeout=900, extra=(

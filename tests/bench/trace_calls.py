@@ -25,7 +25,10 @@ boot stub), and the blocks of an exception handler are not counted:
     exception return that closes the frame (frames nest: a handler may be
     preempted, and tail-chaining opens the next frame directly);
   - a call of a wanted function counts from its entry to the last
-    instruction before its caller's function runs again (outside a handler).
+    instruction before its caller's function runs again (outside a handler);
+  - a call of an excluded function (the bench's staging stream below TLS,
+    bench_tls.py) is left out the same way: from its entry until its
+    caller's function runs again.
 A wait on hardware the host drives would still count each spin; none runs
 inside the measured calls (the console UART's file never fills).
 
@@ -83,10 +86,12 @@ def is_return(mnemonic, operands):
 class CallCounter:
     """Feed it the log's lines (feed); calls[name] lists each call's count, in order."""
 
-    def __init__(self, elf, wanted, extra_prefixes=()):
+    def __init__(self, elf, wanted, extra_prefixes=(), excluded=()):
         """wanted: the function names whose calls are counted; extra_prefixes:
         instructions run (outside handlers) in functions whose names start so
-        are summed in self.extra."""
+        are summed in self.extra; excluded: functions whose calls count
+        nowhere (summed in self.excluded_insns). self.order lists every
+        counted call as (name, count), in the order they ended."""
         self.table = functions(elf)
         self.extra_ranges = [(start, end) for start, end, name in self.table
                              if extra_prefixes and name.startswith(tuple(extra_prefixes))]
@@ -96,6 +101,10 @@ class CallCounter:
         self.vectors = handlers(elf)
         self.wanted = set(wanted)
         self.calls = {name: [] for name in wanted}
+        self.order = []
+        self.excluded = {start for start, _, name in self.table if name in set(excluded)}
+        self.skipping = None    # the caller range an excluded call returns to, while in one
+        self.excluded_insns = 0
         self.blocks = {}        # translation's host address -> (instructions, end, last mnemonic, its operands,
         #                         instruction addresses)
         self.fresh = None       # (start, that tuple) of the translation listed last, not yet bound
@@ -180,12 +189,21 @@ class CallCounter:
             kind = "call" if m in CALLS else "return" if is_return(mnemonic, operands) else None
             self.pending = (kind, end) if kind else None
             return
+        if self.skipping is not None and not self.skipping[0] <= pc < self.skipping[1]:
+            self.excluded_insns += n
+            return
+        self.skipping = None
+        if pc in self.excluded and self.previous is not None and self.owner(self.previous):
+            self.skipping = self.owner(self.previous)
+            self.excluded_insns += n
+            return
         self.total += n
         if any(start <= pc < stop for start, stop in self.extra_ranges):
             self.extra += n
         for call in list(self.open_calls):
             if call[1] and call[1][0] <= pc < call[1][1]:
                 self.calls[call[0]].append(call[2])
+                self.order.append((call[0], call[2]))
                 self.open_calls.remove(call)
         for call in self.open_calls:
             call[2] += n

@@ -158,25 +158,25 @@ class Follow:
 class CloudDevice:
     """One QEMU boot of image with UART2 on the modem and UART3 on a Link."""
 
-    def __init__(self, tools, image, name, modem, timeout=300, icount=False):
+    def __init__(self, tools, image, name, modem, timeout=300, icount=False, extra=()):
         self.link = Link()
         self.dev = Device(tools, image, name, link=self.link, timeout=timeout, modem_port=modem.port,
-                          icount=icount)
+                          icount=icount, extra=extra)
         self.tools = tools
         self.name = name
 
     def wait_for(self, which, pattern, timeout, start=0):
         return self.dev.wait_for(which, pattern, timeout, start)
 
-    def provision(self, stack, broker_host="localhost", timeout=120):
-        """`bulwark device provision` (registers too); its output."""
+    def provision(self, stack, broker_host="localhost", timeout=120, register=True):
+        """`bulwark device provision` (registers too, unless register is False); its output."""
         out_path = self.tools.path(self.name + "-provision.out")
         cert = self.tools.path(self.name + ".crt")
         with open(out_path, "w") as out:
             proc = subprocess.Popen([stack.bulwark, "device", "provision", "--fleet", stack.fleet,
                                      "--listen", "127.0.0.1:0", "--broker",
                                      f"{broker_host}:{stack.broker_port}", "--out", cert,
-                                     "--timeout", "60"],
+                                     "--timeout", "60", *([] if register else ["--no-register"])],
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     env=stack.env)
             end = time.monotonic() + 10
