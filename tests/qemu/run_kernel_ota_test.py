@@ -7,7 +7,9 @@ Promises checked:
  - bulwarkd refuses uploads that are not signed kernels it can vouch for, with the HTTP
    status, code and reason of docs/API.md: random bytes and an app bundle (400 bad_kernel),
    a cut file (400 truncated), a flipped image bit (422 bad_content), a flipped signature
-   bit (422 bad_signature); nothing is stored;
+   bit (422 bad_signature), and, once the fleet names its kernel root
+   (FLEET/kernel-root.pub), one chaining to another root (422 unknown_root); nothing is
+   stored;
  - kernels bulwarkd accepts but the device must refuse (its root is not the stub's; not
    newer than the running kernel) end `refused` with the device's reason, and the device
    runs on (online, the app ticking, the same kernel);
@@ -24,7 +26,9 @@ import argparse
 import os
 import random
 import re
+import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
@@ -72,6 +76,12 @@ def refused_uploads(run, tools):
     upload_refused(run, tools, "tampered-newer.signed", tampered, 422, "bad_content", "kernel image tampered")
     upload_refused(run, tools, "bad-signature-newer.signed", bad_signature, 422, "bad_signature",
                    "bad kernel signature")
+    root_pub = os.path.join(run.stack.fleet, "kernel-root.pub")
+    shutil.copy(os.path.join(tools.args.kernel_keys, "root.pub"), root_pub)
+    with open(variant(tools, "other-root-newer.signed"), "rb") as f:
+        upload_refused(run, tools, "other-root-newer.signed (kernel-root.pub given)", f.read(), 422,
+                       "unknown_root", "certificate chain to an unknown root")
+    os.remove(root_pub)   # from here bulwarkd takes any consistent kernel: the device decides
     code, listed, _ = run.stack.cloud.api("GET", "/v1/kernels")
     if code != 200 or listed["kernels"]:
         raise Failure(f"refused kernels were stored: {code} {listed}")
@@ -139,8 +149,10 @@ def scenario(tools):
         kernel = stored_tamper(run, tools)
 
         at = run.kernel_mark()
+        started = time.monotonic()
         dep = deploy_kernel(run, kernel)
         code, states = run.watch(dep, timeout=600)
+        took = time.monotonic() - started
         if code != 0 or states[-1] != "healthy" or not {"downloading", "installing"} <= set(states):
             raise Failure(f"deployments show --watch: exit {code}, states {states}")
         for pattern in (rf"^\[kernel\] update: kernel {version_text(new)} staged for the boot stub",
@@ -164,7 +176,8 @@ def scenario(tools):
             raise Failure(f"bulwark deployments list:\n{deployments}")
         log(f"ok   kernel {version_text(old)} -> {version_text(new)} over the air: "
             f"{' -> '.join(dict.fromkeys(states))}; swapped by the stub, confirmed, "
-            f"bulwarkd shows kernel {shown['kernel_version']}")
+            f"bulwarkd shows kernel {shown['kernel_version']}; {kernel['size']} bytes, deploy to healthy "
+            f"{took:.1f} s")
     finally:
         run.stop()
 
@@ -174,6 +187,7 @@ def main():
     add_common_args(parser)
     parser.add_argument("--app", required=True, metavar="cloud-demo.elf")
     parser.add_argument("--variants", required=True, help="make_kernel_variants.py's output directory")
+    parser.add_argument("--kernel-keys", required=True, help="the build's kernel keys (root.pub)")
     add_cloud_args(parser)
     args = parser.parse_args()
     if missing_cloud_tool(args, "qemu.ota.kernel"):

@@ -129,7 +129,7 @@ set_tests_properties(qemu.secboot.kdeliver.resume PROPERTIES TIMEOUT 400 LABELS 
 # the cloud is reached, healthy, and its version in the device's STATUS.
 add_test(NAME qemu.ota.kernel
   COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_kernel_ota_test.py ${BW_UPDATE_TEST_ARGS}
-    --app $<TARGET_FILE:cloud-demo> --variants ${BW_SECBOOT_VARIANTS}
+    --app $<TARGET_FILE:cloud-demo> --variants ${BW_SECBOOT_VARIANTS} --kernel-keys ${BW_KERNEL_KEYS_DIR}
     --bulwarkd ${BW_HOST_TOOLS_DIR}/cloud/bulwarkd/bulwarkd
     --plugin ${BW_HOST_TOOLS_DIR}/cloud/broker/bw_registry_plugin.so
     --modem ${BW_HOST_TOOLS_DIR}/emu/modem/bulwark-modem
