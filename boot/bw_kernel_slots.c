@@ -33,18 +33,6 @@ static void say_version_line(const bw_kslots *k, const char *before, uint32_t ve
     say3(k, before, text, after);
 }
 
-static const char *reason_text(uint8_t reason)
-{
-    switch (reason) {
-    case BW_KREASON_NEVER_CONFIRMED:
-        return "the new kernel never confirmed itself";
-    case BW_KREASON_INSTALL_FAILED:
-        return "the installed kernel failed verification";
-    default:
-        return "the kernel slot failed verification";
-    }
-}
-
 /* ---- copying one area into another ---- */
 
 static bool blank(const uint8_t *p, uint32_t len)
@@ -135,7 +123,7 @@ static void abandon_trial(const bw_kslots *k, uint32_t floor, bw_kstate *next, u
         next->old_version = version;
         return;
     }
-    say3(k, "[boot] no backup kernel to go back to: ", reason_text(reason), "\n");
+    say3(k, "[boot] no backup kernel to go back to: ", bw_kslots_reason_text(reason), "\n");
     next->state = BW_KSTATE_IDLE;
 }
 
@@ -205,7 +193,7 @@ static bool run_steps(const bw_kslots *k, bw_journal *journal, bw_kstate *st, ui
         }
         if (next.state == BW_KSTATE_REVERTED) {
             say_version_line(k, "[boot] reverted to kernel ", next.old_version, ": ");
-            say3(k, reason_text(next.reason), "\n", NULL);
+            say3(k, bw_kslots_reason_text(next.reason), "\n", NULL);
         }
         bool trial_boot = st->state == BW_KSTATE_TRIAL && next.state == BW_KSTATE_TRIAL;
         *st = next;

@@ -93,4 +93,8 @@ bw_err bw_kslots_confirm(const bw_flash_partition *state_partition, bool *confir
 /* major.minor.patch of a packed version into text (at least 16 bytes), NUL-terminated. */
 void bw_kslots_version_text(uint32_t version, char text[16]);
 
+/* One line for a revert reason (BW_KREASON_NEVER_CONFIRMED ... _SLOT_INVALID);
+ * a refusal (BW_KREASON_REFUSED + n) is bw_seal_describe(n). */
+const char *bw_kslots_reason_text(uint8_t reason);
+
 #endif

@@ -69,3 +69,15 @@ void bw_kslots_version_text(uint32_t version, char text[16])
         text[len++] = i < 2 ? '.' : '\0';
     }
 }
+
+const char *bw_kslots_reason_text(uint8_t reason)
+{
+    switch (reason) {
+    case BW_KREASON_NEVER_CONFIRMED:
+        return "the new kernel never confirmed itself";
+    case BW_KREASON_INSTALL_FAILED:
+        return "the installed kernel failed verification";
+    default:
+        return "the kernel slot failed verification";
+    }
+}

@@ -1,6 +1,7 @@
 /*
- * `bulwark deploy --app A --device D [--device E ...] [--json]`: makes app A
- * the target of each device (docs/API.md, POST /v1/deployments); a device's
+ * `bulwark deploy --app A|--kernel K --device D [--device E ...] [--json]`:
+ * makes app A, or uploaded kernel K (`bulwark kernels upload`), the target of
+ * each device (docs/API.md, POST /v1/deployments); a device's
  * earlier deployment, unless final, is superseded. Prints the new deployment
  * IDs (`bulwark deployments show ID --watch` follows one).
  */
@@ -22,18 +23,23 @@ static int deploy_create(int argc, char **argv)
     if (rc != 0) return rc;
     static const struct option options[] = {
         { "app", required_argument, NULL, 'a' },
+        { "kernel", required_argument, NULL, 'k' },
         { "device", required_argument, NULL, 'd' },
         { "json", no_argument, NULL, 'j' },
         { NULL, 0, NULL, 0 },
     };
     json_t *devices = json_array();
     const char *app = NULL;
+    const char *what = "app";
     bool as_json = false;
     opterr = 0;
     optind = 1;
     for (int c; rc == 0 && (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
-        if (c == 'a') {
+        if ((c == 'a' || c == 'k') && app != NULL) {
+            rc = cli_usage_error("deploy: give one --app or --kernel");
+        } else if (c == 'a' || c == 'k') {
             app = optarg;
+            what = c == 'a' ? "app" : "kernel";
         } else if (c == 'd' && api_valid_device_id(optarg) && json_array_size(devices) < DEPLOY_DEVICES_MAX) {
             json_array_append_new(devices, json_string(optarg));
         } else if (c == 'd') {
@@ -47,11 +53,11 @@ static int deploy_create(int argc, char **argv)
     char *end = NULL;
     long long app_id = app != NULL ? strtoll(app, &end, 10) : 0;
     if (rc == 0 && (app == NULL || *end != '\0' || app_id < 1 || optind != argc || json_array_size(devices) == 0)) {
-        rc = cli_usage_error("deploy: give --app ID and at least one --device ID");
+        rc = cli_usage_error("deploy: give --app ID or --kernel ID, and at least one --device ID");
     }
     json_t *result = NULL;
     if (rc == 0) {
-        json_t *body = json_pack("{s:I, s:O}", "app", (json_int_t)app_id, "devices", devices);
+        json_t *body = json_pack("{s:I, s:O}", what, (json_int_t)app_id, "devices", devices);
         char *text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         rc = api_json(&api, "POST", "/v1/deployments", text, &result);
@@ -65,11 +71,11 @@ static int deploy_create(int argc, char **argv)
         if (as_json) {
             api_print_json(d);
         } else {
-            printf("deployment %" JSON_INTEGER_FORMAT ": app %" JSON_INTEGER_FORMAT " (version %" JSON_INTEGER_FORMAT
-                   ") to %s, %s\n",
-                   json_integer_value(json_object_get(d, "id")), json_integer_value(json_object_get(d, "app")),
-                   json_integer_value(json_object_get(d, "app_version")),
-                   json_string_value(json_object_get(d, "device")), json_string_value(json_object_get(d, "state")));
+            char target[64];
+            api_deployment_target(d, target, sizeof target);
+            printf("deployment %" JSON_INTEGER_FORMAT ": %s to %s, %s\n", json_integer_value(json_object_get(d, "id")),
+                   target, json_string_value(json_object_get(d, "device")),
+                   json_string_value(json_object_get(d, "state")));
         }
     }
     json_decref(result);
@@ -77,8 +83,8 @@ static int deploy_create(int argc, char **argv)
 }
 
 static const cli_command deploy_commands[] = {
-    { "create", "--app ID --device ID [--device ID ...] [--json] [--server URL] [--token T]",
-      "make an uploaded app the target of devices (each gets a new deployment)", deploy_create },
+    { "create", "--app ID|--kernel ID --device ID [--device ID ...] [--json] [--server URL] [--token T]",
+      "make an uploaded app or kernel the target of devices (each gets a new deployment)", deploy_create },
 };
 
 const cli_group cli_group_deploy = {

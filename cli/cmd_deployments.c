@@ -30,9 +30,11 @@ static void print_deployment(const json_t *d, bool as_json)
     }
     json_int_t bytes = field(d, "bytes"), size = field(d, "size");
     const char *reason = json_string_value(json_object_get(d, "reason"));
-    printf("deployment %" JSON_INTEGER_FORMAT " %s app %" JSON_INTEGER_FORMAT " (version %" JSON_INTEGER_FORMAT
-           "): %s, %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT " bytes (%d%%)",
-           field(d, "id"), json_string_value(json_object_get(d, "device")), field(d, "app"), field(d, "app_version"),
+    char target[64];
+    api_deployment_target(d, target, sizeof target);
+    printf("deployment %" JSON_INTEGER_FORMAT " %s %s: %s, %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+           " bytes (%d%%)",
+           field(d, "id"), json_string_value(json_object_get(d, "device")), target,
            json_string_value(json_object_get(d, "state")), bytes, size, size > 0 ? (int)(bytes * 100 / size) : 0);
     if (field(d, "engine_error") != 0 || field(d, "manifest_error") != 0 || field(d, "rollback_cause") != 0) {
         printf(" [engine error %" JSON_INTEGER_FORMAT ", manifest error %" JSON_INTEGER_FORMAT

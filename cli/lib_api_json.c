@@ -47,3 +47,15 @@ void api_print_json(const json_t *value)
     }
     fflush(stdout);
 }
+
+void api_deployment_target(const json_t *d, char *out, size_t size)
+{
+    json_int_t upload = json_integer_value(json_object_get(d, "app"));
+    const char *kernel = json_string_value(json_object_get(d, "kernel_version"));
+    if (kernel != NULL) {
+        snprintf(out, size, "kernel %s (upload %" JSON_INTEGER_FORMAT ")", kernel, upload);
+    } else {
+        snprintf(out, size, "app %" JSON_INTEGER_FORMAT " (version %" JSON_INTEGER_FORMAT ")", upload,
+                 json_integer_value(json_object_get(d, "app_version")));
+    }
+}

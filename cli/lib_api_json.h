@@ -27,4 +27,8 @@ bool api_valid_device_id(const char *id);
 /* Prints value as one compact JSON line on stdout. */
 void api_print_json(const json_t *value);
 
+/* What a Deployment (docs/API.md) targets, for a person: "app 1 (version 2)"
+ * or "kernel 1.1.0 (upload 4)". */
+void api_deployment_target(const json_t *deployment, char *out, size_t size);
+
 #endif

@@ -177,24 +177,50 @@ int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_
     return 0;
 }
 
+/* The checks of kernel_image_check, with an anti-rollback floor. */
+static kernel_file_error check_file(const uint8_t *data, size_t len, const uint8_t *root_hash, uint32_t floor,
+                                    bw_seal *seal, bw_seal_error *seal_error, const char **reason)
+{
+    memset(seal, 0, sizeof *seal);
+    *seal_error = open_file(data, len, seal);
+    *reason = NULL;
+    kernel_file_error e = KERNEL_FILE_OK;
+    uint8_t own_root[BW_SEAL_HASH_SIZE];
+    size_t gate = *seal_error == BW_SEAL_OK ? gate_size(seal) : 0u;
+    if (*seal_error == BW_SEAL_OK && len - image_offset(seal) != seal->image_size + gate) {
+        e = len - image_offset(seal) < seal->image_size + gate ? KERNEL_FILE_TRUNCATED : KERNEL_FILE_TRAILING;
+        *reason = e == KERNEL_FILE_TRUNCATED ? "truncated kernel image" : "trailing data";
+        return e;
+    }
+    if (*seal_error == BW_SEAL_OK && root_hash == NULL) {
+        root_hash = bw_seal_sha256(seal->root_key, BW_SEAL_KEY_SIZE, own_root) == 0 ? own_root : NULL;
+        *seal_error = root_hash == NULL ? BW_SEAL_E_MALFORMED : BW_SEAL_OK;
+    }
+    if (*seal_error == BW_SEAL_OK) {
+        const uint8_t *image = data + image_offset(seal);
+        *seal_error = bw_seal_verify(data, image_offset(seal), image, seal->image_size, image + seal->image_size,
+                                     gate, seal->board, root_hash, floor, seal);
+    }
+    if (*seal_error != BW_SEAL_OK) {
+        *reason = bw_seal_describe(*seal_error);
+        return KERNEL_FILE_SEAL;
+    }
+    return KERNEL_FILE_OK;
+}
+
+kernel_file_error kernel_image_check(const uint8_t *data, size_t len, const uint8_t *root_hash, bw_seal *seal,
+                                     bw_seal_error *seal_error, const char **reason)
+{
+    return check_file(data, len, root_hash, 0, seal, seal_error, reason);
+}
+
 int kernel_image_verify(FILE *out, const char *path, const uint8_t *data, size_t len,
                         const uint8_t root_hash[BW_SEAL_HASH_SIZE], uint32_t min_version, bool json)
 {
     bw_seal seal;
-    bw_seal_error err = open_file(data, len, &seal);
+    bw_seal_error err;
     const char *reason = NULL;
-    size_t gate = err == BW_SEAL_OK ? gate_size(&seal) : 0u;
-    if (err == BW_SEAL_OK && len - image_offset(&seal) != seal.image_size + gate) {
-        reason = len - image_offset(&seal) < seal.image_size + gate ? "truncated kernel image" : "trailing data";
-    }
-    if (err == BW_SEAL_OK && reason == NULL) {
-        const uint8_t *image = data + image_offset(&seal);
-        err = bw_seal_verify(data, image_offset(&seal), image, seal.image_size, image + seal.image_size, gate,
-                             seal.board, root_hash, min_version, &seal);
-    }
-    if (reason == NULL && err != BW_SEAL_OK) {
-        reason = bw_seal_describe(err);
-    }
+    (void)check_file(data, len, root_hash, min_version, &seal, &err, &reason);
     char version[16];
     kernel_version_text(seal.version, version);
     if (json) {

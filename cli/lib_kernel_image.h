@@ -42,6 +42,22 @@ void kernel_version_text(uint32_t version, char out[16]);
  * reason if the file is not a well-formed signed kernel image. */
 int kernel_image_inspect(FILE *out, const char *path, const uint8_t *data, size_t len, bool json);
 
+/* What kernel_image_check found wrong: a seal check, or the file's length. */
+typedef enum kernel_file_error {
+    KERNEL_FILE_OK = 0,
+    KERNEL_FILE_SEAL,            /* *seal_error says which check */
+    KERNEL_FILE_TRUNCATED,       /* fewer image bytes after the seal than it states */
+    KERNEL_FILE_TRAILING,        /* more */
+} kernel_file_error;
+
+/* Every check the stub makes on a signed kernel file (seal, chain, signature,
+ * image hash), with no anti-rollback floor. root_hash: the trusted root; NULL
+ * takes the seal's own root key (the file is then consistent, not trusted).
+ * *seal is filled once the seal parses; *seal_error is BW_SEAL_OK unless
+ * KERNEL_FILE_SEAL. *reason: one static line (NULL when OK). */
+kernel_file_error kernel_image_check(const uint8_t *data, size_t len, const uint8_t *root_hash, bw_seal *seal,
+                                     bw_seal_error *seal_error, const char **reason);
+
 /* Every check the stub makes, with root_hash the trusted root and
  * min_version the anti-rollback counter; 0, or 1 with the reason. */
 int kernel_image_verify(FILE *out, const char *path, const uint8_t *data, size_t len,

@@ -39,6 +39,9 @@
 #include "bw_update.h"
 #include "bw_version.h"
 #include "cloud_service.h"
+#include "bw_kernel_seal.h"
+#include "bw_kernel_slots.h"
+#include "kernel_trial.h"
 #include "key_set_service.h"
 #include "update_service.h"
 #include "mbedtls/pk.h"
@@ -171,6 +174,15 @@ static bw_err ota_install(void *ctx, bw_update_diag *why)
     (void)ctx;
     bw_update_download info = { 0 };
     (void)bw_update_download_info(&info);
+    if (info.kernel) {
+        char text[16];
+        bw_kslots_version_text(info.app_version, text);
+        bw_err err = update_service_install(why);
+        if (err == BW_OK) {
+            bw_log("update: kernel %s staged for the boot stub (over the air)", text);
+        }
+        return err;
+    }
     bw_log("update: verified, installing version %u (over the air)", (unsigned)info.app_version);
     uint64_t started = port_time_us();
     bw_err err = update_service_install(why);
@@ -188,6 +200,27 @@ static bool ota_take_apply(void *ctx)
 {
     (void)ctx;
     return bw_system_update_take_apply();
+}
+
+/* A kernel deployment's view (bw_ota.h): the running kernel's sealed
+ * version and trial, and the boot stub's last refusal or revert (§19.5). */
+static void ota_kernel_view(void *ctx, bw_ota_kernel_view *out)
+{
+    (void)ctx;
+    *out = (bw_ota_kernel_view){ .running_version = update_service_kernel_version(),
+                                 .on_trial = kernel_trial_on_trial() };
+    const bw_flash_partition *journal = port_flash_partition(BW_PARTITION_KERNEL_STATE);
+    bw_journal j;
+    bw_kstate state;
+    if (journal == NULL || bw_kstate_load(&j, journal, &state) != BW_OK
+        || (state.state != BW_KSTATE_REFUSED && state.state != BW_KSTATE_REVERTED)) {
+        return;
+    }
+    out->stub_version = state.version;
+    out->stub_reverted = state.state == BW_KSTATE_REVERTED;
+    out->stub_reason = state.reason >= BW_KREASON_REFUSED
+                       ? bw_seal_describe((bw_seal_error)(state.reason - BW_KREASON_REFUSED))
+                       : bw_kslots_reason_text(state.reason);
 }
 
 static void tear_down(const char *why)
@@ -279,12 +312,13 @@ static void start(void)
     (void)bw_device_id_text(cs.device_id);
     uint32_t boot_id = 0;
     (void)bw_random_bytes(&boot_id, sizeof boot_id);
-    bw_cloud_init(cs.device_id, boot_id,
-                  (uint32_t)BW_KERNEL_VERSION_MAJOR << 24 | (uint32_t)BW_KERNEL_VERSION_MINOR << 16
-                  | BW_KERNEL_VERSION_PATCH);
+    /* STATUS carries the sealed version (what the stub verified and the
+     * cloud deployed), not the build's. */
+    bw_cloud_init(cs.device_id, boot_id, update_service_kernel_version());
     bw_cloud_set_key_set_taker(key_set_service_take);
     bw_ota_hooks ota = { .install = ota_install, .downloaded = ota_downloaded,
-                         .take_apply_request = ota_take_apply, .ctx = NULL };
+                         .take_apply_request = ota_take_apply, .kernel_view = ota_kernel_view,
+                         .ctx = NULL };
     bw_ota_init(&ota);
     bw_debug_session_init(&debug_hooks, cs.device_id);
     cs.state = LINK_OFF;

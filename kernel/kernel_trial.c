@@ -6,8 +6,10 @@
 #include "bw_crash.h"
 #include "bw_kernel_slots.h"
 #include "bw_log.h"
+#include "bw_ota.h"
 #include "bw_port.h"
 #include "cloud_service.h"
+#include "update_service.h"
 
 static bool done;            /* the confirm was tried (once per boot) */
 static bool confirmed_now;   /* and it wrote the *confirmed* record */
@@ -38,5 +40,6 @@ void kernel_trial_poll(void)
     } else if (confirmed) {
         confirmed_now = true;
         bw_log("kernel: confirmed after its trial; the boot stub raises the counter at the next reset");
+        bw_ota_kernel_confirmed(update_service_kernel_version(), port_time_us() / 1000u);
     }
 }

@@ -5,7 +5,7 @@
  * compared in constant time), then routed; every answer is JSON and every
  * error is {"error":{"code","message"}} with its HTTP status.
  * Request bodies are capped at MAX_BODY bytes (413 beyond), a bundle upload
- * (POST /v1/apps) at MAX_BUNDLE.
+ * (POST /v1/apps) and a signed kernel upload (POST /v1/kernels) at MAX_BUNDLE.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -346,20 +346,23 @@ static int64_t parse_id(const char *t)
     return v;
 }
 
-static enum MHD_Result upload_app(struct MHD_Connection *c, bwd *d, const request *req)
+/* POST /v1/apps (a bundle) or POST /v1/kernels (a signed kernel file). */
+static enum MHD_Result upload_app(struct MHD_Connection *c, bwd *d, const request *req, bool kernel)
 {
+    const char *what = kernel ? "kernel" : "bundle";
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (type == NULL || strncasecmp(type, "application/octet-stream", 24) != 0) {
-        return send_error(c, 415, "unsupported_media_type", "send the bundle as application/octet-stream");
+        return send_error(c, 415, "unsupported_media_type", "send the %s as application/octet-stream", what);
     }
     json_t *app = NULL;
     const char *code = "internal";
     char reason[512];
-    unsigned status = bwd_upload(d, (const uint8_t *)(req->body != NULL ? req->body : ""), req->len, &app, &code,
-                                 reason, sizeof reason);
+    const uint8_t *body = (const uint8_t *)(req->body != NULL ? req->body : "");
+    unsigned status = kernel ? bwd_upload_kernel(d, body, req->len, &app, &code, reason, sizeof reason)
+                             : bwd_upload(d, body, req->len, &app, &code, reason, sizeof reason);
     if (app == NULL) {
-        return status < 300 ? send_error(c, 500, "internal", "the stored app cannot be read")
-                            : send_error(c, status, code, "bundle refused: %s", reason);
+        return status < 300 ? send_error(c, 500, "internal", "the stored %s cannot be read", what)
+                            : send_error(c, status, code, "%s refused: %s", what, reason);
     }
     return send_json(c, status, app);
 }
@@ -387,12 +390,17 @@ static enum MHD_Result push_key_set(struct MHD_Connection *c, bwd *d, const requ
     return send_json(c, status, set);
 }
 
-static enum MHD_Result route_app(struct MHD_Connection *c, bwd *d, const char *method, const char *rest)
+/* GET /v1/apps/{id} or /v1/kernels/{id}: an upload of that kind. */
+static enum MHD_Result route_app(struct MHD_Connection *c, bwd *d, const char *method, const char *rest, bool kernel)
 {
     int64_t id = parse_id(rest);
     json_t *app = id > 0 ? store_app_json(d->store, id) : NULL;
+    if (app != NULL && (json_object_get(app, "kind") != NULL) != kernel) {
+        json_decref(app);
+        app = NULL;
+    }
     if (app == NULL) {
-        return send_error(c, 404, "not_found", "no app %s", rest);
+        return send_error(c, 404, "not_found", "no %s %s", kernel ? "kernel" : "app", rest);
     }
     if (strcmp(method, "GET") != 0) {
         json_decref(app);
@@ -409,13 +417,24 @@ static enum MHD_Result create_deployment(struct MHD_Connection *c, bwd *d, const
     }
     json_error_t jerr;
     json_t *body = json_loadb(req->body != NULL ? req->body : "", req->len, JSON_REJECT_DUPLICATES, &jerr);
-    json_int_t app = 0;
+    json_int_t app = 0, kernel = 0;
     json_t *devices = NULL;
-    if (body == NULL || json_unpack_ex(body, &jerr, JSON_STRICT, "{s:I, s:o}", "app", &app, "devices", &devices) != 0
+    if (body == NULL
+        || json_unpack_ex(body, &jerr, JSON_STRICT, "{s?I, s?I, s:o}", "app", &app, "kernel", &kernel, "devices",
+                          &devices) != 0
+        || (app > 0) == (kernel > 0) || app < 0 || kernel < 0
         || !json_is_array(devices) || json_array_size(devices) == 0 || json_array_size(devices) > DEPLOY_DEVICES_MAX) {
         json_decref(body);
-        return send_error(c, 400, "bad_request", "expected {\"app\": ID, \"devices\": [1..%u device IDs]}",
+        return send_error(c, 400, "bad_request",
+                          "expected {\"app\": ID or \"kernel\": ID, \"devices\": [1..%u device IDs]}",
                           DEPLOY_DEVICES_MAX);
+    }
+    store_app upload;
+    int64_t target = app > 0 ? app : kernel;
+    if (store_app_get(d->store, target, &upload) != STORE_OK || upload.kernel != (kernel > 0)) {
+        json_decref(body);
+        return kernel > 0 ? send_error(c, 404, "no_such_kernel", "no kernel %lld", (long long)kernel)
+                          : send_error(c, 404, "no_such_app", "no app %lld", (long long)app);
     }
     size_t n = json_array_size(devices);
     const char **ids = calloc(n, sizeof *ids);
@@ -438,7 +457,7 @@ static enum MHD_Result create_deployment(struct MHD_Connection *c, bwd *d, const
     } else if (bad < n) {
         rc = send_error(c, 400, "bad_device", "devices[%zu] is not a registered device ID (or a repeat)", bad);
     } else {
-        store_result r = store_deploy(d->store, app, ids, (unsigned)n, bwd_now_ms(), made);
+        store_result r = store_deploy(d->store, target, ids, (unsigned)n, bwd_now_ms(), made);
         if (r == STORE_NOT_FOUND) {
             rc = send_error(c, 404, "no_such_app", "no app %lld", (long long)app);
         } else if (r != STORE_OK) {
@@ -572,7 +591,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         }
         *con_cls = req;
-        req->cap = strcmp(url, "/v1/apps") == 0 && strcmp(method, "POST") == 0 ? MAX_BUNDLE : MAX_BODY;
+        bool upload = strcmp(url, "/v1/apps") == 0 || strcmp(url, "/v1/kernels") == 0;
+        req->cap = upload && strcmp(method, "POST") == 0 ? MAX_BUNDLE : MAX_BODY;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -614,13 +634,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (strncmp(url, "/v1/devices/", 12) == 0) {
         return route_device(c, d, method, url + 12, req);
     }
-    if (strcmp(url, "/v1/apps") == 0) {
-        if (strcmp(method, "GET") == 0) return send_json(c, 200, json_pack("{s:o}", "apps", store_apps_json(d->store)));
-        if (strcmp(method, "POST") == 0) return upload_app(c, d, req);
+    if (strcmp(url, "/v1/apps") == 0 || strcmp(url, "/v1/kernels") == 0) {
+        bool kernel = url[4] == 'k';
+        if (strcmp(method, "GET") == 0) {
+            return send_json(c, 200, json_pack("{s:o}", kernel ? "kernels" : "apps", store_apps_json(d->store, kernel)));
+        }
+        if (strcmp(method, "POST") == 0) return upload_app(c, d, req, kernel);
         return send_error(c, 405, "method_not_allowed", "%s is not allowed here (GET, POST)", method);
     }
     if (strncmp(url, "/v1/apps/", 9) == 0) {
-        return route_app(c, d, method, url + 9);
+        return route_app(c, d, method, url + 9, false);
+    }
+    if (strncmp(url, "/v1/kernels/", 12) == 0) {
+        return route_app(c, d, method, url + 12, true);
     }
     if (strcmp(url, "/v1/keysets") == 0) {
         if (strcmp(method, "GET") == 0) {

@@ -97,6 +97,14 @@ int bwd_blobs_init(bwd *d, char *err, size_t err_size);
 unsigned bwd_upload(bwd *d, const uint8_t *bundle, size_t len, json_t **answer, const char **code, char *reason,
                     size_t reason_size);
 
+/* Checks an uploaded signed kernel file (SPEC §19.2, §19.7) as the boot stub
+ * will, except the anti-rollback floor: structure, a known board, the chain
+ * to FLEET/kernel-root.pub when the fleet has it (else to the seal's own root
+ * key: consistent, not trusted; root_checked false), the seal's signature and
+ * the image hash; stores seal and image as blobs. Statuses as bwd_upload. */
+unsigned bwd_upload_kernel(bwd *d, const uint8_t *file, size_t len, json_t **answer, const char **code,
+                           char *reason, size_t reason_size);
+
 /* Sends DEPLOY (QoS 1) to the device if its current deployment is not final. */
 void bwd_send_deploy(bwd *d, const char *device);
 

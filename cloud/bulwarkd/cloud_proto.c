@@ -243,7 +243,7 @@ void cp_encode_deploy(const cp_deploy *d, uint8_t out[CP_DEPLOY_SIZE])
 {
     out[0] = CP_VERSION;
     out[1] = CP_TYPE_DEPLOY;
-    out[2] = 0;
+    out[2] = d->kind;
     out[3] = 0;
     bw_put32(out + 4, d->deployment_id);
     bw_put32(out + 8, d->app_version);

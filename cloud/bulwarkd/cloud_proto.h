@@ -158,7 +158,12 @@ typedef struct cp_keys_answer {
     const uint8_t *text;       /* printable ASCII in the payload; not terminated */
 } cp_keys_answer;
 
+/* DEPLOY kinds (byte 2, SPEC §15): what the deployed bytes are. */
+#define CP_DEPLOY_APP 0u
+#define CP_DEPLOY_KERNEL 1u   /* a signed kernel file; app_version is its packed kernel version */
+
 typedef struct cp_deploy {
+    uint8_t kind;
     uint32_t deployment_id, app_version, size, head_length;
     uint8_t head_hash[32];
 } cp_deploy;

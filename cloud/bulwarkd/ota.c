@@ -10,6 +10,9 @@
  * - FETCH answered with CHUNK read from the blobs by bundle offset: the head
  *   blob then the layer blobs in manifest order are the bundle's bytes;
  * - UPDATE applied to the deployment (store_apply_update).
+ * - a signed kernel (SPEC §19.7) is checked by the CLI's checker over the
+ *   boot stub's (cli/lib_kernel_image.c, boot/bw_kernel_seal.c) and stored
+ *   the same way: its seal as the head blob, its image as the one layer;
  * Invariants: a blob file, once at its final name, holds exactly the bytes
  * whose SHA-256 names it (checked at upload; never rewritten). Nothing is
  * checked when serving: the device's engine checks everything.
@@ -28,6 +31,7 @@
 #include "bulwarkd.h"
 #include "bw_update.h"
 #include "lib_bundle.h"
+#include "lib_kernel_image.h"
 #include "lib_keys.h"
 
 #define UPDATE_KEYS_MAX 16u
@@ -156,6 +160,22 @@ static bool sha256(const uint8_t *bytes, size_t len, uint8_t out[32])
     return EVP_Digest(bytes, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
 }
 
+/* An upload whose blobs were stored (ok) gets its row: 201 new, 200 the same
+ * head uploaded before (*answer either way), 500 when blobs or row failed. */
+static unsigned add_upload(bwd *d, store_app *app, bool ok, json_t **answer, const char **code, char *reason,
+                           size_t reason_size)
+{
+    store_result r = ok ? store_app_add(d->store, app, bwd_now_ms()) : STORE_ERROR;
+    if (r != STORE_OK && r != STORE_EXISTS) {
+        *code = "internal";
+        snprintf(reason, reason_size, "could not store the %s", app->kernel ? "kernel" : "bundle");
+        return 500;
+    }
+    d->counters.uploads++;
+    *answer = store_app_json(d->store, app->id);
+    return r == STORE_OK ? 201 : 200;
+}
+
 unsigned bwd_upload(bwd *d, const uint8_t *bundle, size_t len, json_t **answer, const char **code, char *reason,
                     size_t reason_size)
 {
@@ -186,15 +206,88 @@ unsigned bwd_upload(bwd *d, const uint8_t *bundle, size_t len, json_t **answer, 
         ok = put_blob(d, layer->fetch_hash, bundle + bw_bundle_layer_file_offset(&c->layout, &c->manifest, i),
                       layer->length) >= 0;
     }
-    store_result r = ok ? store_app_add(d->store, &app, bwd_now_ms()) : STORE_ERROR;
-    if (r != STORE_OK && r != STORE_EXISTS) {
+    return add_upload(d, &app, ok, answer, code, reason, reason_size);
+}
+
+/* The API error code and HTTP status for a refused kernel file. */
+static unsigned kernel_refusal(kernel_file_error e, bw_seal_error seal, const char **code)
+{
+    if (e == KERNEL_FILE_TRUNCATED) {
+        *code = "truncated";
+        return 400;
+    }
+    switch (e == KERNEL_FILE_SEAL ? seal : BW_SEAL_E_MALFORMED) {
+    case BW_SEAL_E_BOARD:
+        *code = "unknown_board";
+        return 400;
+    case BW_SEAL_E_UNKNOWN_ROOT:
+        *code = "unknown_root";
+        return 422;
+    case BW_SEAL_E_CERTIFICATE:
+    case BW_SEAL_E_NOT_BY_ROOT:
+    case BW_SEAL_E_USAGE:
+    case BW_SEAL_E_EXPIRED:
+        *code = "bad_chain";
+        return 422;
+    case BW_SEAL_E_SIGNATURE:
+        *code = "bad_signature";
+        return 422;
+    case BW_SEAL_E_TAMPERED:
+        *code = "bad_content";
+        return 422;
+    default:
+        *code = "bad_kernel";
+        return 400;
+    }
+}
+
+/* FLEET/kernel-root.pub, the root the devices' stubs trust, if the fleet has
+ * it: *root_hash its SHA-256. -1 when the file is there but unreadable. */
+static int load_kernel_root(const bwd *d, uint8_t root_hash[BW_SEAL_HASH_SIZE], char *reason, size_t reason_size)
+{
+    char path[BWD_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/kernel-root.pub", d->config.fleet_dir);
+    if (access(path, F_OK) != 0) {
+        return 0;
+    }
+    uint8_t key[BW_SEAL_KEY_SIZE];
+    if (!keys_load_public(path, key, reason, reason_size) || !sha256(key, sizeof key, root_hash)) {
+        return -1;
+    }
+    return 1;
+}
+
+unsigned bwd_upload_kernel(bwd *d, const uint8_t *file, size_t len, json_t **answer, const char **code, char *reason,
+                           size_t reason_size)
+{
+    *answer = NULL;
+    uint8_t root_hash[BW_SEAL_HASH_SIZE];
+    int root = load_kernel_root(d, root_hash, reason, reason_size);
+    if (root < 0) {
         *code = "internal";
-        snprintf(reason, reason_size, "could not store the bundle");
         return 500;
     }
-    d->counters.uploads++;
-    *answer = store_app_json(d->store, app.id);
-    return r == STORE_OK ? 201 : 200;
+    bw_seal seal;
+    bw_seal_error seal_error;
+    const char *why = NULL;
+    kernel_file_error e = kernel_image_is(file, len)
+                          ? kernel_image_check(file, len, root > 0 ? root_hash : NULL, &seal, &seal_error, &why)
+                          : KERNEL_FILE_SEAL;
+    if (e != KERNEL_FILE_OK) {
+        snprintf(reason, reason_size, "%s", why != NULL ? why : "not a signed kernel file (no seal magic \"BWKS\")");
+        return kernel_refusal(e, why != NULL ? seal_error : BW_SEAL_E_MALFORMED, code);
+    }
+    uint32_t seal_size = BW_SEAL_CERT_OFFSET + seal.cert_len;
+    uint8_t seal_root[BW_SEAL_HASH_SIZE];
+    store_app k = { .kernel = true, .root_checked = root > 0, .app_version = seal.version, .size = (uint32_t)len,
+                    .head_length = seal_size, .board = seal.board, .layer_count = 1 };
+    bool ok = sha256(seal.root_key, BW_SEAL_KEY_SIZE, seal_root);
+    hex_encode(seal_root, 8, k.key_id);
+    memcpy(k.layers[0].hash, seal.image_hash, 32);   /* checked equal to the image's SHA-256 */
+    k.layers[0].length = seal.image_size;
+    ok = ok && sha256(file, seal_size, k.head_hash) && put_blob(d, k.head_hash, file, seal_size) >= 0
+         && put_blob(d, k.layers[0].hash, file + seal_size, seal.image_size) >= 0;
+    return add_upload(d, &k, ok, answer, code, reason, reason_size);
 }
 
 /* Reads bundle bytes [offset, offset + len) of app from its blobs. */
@@ -239,7 +332,8 @@ void bwd_send_deploy(bwd *d, const char *device)
     if (store_current_deployment(d->store, device, &dep, &app) != STORE_OK || dep.delivered) {
         return;
     }
-    cp_deploy m = { .deployment_id = (uint32_t)dep.id, .app_version = app.app_version, .size = app.size,
+    cp_deploy m = { .kind = app.kernel ? CP_DEPLOY_KERNEL : CP_DEPLOY_APP,
+                    .deployment_id = (uint32_t)dep.id, .app_version = app.app_version, .size = app.size,
                     .head_length = app.head_length };
     memcpy(m.head_hash, app.head_hash, 32);
     uint8_t msg[CP_DEPLOY_SIZE];

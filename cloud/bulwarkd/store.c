@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "bw_manifest.h"
+#include "lib_kernel_image.h"
 #include "store.h"
 
 struct store {
@@ -112,6 +113,10 @@ static const char *const migrations[] = {
     "ALTER TABLE devices ADD COLUMN key_set INTEGER;"
     "ALTER TABLE devices ADD COLUMN key_set_target INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE devices ADD COLUMN key_set_error TEXT;",
+    /* 4 -> 5: signed kernels (SPEC §19.7) share the apps table: kind 'kernel',
+     * app_version their packed version, key_id their root's, one layer (the image) */
+    "ALTER TABLE apps ADD COLUMN kind TEXT NOT NULL DEFAULT 'app';"
+    "ALTER TABLE apps ADD COLUMN root_checked INTEGER NOT NULL DEFAULT 0;",
 };
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
 
@@ -795,7 +800,7 @@ static bool add_app_locked(store *s, const store_app *app, int64_t now_ms, int64
     char hex[65];
     to_hex(app->head_hash, 32, hex);
     sqlite3_stmt *st = prepare(s, "INSERT INTO apps (app_version, board, size, head_length, head_hash, key_id,"
-                                  " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                  " uploaded_at, kind, root_checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (st == NULL) {
         return false;
     }
@@ -805,6 +810,8 @@ static bool add_app_locked(store *s, const store_app *app, int64_t now_ms, int64
     sqlite3_bind_int64(st, 4, app->head_length);
     sqlite3_bind_text(st, 5, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 6, app->key_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, app->kernel ? "kernel" : "app", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, app->root_checked);
     sqlite3_bind_int64(st, 7, now_ms);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     sqlite3_finalize(st);
@@ -847,8 +854,8 @@ store_result store_app_add(store *s, store_app *app, int64_t now_ms)
 static store_result app_get_locked(store *s, int64_t id, store_app *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prepare(s, "SELECT app_version, board, size, head_length, head_hash, key_id FROM apps"
-                                  " WHERE id = ?");
+    sqlite3_stmt *st = prepare(s, "SELECT app_version, board, size, head_length, head_hash, key_id, kind,"
+                                  " root_checked FROM apps WHERE id = ?");
     if (st == NULL) {
         return STORE_ERROR;
     }
@@ -861,6 +868,8 @@ static store_result app_get_locked(store *s, int64_t id, store_app *out)
         out->size = (uint32_t)sqlite3_column_int64(st, 2);
         out->head_length = (uint32_t)sqlite3_column_int64(st, 3);
         snprintf(out->key_id, sizeof out->key_id, "%s", (const char *)sqlite3_column_text(st, 5));
+        out->kernel = strcmp((const char *)sqlite3_column_text(st, 6), "kernel") == 0;
+        out->root_checked = sqlite3_column_int(st, 7) != 0;
         r = from_hex((const char *)sqlite3_column_text(st, 4), out->head_hash, 32) ? STORE_OK : STORE_ERROR;
     }
     sqlite3_finalize(st);
@@ -902,6 +911,20 @@ static json_t *app_json_locked(store *s, int64_t id, int64_t uploaded_at)
     }
     to_hex(app.head_hash, 32, hex);
     const char *board = bw_manifest_board_name(app.board);
+    if (app.kernel) {
+        char version[16], image_hash[65];
+        kernel_version_text(app.app_version, version);
+        to_hex(app.layers[0].hash, 32, image_hash);
+        json_decref(layers);
+        return json_pack("{s:I, s:s, s:s, s:I, s:s, s:i, s:I, s:I, s:s, s:I, s:s, s:s, s:b, s:I}",
+                         "id", (json_int_t)id, "kind", "kernel", "kernel_version", version,
+                         "version_number", (json_int_t)app.app_version, "board", board != NULL ? board : "?",
+                         "board_id", (int)app.board, "size", (json_int_t)app.size,
+                         "head_length", (json_int_t)app.head_length, "head_hash", hex,
+                         "image_size", (json_int_t)app.layers[0].length, "image_hash", image_hash,
+                         "root_key_id", app.key_id, "root_checked", app.root_checked,
+                         "uploaded_at_ms", (json_int_t)uploaded_at);
+    }
     return json_pack("{s:I, s:I, s:s, s:i, s:I, s:I, s:s, s:s, s:o, s:I}", "id", (json_int_t)id,
                      "app_version", (json_int_t)app.app_version, "board", board != NULL ? board : "?",
                      "board_id", (int)app.board, "size", (json_int_t)app.size,
@@ -925,11 +948,14 @@ json_t *store_app_json(store *s, int64_t id)
     return j;
 }
 
-json_t *store_apps_json(store *s)
+json_t *store_apps_json(store *s, bool kernel)
 {
     pthread_mutex_lock(&s->lock);
     json_t *list = json_array();
-    sqlite3_stmt *st = prepare(s, "SELECT id, uploaded_at FROM apps ORDER BY id DESC");
+    sqlite3_stmt *st = prepare(s, "SELECT id, uploaded_at FROM apps WHERE kind = ? ORDER BY id DESC");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, kernel ? "kernel" : "app", -1, SQLITE_STATIC);
+    }
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
         json_t *a = app_json_locked(s, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
         if (a != NULL) {
@@ -996,6 +1022,7 @@ store_result store_current_deployment(store *s, const char *device, store_deploy
 {
     pthread_mutex_lock(&s->lock);
     store_result r = STORE_ERROR;
+    bool final = false;
     sqlite3_stmt *st = prepare(s, "SELECT id, app, state FROM deployments WHERE device = ? AND current = 1");
     if (st != NULL) {
         sqlite3_bind_text(st, 1, device, -1, SQLITE_TRANSIENT);
@@ -1004,13 +1031,17 @@ store_result store_current_deployment(store *s, const char *device, store_deploy
             dep->id = sqlite3_column_int64(st, 0);
             dep->app = sqlite3_column_int64(st, 1);
             const char *state = (const char *)sqlite3_column_text(st, 2);
-            dep->delivered = is_final(state) || strcmp(state, "installed") == 0;
+            final = is_final(state);
+            dep->delivered = final || strcmp(state, "installed") == 0;
             r = STORE_OK;
         }
         sqlite3_finalize(st);
     }
     if (r == STORE_OK) {
         r = app_get_locked(s, dep->app, app);
+    }
+    if (r == STORE_OK && app->kernel) {
+        dep->delivered = final;
     }
     pthread_mutex_unlock(&s->lock);
     return r;
@@ -1024,8 +1055,9 @@ static bool find_update_target(store *s, const char *device, const cp_update *u,
     if (u->deployment_id != 0) {
         st = prepare(s, "SELECT id, state FROM deployments WHERE device = ?1 AND id = ?2");
     } else {
+        /* Kernel reports always carry their ID (§19.7): match apps only. */
         st = prepare(s, "SELECT d.id, d.state FROM deployments d JOIN apps a ON a.id = d.app"
-                        " WHERE d.device = ?1 AND a.app_version = ?3 ORDER BY d.id DESC LIMIT 1");
+                        " WHERE d.device = ?1 AND a.app_version = ?3 AND a.kind = 'app' ORDER BY d.id DESC LIMIT 1");
     }
     if (st == NULL) {
         return false;
@@ -1086,12 +1118,12 @@ store_result store_apply_update(store *s, const char *device, const cp_update *u
 
 #define DEPLOYMENT_COLUMNS                                                                                   \
     "d.id, d.device, d.app, a.app_version, d.state, d.current, d.bytes, d.size, d.reason, d.engine_error, "   \
-    "d.manifest_error, d.rollback_cause, d.revision, d.created_at, d.updated_at"
+    "d.manifest_error, d.rollback_cause, d.revision, d.created_at, d.updated_at, a.kind"
 
 static json_t *deployment_row(sqlite3_stmt *st)
 {
     const char *state = (const char *)sqlite3_column_text(st, 4);
-    return json_pack("{s:I, s:s, s:I, s:I, s:s, s:b, s:b, s:I, s:I, s:s, s:i, s:i, s:i, s:I, s:I, s:I}",
+    json_t *row = json_pack("{s:I, s:s, s:I, s:I, s:s, s:b, s:b, s:I, s:I, s:s, s:i, s:i, s:i, s:I, s:I, s:I}",
                      "id", (json_int_t)sqlite3_column_int64(st, 0),
                      "device", (const char *)sqlite3_column_text(st, 1),
                      "app", (json_int_t)sqlite3_column_int64(st, 2),
@@ -1106,6 +1138,15 @@ static json_t *deployment_row(sqlite3_stmt *st)
                      "revision", (json_int_t)sqlite3_column_int64(st, 12),
                      "created_at_ms", (json_int_t)sqlite3_column_int64(st, 13),
                      "updated_at_ms", (json_int_t)sqlite3_column_int64(st, 14));
+    /* A kernel deployment: its kind, and the version as text ("app" is the upload's ID). */
+    bool kernel = strcmp((const char *)sqlite3_column_text(st, 15), "kernel") == 0;
+    json_object_set_new(row, "kind", json_string(kernel ? "kernel" : "app"));
+    if (kernel) {
+        char version[16];
+        kernel_version_text((uint32_t)sqlite3_column_int64(st, 3), version);
+        json_object_set_new(row, "kernel_version", json_string(version));
+    }
+    return row;
 }
 
 json_t *store_deployment_json(store *s, int64_t id)

@@ -80,10 +80,12 @@ json_t *store_crashes_json(store *s, const char *id);
  * layer blobs in manifest order, make up the bundle's bytes. */
 typedef struct store_app {
     int64_t id;
-    uint32_t app_version, size, head_length;
+    bool kernel;           /* a signed kernel file (SPEC §19.2): head = seal, one layer = the image */
+    bool root_checked;     /* kernel: its chain was checked to FLEET/kernel-root.pub */
+    uint32_t app_version, size, head_length;   /* app_version: a kernel's packed version */
     uint16_t board;
     uint8_t head_hash[32];
-    char key_id[17];
+    char key_id[17];       /* the signing key's id; a kernel's root: the first 8 bytes of its hash */
     unsigned layer_count;
     struct {
         uint8_t hash[32];
@@ -94,7 +96,9 @@ typedef struct store_app {
 /* A device's current deployment (the one its target points at). */
 typedef struct store_deployment {
     int64_t id, app;
-    bool delivered;        /* installed (on trial) or final: no more DEPLOY (superseded is never current) */
+    bool delivered;        /* final, or an app installed (on trial): no more DEPLOY (superseded is
+                            * never current). A kernel's DEPLOY goes on until final: after the
+                            * reset it is how the device learns the deployment again. */
 } store_deployment;
 
 /* Adds an app (app->id is set). STORE_EXISTS, with app->id set to the
@@ -102,9 +106,10 @@ typedef struct store_deployment {
 store_result store_app_add(store *s, store_app *app, int64_t now_ms);
 /* Reads app id into *out. STORE_NOT_FOUND if unknown. */
 store_result store_app_get(store *s, int64_t id, store_app *out);
-/* The app as JSON (docs/API.md "App"), or NULL; every app, newest first. */
+/* The app as JSON (docs/API.md "App", or "Kernel" for a kernel), or NULL;
+ * every app (kernel false) or every kernel (true), newest first. */
 json_t *store_app_json(store *s, int64_t id);
-json_t *store_apps_json(store *s);
+json_t *store_apps_json(store *s, bool kernel);
 
 /* Makes app the target of each of the n devices (all must exist): their
  * current deployments end (superseded unless installed or final) and new ones

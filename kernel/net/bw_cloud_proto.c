@@ -84,17 +84,19 @@ static bw_err decode_deploy(const uint8_t *payload, size_t len, bw_cloud_down *o
     }
     bw_cloud_deploy d = {
         .deployment_id = bw_get32(payload + 4),
+        .kind = payload[2],
         .app_version = bw_get32(payload + 8),
         .bundle_size = bw_get32(payload + 12),
         .head_len = bw_get32(payload + 16),
     };
     memcpy(d.head_sha256, payload + 20, BW_CLOUD_SHA256_SIZE);
-    bool no_target = d.deployment_id == 0 && d.app_version == 0 && d.bundle_size == 0
-                     && d.head_len == 0;
-    /* A head is header (24) + manifest + signature block (76), the layers follow it. */
+    bool no_target = d.deployment_id == 0 && d.kind == BW_CLOUD_DEPLOY_APP && d.app_version == 0
+                     && d.bundle_size == 0 && d.head_len == 0;
+    /* A head is header (24) + manifest + signature block (76), the layers
+     * follow it; a kernel's head is its seal (188 + certificate), longer. */
     bool target = d.deployment_id != 0 && d.head_len > 100u && d.head_len <= BW_CLOUD_HEAD_MAX
                   && d.bundle_size > d.head_len;
-    if (bw_get16(payload + 2) != 0 || !(no_target || target)) {
+    if (d.kind > BW_CLOUD_DEPLOY_KERNEL || payload[3] != 0 || !(no_target || target)) {
         return BW_E_INVALID;
     }
     *out = (bw_cloud_down){ .type = BW_CLOUD_TYPE_DEPLOY, .deploy = d };

@@ -107,9 +107,12 @@ uint8_t *bw_cloud_log_add(bw_cloud_log_batch *batch, uint32_t uptime_ms, size_t 
 size_t bw_cloud_log_finish(bw_cloud_log_batch *batch);
 
 /* DEPLOY (§15): the device's target. deployment_id 0: no target (the
- * other fields are then 0 too). */
+ * other fields are then 0 too). kind: what the bytes are (§15, §19.7). */
+#define BW_CLOUD_DEPLOY_APP       0u   /* an app bundle (§6) */
+#define BW_CLOUD_DEPLOY_KERNEL    1u   /* a signed kernel file (§19.2); app_version is its kernel version */
 typedef struct bw_cloud_deploy {
     uint32_t deployment_id;
+    uint8_t kind;            /* BW_CLOUD_DEPLOY_APP or _KERNEL */
     uint32_t app_version;
     uint32_t bundle_size;    /* S */
     uint32_t head_len;       /* H: 100 < H ≤ BW_CLOUD_HEAD_MAX, H < S */

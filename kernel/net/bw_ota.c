@@ -16,10 +16,21 @@
  * the oldest has waited BW_OTA_RETRY_MS, or the link came back, every range
  * is forgotten and the window is asked again from the expected offset. So
  * the window is never exceeded and no byte is written twice or out of order.
+ *
+ * A kernel deployment (DEPLOY kind 1, SPEC §19.7) takes the same phases: its
+ * head is the seal, the engine's begin dispatches on the seal's magic, and
+ * the install stages the kernel for the boot stub and the chip resets. What
+ * happened across that reset is read back, not remembered: the DEPLOY that
+ * bulwarkd repeats after the next STATUS finds the new kernel running (on
+ * trial: installed; confirmed: healthy) or the stub's journal naming that
+ * version refused or reverted (refused / rolled back, with its reason).
  */
 #include <string.h>
 
+#include "bw_bytes.h"
 #include "bw_cloud.h"
+#include "bw_kernel_seal.h"
+#include "bw_kernel_slots.h"
 #include "bw_ota.h"
 #include "mbedtls/sha256.h"
 
@@ -50,6 +61,8 @@ static struct {
     uint32_t rollback_crash;
     bool healthy_pending;
     uint32_t healthy_version;
+    uint32_t kernel_deployment;      /* the kernel deployment found on trial (for its healthy) */
+    uint32_t kernel_version;
     bw_ota_counters counters;
 } ota;
 
@@ -133,7 +146,8 @@ static void final(uint8_t state, const bw_update_diag *why, uint32_t held, const
 /* The engine refused or failed at begin, write or finish. */
 static void engine_refused(const bw_update_diag *why)
 {
-    if (why->error == BW_UPDATE_E_ON_TRIAL || why->error == BW_UPDATE_E_STORAGE) {
+    if (why->error == BW_UPDATE_E_ON_TRIAL || why->error == BW_UPDATE_E_STORAGE
+        || why->error == BW_UPDATE_E_KERNEL_BUSY) {
         ota.phase = WAITING;
         ota.req_count = 0;
         report(BW_CLOUD_UPDATE_WAITING, why, 0,
@@ -233,6 +247,15 @@ static void head_complete(uint64_t now_ms)
               "the bundle head does not match the deployment's SHA-256");
         return;
     }
+    /* The engine dispatches on the head's magic: it must be what DEPLOY says. */
+    bool sealed = held >= 4u && bw_get32(head) == BW_SEAL_MAGIC;
+    if (sealed != (ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL)) {
+        bw_update_diag why = { .error = sealed ? BW_UPDATE_E_BUNDLE : BW_UPDATE_E_KERNEL };
+        final(BW_CLOUD_UPDATE_REFUSED, &why, 0,
+              sealed ? "an app deployment whose bytes are a signed kernel"
+                     : "a kernel deployment whose bytes are not a signed kernel");
+        return;
+    }
     uint32_t resume = 0;
     bw_update_diag why;
     if (bw_update_begin_staged(held, &resume, &why) != BW_OK) {
@@ -242,17 +265,62 @@ static void head_complete(uint64_t now_ms)
     start_data(resume, now_ms);
 }
 
+/* A kernel deployment already decided: its kernel runs (installed on trial,
+ * or healthy), or the boot stub refused it or went back from it (§19.5).
+ * False when it is still to be downloaded. */
+static bool kernel_settled(void)
+{
+    bw_ota_kernel_view k = { 0 };
+    ota.hooks.kernel_view(ota.hooks.ctx, &k);
+    uint32_t version = ota.deploy.app_version;
+    if (k.running_version == version) {
+        ota.kernel_deployment = k.on_trial ? ota.deploy.deployment_id : 0u;
+        ota.kernel_version = version;
+        final(k.on_trial ? BW_CLOUD_UPDATE_INSTALLED : BW_CLOUD_UPDATE_HEALTHY, NULL, ota.deploy.bundle_size,
+              k.on_trial ? "the new kernel runs, on trial" : "the new kernel runs, confirmed");
+        return true;
+    }
+    if (k.stub_version != version || k.stub_version == 0) {
+        return false;
+    }
+    char text[BW_CLOUD_UPDATE_TEXT_MAX + 1], v[16];
+    bw_kslots_version_text(version, v);
+    const char *lead = k.stub_reverted ? "the boot stub went back from kernel " : "the boot stub refused kernel ";
+    size_t at = 0;
+    const char *parts[] = { lead, v, ": ", k.stub_reason != NULL ? k.stub_reason : "" };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = strlen(parts[i]);
+        n = n < sizeof text - 1u - at ? n : sizeof text - 1u - at;
+        memcpy(text + at, parts[i], n);
+        at += n;
+    }
+    text[at] = '\0';
+    bw_update_diag why = { .error = BW_UPDATE_E_KERNEL };
+    final(k.stub_reverted ? BW_CLOUD_UPDATE_ROLLED_BACK : BW_CLOUD_UPDATE_REFUSED, &why, ota.deploy.bundle_size,
+          text);
+    return true;
+}
+
 /* Starts (or, after a restart, resumes) the deployment in ota.deploy. */
 static void start(uint64_t now_ms)
 {
     const bw_update_state *st = bw_update_current_state();
-    if (st->current_version == ota.deploy.app_version) {
+    if (ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL) {
+        if (ota.hooks.kernel_view == NULL) {
+            bw_update_diag why = { .error = BW_UPDATE_E_STORAGE };
+            final(BW_CLOUD_UPDATE_REFUSED, &why, 0, "this device cannot take a kernel over the air");
+            return;
+        }
+        if (kernel_settled()) {
+            return;
+        }
+    } else if (st->current_version == ota.deploy.app_version) {
         ota.installed_deployment = st->trial ? ota.deploy.deployment_id : 0u;
         final(st->trial ? BW_CLOUD_UPDATE_INSTALLED : BW_CLOUD_UPDATE_HEALTHY, NULL,
               ota.deploy.bundle_size, NULL);
         return;
     }
-    if (!bw_update_available() || st->trial) {
+    if (ota.deploy.kind == BW_CLOUD_DEPLOY_APP && (!bw_update_available() || st->trial)) {
         bw_update_diag why = { .error = bw_update_available() ? BW_UPDATE_E_ON_TRIAL
                                                               : BW_UPDATE_E_STORAGE };
         engine_refused(&why);
@@ -384,7 +452,10 @@ static void verify(uint64_t now_ms)
 
 static void announce(uint64_t now_ms)
 {
-    report(BW_CLOUD_UPDATE_INSTALLING, NULL, ota.deploy.bundle_size, NULL);
+    /* A kernel's install resets the chip: this report is the last before it. */
+    report(BW_CLOUD_UPDATE_INSTALLING, NULL, ota.deploy.bundle_size,
+           ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL ? "staging the kernel for the boot stub: the device resets to swap it in"
+                                                     : NULL);
     ota.phase = ANNOUNCE;
     ota.notice_until_ms = now_ms + BW_OTA_NOTICE_MS;
 }
@@ -394,6 +465,15 @@ static void install(void)
     bw_update_diag why = { 0 };
     bw_err err = ota.hooks.install != NULL ? ota.hooks.install(ota.hooks.ctx, &why) : BW_E_UNAVAILABLE;
     const bw_update_state *st = bw_update_current_state();
+    if (ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL) {
+        if (err == BW_OK) {
+            ota.phase = DONE;   /* staged: the chip resets; the outcome is read back after it */
+            return;
+        }
+        final(why.error == BW_UPDATE_E_FLASH ? BW_CLOUD_UPDATE_FAILED : BW_CLOUD_UPDATE_REFUSED, &why,
+              ota.deploy.bundle_size, NULL);
+        return;
+    }
     if (err == BW_OK && st->current_version == ota.deploy.app_version) {
         ota.installed_deployment = ota.deploy.deployment_id;
         final(BW_CLOUD_UPDATE_INSTALLED, NULL, ota.deploy.bundle_size, NULL);
@@ -428,6 +508,23 @@ static void report_healthy(void)
     ota.counters.reports++;
     ota.healthy_pending = false;
     ota.installed_deployment = 0;
+}
+
+void bw_ota_kernel_confirmed(uint32_t version, uint64_t now_ms)
+{
+    if (ota.kernel_deployment != 0 && ota.kernel_version == version) {
+        bw_cloud_update u = {
+            .state = BW_CLOUD_UPDATE_HEALTHY,
+            .deployment_id = ota.kernel_deployment,
+            .app_version = version,
+        };
+        bw_cloud_report_update(&u, "the new kernel confirmed itself after its trial");
+        ota.counters.reports++;
+        ota.kernel_deployment = 0;
+    }
+    if (ota.phase == WAITING && ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL) {
+        start(now_ms);   /* it waited for this trial to end */
+    }
 }
 
 void bw_ota_rolled_back(uint32_t version, uint8_t cause, uint32_t crash_sequence)
@@ -486,8 +583,9 @@ void bw_ota_poll(uint64_t now_ms)
         report_healthy();
     }
     switch (ota.phase) {
-    case WAITING:
-        if (bw_update_available() && !bw_update_current_state()->trial) {
+    case WAITING:   /* a kernel deployment waits for bw_ota_kernel_confirmed */
+        if (ota.deploy.kind == BW_CLOUD_DEPLOY_APP && bw_update_available()
+            && !bw_update_current_state()->trial) {
             start(now_ms);
         }
         break;

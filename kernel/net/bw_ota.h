@@ -24,6 +24,16 @@
 #include "bw_net_config.h"
 #include "bw_update.h"
 
+/* A kernel deployment's view of the running kernel and of the boot stub's
+ * journal (docs/SPEC.md §19.5, §19.7). */
+typedef struct bw_ota_kernel_view {
+    uint32_t running_version;   /* the running kernel's sealed version */
+    bool on_trial;              /* it has not confirmed itself yet */
+    uint32_t stub_version;      /* the kernel the stub last refused or went back from (0: none) */
+    bool stub_reverted;         /* went back from it (it never confirmed or failed); else refused it */
+    const char *stub_reason;    /* why, one line (static) */
+} bw_ota_kernel_view;
+
 /* What the kernel does for the client. */
 typedef struct bw_ota_hooks {
     /* Installs the downloaded bundle now and restarts the app (the new one,
@@ -34,6 +44,8 @@ typedef struct bw_ota_hooks {
     void (*downloaded)(void *ctx);
     /* True once (then false) when the app asked to apply the update now. */
     bool (*take_apply_request)(void *ctx);
+    /* Fills *out for a kernel deployment; NULL: kernels are not deployable here. */
+    void (*kernel_view)(void *ctx, bw_ota_kernel_view *out);
     void *ctx;
 } bw_ota_hooks;
 
@@ -67,6 +79,11 @@ void bw_ota_rolled_back(uint32_t version, uint8_t cause, uint32_t crash_sequence
  * Reports UPDATE healthy (for the deployment that installed it, or by
  * version after a restart). */
 void bw_ota_trial_over(uint32_t version);
+
+/* The running kernel confirmed itself after its trial (kernel_trial.c):
+ * reports UPDATE healthy for the kernel deployment that installed it, and
+ * a kernel deployment waiting for the trial to end starts. */
+void bw_ota_kernel_confirmed(uint32_t version, uint64_t now_ms);
 
 /* True while a verified bundle waits for its polite window. */
 bool bw_ota_install_pending(void);

@@ -121,3 +121,18 @@ add_test(NAME qemu.secboot.kdeliver.resume
     --scenario resume ${BW_KDELIVER_ARGS} --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/kdeliver.resume)
 set_tests_properties(qemu.secboot.kdeliver.resume PROPERTIES TIMEOUT 400 LABELS qemu
   FIXTURES_REQUIRED secboot_variants SKIP_RETURN_CODE 77)
+
+# Kernel updates over the air (docs/SPEC.md §19.7, run_kernel_ota_test.py):
+# bulwarkd's refusals of bad uploads; kernels the device refuses (unknown root,
+# not newer, altered in storage) reported with the reason while it runs on;
+# the newer kernel deployed, staged, swapped in by the stub, confirmed once
+# the cloud is reached, healthy, and its version in the device's STATUS.
+add_test(NAME qemu.ota.kernel
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/run_kernel_ota_test.py ${BW_UPDATE_TEST_ARGS}
+    --app $<TARGET_FILE:cloud-demo> --variants ${BW_SECBOOT_VARIANTS} --kernel-keys ${BW_KERNEL_KEYS_DIR}
+    --bulwarkd ${BW_HOST_TOOLS_DIR}/cloud/bulwarkd/bulwarkd
+    --plugin ${BW_HOST_TOOLS_DIR}/cloud/broker/bw_registry_plugin.so
+    --modem ${BW_HOST_TOOLS_DIR}/emu/modem/bulwark-modem
+    --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/ota.kernel)
+set_tests_properties(qemu.ota.kernel PROPERTIES TIMEOUT 900 LABELS qemu
+  FIXTURES_REQUIRED secboot_variants SKIP_RETURN_CODE 77)

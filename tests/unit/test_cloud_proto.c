@@ -146,7 +146,8 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* DEPLOY (§15): fields as sent; a head outside §6's bounds or not inside its
- * bundle, reserved bytes, and a length other than 52 are refused. */
+ * bundle, an unknown kind, a reserved byte, and a length other than 52 are
+ * refused; kind 1 is a kernel deployment. */
 static void deploy_decoding(void **state)
 {
     (void)state;
@@ -172,12 +173,22 @@ static void deploy_decoding(void **state)
     put32(msg + 16, 50000);                          /* no layer bytes */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
     put32(msg + 16, 420);
-    msg[2] = 1;
+    assert_int_equal(down.deploy.kind, BW_CLOUD_DEPLOY_APP);
+    msg[2] = 1;                                      /* a kernel */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_OK);
+    assert_int_equal(down.deploy.kind, BW_CLOUD_DEPLOY_KERNEL);
+    msg[2] = 2;                                      /* unknown kind */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    msg[2] = 0;
+    msg[3] = 1;                                      /* reserved */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
     memset(msg + 2, 0, 18);                          /* no target: all zero */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_OK);
     assert_int_equal(down.deploy.deployment_id, 0);
     put32(msg + 8, 3);                               /* no target, but a version */
+    assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
+    put32(msg + 8, 0);
+    msg[2] = 1;                                      /* no target, but a kind */
     assert_int_equal(bw_cloud_decode_down(msg, sizeof msg, &down), BW_E_INVALID);
 }
 
