@@ -13,6 +13,7 @@
 #include "bw_credentials.h"
 #include "bw_identity.h"
 #include "bw_kernel_seal.h"
+#include "bw_kernel_slots.h"
 #include "bw_log.h"
 #include "bw_ota.h"
 #include "bw_port.h"
@@ -132,6 +133,11 @@ static void kernel_delivery_config(bw_update_config *c)
             != BW_SEAL_OK
         || bw_seal_sha256(seal.root_key, BW_SEAL_KEY_SIZE, c->kernel_root_hash) != 0) {
         return;
+    }
+    if (seal.version != c->kernel_running_version) {
+        char sealed[16];
+        bw_kslots_version_text(seal.version, sealed);
+        bw_log("kernel: sealed as version %s (built as %s)", sealed, BW_KERNEL_VERSION_STRING);
     }
     c->kernel_running_version = seal.version;
     c->kernel_staged = port_flash_partition(BW_PARTITION_KERNEL_NEW);
