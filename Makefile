@@ -49,12 +49,12 @@ stm32u585: setup
 demo: host qemu-an505
 	@scripts/demo.sh $(BUILD)
 ifneq ($(strip $(FREERTOS_KERNEL_PATH)),)
-	@echo; echo "== 6. freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
+	@echo; echo "== 7. freertos-demo (FreeRTOS from $(FREERTOS_KERNEL_PATH)) =="
 	@$(EMU) image create --force --out $(QEMU_BUILD)/demo-freertos-flash.bin \
 	    --kernel $(QEMU_BUILD)/kernel/bulwark-kernel.signed --app $(QEMU_BUILD)/apps/freertos-demo/freertos-demo.elf
 	@$(EMU) run --image $(QEMU_BUILD)/demo-freertos-flash.bin --boot $(QEMU_BUILD)/boot/bulwark-boot.elf --timeout 30
 else
-	@echo; echo "== 6. freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
+	@echo; echo "== 7. freertos-demo skipped: set FREERTOS_KERNEL_PATH (README: Getting FreeRTOS) =="
 endif
 
 test: all

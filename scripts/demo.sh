@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: what Bulwark does, on QEMU mps2-an505, in five acts.
+# make demo: what Bulwark does, on QEMU mps2-an505, in six acts.
 #  1. hello boots under the kernel and shows its system calls;
 #  2. crash recovery: an app crashes inside a function, the kernel catches
 #     it, records it and restarts the app; `bulwark crash decode` names the
@@ -14,8 +14,11 @@
 #     v1 then v2 signed with the fleet's update key, uploaded and deployed
 #     (`bulwark deployments show --watch`), v2's logs from its start (wake
 #     reason 9); then v3, which crash-loops: the kernel rolls it back to v2,
-#     its deployment ends rolled back with the cause, its crash is decoded.
-# Then, with FREERTOS_KERNEL_PATH set, the FreeRTOS demo (act 6, Makefile).
+#     its deployment ends rolled back with the cause, its crash is decoded;
+#  6. the kernel over the air (scripts/demo_ota.py): the build's kernel signed
+#     as the next version, uploaded and deployed; the device stages it, its
+#     boot stub swaps it in on trial, and it confirms itself.
+# Then, with FREERTOS_KERNEL_PATH set, the FreeRTOS demo (act 7, Makefile).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)

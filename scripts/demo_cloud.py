@@ -3,7 +3,7 @@
 bulwarkd for a new fleet; a QEMU device (kernel + cloud-demo-crash) with the
 modem emulator on UART2 is provisioned and registered over its local link,
 comes online, streams its app's log lines, and its app's crash comes back
-decoded from `bulwark crashes --elf`. Act 5 (scripts/demo_ota.py) then
+decoded from `bulwark crashes --elf`. Acts 5 and 6 (scripts/demo_ota.py) then
 updates that same device over the air through that same cloud: one cloud
 and one device for both acts, as an operator would have them. Every command
 shown is the one run.
@@ -21,7 +21,7 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "qemu"))
 from update_harness import Failure, Tools  # noqa: E402
 from cloud_harness import DEVICE_ID, CloudDevice, Modem  # noqa: E402
-from demo_ota import act5  # noqa: E402
+from demo_ota import act5, act6  # noqa: E402
 
 
 def show(argv, env, timeout=60):
@@ -101,8 +101,12 @@ def main():
         show([bulwark, "crashes", "--device", DEVICE_ID, "--elf", app], env)
 
         print("\n== 5. over-the-air updates: v1, v2, then a crashing v3 rolled back ==", flush=True)
-        act5(types.SimpleNamespace(bulwark=bulwark, env=env, work=work, fleet=fleet, device_id=DEVICE_ID,
-                                   elf=lambda name: os.path.join(q, "apps", "cloud-demo", name + ".elf")))
+        ctx = types.SimpleNamespace(bulwark=bulwark, env=env, work=work, fleet=fleet, device_id=DEVICE_ID, q=q,
+                                    elf=lambda name: os.path.join(q, "apps", "cloud-demo", name + ".elf"))
+        act5(ctx)
+        print("\n== 6. the kernel over the air: signed, uploaded, deployed, swapped in by the boot stub ==",
+              flush=True)
+        act6(ctx)
     finally:
         if device is not None:
             device.kill()

@@ -1,4 +1,4 @@
-"""make demo, act 5: over-the-air updates, on act 4's cloud and device
+"""make demo, acts 5 and 6: over-the-air updates, on act 4's cloud and device
 (scripts/demo_cloud.py calls act5() with the device online and its crash
 shown). The fleet's update key signs cloud-demo as version 1, then
 cloud-demo-v2; each is uploaded, deployed and followed with
@@ -7,7 +7,9 @@ healthy; v2's log lines stream in `bulwark logs --follow` from its start
 (wake reason 9). Then cloud-demo-v3-crash, which crashes at tick 3 of every
 run: the kernel rolls it back to v2, the deployment ends rolled back with
 its cause, each run's lines up to its crash are in the cloud, and its crash
-decodes with `bulwark crashes --elf`.
+decodes with `bulwark crashes --elf`. Act 6 (act6) sends the kernel itself:
+a newer signed kernel is uploaded and deployed, the boot stub swaps it in, and
+it confirms itself.
 
 Every command shown is the one run, and what follows it is its own output
 (long ones trimmed, marked "..."). Every wait is on an event (a CLI line, a
@@ -193,3 +195,38 @@ def act5(ctx):
                lambda: quiet_json(ctx, "devices", "show", did).get("app_version") == 2)
     stream([ctx.bulwark, "devices", "show", did], ctx.env, ctx.work, 60)
     stream([ctx.bulwark, "deployments", "list"], ctx.env, ctx.work, 60)
+
+
+def act6(ctx):
+    """make demo, act 6: the kernel itself over the air (docs/SPEC.md 19.6, 19.7). The
+    build's kernel is signed again as the next minor version with the build's kernel
+    signer, uploaded, deployed and watched to healthy: the device downloads and checks
+    it, stages it, resets into its boot stub, which checks it again and swaps it in on
+    trial; the new kernel reconnects and confirms itself, and bulwarkd shows it."""
+    signed = os.path.join(ctx.q, "kernel", "bulwark-kernel.signed")
+    keys = os.path.join(ctx.q, "kernel-keys")
+    seal = open(signed, "rb").read(24)
+    running = int.from_bytes(seal[8:12], "little")
+    signed_at = int.from_bytes(seal[20:24], "little")
+    new = f"{running >> 24}.{((running >> 16) & 0xFF) + 1}.0"
+    out_path = os.path.join(ctx.work, f"kernel-{new}.signed")
+    stream([ctx.bulwark, "kernel", "sign", os.path.join(ctx.q, "kernel", "bulwark-kernel.bin"),
+            "--key", os.path.join(keys, "signer.key"), "--cert", os.path.join(keys, "signer.crt"),
+            "--root", os.path.join(keys, "root.pub"), "--version", new, "--signed-at", str(signed_at),
+            "--force", "-o", out_path], ctx.env, ctx.work, 60)
+    out = stream([ctx.bulwark, "kernels", "upload", out_path], ctx.env, ctx.work, 60)
+    kernel = re.search(r"kernel (\d+): version (\S+),", out)
+    if not kernel or kernel.group(2) != new:
+        raise Failure(f"kernels upload did not show kernel {new}:\n{out}")
+    out = stream([ctx.bulwark, "deploy", "--kernel", kernel.group(1), "--device", ctx.device_id], ctx.env,
+                 ctx.work, 60)
+    dep = re.search(r"deployment (\d+):", out)
+    if not dep:
+        raise Failure(f"deploy did not show a deployment ID:\n{out}")
+    watched = stream([ctx.bulwark, "deployments", "show", dep.group(1), "--watch"], ctx.env, ctx.work, WATCH_S)
+    if "installing" not in watched or not re.search(r": healthy, (\d+)/\1 bytes", watched):
+        raise Failure(f"--watch did not follow kernel deployment {dep.group(1)} through installing to healthy")
+    print(flush=True)
+    wait_until(f"bulwarkd showing kernel {new}", 30,
+               lambda: quiet_json(ctx, "devices", "show", ctx.device_id).get("kernel_version") == new)
+    stream([ctx.bulwark, "devices", "show", ctx.device_id], ctx.env, ctx.work, 60)
