@@ -235,7 +235,7 @@ if [ -x "$h/cloud/bulwarkd/bulwarkd" ] && [ -x "$h/emu/modem/bulwark-modem" ]; t
   printf '%-44s %12s\n' "relayed HTTP GET: insns/request (exact)" "$(df insns_per_request)"
   printf '%-44s %12s\n' "  up (piece out, TLS record sealed)" "$(df up_insns)"
   printf '%-44s %12s\n' "  down (TLS record opened, piece in)" "$(df down_insns)"
-  printf '%-44s %12s\n' "  (pieces per request; requests)" "$(df pieces_per_request); $(df requests)"
+  printf '%-44s %12s\n' "  (pieces per request; requests, 1st left out)" "$(df pieces_per_request); $(df requests)"
 else
   echo "(skipped: no bulwarkd or bulwark-modem under $h; make host)"
 fi
