@@ -1,7 +1,8 @@
 /*
  * Bench-only hooks of bulwark-kernel-benchtls (tests/bench/CMakeLists.txt),
- * for exact TLS handshake figures (tests/bench/bench_tls.py); never in
- * bulwark-kernel. Linked with --wrap of port_entropy, bw_tls_start and
+ * for exact TLS handshake and relayed-HTTP figures (tests/bench/bench_tls.py,
+ * bench_http_device.py); never in bulwark-kernel. Linked with --wrap of
+ * port_entropy, bw_tls_start and
  * bw_tls_poll:
  *
  *  - port_entropy gives fixed bytes, and bw_tls_start seeds the kernel's DRBG
