@@ -1,7 +1,8 @@
 /*
  * Bench-only hooks of bulwark-kernel-benchtls (tests/bench/CMakeLists.txt),
- * for exact TLS handshake figures (tests/bench/bench_tls.py); never in
- * bulwark-kernel. Linked with --wrap of port_entropy, bw_tls_start and
+ * for exact TLS handshake and relayed-HTTP figures (tests/bench/bench_tls.py,
+ * bench_http_device.py); never in bulwark-kernel. Linked with --wrap of
+ * port_entropy, bw_tls_start and
  * bw_tls_poll:
  *
  *  - port_entropy gives fixed bytes, and bw_tls_start seeds the kernel's DRBG
@@ -16,7 +17,11 @@
  *    pieces at the same polls on every run, however the host's bytes arrive.
  *    Bytes move between the staging buffers and the modem outside TLS's
  *    calls; the bench leaves the two staging callbacks out of its count.
- *    Once the handshake is over the stream passes everything straight through.
+ *  - once the handshake is over the stream stays (bench_http_device.py):
+ *    what TLS sends is still taken whole, and the server's records reach TLS
+ *    one whole record at a time, each only once TLS has asked and found
+ *    none. So each record is read in the same pieces by one pass, however
+ *    the host's bytes arrive.
  *
  * State: one connection's staging buffers; rx holds [0, rx_len) from the
  * modem, TLS has read [0, rx_read), may read up to rx_released;
@@ -44,6 +49,7 @@ bw_tls_state __wrap_bw_tls_poll(uint64_t now_ms);
 static struct {
     const bw_stream *below;
     bool staging;                 /* the handshake is on */
+    bool open;                    /* the handshake is over: records one at a time */
     bool starved;                 /* TLS asked for input and found none */
     int32_t below_end;            /* BW_STREAM_CLOSED/FAILED once the modem stream ended, else 0 */
     uint8_t rx[STAGE_BYTES];
@@ -97,11 +103,35 @@ static void scan_records(void)
     }
 }
 
+/* Drops the bytes TLS has read from the front of rx. */
+static void compact_rx(void)
+{
+    size_t gone = st.rx_read;
+    memmove(st.rx, st.rx + gone, st.rx_len - gone);
+    st.rx_len -= gone;
+    st.rx_released -= gone;
+    st.scanned = st.scanned > gone ? st.scanned - gone : 0;
+    st.flights_end = st.flights_end > gone ? st.flights_end - gone : 0;
+    st.rx_read = 0;
+}
+
+/* The end of the whole record staged right after what TLS may read, or
+ * rx_released if that record is not all here yet. */
+static size_t next_record_end(void)
+{
+    size_t at = st.rx_released;
+    if (at + RECORD_HEADER > st.rx_len) {
+        return at;
+    }
+    size_t end = at + RECORD_HEADER + ((size_t)st.rx[at + 3] << 8 | st.rx[at + 4]);
+    return end <= st.rx_len ? end : at;
+}
+
 /* Flushes staged output and stages input, outside TLS's calls. */
 static void move_bytes(void)
 {
-    if (st.rx_read == st.rx_len) {
-        st.rx_len = st.rx_read = st.rx_released = st.scanned = st.flights_end = 0;
+    if (st.rx_read > 0) {
+        compact_rx();
     }
     while (st.below_end == 0 && st.tx_sent < st.tx_len) {
         int32_t n = st.below->send(st.below->ctx, st.tx + st.tx_sent, st.tx_len - st.tx_sent);
@@ -111,9 +141,9 @@ static void move_bytes(void)
         }
         st.tx_sent += (size_t)n;
     }
-    if (st.tx_sent == st.tx_len) {
-        st.tx_len = st.tx_sent = 0;
-    }
+    memmove(st.tx, st.tx + st.tx_sent, st.tx_len - st.tx_sent);   /* room for TLS's next record */
+    st.tx_len -= st.tx_sent;
+    st.tx_sent = 0;
     while (st.below_end == 0 && st.rx_len < sizeof st.rx) {
         int32_t n = st.below->recv(st.below->ctx, st.rx + st.rx_len, sizeof st.rx - st.rx_len);
         if (n <= 0) {
@@ -123,8 +153,10 @@ static void move_bytes(void)
         st.rx_len += (size_t)n;
     }
     scan_records();
-    if (!st.staging || st.below_end != 0) {
+    if (st.below_end != 0 || (!st.staging && !st.open)) {
         st.rx_released = st.rx_len;
+    } else if (st.starved && st.open) {
+        st.rx_released = next_record_end();
     } else if (st.starved && st.flights_end > st.rx_released) {
         st.rx_released = st.flights_end;
     }
@@ -136,7 +168,7 @@ static void move_bytes(void)
 static int32_t bench_stream_send(void *ctx, const uint8_t *data, size_t len)
 {
     (void)ctx;
-    if (!st.staging && st.tx_len == 0) {
+    if (!st.staging && !st.open && st.tx_len == 0) {
         return st.below->send(st.below->ctx, data, len);
     }
     if (st.below_end != 0) {
@@ -153,12 +185,12 @@ static int32_t bench_stream_send(void *ctx, const uint8_t *data, size_t len)
 static int32_t bench_stream_recv(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
-    if (!st.staging) {
+    if (!st.staging && !st.open) {
         st.rx_released = st.rx_len;
     }
     size_t ready = st.rx_released - st.rx_read;
     if (ready == 0) {
-        if (!st.staging) {
+        if (!st.staging && !st.open) {
             return st.below->recv(st.below->ctx, buf, len);
         }
         st.starved = true;
@@ -197,6 +229,7 @@ bw_tls_state __wrap_bw_tls_poll(uint64_t now_ms)
     }
     bw_tls_state state = __real_bw_tls_poll(now_ms);
     st.staging = state == BW_TLS_HANDSHAKING;
+    st.open = state == BW_TLS_OPEN;
     if (st.below != NULL) {
         move_bytes();
     }

@@ -201,15 +201,17 @@ class CloudDevice:
         self.dev.kill()
 
 
-def online_device(tools, stack, modem, image, name, device_id=DEVICE_ID, timeout=300, icount=False):
+def online_device(tools, stack, modem, image, name, device_id=DEVICE_ID, timeout=300, icount=False, extra=(),
+                  slow=1):
     """Boots image (an unprovisioned device whose ID is device_id) on modem, provisions it
-    on stack (which registers it) and waits until it is online: its CloudDevice."""
-    device = CloudDevice(tools, image, name, modem, timeout=timeout, icount=icount)
-    device.wait_for("kernel", r"credentials: not provisioned \(key ready\)", 60)
-    out = device.provision(stack)
+    on stack (which registers it) and waits until it is online: its CloudDevice. extra:
+    more QEMU arguments; slow: a factor on the waits (a traced QEMU runs slower)."""
+    device = CloudDevice(tools, image, name, modem, timeout=timeout, icount=icount, extra=extra)
+    device.wait_for("kernel", r"credentials: not provisioned \(key ready\)", 60 * slow)
+    out = device.provision(stack, timeout=120 * slow)
     if f"registered {device_id} with {stack.cloud.url}" not in out:
         raise Failure(f"provision did not register {device_id}:\n{out}")
-    device.wait_for("kernel", rf"cloud: online as {device_id}", 120)
+    device.wait_for("kernel", rf"cloud: online as {device_id}", 120 * slow)
     return device
 
 
