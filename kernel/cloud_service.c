@@ -388,7 +388,7 @@ void cloud_service_work(void)
         cs.configured = true;
         bw_log("cloud: connecting to %s:%u", bw_credentials_broker_host(),
                (unsigned)bw_credentials_broker_port());
-        arch_kernel_loop_every_tick(true);
+        arch_kernel_loop_every_tick(ARCH_TICKS_CLOUD, true);
         bw_network_set_reasons(MV_NETWORKREASON_COLDBOOTCONNECTION, MV_NETWORKREASON_NOTCONNECTING);
         bw_network_set_status(MV_NETWORKSTATUS_CONNECTING);
         cs.state = LINK_WAIT;

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "arch.h"
+#include "bw_config.h"
 #include "bw_crash.h"
 #include "bw_kernel_slots.h"
 #include "bw_log.h"
@@ -26,10 +28,40 @@ bool kernel_trial_on_trial(void)
     return on_trial > 0 && !confirmed_now;
 }
 
+/* How long a kernel on trial may run unconfirmed before it resets, so that
+ * the stub counts its boots (weak: a test kernel sets a short one). */
+__attribute__((weak)) uint32_t kernel_trial_deadline_s(void)
+{
+    return BW_KERNEL_TRIAL_DEADLINE_S;
+}
+
+/* A kernel that cannot confirm (its app never healthy, its cloud never
+ * reached) must not run on unconfirmed for good: the stub reverts it only
+ * after BW_KSLOTS_TRIAL_BOOTS boots, and such a kernel may never reset. */
+static void trial_deadline(void)
+{
+    bool on_trial = kernel_trial_on_trial();
+    arch_kernel_loop_every_tick(ARCH_TICKS_TRIAL, on_trial);   /* the deadline waits on time */
+    uint64_t up_s = port_time_us() / 1000000u;
+    uint32_t deadline_s = kernel_trial_deadline_s();
+    if (!on_trial || up_s < deadline_s) {
+        return;
+    }
+    bw_log("kernel: on trial and not confirmed after %u s (app healthy: %s, cloud reached: %s): resetting "
+           "so that the boot stub counts this trial boot", (unsigned)deadline_s,
+           bw_crash_app_healthy() ? "yes" : "no", cloud_service_reached() ? "yes" : "no");
+    bw_crash_app_pause(true);   /* the kernel's own reset: not the app's crash */
+    arch_reset_for_kernel_update();
+}
+
 void kernel_trial_poll(void)
 {
     const bw_flash_partition *journal = port_flash_partition(BW_PARTITION_KERNEL_STATE);
-    if (done || journal == NULL || !bw_crash_app_healthy() || !cloud_service_reached()) {
+    if (journal == NULL) {
+        return;
+    }
+    trial_deadline();
+    if (done || !bw_crash_app_healthy() || !cloud_service_reached()) {
         return;
     }
     done = true;

@@ -15,6 +15,8 @@ case, from the build's signed kernel, its raw image and its test keys:
                          version (the kernel copies' tests, section 19.5)
   older.signed           the same kernel signed as 0.0.1 (below the build's version)
   noconfirm-newer.signed --noconfirm-bin (a kernel that never confirms), next minor version
+  noconfirm-deadline-newer.signed  --noconfirm-deadline-bin (never confirms, and resets
+                         itself at a 3 s trial deadline), next minor version
   padded-newer.signed    the kernel followed by 256 KiB of random bytes (never run: past
                          its end), next minor version: a long copy into the slot (kill test)
   <case>-newer.signed    bad-signature, tampered, other-root, not-by-root, wrong-usage and
@@ -76,6 +78,7 @@ def main():
     for name in ("bulwark", "keys", "bin", "signed", "version", "out"):
         p.add_argument("--" + name, required=True)
     p.add_argument("--noconfirm-bin", required=True)
+    p.add_argument("--noconfirm-deadline-bin", required=True)
     a = p.parse_args()
     shutil.rmtree(a.out, ignore_errors=True)
     os.makedirs(a.out)
@@ -99,6 +102,7 @@ def main():
     write("padded.bin", open(a.bin, "rb").read() + bytes(pad_rng.randrange(256) for _ in range(256 * 1024)))
     for name, binary, version in (("newer", a.bin, newer), ("older", a.bin, "0.0.1"),
                                   ("noconfirm-newer", a.noconfirm_bin, newer),
+                                  ("noconfirm-deadline-newer", a.noconfirm_deadline_bin, newer),
                                   ("padded-newer", padded, newer)):
         run(a.bulwark, "kernel", "sign", binary, "--key", signer + ".key", "--cert", signer + ".crt",
             "--root", trusted_root + ".pub", "--version", version, "-o", out(name + ".signed"))

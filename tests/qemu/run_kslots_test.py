@@ -12,6 +12,11 @@ Scenarios (--scenario):
                   until the app is healthy; boot 4 reverts ("never confirmed itself"), the
                   old kernel runs, the counter is unchanged, the slot holds the old kernel
                   again byte for byte.
+  deadline        --staged never confirms and resets itself at its 3 s trial deadline:
+                  in one power-on, trial boots 1, 2, 3 each end in that reset, then the
+                  stub reverts ("never confirmed itself") and the old kernel runs; the
+                  journal says reverted (reason 1), the slot holds the old kernel byte
+                  for byte, the counter is unchanged.
   refused         --staged must be refused with --reason: the stub says so, the old
                   kernel runs; the journal says "refused", the slot is untouched.
   restore         --kernel is garbage, --backup a good kernel (no journal record): the
@@ -172,6 +177,34 @@ def scenario_never_confirms(tools):
     print(f"never-confirms: 3 trial boots of {version_text(new)}, reverted to {version_text(old)}")
 
 
+def scenario_deadline(tools):
+    args = tools.args
+    old, new = sealed_version(args.kernel), sealed_version(args.staged)
+    image = create(tools, args, "flash.bin", ["--stage-kernel", args.staged])
+    old_area = read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1]))
+    expect = []
+    for n in (1, 2, 3):
+        expect += [rf"^\[boot\] kernel {version_text(new)} on trial \(boot {n} of 3\)$",
+                   rf"^\[boot\] kernel {version_text(new)} verified$",
+                   r"^\[kernel\] kernel: on trial and not confirmed after 3 s \(app healthy: \w+, cloud reached: \w+\): "
+                   r"resetting so that the boot stub counts this trial boot$"]
+    expect += [rf"^\[boot\] reverted to kernel {version_text(old)}: the new kernel never confirmed itself$",
+               rf"^\[boot\] kernel {version_text(old)} verified$"]
+    text = boot(tools, image, "boot1", expect, reject=[r"kernel: confirmed"], wait=HEALTHY)
+    tail = text[text.index("[boot] reverted to kernel"):]
+    if "on trial" in tail or "not confirmed after" in tail:
+        raise Failure(f"the reverted kernel is on trial or resets:\n{tail}")
+    state = expect_state(image, 8, "after the power-on")
+    if state[2] != 1:
+        raise Failure(f"revert reason {state[2]}, expected 1 (never confirmed)")
+    if read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1])) != old_area:
+        raise Failure("the slot does not hold the old kernel byte for byte")
+    if counter(image) != args.rollback:
+        raise Failure(f"counter {counter(image):#x} moved without a confirm")
+    print(f"deadline: 3 trial boots of {version_text(new)}, each reset by its 3 s deadline, "
+          f"reverted to {version_text(old)} in one power-on")
+
+
 def scenario_refused(tools):
     args = tools.args
     old = sealed_version(args.kernel)
@@ -314,7 +347,7 @@ def scenario_both_bad(tools):
 
 SCENARIOS = {"confirm": scenario_confirm, "never-confirms": scenario_never_confirms,
              "refused": scenario_refused, "restore": scenario_restore, "kill": scenario_kill,
-             "both-bad": scenario_both_bad}
+             "both-bad": scenario_both_bad, "deadline": scenario_deadline}
 
 
 def main():

@@ -8,9 +8,17 @@ set(BW_KERNEL_SIGNED $<TARGET_FILE_DIR:bulwark-kernel>/bulwark-kernel.signed)
 bw_add_kernel(bulwark-kernel-noconfirm
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/kernel_hooks/no_confirm.c
   LINK_OPTIONS -Wl,--wrap=bw_kslots_confirm)
+# The same, with a 3 s trial deadline (trial_deadline_short.c): it resets itself
+# unconfirmed, so the stub's bounded trial and revert run in one power-on.
+bw_add_kernel(bulwark-kernel-noconfirm-deadline
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/kernel_hooks/no_confirm.c
+          ${CMAKE_CURRENT_SOURCE_DIR}/kernel_hooks/trial_deadline_short.c
+  LINK_OPTIONS -Wl,--wrap=bw_kslots_confirm)
 add_test(NAME qemu.secboot.variants
   COMMAND ${PROJECT_SOURCE_DIR}/tests/qemu/make_kernel_variants.py --bulwark ${BW_CLI}
     --noconfirm-bin $<TARGET_FILE_DIR:bulwark-kernel-noconfirm>/bulwark-kernel-noconfirm.bin
+    --noconfirm-deadline-bin
+      $<TARGET_FILE_DIR:bulwark-kernel-noconfirm-deadline>/bulwark-kernel-noconfirm-deadline.bin
     --keys ${BW_KERNEL_KEYS_DIR} --bin $<TARGET_FILE_DIR:bulwark-kernel>/bulwark-kernel.bin
     --signed ${BW_KERNEL_SIGNED} --version ${BW_KERNEL_VERSION} --out ${BW_SECBOOT_VARIANTS})
 set_tests_properties(qemu.secboot.variants PROPERTIES FIXTURES_SETUP secboot_variants LABELS qemu
@@ -72,6 +80,10 @@ bw_kslots_test(confirm confirm --kernel ${BW_KERNEL_SIGNED} --rollback 0x0001000
   --staged ${BW_SECBOOT_VARIANTS}/newer.signed)
 bw_kslots_test(never-confirms never-confirms --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
   --staged ${BW_SECBOOT_VARIANTS}/noconfirm-newer.signed)
+# A staged kernel that never confirms and resets itself at its trial deadline:
+# three trial boots and the revert in one power-on, no power cut needed.
+bw_kslots_test(deadline deadline --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
+  --staged ${BW_SECBOOT_VARIANTS}/noconfirm-deadline-newer.signed)
 bw_kslots_test(refused-tampered refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000
   --staged ${BW_SECBOOT_VARIANTS}/tampered.signed --reason "kernel image tampered \\(hash mismatch\\)")
 bw_kslots_test(refused-older refused --kernel ${BW_KERNEL_SIGNED} --rollback 0x00010000

@@ -40,10 +40,15 @@ void arch_app_start_after(enum MvWakeReason reason, uint32_t delay_ms) __attribu
 uint32_t arch_kernel_loop_hold(void);
 void arch_kernel_loop_release(uint32_t hold);
 
-/* While on, every supervision tick (BW_SUPERVISOR_TICK_MS) pends the kernel
- * loop: for work that waits on time, not on an interrupt (the cloud link's
- * timeouts, keepalive, backoff, and its crypto done a slice per pass). */
-void arch_kernel_loop_every_tick(bool on);
+/* Who asks for the kernel loop on every tick (arch_kernel_loop_every_tick). */
+#define ARCH_TICKS_CLOUD  0x1u   /* the cloud link's timers and its crypto slices */
+#define ARCH_TICKS_TRIAL  0x2u   /* a kernel on trial watches its deadline */
+
+/* While any reason is on, every supervision tick (BW_SUPERVISOR_TICK_MS)
+ * pends the kernel loop: for work that waits on time, not on an interrupt
+ * (the cloud link's timeouts, keepalive, backoff, and its crypto done a
+ * slice per pass; a trial's deadline). */
+void arch_kernel_loop_every_tick(uint32_t reason, bool on);
 
 /* From kernel_main: no app to run; the kernel idles (interrupts and the
  * kernel loop keep running, so an update can still start one). Never returns. */

@@ -332,17 +332,17 @@ static void next_sample(bool masked, uint64_t now)
 /* SysTick_S body (exceptions.S): nonzero when the app was hung and has been
  * captured and stopped (the caller then enters the supervisor thread). */
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return);
-static volatile bool loop_every_tick;
+static volatile uint32_t loop_every_tick;   /* ARCH_TICKS_* reasons on */
 
-void arch_kernel_loop_every_tick(bool on)
+void arch_kernel_loop_every_tick(uint32_t reason, bool on)
 {
-    loop_every_tick = on;
+    loop_every_tick = on ? loop_every_tick | reason : loop_every_tick & ~reason;
 }
 
 uint32_t arch_tick(const uint32_t *r4_r11, uint32_t exc_return)
 {
     board_watchdog_feed();
-    if (loop_every_tick || arch_debug_attached()) {
+    if (loop_every_tick != 0 || arch_debug_attached()) {
         SCB_ICSR = ICSR_PENDSVSET;   /* the network's timers run in the kernel loop */
     }
     if (!app_running) {

@@ -392,4 +392,11 @@
 /* Breakpoints the monitor holds at once. */
 #define BW_DEBUG_BREAKPOINTS_MAX 8
 
+/* A kernel on trial (docs/SPEC.md §19.5) that has not confirmed itself after
+ * this many seconds of uptime resets, so that the boot stub counts the boot
+ * and reverts it after BW_KSLOTS_TRIAL_BOOTS: a kernel whose app or cloud
+ * never comes up is not kept for good (a kernel that cannot reach the cloud
+ * could never be replaced remotely). Long enough for a slow cellular attach. */
+#define BW_KERNEL_TRIAL_DEADLINE_S 600u
+
 #endif

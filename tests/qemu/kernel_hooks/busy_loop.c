@@ -36,7 +36,7 @@ void __wrap_cloud_service_work(void)
         }
         busy_end_us = port_time_us();
         phase = QUIET;
-        arch_kernel_loop_every_tick(true);   /* come back to end the quiet stretch */
+        arch_kernel_loop_every_tick(ARCH_TICKS_CLOUD, true);   /* come back to end the quiet stretch */
     } else if (phase == QUIET && port_time_us() - busy_end_us >= (uint64_t)BUSY_LOOP_QUIET_MS * 1000u) {
         NVIC_ISPR(BUSY_LOOP_APP_IRQ / 32u) = 1u << (BUSY_LOOP_APP_IRQ % 32u);
         phase = DONE;
