@@ -152,6 +152,18 @@ def scenario_confirm(tools):
           f"counter {args.rollback:#x} -> {counter(image):#x}")
 
 
+def expect_never_confirmed(image, old_area, rollback, what):
+    """The trial ended as a never-confirmed one must: reverted (reason 1), the old kernel
+    in the slot byte for byte, the counter where it was."""
+    state = expect_state(image, 8, what)
+    if state[2] != 1:
+        raise Failure(f"{what}: revert reason {state[2]}, expected 1 (never confirmed)")
+    if read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1])) != old_area:
+        raise Failure(f"{what}: the slot does not hold the old kernel byte for byte")
+    if counter(image) != rollback:
+        raise Failure(f"{what}: counter {counter(image):#x} moved without a confirm")
+
+
 def scenario_never_confirms(tools):
     args = tools.args
     old, new = sealed_version(args.kernel), sealed_version(args.staged)
@@ -165,13 +177,7 @@ def scenario_never_confirms(tools):
     boot(tools, image, "boot4",
          [rf"^\[boot\] reverted to kernel {version_text(old)}: the new kernel never confirmed itself$",
           rf"^\[boot\] kernel {version_text(old)} verified$"], reject=[r"on trial"])
-    state = expect_state(image, 8, "after boot 4")
-    if state[2] != 1:
-        raise Failure(f"revert reason {state[2]}, expected 1 (never confirmed)")
-    if read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1])) != old_area:
-        raise Failure("the slot does not hold the old kernel byte for byte")
-    if counter(image) != args.rollback:
-        raise Failure(f"counter {counter(image):#x} moved without a confirm")
+    expect_never_confirmed(image, old_area, args.rollback, "after boot 4")
     boot(tools, image, "boot5", [rf"^\[boot\] kernel {version_text(old)} verified$"],
          reject=[r"on trial", r"reverted"])
     print(f"never-confirms: 3 trial boots of {version_text(new)}, reverted to {version_text(old)}")
@@ -194,13 +200,7 @@ def scenario_deadline(tools):
     tail = text[text.index("[boot] reverted to kernel"):]
     if "on trial" in tail or "not confirmed after" in tail:
         raise Failure(f"the reverted kernel is on trial or resets:\n{tail}")
-    state = expect_state(image, 8, "after the power-on")
-    if state[2] != 1:
-        raise Failure(f"revert reason {state[2]}, expected 1 (never confirmed)")
-    if read_flash(image, (emu.KERNEL_SLOT[0], emu.KERNEL_SEAL[1])) != old_area:
-        raise Failure("the slot does not hold the old kernel byte for byte")
-    if counter(image) != args.rollback:
-        raise Failure(f"counter {counter(image):#x} moved without a confirm")
+    expect_never_confirmed(image, old_area, args.rollback, "after the power-on")
     print(f"deadline: 3 trial boots of {version_text(new)}, each reset by its 3 s deadline, "
           f"reverted to {version_text(old)} in one power-on")
 
