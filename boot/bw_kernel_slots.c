@@ -141,7 +141,7 @@ static void stage(const bw_kslots *k, uint32_t floor, bw_kstate *next)
     bool backup = k->verify(k->ctx, &k->slot, floor, &running) == 0;
     *next = (bw_kstate){
         .state = backup ? BW_KSTATE_BACKUP : BW_KSTATE_INSTALL, .version = version,
-        .has_backup = backup, .old_version = backup ? running : 0,
+        .has_backup = backup, .old_version = backup ? running : 0, .tag = next->tag,
     };
 }
 

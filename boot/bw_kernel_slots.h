@@ -53,6 +53,7 @@ typedef struct bw_kstate {
     uint8_t has_backup;      /* KERNEL_OLD holds the kernel to go back to */
     uint32_t version;        /* staged / trial / confirmed kernel */
     uint32_t old_version;    /* the kernel in KERNEL_OLD, 0 if none */
+    uint32_t tag;            /* who staged it: a cloud deployment ID, 0 for the local link */
 } bw_kstate;
 
 /* The newest kernel-state record in partition (IDLE when there is none);

@@ -19,7 +19,7 @@ bw_err bw_kstate_load(bw_journal *journal, const bw_flash_partition *partition, 
     if (err == BW_OK && found) {
         *state = (bw_kstate){
             .seq = bw_get32(r), .state = r[6], .boots = r[7], .reason = r[8], .has_backup = r[9],
-            .version = bw_get32(r + 12), .old_version = bw_get32(r + 16),
+            .version = bw_get32(r + 12), .old_version = bw_get32(r + 16), .tag = bw_get32(r + 20),
         };
     }
     return err;
@@ -34,6 +34,7 @@ bw_err bw_kstate_save(bw_journal *journal, bw_kstate *state)
     r[9] = state->has_backup;
     bw_put32(r + 12, state->version);
     bw_put32(r + 16, state->old_version);
+    bw_put32(r + 20, state->tag);
     return bw_journal_append(journal, r, &state->seq);
 }
 

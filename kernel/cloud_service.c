@@ -217,6 +217,7 @@ static void ota_kernel_view(void *ctx, bw_ota_kernel_view *out)
         return;
     }
     out->stub_version = state.version;
+    out->stub_tag = state.tag;
     out->stub_reverted = state.state == BW_KSTATE_REVERTED;
     out->stub_reason = state.reason >= BW_KREASON_REFUSED
                        ? bw_seal_describe((bw_seal_error)(state.reason - BW_KREASON_REFUSED))

@@ -280,8 +280,8 @@ static bool kernel_settled(void)
               k.on_trial ? "the new kernel runs, on trial" : "the new kernel runs, confirmed");
         return true;
     }
-    if (k.stub_version != version || k.stub_version == 0) {
-        return false;
+    if (k.stub_version != version || k.stub_version == 0 || k.stub_tag != ota.deploy.deployment_id) {
+        return false;   /* not this deployment's kernel the stub judged: deliver it */
     }
     char text[BW_CLOUD_UPDATE_TEXT_MAX + 1], v[16];
     bw_kslots_version_text(version, v);
@@ -463,6 +463,9 @@ static void announce(uint64_t now_ms)
 static void install(void)
 {
     bw_update_diag why = { 0 };
+    if (ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL) {
+        bw_update_set_kernel_tag(ota.deploy.deployment_id);   /* the stub's journal names this deployment */
+    }
     bw_err err = ota.hooks.install != NULL ? ota.hooks.install(ota.hooks.ctx, &why) : BW_E_UNAVAILABLE;
     const bw_update_state *st = bw_update_current_state();
     if (ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL) {

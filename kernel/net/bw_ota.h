@@ -30,6 +30,7 @@ typedef struct bw_ota_kernel_view {
     uint32_t running_version;   /* the running kernel's sealed version */
     bool on_trial;              /* it has not confirmed itself yet */
     uint32_t stub_version;      /* the kernel the stub last refused or went back from (0: none) */
+    uint32_t stub_tag;          /* the deployment that had staged it (0: the local link) */
     bool stub_reverted;         /* went back from it (it never confirmed or failed); else refused it */
     const char *stub_reason;    /* why, one line (static) */
 } bw_ota_kernel_view;

@@ -9,7 +9,8 @@
  * HTTP_RESPONSE or MQTT_DOWN piece (§16.1, §18.1) has a request ID,
  * 1..BW_CLOUD_HTTP_PIECE_MAX bytes that fill the payload exactly, and ends
  * inside its stream; a DEBUG_DOWN (§21.5) has an exchange ID and 1..
- * BW_CLOUD_DEBUG_MAX session bytes that fill the payload exactly.
+ * BW_CLOUD_DEBUG_MAX session bytes that fill the payload exactly; a KEY_SET
+ * (§13.5) carries BW_CLOUD_KEY_SET_MIN..MAX bytes that fill it exactly.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (down.type == BW_CLOUD_TYPE_DEBUG_DOWN) {
         if (down.debug.data != data + BW_CLOUD_DEBUG_HEADER || BW_CLOUD_DEBUG_HEADER + (size_t)down.debug.length != size
             || down.debug.length == 0 || down.debug.length > BW_CLOUD_DEBUG_MAX || down.debug.exchange == 0) {
+            abort();
+        }
+    } else if (down.type == BW_CLOUD_TYPE_KEY_SET) {
+        if (down.key_set.data != data + BW_CLOUD_KEY_SET_HEADER
+            || BW_CLOUD_KEY_SET_HEADER + (size_t)down.key_set.length != size
+            || down.key_set.length < BW_CLOUD_KEY_SET_MIN || down.key_set.length > BW_CLOUD_KEY_SET_MAX) {
             abort();
         }
     } else if (down.type != BW_CLOUD_TYPE_TIME || size != BW_CLOUD_TIME_SIZE

@@ -15,6 +15,11 @@ Promises checked:
    runs on (online, the app ticking, the same kernel);
  - a kernel whose image was altered in bulwarkd's storage is refused by the device after
    the download ("kernel image tampered");
+ - a kernel that never confirms (resetting itself at a 3 s trial deadline) runs its three
+   trial boots, the stub goes back to the old kernel, and the deployment ends
+   `rolled_back` with the stub's reason, read back by the old kernel from the stub's
+   journal (the record carries the deployment's tag); a later deployment of the same
+   version is delivered afresh;
  - the newer kernel deployed to the online device: downloading, installing, the chip
    resets, the stub swaps it in on trial, the new kernel comes back online, confirms
    itself once its app is healthy and the cloud is reached, and the deployment ends
@@ -132,6 +137,30 @@ def stored_tamper(run, tools):
     return kernel
 
 
+def never_confirms(run, tools, dev):
+    """noconfirm-deadline-newer.signed (never confirms; resets itself at a 3 s trial
+    deadline) is deployed: the device stages it, the stub runs its three trial boots and
+    goes back to the old kernel, and the old kernel reads the stub's journal (this
+    deployment's tag) and reports the deployment rolled back with the stub's reason."""
+    old = version_text(sealed_version(tools.kernel))
+    at = run.kernel_mark()
+    kernel = run.stack.cli_json("kernels", "upload", variant(tools, "noconfirm-deadline-newer.signed"))
+    dep = deploy_kernel(run, kernel)
+    shown = run.wait_state(dep, ("rolled_back", "refused", "failed", "healthy"), 600)
+    if shown["state"] != "rolled_back" or "never confirmed itself" not in shown["reason"]:
+        raise Failure(f"a kernel that never confirms: {shown}, expected rolled_back (never confirmed itself)")
+    for n in (1, 2, 3):
+        at = dev.wait_for("kernel", rf"^\[boot\] kernel {kernel['kernel_version']} on trial \(boot {n} of 3\)$",
+                          BOOT_S, at).end()
+        at = dev.wait_for("kernel", r"^\[kernel\] kernel: on trial and not confirmed after 3 s", BOOT_S, at).end()
+    dev.wait_for("kernel", rf"^\[boot\] reverted to kernel {old}: the new kernel never confirmed itself$",
+                 BOOT_S, at)
+    listed = wait_device(run, "the device online on its old kernel",
+                         lambda d: d.get("online") and d.get("kernel_version") == old, 120)
+    log(f"ok   a kernel that never confirms: three trial boots, reverted; the deployment ended "
+        f"{shown['state']} ({shown['reason']}); the device runs {listed['kernel_version']} again")
+
+
 def scenario(tools):
     a = tools.args
     run = Ota(tools, a.app, timeout=900)
@@ -147,6 +176,7 @@ def scenario(tools):
         device_refuses(run, tools, "other-root-newer.signed", "certificate chain to an unknown root")
         device_refuses(run, tools, "older.signed", "is not newer than the running kernel")
         kernel = stored_tamper(run, tools)
+        never_confirms(run, tools, dev)
 
         at = run.kernel_mark()
         started = time.monotonic()

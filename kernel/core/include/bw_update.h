@@ -192,6 +192,11 @@ bw_err bw_update_install(bw_update_outcome *outcome, bw_update_diag *why);
 bw_err bw_update_rollback(bw_rollback_cause cause, bw_update_outcome *outcome,
                           bw_update_diag *why);
 
+/* The tag the next kernel install writes into the stub's *staged* record
+ * (docs/SPEC.md §19.5: the cloud deployment staging it); one install uses it,
+ * then it is 0 again (the local link's). */
+void bw_update_set_kernel_tag(uint32_t tag);
+
 /* The running app proved healthy (ran long enough, or confirmed itself). */
 bw_err bw_update_app_healthy(void);
 

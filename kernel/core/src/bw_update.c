@@ -67,6 +67,7 @@ static struct {
     int rewound;                    /* a program there failed: the stream went back to its start */
     uint8_t piece[PIECE];
     uint8_t kernel_seal_hash[BW_SHA256_SIZE];   /* SHA-256 of a begun kernel's seal */
+    uint32_t kernel_tag;                        /* for the next kernel install's staged record */
 } eng;
 
 static uint8_t head_buf[BW_BUNDLE_HEAD_MAX];
@@ -1053,6 +1054,8 @@ static bw_err kernel_drop(void)
  * download is over; the caller resets into the stub. */
 static bw_err kernel_install(bw_update_outcome *outcome, bw_update_diag *why)
 {
+    uint32_t tag = eng.kernel_tag;   /* this install's, whatever comes of it */
+    eng.kernel_tag = 0;
     if (!kernel_storage()) {
         return fail(why, BW_UPDATE_E_STORAGE, BW_E_UNAVAILABLE);
     }
@@ -1079,6 +1082,7 @@ static bw_err kernel_install(bw_update_outcome *outcome, bw_update_diag *why)
     ks.boots = 0;
     ks.reason = BW_KREASON_NONE;
     ks.version = version;
+    ks.tag = tag;
     err = bw_kstate_save(&journal, &ks);
     if (err == BW_OK) {
         err = kernel_drop();   /* a cut before it: boot drops the stale download (below) */
@@ -1108,6 +1112,11 @@ static bw_err kernel_boot(void)
         return kernel_drop();
     }
     return err;
+}
+
+void bw_update_set_kernel_tag(uint32_t tag)
+{
+    eng.kernel_tag = tag;
 }
 
 bw_err bw_update_head_put(uint32_t offset, const uint8_t *data, size_t len, uint32_t *held)
