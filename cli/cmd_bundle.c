@@ -49,8 +49,45 @@ static int bad_option(const char *verb, char **argv)
                            argv[optind - 1]);
 }
 
+/* `bundle create --kernel <kernel.bin> …`: the signed kernel file that
+ * `kernel sign <kernel.bin> …` makes (docs/SPEC.md §19.2), the image taken
+ * from --kernel and every other option passed on. */
+static int bundle_create_kernel(int argc, char **argv)
+{
+    char **args = calloc((size_t)argc + 1u, sizeof *args);
+    if (args == NULL) {
+        return cli_fail("out of memory");
+    }
+    int n = 0;
+    const char *image = NULL;
+    args[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc && image == NULL) {
+            image = argv[++i];
+        } else if (strncmp(argv[i], "--kernel=", 9) == 0 && image == NULL) {
+            image = argv[i] + 9;
+        } else {
+            args[n++] = argv[i];
+        }
+    }
+    int rc;
+    if (image == NULL) {
+        rc = cli_usage_error("bundle create: --kernel needs a kernel image (a raw binary from the slot's start)");
+    } else {
+        args[n++] = (char *)image;
+        rc = kernel_sign_command(n, args);
+    }
+    free(args);
+    return rc;
+}
+
 static int bundle_create(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--kernel") == 0 || strncmp(argv[i], "--kernel=", 9) == 0) {
+            return bundle_create_kernel(argc, argv);
+        }
+    }
     static const struct option options[] = {
         { "key", required_argument, NULL, OPT_KEY },
         { "version", required_argument, NULL, OPT_VERSION },
@@ -329,8 +366,9 @@ static const cli_command commands[] = {
     { "create",
       "<app.elf> --key <name.key> --version N [--min-kernel X.Y.Z] [--board qemu-an505|stm32u585] "
       "[--restart-min-ms N] [--restart-max-ms N] [--crash-stack-bytes N] [--debug-key <pub>] "
-      "[--polite-seconds N] [--grace-seconds N] [--checkin-seconds N] [--json] -o <file>",
-      "build and sign an update bundle from an app ELF", bundle_create },
+      "[--polite-seconds N] [--grace-seconds N] [--checkin-seconds N] [--json] -o <file>; or "
+      "--kernel <kernel.bin> and the options of `kernel sign`",
+      "build and sign an update bundle from an app ELF, or a signed kernel file (= kernel sign)", bundle_create },
     { "inspect", "<file> [--json]",
       "print a bundle's manifest and layers, or a signed kernel image's seal and certificate (no key needed)",
       bundle_inspect },

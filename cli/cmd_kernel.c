@@ -110,7 +110,7 @@ static bool load_cert(const char *path, uint8_t *der, size_t *der_len, char *rea
     return ok;
 }
 
-static int kernel_sign(int argc, char **argv)
+int kernel_sign_command(int argc, char **argv)
 {
     sign_args a;
     int rc = parse_sign(argc, argv, &a);
@@ -187,7 +187,7 @@ static const cli_command commands[] = {
     { "sign",
       "<kernel.bin> --key <signer.key> --cert <signer.crt> --root <root.pub> --version X.Y.Z "
       "[--board qemu-an505|stm32u585] [--gate <gate.bin>: stm32u585] [--signed-at SECONDS] [--force] -o <file>",
-      "seal a kernel image for the boot stub (docs/SPEC.md §19)", kernel_sign },
+      "seal a kernel image for the boot stub (docs/SPEC.md §19)", kernel_sign_command },
 };
 
 const cli_group cli_group_kernel = {

@@ -32,6 +32,10 @@ typedef struct kernel_sign_input {
 bool kernel_image_seal(const kernel_sign_input *in, mbedtls_pk_context *signer,
                        uint8_t seal[BW_SEAL_MAX], size_t *seal_len, char *reason, size_t reason_size);
 
+/* `bulwark kernel sign <kernel.bin> …` (argv[0] the verb), also run by
+ * `bulwark bundle create --kernel <kernel.bin> …`: an exit code. */
+int kernel_sign_command(int argc, char **argv);
+
 /* True if data starts like a signed kernel image (the seal's magic). */
 bool kernel_image_is(const uint8_t *data, size_t len);
 

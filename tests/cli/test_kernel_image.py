@@ -159,6 +159,12 @@ def main():
     refuses(["kernel", "sign", "big.bin", "--key", "signer.key", "--cert", "signer.crt", "--root", "root.pub",
              "--version", "1.0.0", "-o", "big.signed"], "does not fit the qemu-an505 kernel slot")
     u585_gate(image)
+    # `bundle create --kernel` makes the same file as `kernel sign` (the spelling).
+    run("bundle", "create", "--kernel", "k.bin", "--key", "signer.key", "--cert", "signer.crt", "--root",
+        "root.pub", "--version", "1.2.3", "--signed-at", str(signed_at), "-o", "k-bundle.signed")
+    assert read("k-bundle.signed") == read("k.signed"), "bundle create --kernel = kernel sign"
+    run("bundle", "create", "--kernel", "k.bin", "app.elf", "--key", "signer.key", "--cert", "signer.crt",
+        "--root", "root.pub", "--version", "1.2.3", "-o", "x.signed", expect=2)
     print("PASS cli.kernel_image")
     return 0
 
