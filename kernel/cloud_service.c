@@ -69,8 +69,6 @@ static struct {
     bool reached;                /* online at least once since boot */
     bool configured;             /* the device holds cloud credentials */
     uint32_t chunks_at_online;   /* OTA chunks written when this connection came up */
-    uint64_t relay_us;        /* link passes that moved an HTTP piece, this session */
-    uint32_t relay_passes;
 } cs;
 
 static uint64_t now_ms(void)
@@ -244,14 +242,6 @@ static void tear_down(const char *why)
     uint32_t delay = bw_backoff_next_delay(&cs.backoff, now);
     bw_log("cloud: link down (%s); next try in %u ms", why, (unsigned)delay);
     log_ram_peaks();
-    if (cs.relay_passes > 0) {
-        const bw_http_relay_counters *h = bw_http_relay_stats();
-        bw_log("cloud: HTTP relay cost this session: %llu us in %u link passes (so far %u pieces up, %u down)",
-               (unsigned long long)cs.relay_us, (unsigned)cs.relay_passes, (unsigned)h->pieces_sent,
-               (unsigned)(h->pieces_received + h->pieces_dropped + h->pieces_refused));
-        cs.relay_us = 0;
-        cs.relay_passes = 0;
-    }
     uint32_t held = 0;
     uint32_t size = 0;
     if (bw_ota_downloading(&held, &size)) {
@@ -324,13 +314,6 @@ static void start(void)
     bw_debug_session_init(&debug_hooks, cs.device_id);
     cs.state = LINK_OFF;
     cs.started = true;
-}
-
-/* HTTP pieces the relay has moved so far, either way (bench: their cost). */
-static uint32_t http_pieces_moved(void)
-{
-    const bw_http_relay_counters *h = bw_http_relay_stats();
-    return h->pieces_sent + h->pieces_received + h->pieces_dropped + h->pieces_refused;
 }
 
 /* One pass while the MQTT session is up or coming up. */
@@ -458,16 +441,8 @@ void cloud_service_work(void)
         break;
     }
     case LINK_MQTT:
-    case LINK_ONLINE: {
-        uint64_t t0 = port_time_us();
-        uint32_t moved = http_pieces_moved();
+    case LINK_ONLINE:
         link_pass(now);
-        bool up = cs.state == LINK_MQTT || cs.state == LINK_ONLINE;   /* not torn down in the pass */
-        if (up && http_pieces_moved() != moved) {
-            cs.relay_us += port_time_us() - t0;
-            cs.relay_passes++;
-        }
         break;
-    }
     }
 }
