@@ -27,6 +27,7 @@ struct nor_sim {
     bw_err read_error_once;
     uint64_t seed;
     uint64_t ops;
+    uint64_t trace;           /* nor_sim_trace: hash of the operations since its reset */
     nor_sim_stats stats;
     bool powered;
     bool cut_armed;
@@ -237,6 +238,25 @@ static void cut_power(nor_sim *sim, uint64_t op_index, nor_sim_op op, uint32_t o
     longjmp(*sim->cut_handler, 1);
 }
 
+/* Folds an operation's request into the trace (FNV-1a over kind, offset,
+ * length and, for a program, the bytes asked for). */
+static void trace_op(nor_sim *sim, nor_sim_op op, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    uint8_t head[9] = { (uint8_t)op };
+    for (unsigned i = 0; i < 4; i++) {
+        head[1 + i] = (uint8_t)(offset >> (8 * i));
+        head[5 + i] = (uint8_t)(len >> (8 * i));
+    }
+    uint64_t h = sim->trace;
+    for (unsigned i = 0; i < sizeof head; i++) {
+        h = (h ^ head[i]) * 0x100000001B3ull;
+    }
+    for (uint32_t i = 0; data != NULL && i < len; i++) {
+        h = (h ^ data[i]) * 0x100000001B3ull;
+    }
+    sim->trace = h;
+}
+
 /* Numbers the next operation; reports an injected error for it, if any. */
 static uint64_t begin_op(nor_sim *sim, bw_err *injected)
 {
@@ -385,6 +405,7 @@ static bw_err sim_program(void *context, uint32_t offset, const void *buf, uint3
     nor_sim *sim = context;
     power_is_on_or_die(sim, "program");
     sim->stats.programs++;
+    trace_op(sim, NOR_SIM_OP_PROGRAM, offset, buf, len);
     bw_err injected;
     uint64_t index = begin_op(sim, &injected);
     bw_err err = check_program(sim, offset, buf, len);
@@ -411,6 +432,7 @@ static bw_err sim_erase(void *context, uint32_t offset)
     nor_sim *sim = context;
     power_is_on_or_die(sim, "erase");
     sim->stats.erases++;
+    trace_op(sim, NOR_SIM_OP_ERASE, offset, NULL, sim->device.sector_size);
     bw_err injected;
     uint64_t index = begin_op(sim, &injected);
     bw_err err = check_erase(sim, offset);
@@ -466,6 +488,7 @@ nor_sim *nor_sim_create(const nor_sim_config *config)
         .erase = sim_erase,
     };
     sim->seed = config->seed;
+    nor_sim_trace_reset(sim);
     sim->powered = true;
     return sim;
 }
@@ -546,6 +569,16 @@ void nor_sim_set_seed(nor_sim *sim, uint64_t seed)
 uint64_t nor_sim_ops(const nor_sim *sim)
 {
     return sim->ops;
+}
+
+void nor_sim_trace_reset(nor_sim *sim)
+{
+    sim->trace = 0xCBF29CE484222325ull;
+}
+
+uint64_t nor_sim_trace(const nor_sim *sim)
+{
+    return sim->trace;
 }
 
 nor_sim_stats nor_sim_get_stats(const nor_sim *sim)

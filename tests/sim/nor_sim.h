@@ -175,6 +175,11 @@ void nor_sim_set_seed(nor_sim *sim, uint64_t seed);
 /* Operations (program + erase calls) since creation, across power cycles. */
 uint64_t nor_sim_ops(const nor_sim *sim);
 nor_sim_stats nor_sim_get_stats(const nor_sim *sim);
+/* A hash of the operations (kind, offset, length, a program's bytes) asked
+ * for since nor_sim_trace_reset: two runs with equal traces asked the flash
+ * for the same operations in the same order. Snapshots leave it alone. */
+void nor_sim_trace_reset(nor_sim *sim);
+uint64_t nor_sim_trace(const nor_sim *sim);
 /* Erase calls that erased the sector containing offset (wear), valid ones only. */
 uint64_t nor_sim_erase_count(const nor_sim *sim, uint32_t offset);
 

@@ -15,8 +15,10 @@
  * Workload, one debugging session: set A (slot sector 0), set B (sector 1),
  * set C (the last halfword of sector 0), clear A; then the power goes with
  * B and C set. Every operation of it is cut with each of the 6 tear
- * patterns; after each cut a boot with a second cut at a varying operation
- * of its recovery, then a clean boot. Two starting stores: empty, and a ring
+ * patterns; after each cut the recovery boot runs uncut, then again with a
+ * second cut at a varying operation, then a clean boot; a last pass cuts
+ * what is left, so every operation of every distinct recovery is cut
+ * (sim_cover.h). Two starting stores: empty, and a ring
  * whose next records cross into its second sector (the erase of a ring
  * sector is cut too). Geometries as the other sweeps: 8 KiB / 16 ECC
  * (U585-like: torn units read BW_E_TORN), 4 KiB / 8, 128 KiB / 32. The
@@ -32,6 +34,7 @@
 #include "bw_debug_packets.h"
 #include "bw_debug_patch.h"
 #include "nor_sim.h"
+#include "sim_cover.h"
 #include "sim_check.h"
 
 #define SLOT_SECTORS 3u
@@ -44,7 +47,8 @@ static jmp_buf power_lost;
 static uint8_t *original;   /* the app, SLOT_SECTORS sectors */
 static uint32_t sector_size, slot_size;
 static uint32_t bp_at[3];   /* A, B, C slot offsets */
-static uint64_t cases, second_cuts, ecc_boots;
+static uint64_t cases, ecc_boots;
+static sim_cover cover;     /* second cuts of each distinct recovery */
 static bool every_tear;     /* each cut with all 6 patterns, else one rotating pattern */
 
 /* The workload's step k: set A, set B, set C, clear A. */
@@ -117,6 +121,22 @@ static void check_recovered(const char *where)
     CHECK(bw_debug_patch_count() == 0, "%s: %u breakpoints kept", where, bw_debug_patch_count());
 }
 
+/* The recovery from cut_state cut at its operation r, then a clean boot, checked. */
+static void second_cut(const nor_sim_snapshot *cut_state, sim_recovery *rec, uint64_t r, const char *where)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    CHECK(boot_cut(r), "%s: recovery op %llu of %llu never reached", where, (unsigned long long)r,
+          (unsigned long long)rec->ops);
+    sim_cover_mark(&cover, rec, r);
+    check_recovered(where);
+}
+
+static void last_pass_cut(void *ctx, sim_recovery *rec, uint64_t r)
+{
+    (void)ctx;
+    second_cut(rec->state, rec, r, "the last pass");
+}
+
 /* The sweep from the store state `start`; returns the workload's operations. */
 static uint64_t sweep(const nor_sim_snapshot *start, const char *name)
 {
@@ -146,9 +166,18 @@ static uint64_t sweep(const nor_sim_snapshot *start, const char *name)
             snprintf(where, sizeof where, "%s tear %u cut %llu (%s at 0x%x)", name, tear,
                      (unsigned long long)cut, info.op == NOR_SIM_OP_ERASE ? "erase" : "program",
                      info.offset);
-            /* A second cut in the recovery, at an operation that varies with the case. */
-            second_cuts += boot_cut((cut * 7u + tear) % 97u);
+            /* The recovery uncut, then cut at an operation that varies with
+             * the case (sim_cover_pick: one not cut yet first). */
+            nor_sim_snapshot *cut_state = nor_sim_snapshot_take(sim);
+            uint64_t ops0 = nor_sim_ops(sim);
+            nor_sim_trace_reset(sim);
             check_recovered(where);
+            sim_recovery *rec = sim_cover_get(&cover, nor_sim_trace(sim), nor_sim_ops(sim) - ops0, cut,
+                                              tear, cut_state);
+            if (rec->ops != 0) {
+                second_cut(cut_state, rec, sim_cover_pick(rec, cut * 7u + tear), where);
+            }
+            sim_cover_release(&cover, cut_state);
             cases++;
         }
     }
@@ -213,14 +242,20 @@ int main(int argc, char **argv)
         nor_sim_snapshot_free(filled);
     }
 
+    sim_cover_last_pass(&cover, last_pass_cut, NULL);   /* every operation of every recovery */
+    size_t recoveries = cover.count;
+    uint64_t second_cuts = cover.second_cuts, top_up = cover.top_up_cuts;
+    uint64_t recovery_ops = sim_cover_finish(&cover);
     printf("debug patch power-cut sweep, %u-byte sectors, %u-byte units%s: workload %llu operations,"
-           " %llu cases (every operation x %s x %s), %llu second cuts"
-           " during recovery, %llu boots met ECC errors; after every one the slot is the original"
+           " %llu cases (every operation x %s x %s), %llu second cuts during recovery (every one"
+           " of the %llu operations of the %zu distinct recoveries cut; %llu in the last pass),"
+           " %llu boots met ECC errors; after every one the slot is the original"
            " app byte for byte, no breakpoint kept\n", sector_size, unit, ecc ? " (ECC)" : "",
            (unsigned long long)ops, (unsigned long long)cases,
            every_tear ? "6 tear patterns" : "1 rotating tear pattern",
            every_tear ? "2 starting stores" : "an empty store",
-           (unsigned long long)second_cuts, (unsigned long long)ecc_boots);
+           (unsigned long long)second_cuts, (unsigned long long)recovery_ops, recoveries,
+           (unsigned long long)top_up, (unsigned long long)ecc_boots);
     CHECK(ops == want_ops, "the workload made %llu operations, expected %llu",
           (unsigned long long)ops, (unsigned long long)want_ops);
     CHECK(cases == (every_tear ? (ops + ops2) * NOR_SIM_TEAR_CHOICES : ops), "cases");

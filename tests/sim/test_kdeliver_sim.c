@@ -6,12 +6,15 @@
  * make_update_fixtures.py) and the real §19.3 checks 1-6 (bw_seal_verify).
  *
  * Sweep promise: a cut at every flash operation of the whole job, under each
- * of the 6 tear patterns (torn program and torn erase), then a second cut at a
- * moving point of the recovery; after every reset the stub starts a verified
- * kernel that fills the slot exactly (the old or the new one), the engine's
- * boot never parks the app, and the device's life then ends as it must: the
- * host's next delivery (which resumes where the journal says) installs the
- * new kernel, which confirms itself, and the counter rises to it. A brick is
+ * of the 6 tear patterns (torn program and torn erase); the device's life
+ * after it run uncut, then cut again in its recovery (the first reset: the
+ * stub's and the engine's boot) until every operation of every distinct
+ * recovery has been cut (sim_cover.h). After
+ * every reset the stub starts a verified kernel that fills the slot exactly
+ * (the old or the new one), the engine's boot never parks the app, and the
+ * device's life then ends as it must: the host's next delivery (which
+ * resumes where the journal says) installs the new kernel, which confirms
+ * itself, and the counter rises to it. A brick is
  * any reset that breaks one of these; there must be none. The case count is
  * exactly operations x tears, and the job's operation count is asserted.
  * Usage: test_kdeliver_sim <fixtures dir> <sector> <unit> <ecc 0|1> <ops>
@@ -28,6 +31,7 @@
 #include "bw_update.h"
 #include "kslots_sim_board.h"
 #include "nor_sim.h"
+#include "sim_cover.h"
 #include "sim_check.h"
 
 #define BOARD        1u        /* qemu-an505, as the fixtures are signed */
@@ -247,10 +251,22 @@ static void confirm(void)
 /* The job from any state: reset, and as the running kernel and the host would,
  * deliver, confirm, reset, until 0.2.0 runs confirmed and counted (or a brick;
  * at most `steps` resets). */
+/* Set to have live() note its first reset's flash operations (the recovery
+ * after a cut) and their trace; cleared by it. */
+static bool measure_first_reset;
+static uint64_t first_reset_ops, first_reset_trace;
+
 static void live(int steps)
 {
     for (int i = 0; i < steps; i++) {
+        uint64_t ops0 = nor_sim_ops(sim);
+        nor_sim_trace_reset(sim);
         uint32_t running = reset();
+        if (measure_first_reset) {
+            measure_first_reset = false;
+            first_reset_ops = nor_sim_ops(sim) - ops0;
+            first_reset_trace = nor_sim_trace(sim);
+        }
         if (running == 0) {
             return;
         }
@@ -289,6 +305,62 @@ static bool recovery_cut(uint64_t op)
     return true;
 }
 
+/* The job from start with the power cut at its operation `cut`, torn with
+ * pattern `tear`; the flash as the cut left it (powered on again). */
+static nor_sim_snapshot *first_cut(const nor_sim_snapshot *start, uint64_t cut, unsigned tear)
+{
+    nor_sim_snapshot_restore(sim, start);
+    nor_sim_set_tear(sim, tear);
+    bool finished;
+    where = "first cut";
+    run_cut(cut, &finished);
+    CHECK(!finished, "cut %llu never fired", (unsigned long long)cut);
+    nor_sim_power_on(sim);
+    return nor_sim_snapshot_take(sim);
+}
+
+/* After the device's life from here: 0.2.0 runs, confirmed and counted. */
+static void check_end(uint64_t cut, unsigned tear)
+{
+    if (slot_holds() != 1 || journal_state().state != BW_KSTATE_CONFIRMED
+        || kslots_sim_floor(&board) != version[1]) {
+        fprintf(stderr, "cut %llu tear %u: ", (unsigned long long)cut, tear);
+        brick("the job did not end on 0.2.0 confirmed and counted");
+    }
+}
+
+/* The device's life from cut_state without a second cut, checked; the entry
+ * in cover of its recovery (the first reset: the stub's and the engine's boot). */
+static sim_recovery *recovery(nor_sim_snapshot *cut_state, sim_cover *cover, uint64_t cut, unsigned tear)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    where = "recovery";
+    measure_first_reset = true;
+    live(8);
+    CHECK(!measure_first_reset, "no reset");
+    check_end(cut, tear);
+    return sim_cover_get(cover, first_reset_trace, first_reset_ops, cut, tear, cut_state);
+}
+
+/* The recovery from cut_state cut at its operation r, then the life after that, checked. */
+static void second_cut(const nor_sim_snapshot *cut_state, sim_cover *cover, sim_recovery *rec, uint64_t r)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    where = "second cut";
+    CHECK(recovery_cut(r), "recovery op %llu of %llu never reached", (unsigned long long)r,
+          (unsigned long long)rec->ops);
+    sim_cover_mark(cover, rec, r);
+    nor_sim_power_on(sim);
+    where = "after a second cut";
+    live(8);
+    check_end(rec->cut, rec->tear);
+}
+
+static void last_pass_cut(void *cover, sim_recovery *rec, uint64_t r)
+{
+    second_cut(rec->state, cover, rec, r);
+}
+
 static void sweep(uint64_t want_ops)
 {
     start_state();
@@ -305,38 +377,33 @@ static void sweep(uint64_t want_ops)
           (unsigned long long)ops, (unsigned long long)want_ops);
 
     nor_sim_set_cut_handler(sim, &power_lost);
-    uint64_t cases = 0, second_cuts = 0;
+    sim_cover cover = { 0 };
+    uint64_t cases = 0;
     for (uint64_t cut = 0; cut < ops; cut++) {
         for (unsigned tear = 1; tear <= NOR_SIM_TEAR_CHOICES; tear++) {
-            nor_sim_snapshot_restore(sim, start);
-            nor_sim_set_tear(sim, tear);
-            bool finished;
-            where = "first cut";
-            run_cut(cut, &finished);
-            CHECK(!finished, "cut %llu never fired", (unsigned long long)cut);
-            nor_sim_power_on(sim);
+            nor_sim_snapshot *cut_state = first_cut(start, cut, tear);
             cases++;
-            /* A second cut in the recovery, at a point that moves with the case
-             * (the recovery's first reset, its delivery, its swap). */
-            where = "second cut";
-            if (recovery_cut((cut * 7u + tear * 31u) % 97u)) {
-                second_cuts++;
-                nor_sim_power_on(sim);
+            /* The device's life uncut, then with a second cut in its
+             * recovery, at a point that moves with the case
+             * (sim_cover_pick: one not cut yet first). */
+            sim_recovery *rec = recovery(cut_state, &cover, cut, tear);
+            if (rec->ops != 0) {
+                second_cut(cut_state, &cover, rec, sim_cover_pick(rec, cut * 7u + tear * 31u));
             }
-            where = "recovery";
-            live(8);
-            if (slot_holds() != 1 || journal_state().state != BW_KSTATE_CONFIRMED
-                || kslots_sim_floor(&board) != version[1]) {
-                fprintf(stderr, "cut %llu tear %u: ", (unsigned long long)cut, tear);
-                brick("the job did not end on 0.2.0 confirmed and counted");
-            }
+            sim_cover_release(&cover, cut_state);
         }
     }
+    sim_cover_last_pass(&cover, last_pass_cut, &cover);   /* every operation of every recovery */
+    size_t recoveries = cover.count;
+    uint64_t second_cuts = cover.second_cuts, top_up = cover.top_up_cuts;
+    uint64_t recovery_ops = sim_cover_finish(&cover);
     nor_sim_snapshot_free(start);
     printf("kdeliver sector %u unit %u%s: %llu flash operations, %llu cases (x%u tears), "
-           "%llu second cuts fired, %llu bricks\n", nor_sim_device(sim)->sector_size,
+           "%llu second cuts (every one of the %llu operations of the %zu distinct recoveries cut; "
+           "%llu in the top-up), %llu bricks\n", nor_sim_device(sim)->sector_size,
            nor_sim_device(sim)->program_unit, ecc_flash ? " ECC" : "", (unsigned long long)ops,
            (unsigned long long)cases, NOR_SIM_TEAR_CHOICES, (unsigned long long)second_cuts,
+           (unsigned long long)recovery_ops, recoveries, (unsigned long long)top_up,
            (unsigned long long)bricks);
     CHECK(cases == ops * NOR_SIM_TEAR_CHOICES, "every operation cut with every tear");
     CHECK(bricks == 0, "%llu bricks", (unsigned long long)bricks);

@@ -4,8 +4,9 @@
  * one flash geometry per run, and the refusal and halt cases.
  *
  * Sweep promise: with a cut at every flash operation of the scenario, under
- * each of the 6 tear patterns (torn program and torn erase), followed by a
- * second cut during the recovery boot, every boot that follows ends with a
+ * each of the 6 tear patterns (torn program and torn erase), and with a
+ * second cut at every operation of every distinct recovery boot
+ * (sim_cover.h), every boot that follows ends with a
  * verified kernel in the slot, exactly the old or the new one, the one the
  * journal says; and the scenario then still ends as it must: a swap with the
  * new kernel confirmed and the counter raised to it, a revert with the old
@@ -28,6 +29,7 @@
 #include "bw_rollback.h"
 #include "kslots_sim_board.h"
 #include "nor_sim.h"
+#include "sim_cover.h"
 #include "sim_check.h"
 
 #define SEAL_SIZE   256u
@@ -223,6 +225,81 @@ static void check_boot(bool ok, const char *where, uint64_t cut, unsigned tear)
     }
 }
 
+/* The scenario from start with the power cut at its operation `cut`, torn
+ * with pattern `tear`; the flash as the cut left it (powered on again). */
+static nor_sim_snapshot *first_cut(const nor_sim_snapshot *start, int revert, uint64_t cut, unsigned tear)
+{
+    nor_sim_snapshot_restore(sim, start);
+    nor_sim_set_tear(sim, tear);
+    bool finished;
+    run_cut(revert, cut, &finished);
+    CHECK(!finished, "cut %llu never fired", (unsigned long long)cut);
+    nor_sim_power_on(sim);
+    return nor_sim_snapshot_take(sim);
+}
+
+/* The rest of the device's life after the recovery boot, without cuts; it
+ * must end as the scenario does. */
+static void rest_of_life(int revert, uint64_t cut, unsigned tear)
+{
+    for (int i = 0; i < 6; i++) {
+        bw_kstate st = journal_state();
+        if (!revert && st.state == BW_KSTATE_TRIAL) {
+            confirm();
+        }
+        check_boot(boot(), "after", cut, tear);
+    }
+    bw_kstate st = journal_state();
+    uint32_t floor = kslots_sim_floor(&board);
+    bool good = revert ? st.state == BW_KSTATE_REVERTED && st.reason == BW_KREASON_NEVER_CONFIRMED
+                             && slot_holds() == 0 && floor == 1
+                       : st.state == BW_KSTATE_CONFIRMED && slot_holds() == 1 && floor == 2;
+    if (!good) {
+        bricks++;
+        fprintf(stderr, "WRONG END cut %llu tear %u: state %u reason %u slot %d floor %u\n%s",
+                (unsigned long long)cut, tear, st.state, st.reason, slot_holds(), floor, board.console);
+    }
+}
+
+/* The recovery boot from cut_state, uncut, and the life after it, checked;
+ * the boot's entry in cover. */
+static sim_recovery *recovery(nor_sim_snapshot *cut_state, sim_cover *cover, int revert,
+                              uint64_t cut, unsigned tear)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    uint64_t ops0 = nor_sim_ops(sim);
+    nor_sim_trace_reset(sim);
+    check_boot(boot(), "recovery", cut, tear);
+    sim_recovery *rec = sim_cover_get(cover, nor_sim_trace(sim), nor_sim_ops(sim) - ops0, cut, tear, cut_state);
+    rest_of_life(revert, cut, tear);
+    return rec;
+}
+
+/* The recovery boot from cut_state cut at its operation r, then a boot and
+ * the life after it, checked. */
+static void second_cut(const nor_sim_snapshot *cut_state, sim_cover *cover, sim_recovery *rec,
+                       int revert, uint64_t r)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    CHECK(boot_cut(r), "recovery op %llu of %llu never reached", (unsigned long long)r,
+          (unsigned long long)rec->ops);
+    sim_cover_mark(cover, rec, r);
+    nor_sim_power_on(sim);
+    check_boot(boot(), "recovery after a second cut", rec->cut, rec->tear);
+    rest_of_life(revert, rec->cut, rec->tear);
+}
+
+typedef struct last_pass {
+    sim_cover *cover;
+    int revert;
+} last_pass;
+
+static void last_pass_cut(void *ctx, sim_recovery *rec, uint64_t r)
+{
+    last_pass *lp = ctx;
+    second_cut(rec->state, lp->cover, rec, lp->revert, r);
+}
+
 static void sweep(int revert, uint64_t min_ops)
 {
     start_state(kernel[1]);
@@ -240,48 +317,34 @@ static void sweep(int revert, uint64_t min_ops)
           (unsigned long long)ops, (unsigned long long)min_ops);
 
     nor_sim_set_cut_handler(sim, &power_lost);
-    uint64_t cases = 0, second_cuts = 0;
+    sim_cover cover = { 0 };
+    uint64_t cases = 0;
     for (uint64_t cut = 0; cut < ops; cut++) {
         for (unsigned tear = 1; tear <= NOR_SIM_TEAR_CHOICES; tear++) {
-            nor_sim_snapshot_restore(sim, start);
-            nor_sim_set_tear(sim, tear);
-            bool finished;
-            run_cut(revert, cut, &finished);
-            CHECK(!finished, "cut %llu never fired", (unsigned long long)cut);
-            nor_sim_power_on(sim);
+            nor_sim_snapshot *cut_state = first_cut(start, revert, cut, tear);
             cases++;
-            /* A second cut during the recovery boot, at a point that moves with the case. */
-            if (boot_cut((cut * 7u + tear) % 13u)) {
-                second_cuts++;
-                nor_sim_power_on(sim);
+            /* The recovery boot uncut, then cut at a point that moves with
+             * the case (sim_cover_pick: one not cut yet first). */
+            sim_recovery *rec = recovery(cut_state, &cover, revert, cut, tear);
+            if (rec->ops != 0) {
+                second_cut(cut_state, &cover, rec, revert, sim_cover_pick(rec, cut * 7u + tear));
             }
-            check_boot(boot(), "recovery", cut, tear);
-            /* Then the rest of the device's life, without cuts. */
-            for (int i = 0; i < 6; i++) {
-                bw_kstate st = journal_state();
-                if (!revert && st.state == BW_KSTATE_TRIAL) {
-                    confirm();
-                }
-                check_boot(boot(), "after", cut, tear);
-            }
-            bw_kstate st = journal_state();
-            uint32_t floor = kslots_sim_floor(&board);
-            bool good = revert ? st.state == BW_KSTATE_REVERTED && st.reason == BW_KREASON_NEVER_CONFIRMED
-                                     && slot_holds() == 0 && floor == 1
-                               : st.state == BW_KSTATE_CONFIRMED && slot_holds() == 1 && floor == 2;
-            if (!good) {
-                bricks++;
-                fprintf(stderr, "WRONG END cut %llu tear %u: state %u reason %u slot %d floor %u\n%s",
-                        (unsigned long long)cut, tear, st.state, st.reason, slot_holds(), floor, board.console);
-            }
+            sim_cover_release(&cover, cut_state);
         }
     }
+    /* Every operation of every recovery boot. */
+    sim_cover_last_pass(&cover, last_pass_cut, &(last_pass){ &cover, revert });
+    size_t recoveries = cover.count;
+    uint64_t second_cuts = cover.second_cuts, top_up = cover.top_up_cuts;
+    uint64_t recovery_ops = sim_cover_finish(&cover);
     nor_sim_snapshot_free(start);
     printf("kslots %s sector %u unit %u%s: %llu flash operations, %llu cases (x%u tears), "
-           "%llu second cuts fired, %llu bricks\n", revert ? "revert" : "swap",
+           "%llu second cuts (every one of the %llu operations of the %zu distinct recovery boots "
+           "cut; %llu in the top-up), %llu bricks\n", revert ? "revert" : "swap",
            nor_sim_device(sim)->sector_size, nor_sim_device(sim)->program_unit,
            ecc_flash ? " ECC" : "", (unsigned long long)ops, (unsigned long long)cases,
-           NOR_SIM_TEAR_CHOICES, (unsigned long long)second_cuts, (unsigned long long)bricks);
+           NOR_SIM_TEAR_CHOICES, (unsigned long long)second_cuts, (unsigned long long)recovery_ops,
+           recoveries, (unsigned long long)top_up, (unsigned long long)bricks);
     CHECK(cases == ops * NOR_SIM_TEAR_CHOICES, "every operation cut with every tear");
     CHECK(bricks == 0, "%llu bricks", (unsigned long long)bricks);
 }

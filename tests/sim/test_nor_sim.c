@@ -528,6 +528,40 @@ static void normal_use(void)
     nor_sim_destroy(sim);
 }
 
+/* The trace names the operations asked for since its reset: equal for the
+ * same requests, different for another byte, place or kind; reads and
+ * snapshots leave it alone. */
+static void test_trace(void **state)
+{
+    (void)state;
+    nor_sim *sim = make_sim(&geometries[0], 6);
+    const bw_flash_device *dev = nor_sim_device(sim);
+    uint8_t a[16], b[16], back[16];
+    memset(a, 0x12, sizeof a);
+    memcpy(b, a, sizeof b);
+    b[15] = 0x13;
+    uint64_t trace[4];
+    for (int run = 0; run < 4; run++) {
+        nor_sim_trace_reset(sim);
+        assert_int_equal(dev->erase(dev->context, 0), BW_OK);
+        assert_int_equal(dev->program(dev->context, run == 3 ? 16 : 0, run == 2 ? b : a, 16), BW_OK);
+        assert_int_equal(dev->read(dev->context, 0, back, 16), BW_OK);
+        nor_sim_snapshot *snap = nor_sim_snapshot_take(sim);
+        nor_sim_snapshot_restore(sim, snap);
+        nor_sim_snapshot_free(snap);
+        trace[run] = nor_sim_trace(sim);
+    }
+    assert_true(trace[0] == trace[1]);
+    assert_true(trace[2] != trace[0]);   /* one byte differs */
+    assert_true(trace[3] != trace[0]);   /* another place */
+    assert_true(trace[3] != trace[2]);
+    nor_sim_trace_reset(sim);
+    uint64_t empty = nor_sim_trace(sim);
+    assert_int_equal(dev->erase(dev->context, 0), BW_OK);
+    assert_true(nor_sim_trace(sim) != empty);
+    nor_sim_destroy(sim);
+}
+
 static void test_running_past_a_cut_aborts(void **state)
 {
     (void)state;
@@ -618,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_torn_erase_stays_in_its_sector),
         cmocka_unit_test(test_deterministic_for_a_seed),
         cmocka_unit_test(test_error_injection),
+        cmocka_unit_test(test_trace),
         cmocka_unit_test(test_running_past_a_cut_aborts),
         cmocka_unit_test(test_ecc_torn_units_and_forced_tears),
     };

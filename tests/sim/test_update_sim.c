@@ -40,6 +40,7 @@
 #include "bw_update.h"
 #include "mbedtls/sha256.h"
 #include "nor_sim.h"
+#include "sim_cover.h"
 
 #define APP_SLOT_SIZE (1024u * 1024u)
 #define CHUNK 1000u
@@ -482,11 +483,13 @@ static void switch_sweep(unsigned long expected)
  *     allows (no rollback in an update, nothing parked) and name the app the
  *     slot holds, byte for byte (check_recovery);
  *   - the power is cut again during the recovery, and the boot after it
- *     checked the same way: for the first tear pattern at every 16th
- *     operation of the recovery from op c % 16 on (consecutive first cuts in
- *     a copy have the same recovery, so together they cut every operation
- *     of it, and no recovery operation count is capped); for the other
- *     patterns at one operation, varying from case to case;
+ *     checked the same way, until every operation of every distinct
+ *     recovery has been cut (asserted). Recoveries are told apart by their
+ *     trace (nor_sim_trace: the operations and bytes they ask for);
+ *     neighbouring first cuts in a copy often share one. The first tear
+ *     pattern cuts every 16th operation of its recovery from op c % 16 on,
+ *     the others one not cut yet; a last pass (top_up) makes a case of each
+ *     recovery with operations still uncut again, and cuts those;
  *   - read errors (one in the journal's load, one in the first reads after
  *     it, where a bank's head is read, one anywhere after it; their places
  *     varying from case to case) and a program or
@@ -501,8 +504,10 @@ static struct {
 } sweep;
 
 static struct {
-    uint64_t cases, program_cases, erase_cases, second_cuts, read_errors, op_errors, parked, ecc_hits;
+    uint64_t cases, program_cases, erase_cases, read_errors, op_errors, parked, ecc_hits;
 } stats;
+
+static sim_cover cover;   /* second cuts of each distinct recovery */
 
 /* A boot's outcome and the slot agree, and the scenario allows the outcome. */
 static void check_recovery(bw_update_outcome outcome, const char *when, uint64_t cut, unsigned tear)
@@ -581,12 +586,24 @@ static uint64_t journal_reads(const nor_sim_snapshot *at)
 }
 
 /* Everything after the first cut at op `cut` (torn with pattern `tear`). */
-static void after_cut(uint64_t cut, unsigned tear)
+/* Cuts the recovery from cut_state at its operation r, then checks the boot after it. */
+static void second_cut(const nor_sim_snapshot *cut_state, sim_recovery *rec, uint64_t r, uint64_t cut,
+                       unsigned tear)
+{
+    nor_sim_snapshot_restore(sim, cut_state);
+    CHECK(run_cut(boot_only, r), "recovery op %llu not reached", (unsigned long long)r);
+    nor_sim_power_on(sim);
+    check_recovery(boot(), "the boot after a second cut", cut, tear);
+    sim_cover_mark(&cover, rec, r);
+}
+
+static void after_cut(uint64_t cut, unsigned tear, unsigned tear_choice)
 {
     nor_sim_snapshot *cut_state = nor_sim_snapshot_take(sim);
     nor_sim_power_on(sim);
     nor_sim_stats before = nor_sim_get_stats(sim);
     uint64_t ops0 = nor_sim_ops(sim);
+    nor_sim_trace_reset(sim);
     bw_update_outcome outcome = boot();
     nor_sim_stats after = nor_sim_get_stats(sim);
     uint64_t recovery_ops = nor_sim_ops(sim) - ops0;
@@ -595,19 +612,18 @@ static void after_cut(uint64_t cut, unsigned tear)
     }
     check_recovery(outcome, "the recovery boot", cut, tear);
 
-    /* Pattern 1: a second cut at every SECOND_CUT_STRIDE-th operation of the
-     * recovery, starting at cut % stride, so that the first cuts of a phase
-     * (whose recoveries run the same operations) together cut every one;
-     * the other patterns: at one operation, varying from case to case. */
-    uint64_t r_first = recovery_ops == 0 ? 0
-                     : tear == 1 ? cut % SECOND_CUT_STRIDE : (cut * 13u + tear) % recovery_ops;
-    uint64_t r_step = tear == 1 ? SECOND_CUT_STRIDE : recovery_ops + 1u;
-    for (uint64_t r = r_first; r < recovery_ops; r += r_step) {
-        nor_sim_snapshot_restore(sim, cut_state);
-        CHECK(run_cut(boot_only, r), "recovery op %llu not reached", (unsigned long long)r);
-        nor_sim_power_on(sim);
-        check_recovery(boot(), "the boot after a second cut", cut, tear);
-        stats.second_cuts++;
+    /* Second cuts: pattern 1 at every SECOND_CUT_STRIDE-th operation of the
+     * recovery from cut % stride on (neighbouring first cuts of a copy
+     * share a recovery, so together they cut most of it); the others at one
+     * operation not cut yet, from a point that varies from case to case (or
+     * at that point, when all have been). top_up cuts what is left. */
+    sim_recovery *rec = sim_cover_get(&cover, nor_sim_trace(sim), recovery_ops, cut, tear_choice, cut_state);
+    if (tear == 1) {
+        for (uint64_t r = cut % SECOND_CUT_STRIDE; r < recovery_ops; r += SECOND_CUT_STRIDE) {
+            second_cut(cut_state, rec, r, cut, tear);
+        }
+    } else if (recovery_ops != 0) {
+        second_cut(cut_state, rec, sim_cover_pick(rec, cut * 13u + tear), cut, tear);
     }
 
     /* Read errors: one in the journal's load, one in the rest of the recovery
@@ -639,7 +655,7 @@ static void after_cut(uint64_t cut, unsigned tear)
           (unsigned long long)cut, tear);
     CHECK(memcmp(nor_sim_raw(sim) + app_slot.offset, sweep.new_image, APP_SLOT_SIZE) == 0,
           "after the cut at %llu the new app is not in place", (unsigned long long)cut);
-    nor_sim_snapshot_free(cut_state);
+    sim_cover_release(&cover, cut_state);
 }
 
 /* Returns the number of first cuts (operations cut). */
@@ -668,11 +684,13 @@ static uint64_t sweep_cuts(const nor_sim_snapshot *start, unsigned shard, unsign
         unsigned all = info.op == NOR_SIM_OP_PROGRAM ? NOR_SIM_TEAR_CHOICES : 3u;
         unsigned patterns = info.tear == NOR_SIM_TEAR_NOTHING ? 1u : unit_ecc ? all : 3u;
         nor_sim_snapshot *torn[NOR_SIM_TEAR_CHOICES];
+        unsigned tear_choice[NOR_SIM_TEAR_CHOICES];
         for (unsigned k = 0; k < patterns; k++) {
             unsigned choice = k == 0 ? 1u : patterns == all ? k + 1u
                             : 2u + (unsigned)((cut + k - 1u) % (all - 1u));
             CHECK(k == 0 || nor_sim_retear(sim, choice), "retear");
             torn[k] = nor_sim_snapshot_take(sim);
+            tear_choice[k] = choice;
         }
         for (unsigned tear = 1; tear <= patterns; tear++) {
             nor_sim_snapshot_restore(sim, torn[tear - 1]);
@@ -684,10 +702,16 @@ static uint64_t sweep_cuts(const nor_sim_snapshot *start, unsigned shard, unsign
             }
             delivered = delivered_at_cut;
             in_download = 0;
-            after_cut(cut, tear);
+            after_cut(cut, tear, tear_choice[tear - 1]);
             nor_sim_snapshot_free(torn[tear - 1]);
         }
     }
+}
+
+static void last_pass_cut(void *ctx, sim_recovery *rec, uint64_t r)
+{
+    (void)ctx;
+    second_cut(rec->state, rec, r, rec->cut, rec->tear);
 }
 
 int main(int argc, char **argv)
@@ -776,6 +800,10 @@ int main(int argc, char **argv)
     memcpy(fresh, nor_sim_raw(sim) + app_slot.offset, APP_SLOT_SIZE);
     sweep.new_image = fresh;
     uint64_t first_cuts = sweep_cuts(start, shard, shards);
+    sim_cover_last_pass(&cover, last_pass_cut, NULL);   /* every operation of every recovery */
+    size_t recovery_count = cover.count;
+    uint64_t second_cuts = cover.second_cuts, top_up_cuts = cover.top_up_cuts;
+    uint64_t recovery_ops_total = sim_cover_finish(&cover);
     /* Every operation of the job in this shard was cut, with every pattern. */
     CHECK(first_cuts == (job_ops - shard + shards - 1u) / shards, "%llu first cuts of %llu operations",
           (unsigned long long)first_cuts, (unsigned long long)job_ops);
@@ -783,13 +811,16 @@ int main(int argc, char **argv)
           && stats.cases >= first_cuts && stats.read_errors >= stats.cases, "case counts");
     printf("update sim: scenario %s, sector %u, unit %u%s, shard %u/%u: the job makes %llu flash "
            "operations; %llu power cuts (%llu cases of a first "
-           "cut and a tear pattern: %llu program, %llu erase), %llu second cuts during recovery, %llu recoveries with an injected read error, %llu with an "
+           "cut and a tear pattern: %llu program, %llu erase), %llu second cuts during recovery "
+           "(every one of the %llu operations of the %zu distinct recoveries cut; %llu of the "
+           "second cuts in the top-up), %llu recoveries with an injected read error, %llu with an "
            "injected program/erase error (%llu parked, then finished), %llu recovery boots hit an "
            "ECC error (torn unit), %u resumed downloads sent back to a sector's start, 0 bricks\n",
            scenario, sector, unit, unit_ecc ? ", ECC" : "", shard, shards, (unsigned long long)job_ops,
-           (unsigned long long)(stats.cases + stats.second_cuts), (unsigned long long)stats.cases,
+           (unsigned long long)(stats.cases + second_cuts), (unsigned long long)stats.cases,
            (unsigned long long)stats.program_cases, (unsigned long long)stats.erase_cases,
-           (unsigned long long)stats.second_cuts, (unsigned long long)stats.read_errors,
+           (unsigned long long)second_cuts, (unsigned long long)recovery_ops_total, recovery_count,
+           (unsigned long long)top_up_cuts, (unsigned long long)stats.read_errors,
            (unsigned long long)stats.op_errors, (unsigned long long)stats.parked,
            (unsigned long long)stats.ecc_hits, rewinds);
     CHECK(job_ops >= min_cases, "the job makes %llu operations, at least %lu expected",
