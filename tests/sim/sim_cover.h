@@ -33,7 +33,7 @@ typedef struct sim_cover {
     sim_recovery *items;
     size_t count, cap;
     uint64_t second_cuts;    /* sim_cover_mark calls */
-    uint64_t top_up_cuts;    /* of them, made by the last pass (the sweep counts them) */
+    uint64_t top_up_cuts;    /* of them, made by sim_cover_last_pass (which counts them) */
 } sim_cover;
 
 /* The recovery with this trace, added (nothing cut yet) when new; a trace
