@@ -343,8 +343,11 @@ def qemu_command(args):
            "-object", "memory-backend-file,id=psram,mem-path=%s,size=16M,share=on"
            % args.image.replace(",", ",,"),
            "-machine", "memory-backend=psram"]
-    if args.icount:
-        cmd += ["-icount", "shift=0"]
+    icount = "shift=0" if args.icount else "shift=auto" if args.icount_auto else None
+    if icount:
+        if "-icount" in (args.extra or []):
+            raise UserError("--icount/--icount-auto and an -icount in --extra: give one")
+        cmd += ["-icount", icount]
     # -serial order gives UART0 (app), UART1 (kernel), UART2 (modem), UART3 (local link).
     # Consoles not sent to a file share one multiplexed stdio chardev: plain stdio cannot
     # serve two.
@@ -500,8 +503,14 @@ def build_parser():
     run.add_argument("--image", required=True, metavar="FILE", help="flash image")
     run.add_argument("--boot", required=True, metavar="BOOT.elf",
                      help="boot stub, loaded by QEMU at every start")
-    run.add_argument("--icount", action="store_true",
-                     help="deterministic time: one instruction per ns (-icount shift=0)")
+    clock = run.add_mutually_exclusive_group()
+    clock.add_argument("--icount", action="store_true",
+                       help="guest time counts instructions, one per ns (-icount shift=0): "
+                            "deterministic, and a stalled host thread cannot fire the watchdog")
+    clock.add_argument("--icount-auto", action="store_true",
+                       help="guest time counts instructions, QEMU adapting the ns per "
+                            "instruction to follow real time (-icount shift=auto): a stalled "
+                            "host thread cannot fire the watchdog")
     run.add_argument("--timeout", type=seconds, default=30, metavar="SECONDS",
                      help="kill QEMU and exit 124 after this long; 0: no limit (default 30)")
     run.add_argument("--app-log", metavar="FILE", help="UART0 (app console) to FILE")

@@ -32,13 +32,13 @@ trap 'rm -rf "$work"' EXIT
 
 echo "== 1. hello under the Bulwark kernel =="
 "$emu" image create --out "$work/hello.bin" --kernel "$kernel" --app "$q/apps/hello/hello.elf"
-"$emu" run --image "$work/hello.bin" --boot "$boot" --timeout 30 2>/dev/null
+"$emu" run --icount-auto --image "$work/hello.bin" --boot "$boot" --timeout 30 2>/dev/null
 
 echo
 echo "== 2. crash recovery: an app crashes in sensor_write_register() =="
 app=$q/tests/qemu/apps/qt-crash-decode.elf
 "$emu" image create --out "$work/crash.bin" --kernel "$kernel" --app "$app"
-"$emu" run --image "$work/crash.bin" --boot "$boot" --timeout 30 \
+"$emu" run --icount-auto --image "$work/crash.bin" --boot "$boot" --timeout 30 \
   --app-log "$work/crash-app.log" --kernel-log "$work/crash-kernel.log" 2>/dev/null || true
 grep -v "crash record:" "$work/crash-kernel.log" || true
 cat "$work/crash-app.log"
@@ -55,7 +55,7 @@ echo "== 3. an update over the link: app A -> hello, signed and verified =="
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$bulwark" device deliver "$work/hello-v2.bwb" --listen "127.0.0.1:$port" --timeout 60 &
 deliver=$!
-"$emu" run --image "$work/ota.bin" --boot "$boot" --link-port "$port" --timeout 60 2>/dev/null \
+"$emu" run --icount-auto --image "$work/ota.bin" --boot "$boot" --link-port "$port" --timeout 60 2>/dev/null \
   | grep -v "heartbeat" || true
 wait "$deliver"
 

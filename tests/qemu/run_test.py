@@ -92,7 +92,6 @@ def parse_args():
                         help="must match kernel.log exactly N times")
     parser.add_argument("--timeout", type=positive_seconds, default=30, metavar="S",
                         help="bulwark-emu run --timeout (default 30)")
-    parser.add_argument("--icount", action="store_true")
     parser.add_argument("--icount-warp", action="store_true",
                         help="guest time = instructions, and idle time skipped at once "
                              "(-icount shift=0,sleep=off): long backoffs cost no wall time")
@@ -179,10 +178,12 @@ def main():
     else:
         run = [args.emu, "run", "--image", image, "--boot", args.boot,
                "--app-log", app_log, "--kernel-log", kernel_log, "--timeout", str(args.timeout)]
-        if args.icount:
-            run.append("--icount")
+        # Guest time counts instructions: a stalled host thread cannot fire the
+        # kernel's watchdog (docs/DESIGN.md "Guest time in the QEMU tests").
         if args.icount_warp:
             run += ["--extra", "-icount", "shift=0,sleep=off"]
+        else:
+            run.append("--icount-auto")
         code = run_emu(run, emu_log, args.timeout + EMU_GRACE_SECONDS)
         ran = True
         if code != args.expect_exit:

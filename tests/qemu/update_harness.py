@@ -215,10 +215,13 @@ class Link:
 
 
 class Device:
-    """One boot of the flash image on QEMU (killed, never left running)."""
+    """One boot of the flash image on QEMU (killed, never left running). Guest
+    time counts instructions: one per ns with icount (exact figures), else
+    following real time (--icount-auto), unless extra sets its own -icount or
+    host_clock asks for QEMU's default (guest time = host time)."""
 
     def __init__(self, tools, image, name, link=None, icount=False, timeout=120, monitor=False,
-                 modem_port=None, extra=()):
+                 modem_port=None, extra=(), host_clock=False):
         self.tools = tools
         self.name = name
         self.app_log = tools.path(name + "-app.log")
@@ -236,6 +239,8 @@ class Device:
             argv += ["--modem-port", str(modem_port)]
         if icount:
             argv.append("--icount")
+        elif not host_clock and "-icount" not in extra:
+            argv.append("--icount-auto")   # docs/DESIGN.md "Guest time in the QEMU tests"
         self.monitor = None
         if monitor:
             self.monitor = tools.path(name + "-monitor.sock")
