@@ -160,9 +160,9 @@ class CloudDevice:
 
     def __init__(self, tools, image, name, modem, timeout=300, icount=False, extra=()):
         self.link = Link()
-        # The host's clock unless icount: the modem's byte-at-a-time UART runs the cloud
-        # tests 3-11 times slower under --icount-auto (docs/DESIGN.md "Guest time in the
-        # QEMU tests").
+        # The host's clock unless icount: under --icount-auto the cloud tests ran 2-11
+        # times slower, QEMU idle, the sleeping app's SysTick interrupts late
+        # (docs/DESIGN.md "Guest time in the QEMU tests").
         self.dev = Device(tools, image, name, link=self.link, timeout=timeout, modem_port=modem.port,
                           icount=icount, extra=extra, host_clock=not icount)
         self.tools = tools
