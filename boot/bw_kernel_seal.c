@@ -241,7 +241,8 @@ static uint64_t days_since_epoch(unsigned y, unsigned m, unsigned d)
 }
 
 /* A Time (UTCTime "YYMMDDHHMMSSZ", 1950..2049, or GeneralizedTime
- * "YYYYMMDDHHMMSSZ") into seconds since 1970-01-01 UTC. */
+ * "YYYYMMDDHHMMSSZ") into seconds since 1970-01-01 UTC; false for a date
+ * the calendar does not have (29 February only in leap years). */
 static bool read_time(der_ptr *p, const uint8_t *end, uint64_t *out)
 {
     if (end - *p < 2) {
@@ -261,9 +262,12 @@ static bool read_time(der_ptr *p, const uint8_t *end, uint64_t *out)
               && digits(t + year_digits + 6, 2, &mi) && digits(t + year_digits + 8, 2, &sec)
               && t[len - 1] == 'Z';
     y = year_digits == 2u ? (y < 50u ? 2000u + y : 1900u + y) : y;
-    static const uint8_t month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (!ok || y < 1950u || mo < 1u || mo > 12u || d < 1u || d > month_days[mo - 1u] || h > 23u
-        || mi > 59u || sec > 59u) {
+    static const uint8_t month_days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (!ok || y < 1950u || mo < 1u || mo > 12u || d < 1u || h > 23u || mi > 59u || sec > 59u) {
+        return false;
+    }
+    bool leap = y % 4u == 0u && (y % 100u != 0u || y % 400u == 0u);
+    if (d > month_days[mo - 1u] + (mo == 2u && leap ? 1u : 0u)) {
         return false;
     }
     *out = days_since_epoch(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec;
