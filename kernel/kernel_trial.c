@@ -15,17 +15,19 @@
 
 static bool done;            /* the confirm was tried (once per boot) */
 static bool confirmed_now;   /* and it wrote the *confirmed* record */
+static int trial_read = -1;  /* the journal's newest record is a trial (-1: not read yet) */
+static uint32_t trial_tag;   /* that record's tag: the deployment that staged this kernel */
 
 bool kernel_trial_on_trial(void)
 {
-    static int on_trial = -1;   /* unknown until the journal is read */
     const bw_flash_partition *journal = port_flash_partition(BW_PARTITION_KERNEL_STATE);
-    if (on_trial < 0 && journal != NULL) {
+    if (trial_read < 0 && journal != NULL) {
         bw_journal j;
         bw_kstate state;
-        on_trial = bw_kstate_load(&j, journal, &state) == BW_OK && state.state == BW_KSTATE_TRIAL;
+        trial_read = bw_kstate_load(&j, journal, &state) == BW_OK && state.state == BW_KSTATE_TRIAL;
+        trial_tag = trial_read > 0 ? state.tag : 0u;
     }
-    return on_trial > 0 && !confirmed_now;
+    return trial_read > 0 && !confirmed_now;
 }
 
 /* How long a kernel on trial may run unconfirmed before it resets, so that
@@ -72,6 +74,6 @@ void kernel_trial_poll(void)
     } else if (confirmed) {
         confirmed_now = true;
         bw_log("kernel: confirmed after its trial; the boot stub raises the counter at the next reset");
-        bw_ota_kernel_confirmed(update_service_kernel_version(), port_time_us() / 1000u);
+        bw_ota_kernel_confirmed(update_service_kernel_version(), trial_tag, port_time_us() / 1000u);
     }
 }

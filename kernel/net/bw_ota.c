@@ -63,6 +63,7 @@ static struct {
     uint32_t healthy_version;
     uint32_t kernel_deployment;      /* the kernel deployment found on trial (for its healthy) */
     uint32_t kernel_version;
+    bool stub_revert_told;           /* report_stub_revert ran this boot */
     bw_ota_counters counters;
 } ota;
 
@@ -265,6 +266,24 @@ static void head_complete(uint64_t now_ms)
     start_data(resume, now_ms);
 }
 
+/* "the boot stub refused kernel X.Y.Z: <reason>" or "... went back from
+ * kernel X.Y.Z: <reason>" for k's stub record, cut to fit text. */
+static void stub_judgement_text(const bw_ota_kernel_view *k, char text[BW_CLOUD_UPDATE_TEXT_MAX + 1])
+{
+    char v[16];
+    bw_kslots_version_text(k->stub_version, v);
+    const char *lead = k->stub_reverted ? "the boot stub went back from kernel " : "the boot stub refused kernel ";
+    size_t at = 0;
+    const char *parts[] = { lead, v, ": ", k->stub_reason != NULL ? k->stub_reason : "" };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = strlen(parts[i]);
+        n = n < BW_CLOUD_UPDATE_TEXT_MAX - at ? n : BW_CLOUD_UPDATE_TEXT_MAX - at;
+        memcpy(text + at, parts[i], n);
+        at += n;
+    }
+    text[at] = '\0';
+}
+
 /* A kernel deployment already decided: its kernel runs (installed on trial,
  * or healthy), or the boot stub refused it or went back from it (§19.5).
  * False when it is still to be downloaded. */
@@ -283,18 +302,8 @@ static bool kernel_settled(void)
     if (k.stub_version != version || k.stub_version == 0 || k.stub_tag != ota.deploy.deployment_id) {
         return false;   /* not this deployment's kernel the stub judged: deliver it */
     }
-    char text[BW_CLOUD_UPDATE_TEXT_MAX + 1], v[16];
-    bw_kslots_version_text(version, v);
-    const char *lead = k.stub_reverted ? "the boot stub went back from kernel " : "the boot stub refused kernel ";
-    size_t at = 0;
-    const char *parts[] = { lead, v, ": ", k.stub_reason != NULL ? k.stub_reason : "" };
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        size_t n = strlen(parts[i]);
-        n = n < sizeof text - 1u - at ? n : sizeof text - 1u - at;
-        memcpy(text + at, parts[i], n);
-        at += n;
-    }
-    text[at] = '\0';
+    char text[BW_CLOUD_UPDATE_TEXT_MAX + 1];
+    stub_judgement_text(&k, text);
     bw_update_diag why = { .error = BW_UPDATE_E_KERNEL };
     final(k.stub_reverted ? BW_CLOUD_UPDATE_ROLLED_BACK : BW_CLOUD_UPDATE_REFUSED, &why, ota.deploy.bundle_size,
           text);
@@ -513,18 +522,24 @@ static void report_healthy(void)
     ota.installed_deployment = 0;
 }
 
-void bw_ota_kernel_confirmed(uint32_t version, uint64_t now_ms)
+void bw_ota_kernel_confirmed(uint32_t version, uint32_t staged_by, uint64_t now_ms)
 {
-    if (ota.kernel_deployment != 0 && ota.kernel_version == version) {
+    /* The deployment found on trial by its DEPLOY this boot, else the one
+     * the stub's record names: the cloud may have stopped sending it (an
+     * app deployment replaced it) and this boot may not be the one that
+     * reported it installed. */
+    uint32_t deployment = ota.kernel_deployment != 0 && ota.kernel_version == version ? ota.kernel_deployment
+                                                                                     : staged_by;
+    if (deployment != 0) {
         bw_cloud_update u = {
             .state = BW_CLOUD_UPDATE_HEALTHY,
-            .deployment_id = ota.kernel_deployment,
+            .deployment_id = deployment,
             .app_version = version,
         };
         bw_cloud_report_update(&u, "the new kernel confirmed itself after its trial");
         ota.counters.reports++;
-        ota.kernel_deployment = 0;
     }
+    ota.kernel_deployment = 0;
     if (ota.phase == WAITING && ota.deploy.kind == BW_CLOUD_DEPLOY_KERNEL) {
         start(now_ms);   /* it waited for this trial to end */
     }
@@ -622,9 +637,39 @@ void bw_ota_poll(uint64_t now_ms)
     }
 }
 
+/* Once per boot, the first time online: a trial the boot stub ended by
+ * going back is reported for the deployment that staged it, asked or not,
+ * since the cloud sends that deployment's DEPLOY no more once another
+ * replaced it. The cloud ignores it for a deployment already final. A
+ * refusal needs no such report: a deployment replaced before its install
+ * is superseded, and one still current is answered from its DEPLOY. */
+static void report_stub_revert(void)
+{
+    bw_ota_kernel_view k = { 0 };
+    if (ota.stub_revert_told || ota.hooks.kernel_view == NULL) {
+        return;
+    }
+    ota.stub_revert_told = true;
+    ota.hooks.kernel_view(ota.hooks.ctx, &k);
+    if (!k.stub_reverted || k.stub_version == 0 || k.stub_tag == 0) {
+        return;
+    }
+    char text[BW_CLOUD_UPDATE_TEXT_MAX + 1];
+    stub_judgement_text(&k, text);
+    bw_cloud_update u = {
+        .state = BW_CLOUD_UPDATE_ROLLED_BACK,
+        .deployment_id = k.stub_tag,
+        .app_version = k.stub_version,
+        .engine_error = (uint8_t)BW_UPDATE_E_KERNEL,
+    };
+    bw_cloud_report_update(&u, text);
+    ota.counters.reports++;
+}
+
 void bw_ota_connected(uint64_t now_ms)
 {
     ota.online = true;
+    report_stub_revert();
     if (ota.phase == HEAD || ota.phase == DATA) {
         restart_window();
         pump(now_ms);

@@ -58,7 +58,9 @@ void bw_ota_init(const bw_ota_hooks *hooks);
 void bw_ota_reset(void);
 
 /* The cloud link is up (after its STATUS) or gone: requests in flight are
- * asked again on the next session. */
+ * asked again on the next session. The first time up in a boot, a kernel
+ * trial the boot stub went back from is reported rolled back for the
+ * deployment that staged it (its record's tag), asked or not. */
 void bw_ota_connected(uint64_t now_ms);
 void bw_ota_disconnected(void);
 
@@ -82,9 +84,11 @@ void bw_ota_rolled_back(uint32_t version, uint8_t cause, uint32_t crash_sequence
 void bw_ota_trial_over(uint32_t version);
 
 /* The running kernel confirmed itself after its trial (kernel_trial.c):
- * reports UPDATE healthy for the kernel deployment that installed it, and
- * a kernel deployment waiting for the trial to end starts. */
-void bw_ota_kernel_confirmed(uint32_t version, uint64_t now_ms);
+ * reports UPDATE healthy for the kernel deployment that installed it (the
+ * one this boot's DEPLOY named, else staged_by, the stub record's tag; 0:
+ * the local link, nothing reported), and a kernel deployment waiting for
+ * the trial to end starts. */
+void bw_ota_kernel_confirmed(uint32_t version, uint32_t staged_by, uint64_t now_ms);
 
 /* True while a verified bundle waits for its polite window. */
 bool bw_ota_install_pending(void);

@@ -20,6 +20,9 @@ Promises checked:
    `rolled_back` with the stub's reason, read back by the old kernel from the stub's
    journal (the record carries the deployment's tag); a later deployment of the same
    version is delivered afresh;
+ - a kernel on trial whose deployment an app deployment replaced (bulwarkd sends its
+   DEPLOY no more) still ends: the app installs on the trial kernel, three power cuts make
+   the stub go back, and the old kernel reports the kernel deployment rolled back unasked;
  - the newer kernel deployed to the online device: downloading, installing, the chip
    resets, the stub swaps it in on trial, the new kernel comes back online, confirms
    itself once its app is healthy and the cloud is reached, and the deployment ends
@@ -37,7 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from update_harness import Failure, add_common_args, run_scenario  # noqa: E402
-from cloud_harness import DEVICE_ID, add_cloud_args, missing_cloud_tool  # noqa: E402
+from cloud_harness import DEVICE_ID, CloudDevice, add_cloud_args, missing_cloud_tool  # noqa: E402
 from run_ota_test import Ota  # noqa: E402
 from run_keypush_test import wait_device  # noqa: E402
 from run_kslots_test import sealed_version, version_text  # noqa: E402
@@ -93,6 +96,7 @@ def refused_uploads(run, tools):
     code, listed, _ = run.stack.cloud.api("GET", "/v1/apps")
     if code != 200 or [a["id"] for a in listed["apps"]] != [bundle["id"]]:
         raise Failure(f"GET /v1/apps after kernel uploads: {code} {listed}")
+    return bundle
 
 
 def deploy_kernel(run, kernel):
@@ -161,6 +165,50 @@ def never_confirms(run, tools, dev):
         f"{shown['state']} ({shown['reason']}); the device runs {listed['kernel_version']} again")
 
 
+def power_cycle(run, tools, name):
+    """kill -9 of the device's QEMU and a new one on its flash file: a power cut."""
+    run.device.kill()
+    run.device = CloudDevice(tools, os.path.join(tools.work, "flash.bin"), name, run.modem)
+    return run.device
+
+
+def replaced_then_reverted(run, tools, app_v2):
+    """noconfirm-newer.signed (never confirms, no deadline) is deployed and reaches installed
+    (on trial); then an app deployment replaces it as the device's target, so bulwarkd sends
+    the kernel's DEPLOY no more. The app installs on the trial kernel; three power cuts make
+    the stub go back to the old kernel, which reports the kernel deployment rolled back
+    unasked (docs/SPEC.md §19.7), from the stub's record and its tag."""
+    old = version_text(sealed_version(tools.kernel))
+    kernel = run.stack.cli_json("kernels", "upload", variant(tools, "noconfirm-newer.signed"))
+    dep = deploy_kernel(run, kernel)
+    shown = run.wait_state(dep, ("installed", "rolled_back", "refused", "failed", "healthy"), 600)
+    if shown["state"] != "installed":
+        raise Failure(f"a kernel that never confirms: {shown}, expected installed (on trial)")
+    app_dep = run.deploy(app_v2)
+    shown = run.wait_state(app_dep, ("healthy", "rolled_back", "refused", "failed"), 300)
+    if shown["state"] != "healthy":
+        raise Failure(f"app v2 on the trial kernel: {shown}")
+    shown = run.show(dep)
+    if shown["state"] != "installed" or shown["current"]:
+        raise Failure(f"the kernel deployment once the app's replaced it: {shown}, expected installed, "
+                      f"not current")
+    for n in (2, 3):
+        dev = power_cycle(run, tools, f"trial{n}")
+        dev.wait_for("kernel", rf"^\[boot\] kernel {kernel['kernel_version']} on trial \(boot {n} of 3\)$",
+                     BOOT_S)
+    dev = power_cycle(run, tools, "reverted")
+    dev.wait_for("kernel", rf"^\[boot\] reverted to kernel {old}: the new kernel never confirmed itself$",
+                 BOOT_S)
+    shown = run.wait_state(dep, ("rolled_back", "healthy", "refused", "failed"), 120)
+    if shown["state"] != "rolled_back" or "never confirmed itself" not in shown["reason"]:
+        raise Failure(f"the replaced kernel deployment after the stub went back: {shown}, expected "
+                      f"rolled_back (never confirmed itself)")
+    wait_device(run, "the device online on its old kernel with app v2",
+                lambda d: d.get("online") and d.get("kernel_version") == old and d.get("app_version") == 2, 120)
+    log(f"ok   a kernel deployment an app deployment replaced while on trial: three power cuts, the "
+        f"stub went back; it ended {shown['state']} unasked ({shown['reason']}); app v2 runs on")
+
+
 def scenario(tools):
     a = tools.args
     run = Ota(tools, a.app, timeout=900)
@@ -172,11 +220,13 @@ def scenario(tools):
         if shown["kernel_version"] != version_text(old):
             raise Failure(f"STATUS kernel version {shown['kernel_version']}, sealed {version_text(old)}")
 
-        refused_uploads(run, tools)
+        app_v2 = refused_uploads(run, tools)
         device_refuses(run, tools, "other-root-newer.signed", "certificate chain to an unknown root")
         device_refuses(run, tools, "older.signed", "is not newer than the running kernel")
         kernel = stored_tamper(run, tools)
         never_confirms(run, tools, dev)
+        replaced_then_reverted(run, tools, app_v2)
+        dev = run.device
 
         at = run.kernel_mark()
         started = time.monotonic()

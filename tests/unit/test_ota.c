@@ -23,7 +23,11 @@
  *  - UPDATE installing reaches the cloud before the install starts (or
  *    BW_OTA_NOTICE_MS passes without its PUBACK, or the link is down);
  *  - an app on trial makes the device wait; a rollback is reported; the
- *    trial's end is reported healthy (by version after a restart).
+ *    trial's end is reported healthy (by version after a restart);
+ *  - a kernel deployment the cloud no longer sends still ends: a kernel
+ *    confirmed after a restart reports healthy for the stub record's tag,
+ *    and a trial the stub went back from is reported rolled back unasked,
+ *    once a boot (not for a refusal, nor for the local link's kernels).
  *
  * Usage: test_ota <fixtures directory> (made by the sim.update_fixtures test).
  */
@@ -684,6 +688,81 @@ static void trial_end_after_a_restart_names_the_version(void **state)
     assert_int_equal(u32_at(r + 8), 2);
 }
 
+/* ---- a kernel deployment the cloud no longer sends ---- */
+
+static bw_ota_kernel_view kernel_seen;   /* what kernel_view answers */
+
+static void kernel_view(void *ctx, bw_ota_kernel_view *out)
+{
+    (void)ctx;
+    *out = kernel_seen;
+}
+
+/* A kernel restart with the kernel hooks: RAM forgotten, then online. */
+static void kernel_restart(void)
+{
+    disconnect();
+    bw_ota_reset();
+    bw_ota_init(&(bw_ota_hooks){ .install = install, .kernel_view = kernel_view });
+    connect();
+}
+
+static void kernel_confirmed_after_a_restart_names_its_deployment(void **state)
+{
+    (void)state;
+    uint32_t v = BW_KERNEL_VERSION_PACK(0, 2, 0);
+    kernel_seen = (bw_ota_kernel_view){ .running_version = v, .on_trial = true };
+    kernel_restart();                    /* no DEPLOY names it this boot: an app's is current */
+    size_t before = report_count;
+    bw_ota_kernel_confirmed(v, 41, now_ms);
+    pass();
+    assert_int_equal(report_count, before + 1u);
+    const uint8_t *r = reports[report_count - 1];
+    assert_int_equal(r[2], BW_CLOUD_UPDATE_HEALTHY);
+    assert_int_equal(u32_at(r + 4), 41);           /* the stub record's tag */
+    assert_int_equal(u32_at(r + 8), v);
+    /* Staged over the local link (tag 0): no deployment to report on. */
+    kernel_restart();
+    before = report_count;
+    bw_ota_kernel_confirmed(v, 0, now_ms);
+    pass();
+    assert_int_equal(report_count, before);
+}
+
+static void stub_revert_is_reported_unasked_once_a_boot(void **state)
+{
+    (void)state;
+    uint32_t old = BW_KERNEL_VERSION_PACK(0, 1, 0), v = BW_KERNEL_VERSION_PACK(0, 2, 0);
+    kernel_seen = (bw_ota_kernel_view){ .running_version = old, .stub_version = v, .stub_tag = 43,
+                                        .stub_reverted = true,
+                                        .stub_reason = "the new kernel never confirmed itself" };
+    size_t before = report_count;
+    kernel_restart();
+    assert_int_equal(report_count, before + 1u);
+    const uint8_t *r = reports[report_count - 1];
+    static const char text[] = "the boot stub went back from kernel 0.2.0: the new kernel never confirmed itself";
+    assert_int_equal(r[2], BW_CLOUD_UPDATE_ROLLED_BACK);
+    assert_int_equal(r[3], BW_UPDATE_E_KERNEL);
+    assert_int_equal(u32_at(r + 4), 43);
+    assert_int_equal(u32_at(r + 8), v);
+    assert_int_equal(report_len[report_count - 1], BW_CLOUD_UPDATE_HEADER + sizeof text - 1u);
+    assert_memory_equal(reports[report_count - 1] + BW_CLOUD_UPDATE_HEADER, text, sizeof text - 1u);
+    /* A new session in the same boot: not again. */
+    disconnect();
+    connect();
+    assert_int_equal(report_count, before + 1u);
+    /* The next boot says it once more (the cloud ignores it once final). */
+    kernel_restart();
+    assert_int_equal(report_count, before + 2u);
+    /* A stub refusal, and a revert of a kernel the local link staged: nothing unasked. */
+    kernel_seen.stub_reverted = false;
+    kernel_restart();
+    kernel_seen.stub_reverted = true;
+    kernel_seen.stub_tag = 0;
+    kernel_restart();
+    assert_int_equal(report_count, before + 2u);
+}
+
 static void latest_report_wins(void **state)
 {
     (void)state;
@@ -733,6 +812,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(polite_window_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(running_version_trial_and_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(latest_report_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(kernel_confirmed_after_a_restart_names_its_deployment, setup, teardown),
+        cmocka_unit_test_setup_teardown(stub_revert_is_reported_unasked_once_a_boot, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
