@@ -19,6 +19,10 @@ for run in $(seq 1 "$runs"); do
   for name in $names; do
     failed[$name]=$(( ${failed[$name]:-0} + 1 ))
     printf '%s\n' "$out" > "$dir/stress-run$run-$name.log"
+    # The test's own logs (device consoles, brokers, bulwarkd): the next run
+    # writes over its work directory.
+    work=$dir/tests/qemu/work/${name#qemu.}
+    [ -d "$work" ] && cp -a "$work" "$dir/stress-run$run-$name.work"
   done
   echo "run $run/$runs: $(printf '%s\n' "$out" | grep -E '^[0-9]+% tests passed')"
 done
@@ -26,7 +30,7 @@ if [ ${#failed[@]} -eq 0 ]; then
   echo "stress-tests: 0 failures in $runs runs of $total tests"
   exit 0
 fi
-echo "stress-tests: tests that failed (failures of $runs runs; logs in $dir/stress-run*.log):"
+echo "stress-tests: tests that failed (failures of $runs runs; logs in $dir/stress-run*.log, work directories in $dir/stress-run*.work):"
 for name in "${!failed[@]}"; do
   printf '  %-40s %d\n' "$name" "${failed[$name]}"
 done | sort

@@ -169,7 +169,15 @@ class CloudDevice:
         self.name = name
 
     def wait_for(self, which, pattern, timeout, start=0):
-        return self.dev.wait_for(which, pattern, timeout, start)
+        """Device.wait_for; a wait on the app that fails also shows the kernel's log tail
+        (a restart, a reset or the link's state explain most stalls)."""
+        try:
+            return self.dev.wait_for(which, pattern, timeout, start)
+        except Failure as e:
+            if which == "kernel":
+                raise
+            tail = "\n".join(self.dev.kernel_text().splitlines()[-20:])
+            raise Failure(f"{e}\n--- kernel log tail:\n{tail}") from None
 
     def provision(self, stack, broker_host="localhost", timeout=120, register=True):
         """`bulwark device provision` (registers too, unless register is False); its output."""
