@@ -343,10 +343,11 @@ def qemu_command(args):
            "-object", "memory-backend-file,id=psram,mem-path=%s,size=16M,share=on"
            % args.image.replace(",", ",,"),
            "-machine", "memory-backend=psram"]
-    icount = "shift=0" if args.icount else "shift=auto" if args.icount_auto else None
+    icount = ("shift=0" if args.icount else "shift=auto" if args.icount_auto
+              else f"shift={args.icount_shift}" if args.icount_shift is not None else None)
     if icount:
         if "-icount" in (args.extra or []):
-            raise UserError("--icount/--icount-auto and an -icount in --extra: give one")
+            raise UserError("--icount/--icount-auto/--icount-shift and an -icount in --extra: give one")
         cmd += ["-icount", icount]
     # -serial order gives UART0 (app), UART1 (kernel), UART2 (modem), UART3 (local link).
     # Consoles not sent to a file share one multiplexed stdio chardev: plain stdio cannot
@@ -452,6 +453,13 @@ def seconds(text):
     return value
 
 
+def icount_shift(text):
+    """QEMU's -icount shift: 0..10 (2^shift ns per instruction)."""
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"invalid icount shift: {text!r} (0 to 10)")
+    return int(text)
+
+
 def tcp_port(text):
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"invalid TCP port: {text!r}")
@@ -511,6 +519,10 @@ def build_parser():
                        help="guest time counts instructions, QEMU adapting the ns per "
                             "instruction to follow real time (-icount shift=auto): a stalled "
                             "host thread cannot fire the watchdog")
+    clock.add_argument("--icount-shift", type=icount_shift, metavar="N",
+                       help="guest time counts instructions, 2^N ns each (-icount shift=N, N "
+                            "0..10; 3 is a 125 MHz core), and follows real time while the "
+                            "guest sleeps: a stalled host thread cannot fire the watchdog")
     run.add_argument("--timeout", type=seconds, default=30, metavar="SECONDS",
                      help="kill QEMU and exit 124 after this long; 0: no limit (default 30)")
     run.add_argument("--app-log", metavar="FILE", help="UART0 (app console) to FILE")

@@ -216,12 +216,13 @@ class Link:
 
 class Device:
     """One boot of the flash image on QEMU (killed, never left running). Guest
-    time counts instructions: one per ns with icount (exact figures), else
-    following real time (--icount-auto), unless extra sets its own -icount or
-    host_clock asks for QEMU's default (guest time = host time)."""
+    time counts instructions: one per ns with icount (exact figures), 2^icount_shift
+    ns each with icount_shift, else following real time (--icount-auto), unless
+    extra sets its own -icount or host_clock asks for QEMU's default (guest time =
+    host time)."""
 
     def __init__(self, tools, image, name, link=None, icount=False, timeout=120, monitor=False,
-                 modem_port=None, extra=(), host_clock=False):
+                 modem_port=None, extra=(), host_clock=False, icount_shift=None):
         self.tools = tools
         self.name = name
         self.app_log = tools.path(name + "-app.log")
@@ -239,6 +240,8 @@ class Device:
             argv += ["--modem-port", str(modem_port)]
         if icount:
             argv.append("--icount")
+        elif icount_shift is not None:
+            argv += ["--icount-shift", str(icount_shift)]
         elif not host_clock and "-icount" not in extra:
             argv.append("--icount-auto")   # docs/DESIGN.md "Guest time in the QEMU tests"
         self.monitor = None
